@@ -1,0 +1,51 @@
+/* daemon.* commands: report on the daemon, stop it. */
+#include "config.h"
+
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "account.h"
+#include "apikey.h"
+#include "daemon.h"
+#include "db.h"
+#include "jx.h"
+#include "site.h"
+
+enum ctl_ret
+ctl_daemon_status(struct ctl_req *req, json_t **reply, struct err *e)
+{
+	const char	*listen = http_listen_address();
+	char		 url[300];
+	int		 version = 0;
+
+	db_user_version(metapid->db, &version, NULL);
+	snprintf(url, sizeof url, "http://%s/v1", listen);
+	*reply = json_pack("{s:s, s:I, s:I, s:o, s:s, s:s, s:s, s:s, s:s, "
+	    "s:i, s:{s:i, s:i, s:i}}",
+	    "version", PACKAGE_VERSION,
+	    "pid", (json_int_t)getpid(),
+	    "uptime_sec", (json_int_t)(time(NULL) - metapid->started),
+	    "started_at", jx_time(metapid->started),
+	    "listen", listen,
+	    "endpoint", url,
+	    "data_dir", metapid->data_dir,
+	    "socket", metapid->socket_path,
+	    "database", metapid->db_path,
+	    "schema_version", version,
+	    "counts",
+	    "sites", site_count(metapid->db),
+	    "accounts", account_count(metapid->db),
+	    "keys", apikey_count(metapid->db));
+	return (*reply != NULL ? CTL_DONE : CTL_ERROR);
+}
+
+enum ctl_ret
+ctl_daemon_stop(struct ctl_req *req, json_t **reply, struct err *e)
+{
+	metapid_request_stop();
+	*reply = json_pack("{s:s}", "status", "stopping");
+	return (CTL_DONE);
+}

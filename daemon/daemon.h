@@ -1,0 +1,121 @@
+/*
+ * The daemon half's internal header, in sections by file (tmux style).
+ */
+#ifndef DAEMON_H
+#define DAEMON_H
+
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "db.h"
+#include "err.h"
+#include "setting.h"
+
+/* metapid.c */
+struct metapid {
+	char		*data_dir;
+	char		*socket_path;
+	char		*db_path;
+	char		*listen;	/* as asked: "127.0.0.1:4000" */
+	char		*log_file;	/* or NULL: stderr */
+	struct db	*db;		/* main thread's connection */
+	struct settings	*settings;	/* replaced on SIGHUP */
+	time_t		 started;
+	int		 lock_fd;	/* flock on DATA_DIR/daemon.lock */
+	int		 sock_lock_fd;	/* flock on SOCKET.lock */
+	int		 sig_pipe[2];	/* signal handler -> main loop */
+	volatile sig_atomic_t stop;
+	volatile sig_atomic_t reload;
+};
+extern struct metapid	*metapid;
+int	 metapid_main(int, char **, const char *, const char *);
+void	 metapid_request_stop(void);
+int	 metapid_reload(char **);
+
+/* ctl.c */
+struct ctl_req {
+	uint64_t		 client;	/* ctl client serial */
+	uint32_t		 id;		/* request id to echo */
+	const struct cmd_spec	*spec;
+	json_t			*args;
+};
+enum ctl_ret {
+	CTL_DONE,	/* *reply holds the data */
+	CTL_ERROR,	/* the err says what went wrong */
+	CTL_WAIT	/* the handler replies later, through async_run() */
+};
+typedef enum ctl_ret (*ctl_handler_cb)(struct ctl_req *, json_t **,
+	    struct err *);
+int	 ctl_listen(const char *, char **);
+void	 ctl_close(void);
+int	 ctl_client_count(void);
+int	 ctl_poll_fill(struct pollfd *, int);
+void	 ctl_poll_handle(struct pollfd *, int);
+void	 ctl_reply(uint64_t, uint32_t, json_t *, struct err *);
+
+/* ctl-table.c */
+struct ctl_entry {
+	const char	*name;		/* cmd_table name */
+	ctl_handler_cb	 handler;
+};
+extern const struct ctl_entry ctl_cmd_table[];
+extern const size_t ctl_cmd_table_count;
+ctl_handler_cb	 ctl_find_handler(const char *);
+
+/* ctl-daemon.c */
+enum ctl_ret	 ctl_daemon_status(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_daemon_stop(struct ctl_req *, json_t **, struct err *);
+
+/* ctl-site.c */
+enum ctl_ret	 ctl_site_add(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_site_list(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_site_show(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_site_edit(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_site_rm(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_site_enable(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_site_disable(struct ctl_req *, json_t **, struct err *);
+
+/* ctl-account.c */
+enum ctl_ret	 ctl_account_add(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_account_list(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_account_show(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_account_rm(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_account_enable(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_account_disable(struct ctl_req *, json_t **,
+		     struct err *);
+
+/* ctl-key.c */
+enum ctl_ret	 ctl_key_add(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_key_list(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_key_show(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_key_reveal(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_key_rm(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_key_enable(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_key_disable(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_key_rotate(struct ctl_req *, json_t **, struct err *);
+
+/* ctl-setting.c */
+enum ctl_ret	 ctl_settings_list(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_settings_get(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_settings_set(struct ctl_req *, json_t **, struct err *);
+
+/* http.c */
+int		 http_start(const char *, const struct settings *, char **);
+void		 http_stop(void);
+const char	*http_listen_address(void);
+
+/* async.c */
+typedef void	(*async_work_cb)(void *);
+typedef enum ctl_ret (*async_done_cb)(void *, json_t **, struct err *);
+int	 async_init(char **);
+int	 async_fd(void);
+void	 async_run(struct ctl_req *, async_work_cb, async_done_cb, void *);
+void	 async_drain(void);
+void	 async_wait_all(void);
+
+#endif

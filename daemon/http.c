@@ -1,0 +1,174 @@
+/*
+ * The HTTP side: civetweb set up with explicit limits and no file serving
+ * (no document_root, no CGI, no forms: civetweb's CVEs live there), and
+ * the route table. For now it serves /healthz and /readyz; the /v1 proxy
+ * surface registers here too. This module owns the civetweb context and
+ * the readiness flag that worker threads read.
+ */
+#include "config.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <civetweb.h>
+
+#include "compat.h"
+#include "daemon.h"
+#include "log.h"
+#include "setting.h"
+#include "xmalloc.h"
+
+typedef int (*http_handler_cb)(struct mg_connection *, void *);
+
+struct http_route {
+	const char	*path;		/* civetweb URI pattern */
+	http_handler_cb	 handler;
+	const char	*help;
+};
+
+static struct mg_context	*http_ctx;
+static atomic_int		 http_ready;
+static char			 http_address[128];
+
+static void
+http_reply_json(struct mg_connection *conn, int status, const char *body)
+{
+	mg_printf(conn, "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "\r\n%s", status, mg_get_response_code_text(conn, status),
+	    strlen(body), body);
+}
+
+static int
+http_healthz(struct mg_connection *conn, void *arg)
+{
+	http_reply_json(conn, 200, "{\"status\":\"ok\"}\n");
+	return (200);
+}
+
+/* Ready once start-up finished; not ready while draining at shutdown. */
+static int
+http_readyz(struct mg_connection *conn, void *arg)
+{
+	if (atomic_load(&http_ready))
+		http_reply_json(conn, 200, "{\"status\":\"ready\"}\n");
+	else
+		http_reply_json(conn, 503, "{\"status\":\"draining\"}\n");
+	return (atomic_load(&http_ready) ? 200 : 503);
+}
+
+static int
+http_not_found(struct mg_connection *conn, void *arg)
+{
+	http_reply_json(conn, 404, "{\"error\":{\"message\":\"not found\","
+	    "\"type\":\"invalid_request_error\",\"code\":\"not_found\"}}\n");
+	return (404);
+}
+
+/* Exact paths first; the catch-all last. */
+static const struct http_route http_route_table[] = {
+	{ "/healthz$", http_healthz, "liveness: 200 while the process runs" },
+	{ "/readyz$", http_readyz, "readiness: 200 when serving, 503 when "
+	    "draining" },
+	{ "/", http_not_found, "anything else: 404 in the OpenAI error shape" },
+};
+
+static int
+http_log_message(const struct mg_connection *conn, const char *msg)
+{
+	log_warnx("http: %s", msg);
+	return (1);
+}
+
+const char *
+http_listen_address(void)
+{
+	return (http_address);
+}
+
+/*
+ * Start civetweb on addr ("HOST:PORT", "[::1]:PORT"; port 0 picks a free
+ * one). The address actually bound is kept for `metapi status`.
+ */
+int
+http_start(const char *addr, const struct settings *set, char **cause)
+{
+	struct mg_callbacks	 cb;
+	struct mg_server_port	 ports[4];
+	char			 threads[32], hdrmax[32];
+	const char		*opts[32];
+	char			 errbuf[256];
+	struct mg_init_data	 init;
+	struct mg_error_data	 err;
+	size_t			 i, n = 0;
+	int			 np;
+	const char		*colon;
+
+	snprintf(threads, sizeof threads, "%lld",
+	    settings_int(set, "http_threads"));
+	snprintf(hdrmax, sizeof hdrmax, "%lld",
+	    settings_int(set, "http_max_header_bytes"));
+	opts[n++] = "listening_ports";
+	opts[n++] = addr;
+	opts[n++] = "num_threads";
+	opts[n++] = threads;
+	opts[n++] = "max_request_size";
+	opts[n++] = hdrmax;
+	opts[n++] = "request_timeout_ms";
+	opts[n++] = "3600000";
+	opts[n++] = "keep_alive_timeout_ms";
+	opts[n++] = "60000";
+	opts[n++] = "enable_keep_alive";
+	opts[n++] = "yes";
+	opts[n++] = "enable_directory_listing";
+	opts[n++] = "no";
+	opts[n++] = "enable_auth_domain_check";
+	opts[n++] = "no";
+	opts[n] = NULL;
+
+	memset(&cb, 0, sizeof cb);
+	cb.log_message = http_log_message;
+	memset(&init, 0, sizeof init);
+	init.callbacks = &cb;
+	init.configuration_options = opts;
+	memset(&err, 0, sizeof err);
+	errbuf[0] = '\0';
+	err.text = errbuf;
+	err.text_buffer_size = sizeof errbuf;
+
+	mg_init_library(0);
+	http_ctx = mg_start2(&init, &err);
+	if (http_ctx == NULL) {
+		xasprintf(cause, "cannot listen on %s: %s", addr,
+		    errbuf[0] != '\0' ? errbuf : "civetweb failed to start");
+		return (-1);
+	}
+	for (i = 0; i < nitems(http_route_table); i++)
+		mg_set_request_handler(http_ctx, http_route_table[i].path,
+		    http_route_table[i].handler, NULL);
+	np = mg_get_server_ports(http_ctx, nitems(ports), ports);
+	colon = strrchr(addr, ':');
+	if (np > 0 && colon != NULL)
+		snprintf(http_address, sizeof http_address, "%.*s:%d",
+		    (int)(colon - addr), addr, ports[0].port);
+	else
+		strlcpy(http_address, addr, sizeof http_address);
+	atomic_store(&http_ready, 1);
+	return (0);
+}
+
+/* Refuse new work (readyz 503), then let civetweb finish what it has. */
+void
+http_stop(void)
+{
+	atomic_store(&http_ready, 0);
+	if (http_ctx != NULL) {
+		mg_stop(http_ctx);
+		http_ctx = NULL;
+	}
+	mg_exit_library();
+}

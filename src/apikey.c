@@ -1,0 +1,481 @@
+/*
+ * Downstream keys issued by metapi. This module alone owns the api_keys
+ * table. A key is stored three ways: a keyed BLAKE2b hash to find it by
+ * (compared in constant time), a sealed copy for `key reveal`, and a mask
+ * for display. The full key leaves only through add, rotate and reveal.
+ */
+#include "config.h"
+
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "apikey.h"
+#include "compat.h"
+#include "db.h"
+#include "err.h"
+#include "jx.h"
+#include "vault.h"
+#include "xmalloc.h"
+
+#define APIKEY_NAME_MAX		64
+#define APIKEY_MAX_PATTERNS	64
+
+/*
+ * "a,b*,re:^gpt-4" -> ["a","b*","re:^gpt-4"]. Regexes are compiled here
+ * once so that a bad one is refused when the key is made, not when a
+ * request arrives.
+ */
+int
+apikey_check_models(const char *spec, json_t **out, struct err *e)
+{
+	json_t		*list;
+	const char	*p = spec;
+	char		*pat;
+	size_t		 len;
+	regex_t		 re;
+
+	list = json_array();
+	for (;;) {
+		len = strcspn(p, ",");
+		pat = xstrndup(p, len);
+		if (*pat == '\0' || strpbrk(pat, " \t\r\n") != NULL) {
+			err_set(e, ERR_INVALID, "--models: empty pattern or "
+			    "white space in \"%s\"", spec);
+			goto fail;
+		}
+		if (strncmp(pat, "re:", 3) == 0) {
+			if (regcomp(&re, pat + 3, REG_EXTENDED|REG_NOSUB) != 0) {
+				err_set(e, ERR_INVALID, "--models: bad regular "
+				    "expression \"%s\"", pat + 3);
+				goto fail;
+			}
+			regfree(&re);
+		}
+		json_array_append_new(list, json_string(pat));
+		free(pat);
+		pat = NULL;
+		if (json_array_size(list) > APIKEY_MAX_PATTERNS) {
+			err_set(e, ERR_INVALID, "--models: at most %d patterns",
+			    APIKEY_MAX_PATTERNS);
+			goto fail;
+		}
+		p += len;
+		if (*p == '\0')
+			break;
+		p++;
+	}
+	*out = list;
+	return (0);
+fail:
+	free(pat);
+	json_decref(list);
+	return (-1);
+}
+
+/* YYYY-MM-DD -> the last second of that day, UTC. */
+int
+apikey_parse_date(const char *s, long long *out)
+{
+	struct tm	tm, check;
+	char		*end;
+	time_t		t;
+
+	memset(&tm, 0, sizeof tm);
+	if (strlen(s) != 10 || (end = strptime(s, "%Y-%m-%d", &tm)) == NULL ||
+	    *end != '\0')
+		return (-1);
+	check = tm;
+	tm.tm_hour = 23;
+	tm.tm_min = 59;
+	tm.tm_sec = 59;
+	t = timegm(&tm);
+	if (t == (time_t)-1 || gmtime_r(&t, &tm) == NULL ||
+	    tm.tm_mday != check.tm_mday || tm.tm_mon != check.tm_mon)
+		return (-1);
+	*out = t;
+	return (0);
+}
+
+#define APIKEY_COLUMNS "id, name, key_mask, models, expires_at, " \
+	"max_cost_usd, max_requests, used_cost_usd, used_requests, enabled, " \
+	"last_used_at, created_at, updated_at"
+
+static json_t *
+apikey_row_json(sqlite3_stmt *st)
+{
+	json_t		*o, *models;
+	char		 day[16];
+	time_t		 t;
+	struct tm	 tm;
+
+	o = json_object();
+	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+	jx_set_str(o, "name", db_col_text(st, 1));
+	jx_set_str(o, "key_mask", db_col_text(st, 2));
+	models = json_loads(db_col_text(st, 3), 0, NULL);
+	json_object_set_new(o, "models", models != NULL ? models :
+	    json_array());
+	if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+		t = sqlite3_column_int64(st, 4);
+		gmtime_r(&t, &tm);
+		strftime(day, sizeof day, "%Y-%m-%d", &tm);
+		jx_set_str(o, "expires", day);
+		json_object_set_new(o, "expired", json_boolean(t < time(NULL)));
+	} else {
+		json_object_set_new(o, "expires", json_null());
+		json_object_set_new(o, "expired", json_false());
+	}
+	json_object_set_new(o, "max_cost_usd", jx_opt_real(
+	    sqlite3_column_type(st, 5) != SQLITE_NULL,
+	    sqlite3_column_double(st, 5)));
+	json_object_set_new(o, "max_requests", jx_opt_int(
+	    sqlite3_column_type(st, 6) != SQLITE_NULL,
+	    sqlite3_column_int64(st, 6)));
+	json_object_set_new(o, "used_cost_usd",
+	    json_real(sqlite3_column_double(st, 7)));
+	json_object_set_new(o, "used_requests",
+	    json_integer(sqlite3_column_int64(st, 8)));
+	json_object_set_new(o, "enabled", json_boolean(sqlite3_column_int(st,
+	    9)));
+	json_object_set_new(o, "last_used_at",
+	    jx_time(sqlite3_column_int64(st, 10)));
+	json_object_set_new(o, "created_at", jx_time(sqlite3_column_int64(st,
+	    11)));
+	json_object_set_new(o, "updated_at", jx_time(sqlite3_column_int64(st,
+	    12)));
+	return (o);
+}
+
+json_t *
+apikey_list(struct db *db, struct err *e)
+{
+	sqlite3_stmt	*st;
+	json_t		*items;
+	int		 rc;
+
+	st = db_prepare(db, "SELECT " APIKEY_COLUMNS " FROM api_keys ORDER BY "
+	    "id", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (NULL);
+	}
+	items = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(items, apikey_row_json(st));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		json_decref(items);
+		return (NULL);
+	}
+	return (jx_items(items));
+}
+
+json_t *
+apikey_get(struct db *db, long long id, struct err *e)
+{
+	sqlite3_stmt	*st;
+	json_t		*o = NULL;
+	int		 rc;
+
+	st = db_prepare(db, "SELECT " APIKEY_COLUMNS " FROM api_keys WHERE "
+	    "id = ?", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (NULL);
+	}
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		o = apikey_row_json(st);
+	else if (rc == SQLITE_DONE)
+		err_set(e, ERR_NOT_FOUND, "no key %lld", id);
+	else
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	sqlite3_finalize(st);
+	return (o);
+}
+
+int
+apikey_count(struct db *db)
+{
+	sqlite3_stmt	*st;
+	int		 n = 0;
+
+	st = db_prepare(db, "SELECT COUNT(*) FROM api_keys", NULL);
+	if (st == NULL)
+		return (0);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return (n);
+}
+
+/* Give row id the secret key: hash, sealed copy and mask together. */
+static int
+apikey_store_secret(struct db *db, long long id, const char *key,
+    struct err *e)
+{
+	sqlite3_stmt	*st;
+	uint8_t		 hash[VAULT_HASH_LEN], *blob = NULL;
+	size_t		 len;
+	char		*ad, *mask;
+	int		 rc;
+
+	vault_hash(key, hash);
+	ad = vault_ad("api_keys", "key", id);
+	vault_seal(ad, key, strlen(key), &blob, &len);
+	free(ad);
+	mask = vault_mask(key);
+	st = db_prepare(db, "UPDATE api_keys SET key_hash = ?, key_sealed = ?, "
+	    "key_mask = ?, updated_at = ? WHERE id = ?", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		goto fail;
+	}
+	db_bind_blob(st, 1, hash, sizeof hash);
+	db_bind_blob(st, 2, blob, len);
+	db_bind_text(st, 3, mask);
+	sqlite3_bind_int64(st, 4, (long long)time(NULL));
+	sqlite3_bind_int64(st, 5, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		goto fail;
+	}
+	if (sqlite3_changes(db->h) == 0) {
+		err_set(e, ERR_NOT_FOUND, "no key %lld", id);
+		goto fail;
+	}
+	free(blob);
+	free(mask);
+	return (0);
+fail:
+	free(blob);
+	free(mask);
+	return (-1);
+}
+
+static json_t *
+apikey_with_secret(struct db *db, long long id, char *key, struct err *e)
+{
+	json_t	*o;
+
+	if ((o = apikey_get(db, id, e)) != NULL)
+		json_object_set_new(o, "key", json_string(key));
+	memset(key, 0, strlen(key));
+	free(key);
+	return (o);
+}
+
+json_t *
+apikey_add(struct db *db, const json_t *args, struct err *e)
+{
+	sqlite3_stmt	*st;
+	const char	*name = jx_str(args, "name"), *s;
+	json_t		*models = NULL;
+	char		*models_s = NULL, *key = NULL, *cause;
+	long long	 id, expires = 0, maxreq = 0, now = time(NULL);
+	double		 maxcost = 0;
+	int		 rc, has_cost, has_req;
+	uint8_t		 hash[VAULT_HASH_LEN];
+
+	if (*name == '\0' || strlen(name) > APIKEY_NAME_MAX ||
+	    strpbrk(name, "\r\n\t") != NULL) {
+		err_set(e, ERR_INVALID, "key name must be 1 to %d bytes on one "
+		    "line", APIKEY_NAME_MAX);
+		return (NULL);
+	}
+	if (apikey_check_models((s = jx_str(args, "models")) != NULL ? s : "*",
+	    &models, e) != 0)
+		return (NULL);
+	if ((s = jx_str(args, "expires")) != NULL &&
+	    apikey_parse_date(s, &expires) != 0) {
+		err_set(e, ERR_INVALID, "--expires: \"%s\" is not a date "
+		    "(YYYY-MM-DD)", s);
+		goto out;
+	}
+	has_cost = jx_real(args, "max_cost", &maxcost) == 0;
+	if (has_cost && !(maxcost >= 0 && maxcost <= 1e9)) {
+		err_set(e, ERR_INVALID, "--max-cost must be from 0 to 1e9");
+		goto out;
+	}
+	has_req = jx_int(args, "max_requests", &maxreq) == 0;
+	if (has_req && maxreq < 0) {
+		err_set(e, ERR_INVALID, "--max-requests must not be negative");
+		goto out;
+	}
+	models_s = json_dumps(models, JSON_COMPACT);
+	if (db_begin(db, &cause) != 0) {
+		err_set(e, ERR_STORAGE, "%s", cause);
+		free(cause);
+		goto out;
+	}
+	key = vault_new_api_key();
+	vault_hash(key, hash);
+	st = db_prepare(db, "INSERT INTO api_keys (name, key_hash, key_mask, "
+	    "models, expires_at, max_cost_usd, max_requests, created_at, "
+	    "updated_at) SELECT ?, ?, '', ?, ?, ?, ?, ?, ? WHERE NOT EXISTS "
+	    "(SELECT 1 FROM api_keys WHERE name = ?)", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		goto fail;
+	}
+	db_bind_text(st, 1, name);
+	db_bind_blob(st, 2, hash, sizeof hash);
+	db_bind_text(st, 3, models_s);
+	db_bind_int(st, 4, expires, expires != 0);
+	db_bind_real(st, 5, maxcost, has_cost);
+	db_bind_int(st, 6, maxreq, has_req);
+	sqlite3_bind_int64(st, 7, now);
+	sqlite3_bind_int64(st, 8, now);
+	db_bind_text(st, 9, name);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		goto fail;
+	}
+	if (sqlite3_changes(db->h) == 0) {
+		err_set(e, ERR_CONFLICT, "a key named \"%s\" already exists",
+		    name);
+		goto fail;
+	}
+	id = sqlite3_last_insert_rowid(db->h);
+	if (apikey_store_secret(db, id, key, e) != 0)
+		goto fail;
+	if (db_commit(db, &cause) != 0) {
+		err_set(e, ERR_STORAGE, "%s", cause);
+		free(cause);
+		free(key);
+		goto out;
+	}
+	json_decref(models);
+	free(models_s);
+	return (apikey_with_secret(db, id, key, e));
+fail:
+	db_rollback(db);
+	free(key);
+out:
+	json_decref(models);
+	free(models_s);
+	return (NULL);
+}
+
+json_t *
+apikey_rotate(struct db *db, long long id, struct err *e)
+{
+	char	*key, *cause;
+
+	if (db_begin(db, &cause) != 0) {
+		err_set(e, ERR_STORAGE, "%s", cause);
+		free(cause);
+		return (NULL);
+	}
+	key = vault_new_api_key();
+	if (apikey_store_secret(db, id, key, e) != 0) {
+		db_rollback(db);
+		free(key);
+		return (NULL);
+	}
+	if (db_commit(db, &cause) != 0) {
+		err_set(e, ERR_STORAGE, "%s", cause);
+		free(cause);
+		free(key);
+		return (NULL);
+	}
+	return (apikey_with_secret(db, id, key, e));
+}
+
+json_t *
+apikey_reveal(struct db *db, long long id, struct err *e)
+{
+	sqlite3_stmt	*st;
+	char		*ad, *plain, *cause, *key;
+	int		 rc;
+
+	st = db_prepare(db, "SELECT key_sealed FROM api_keys WHERE id = ?",
+	    NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (NULL);
+	}
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		err_set(e, ERR_NOT_FOUND, "no key %lld", id);
+		return (NULL);
+	}
+	ad = vault_ad("api_keys", "key", id);
+	plain = vault_unseal(ad, sqlite3_column_blob(st, 0),
+	    sqlite3_column_bytes(st, 0), &cause);
+	free(ad);
+	sqlite3_finalize(st);
+	if (plain == NULL) {
+		err_set(e, ERR_STORAGE, "key %lld: %s", id, cause);
+		free(cause);
+		return (NULL);
+	}
+	key = xstrdup(plain);
+	vault_secret_free(plain);
+	return (apikey_with_secret(db, id, key, e));
+}
+
+int
+apikey_rm(struct db *db, long long id, struct err *e)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = db_prepare(db, "DELETE FROM api_keys WHERE id = ?", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	if (sqlite3_changes(db->h) == 0) {
+		err_set(e, ERR_NOT_FOUND, "no key %lld", id);
+		return (-1);
+	}
+	return (0);
+}
+
+json_t *
+apikey_set_enabled(struct db *db, long long id, int on, struct err *e)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = db_prepare(db, "UPDATE api_keys SET enabled = ?, updated_at = ? "
+	    "WHERE id = ?", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (NULL);
+	}
+	sqlite3_bind_int(st, 1, on);
+	sqlite3_bind_int64(st, 2, (long long)time(NULL));
+	sqlite3_bind_int64(st, 3, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (NULL);
+	}
+	if (sqlite3_changes(db->h) == 0) {
+		err_set(e, ERR_NOT_FOUND, "no key %lld", id);
+		return (NULL);
+	}
+	return (apikey_get(db, id, e));
+}

@@ -1,0 +1,137 @@
+/*
+ * cmd_table[]: the control commands, in the order `metapi --help` lists
+ * them. An entry's args are positional (no flag) in order, then options.
+ * The daemon's ctl_cmd_table[] gives each name its handler.
+ */
+#include "config.h"
+
+#include <stddef.h>
+
+#include "cmd.h"
+
+#define SITE_ARG { "site", NULL, "SITE", ARG_STR, CMD_ARG_REQUIRED, \
+	"a site's name or numeric id" }
+#define ID_ARG { "id", NULL, "ID", ARG_INT, CMD_ARG_REQUIRED, "numeric id" }
+
+const struct cmd_spec cmd_table[] = {
+	{ "daemon.status", "status", NULL, { { NULL } },
+	  "version, uptime, listen address, data dir and counts" },
+	{ "daemon.stop", "stop", NULL, { { NULL } },
+	  "stop the daemon gracefully" },
+
+	{ "site.add", "site add", NULL, {
+	    { "name", NULL, "NAME", ARG_STR, CMD_ARG_REQUIRED,
+	      "a short name for the site" },
+	    { "url", NULL, "URL", ARG_STR, CMD_ARG_REQUIRED,
+	      "the site's base URL" },
+	    { "platform", "--platform", "P", ARG_STR, 0,
+	      "new-api, one-api, one-hub, done-hub, veloera, anyrouter, "
+	      "sub2api, openai or claude" },
+	    { "proxy", "--proxy", "URL", ARG_STR, 0,
+	      "http, https or socks5 proxy for this site" },
+	    { "weight", "--weight", "W", ARG_REAL, 0,
+	      "routing weight of the site (default 1)" },
+	    { "header", "--header", "'Name: value'", ARG_LIST, 0,
+	      "extra request header for this site (repeatable)" },
+	    { NULL } },
+	  "add an upstream relay site" },
+	{ "site.list", "site list", NULL, { { NULL } }, "list sites" },
+	{ "site.show", "site show", NULL, { SITE_ARG, { NULL } },
+	  "show one site" },
+	{ "site.edit", "site edit", NULL, {
+	    SITE_ARG,
+	    { "name", "--name", "N", ARG_STR, 0, "new name" },
+	    { "url", "--url", "U", ARG_STR, 0, "new base URL" },
+	    { "platform", "--platform", "P", ARG_STR, 0, "new platform" },
+	    { "proxy", "--proxy", "URL|none", ARG_STR, 0,
+	      "new proxy, or none" },
+	    { "weight", "--weight", "W", ARG_REAL, 0, "new routing weight" },
+	    { "header", "--header", "'Name: value'", ARG_LIST, 0,
+	      "replace the extra headers (repeatable; --header none "
+	      "clears them)" },
+	    { NULL } },
+	  "change a site" },
+	{ "site.rm", "site rm", NULL, { SITE_ARG, { NULL } },
+	  "remove a site with its accounts and channels" },
+	{ "site.enable", "site enable", NULL, { SITE_ARG, { NULL } },
+	  "enable a site and its accounts" },
+	{ "site.disable", "site disable", NULL, { SITE_ARG, { NULL } },
+	  "disable a site and its accounts" },
+
+	{ "account.add", "account add",
+	  "SITE (--username U --password P | --access-token T [--user-id N] "
+	  "| --cookie C | --api-key K)", {
+	    SITE_ARG,
+	    { "username", "--username", "U", ARG_STR, 0, "login name" },
+	    { "password", "--password", "P", ARG_STR, CMD_ARG_SECRET,
+	      "password (- reads it from stdin)" },
+	    { "access_token", "--access-token", "T", ARG_STR, CMD_ARG_SECRET,
+	      "session access token (- reads it from stdin)" },
+	    { "user_id", "--user-id", "N", ARG_STR, 0,
+	      "the site's numeric user id" },
+	    { "cookie", "--cookie", "C", ARG_STR, CMD_ARG_SECRET,
+	      "session cookie (- reads it from stdin)" },
+	    { "api_key", "--api-key", "K", ARG_STR, CMD_ARG_SECRET,
+	      "API key, proxy only (- reads it from stdin)" },
+	    { "label", "--label", "L", ARG_STR, 0, "a label for the account" },
+	    { "no_checkin", "--no-checkin", NULL, ARG_FLAG, 0,
+	      "never check in daily" },
+	    { NULL } },
+	  "add an account on a site, verified against the site first" },
+	{ "account.list", "account list", NULL, {
+	    { "site", "--site", "SITE", ARG_STR, 0, "only this site's" },
+	    { NULL } },
+	  "list accounts" },
+	{ "account.show", "account show", NULL,
+	  { ID_ARG, { NULL } }, "show one account" },
+	{ "account.rm", "account rm", NULL,
+	  { ID_ARG, { NULL } },
+	  "remove an account with its tokens and channels" },
+	{ "account.enable", "account enable", NULL,
+	  { ID_ARG, { NULL } }, "enable an account" },
+	{ "account.disable", "account disable", NULL,
+	  { ID_ARG, { NULL } }, "disable an account" },
+
+	{ "key.add", "key add", NULL, {
+	    { "name", NULL, "NAME", ARG_STR, CMD_ARG_REQUIRED,
+	      "a name for the key" },
+	    { "models", "--models", "PATTERN[,PATTERN...]", ARG_STR, 0,
+	      "models the key may use: names, globs or re:REGEX "
+	      "(default *)" },
+	    { "expires", "--expires", "YYYY-MM-DD", ARG_STR, 0,
+	      "last day the key works (UTC)" },
+	    { "max_cost", "--max-cost", "USD", ARG_REAL, 0,
+	      "spending limit in USD" },
+	    { "max_requests", "--max-requests", "N", ARG_INT, 0,
+	      "request limit" },
+	    { NULL } },
+	  "issue a downstream key; prints it once" },
+	{ "key.list", "key list", NULL, { { NULL } }, "list downstream keys" },
+	{ "key.show", "key show", NULL,
+	  { ID_ARG, { NULL } }, "show one key (masked)" },
+	{ "key.reveal", "key reveal", NULL,
+	  { ID_ARG, { NULL } }, "print a key in full" },
+	{ "key.rm", "key rm", NULL,
+	  { ID_ARG, { NULL } }, "delete a key" },
+	{ "key.enable", "key enable", NULL,
+	  { ID_ARG, { NULL } }, "enable a key" },
+	{ "key.disable", "key disable", NULL,
+	  { ID_ARG, { NULL } }, "disable a key" },
+	{ "key.rotate", "key rotate", NULL,
+	  { ID_ARG, { NULL } },
+	  "replace a key's secret; prints the new one once" },
+
+	{ "settings.list", "settings list", NULL, { { NULL } },
+	  "every setting with its value, default and help" },
+	{ "settings.get", "settings get", NULL, {
+	    { "key", NULL, "KEY", ARG_STR, CMD_ARG_REQUIRED, "setting name" },
+	    { NULL } },
+	  "show one setting" },
+	{ "settings.set", "settings set", NULL, {
+	    { "key", NULL, "KEY", ARG_STR, CMD_ARG_REQUIRED, "setting name" },
+	    { "value", NULL, "VALUE", ARG_STR, CMD_ARG_REQUIRED, "new value" },
+	    { NULL } },
+	  "change a setting (validated; takes effect at once unless noted)" },
+};
+
+const size_t cmd_table_count = sizeof cmd_table / sizeof cmd_table[0];

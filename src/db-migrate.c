@@ -1,0 +1,61 @@
+/*
+ * Schema migrations: bring a database to the newest version this binary
+ * knows, one numbered migration per transaction, recorded in PRAGMA
+ * user_version. A database from a newer metapi is refused, never touched.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "db.h"
+#include "log.h"
+#include "xmalloc.h"
+
+int
+db_latest_version(void)
+{
+	return (db_migrations_count == 0 ? 0 :
+	    db_migrations[db_migrations_count - 1].version);
+}
+
+int
+db_migrate(struct db *db, char **cause)
+{
+	const struct db_migration	*m;
+	int				 have, latest = db_latest_version();
+	size_t				 i;
+	char				*err = NULL, *pragma;
+
+	if (db_user_version(db, &have, cause) != 0)
+		return (-1);
+	if (have > latest) {
+		xasprintf(cause, "database %s has schema version %d, written "
+		    "by a newer metapi; this one knows up to %d. Upgrade "
+		    "metapi or use another data dir", db->path, have, latest);
+		return (-1);
+	}
+	for (i = 0; i < db_migrations_count; i++) {
+		m = &db_migrations[i];
+		if (m->version <= have)
+			continue;
+		if (db_begin(db, &err) != 0)
+			goto fail;
+		xasprintf(&pragma, "PRAGMA user_version = %d", m->version);
+		if (db_exec(db, m->sql, &err) != 0 ||
+		    db_exec(db, pragma, &err) != 0) {
+			free(pragma);
+			db_rollback(db);
+			goto fail;
+		}
+		free(pragma);
+		if (db_commit(db, &err) != 0)
+			goto fail;
+		log_info("database: applied migration %s", m->name);
+	}
+	return (0);
+fail:
+	xasprintf(cause, "database %s: migration %s failed: %s", db->path,
+	    m->name, err != NULL ? err : "unknown error");
+	free(err);
+	return (-1);
+}

@@ -1,0 +1,248 @@
+/*
+ * Opening the SQLite database and running statements and transactions on
+ * it. Each connection is set up the same way: WAL, a busy timeout, foreign
+ * keys on. Writers use BEGIN IMMEDIATE so that a transaction never fails
+ * half-way on a lock upgrade. SQL about a particular noun lives in that
+ * noun's module, not here.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "compat.h"
+#include "db.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define DB_BUSY_TIMEOUT_MS	5000
+
+char *
+db_errmsg(struct db *db)
+{
+	return (xstrdup(sqlite3_errmsg(db->h)));
+}
+
+/*
+ * Open the database and prove it is one: SQLite opens any file lazily, so
+ * a first read turns "not a database" and corruption into a clear error
+ * here rather than later.
+ */
+struct db *
+db_open(const char *path, char **cause)
+{
+	struct db	*db;
+	int		 rc, version;
+	char		*err = NULL;
+
+	db = xcalloc(1, sizeof *db);
+	db->path = xstrdup(path);
+	rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		xasprintf(cause, "cannot open database %s: %s", path,
+		    db->h != NULL ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db->h, 1);
+	sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
+	if (db_user_version(db, &version, &err) != 0) {
+		xasprintf(cause, "database %s is unreadable or not a metapi "
+		    "database: %s", path, err);
+		free(err);
+		goto fail;
+	}
+	if (db_exec(db, "PRAGMA journal_mode=WAL", &err) != 0 ||
+	    db_exec(db, "PRAGMA foreign_keys=ON", &err) != 0 ||
+	    db_exec(db, "PRAGMA synchronous=NORMAL", &err) != 0) {
+		xasprintf(cause, "database %s: %s", path, err);
+		free(err);
+		goto fail;
+	}
+	return (db);
+fail:
+	db_close(db);
+	return (NULL);
+}
+
+void
+db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	if (db->h != NULL)
+		sqlite3_close_v2(db->h);
+	free(db->path);
+	free(db);
+}
+
+int
+db_exec(struct db *db, const char *sql, char **cause)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		if (cause != NULL)
+			*cause = xstrdup(msg != NULL ? msg :
+			    sqlite3_errmsg(db->h));
+		sqlite3_free(msg);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+db_begin(struct db *db, char **cause)
+{
+	return (db_exec(db, "BEGIN IMMEDIATE", cause));
+}
+
+int
+db_commit(struct db *db, char **cause)
+{
+	if (db_exec(db, "COMMIT", cause) != 0) {
+		db_rollback(db);
+		return (-1);
+	}
+	return (0);
+}
+
+void
+db_rollback(struct db *db)
+{
+	if (!sqlite3_get_autocommit(db->h))
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+sqlite3_stmt *
+db_prepare(struct db *db, const char *sql, char **cause)
+{
+	sqlite3_stmt	*st = NULL;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
+		if (cause != NULL)
+			xasprintf(cause, "%s", sqlite3_errmsg(db->h));
+		log_warnx("db: prepare failed: %s", sqlite3_errmsg(db->h));
+		return (NULL);
+	}
+	return (st);
+}
+
+int
+db_user_version(struct db *db, int *out, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = db_prepare(db, "PRAGMA user_version", cause)) == NULL)
+		return (-1);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		if (cause != NULL)
+			*cause = xstrdup(sqlite3_errmsg(db->h));
+		sqlite3_finalize(st);
+		return (-1);
+	}
+	*out = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return (0);
+}
+
+int
+db_meta_get(struct db *db, const char *key, void **out, size_t *len,
+    char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc, n;
+
+	*out = NULL;
+	*len = 0;
+	st = db_prepare(db, "SELECT value FROM meta WHERE key = ?", cause);
+	if (st == NULL)
+		return (-1);
+	db_bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		n = sqlite3_column_bytes(st, 0);
+		if (n > 0) {
+			*out = xmalloc(n);
+			memcpy(*out, sqlite3_column_blob(st, 0), n);
+			*len = n;
+		}
+		rc = SQLITE_DONE;
+	}
+	if (rc != SQLITE_DONE) {
+		if (cause != NULL)
+			*cause = xstrdup(sqlite3_errmsg(db->h));
+		sqlite3_finalize(st);
+		return (-1);
+	}
+	sqlite3_finalize(st);
+	return (0);
+}
+
+int
+db_meta_set(struct db *db, const char *key, const void *value, size_t len,
+    char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = db_prepare(db, "INSERT INTO meta (key, value) VALUES (?, ?) "
+	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value", cause);
+	if (st == NULL)
+		return (-1);
+	db_bind_text(st, 1, key);
+	db_bind_blob(st, 2, value, len);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE && cause != NULL)
+		*cause = xstrdup(sqlite3_errmsg(db->h));
+	sqlite3_finalize(st);
+	return (rc == SQLITE_DONE ? 0 : -1);
+}
+
+void
+db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+void
+db_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len)
+{
+	if (p == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_blob(st, i, p, len, SQLITE_TRANSIENT);
+}
+
+/* Bind v, or NULL when present is 0. */
+void
+db_bind_int(sqlite3_stmt *st, int i, long long v, int present)
+{
+	if (!present)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_int64(st, i, v);
+}
+
+void
+db_bind_real(sqlite3_stmt *st, int i, double v, int present)
+{
+	if (!present)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_double(st, i, v);
+}
+
+const char *
+db_col_text(sqlite3_stmt *st, int i)
+{
+	return ((const char *)sqlite3_column_text(st, i));
+}

@@ -1,0 +1,663 @@
+/*
+ * Sites: the upstream relay stations. This module alone owns the sites
+ * table's SQL, the validation of a site's fields and its JSON form. Extra
+ * request headers may carry credentials, so they are sealed in the vault
+ * and shown by name with masked values.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "account.h"
+#include "compat.h"
+#include "db.h"
+#include "err.h"
+#include "jx.h"
+#include "site.h"
+#include "url.h"
+#include "vault.h"
+#include "xmalloc.h"
+
+#define SITE_NAME_MAX		64
+#define SITE_MAX_HEADERS	32
+
+/* Platforms a site may be: specific forks first, generic endpoints last. */
+static const char *const site_platforms[] = {
+	"new-api", "one-api", "one-hub", "done-hub", "veloera", "anyrouter",
+	"sub2api", "openai", "claude",
+};
+
+int
+site_platform_ok(const char *p)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(site_platforms); i++)
+		if (strcmp(site_platforms[i], p) == 0)
+			return (1);
+	return (0);
+}
+
+static int
+site_name_ok(const char *name, struct err *e)
+{
+	const char	*p;
+	int		 digits = 1;
+
+	if (*name == '\0' || strlen(name) > SITE_NAME_MAX) {
+		err_set(e, ERR_INVALID, "site name must be 1 to %d bytes",
+		    SITE_NAME_MAX);
+		return (0);
+	}
+	for (p = name; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			err_set(e, ERR_INVALID, "site name has control "
+			    "characters");
+			return (0);
+		}
+		if (!isdigit((unsigned char)*p))
+			digits = 0;
+	}
+	if (digits) {
+		err_set(e, ERR_INVALID, "site name \"%s\" is all digits and "
+		    "would read as an id", name);
+		return (0);
+	}
+	return (1);
+}
+
+/* "Name: value" with a token name and no CR or LF anywhere. */
+static int
+site_header_ok(const char *h, struct err *e)
+{
+	const char	*p;
+
+	for (p = h; *p != '\0' && *p != ':'; p++) {
+		if (!isalnum((unsigned char)*p) && strchr("!#$%&'*+-.^_`|~",
+		    *p) == NULL)
+			break;
+	}
+	if (p == h || *p != ':' || strpbrk(h, "\r\n") != NULL) {
+		err_set(e, ERR_INVALID, "bad header \"%s\": use 'Name: value'",
+		    h);
+		return (0);
+	}
+	return (1);
+}
+
+static void
+site_platform_error(const char *p, struct err *e)
+{
+	if (strcmp(p, "auto") == 0)
+		err_set(e, ERR_INVALID, "platform detection is not available "
+		    "in this version; pass --platform (new-api, one-api, "
+		    "one-hub, done-hub, veloera, anyrouter, sub2api, openai or "
+		    "claude)");
+	else
+		err_set(e, ERR_INVALID, "unknown platform \"%s\" (use new-api, "
+		    "one-api, one-hub, done-hub, veloera, anyrouter, sub2api, "
+		    "openai or claude)", p);
+}
+
+int
+site_resolve(struct db *db, const char *ref, long long *id, struct err *e)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = db_prepare(db, "SELECT id FROM sites WHERE name = ? OR "
+	    "CAST(id AS TEXT) = ?", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	db_bind_text(st, 1, ref);
+	db_bind_text(st, 2, ref);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW) {
+		err_set(e, ERR_NOT_FOUND, "no site \"%s\"", ref);
+		return (-1);
+	}
+	return (0);
+}
+
+#define SITE_COLUMNS "s.id, s.name, s.url, s.platform, s.proxy_url, " \
+	"s.weight, s.header_names, s.enabled, s.created_at, s.updated_at, " \
+	"(SELECT COUNT(*) FROM accounts a WHERE a.site_id = s.id)"
+
+static json_t *
+site_row_json(sqlite3_stmt *st)
+{
+	json_t		*o, *names;
+	json_error_t	 jerr;
+
+	o = json_object();
+	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+	jx_set_str(o, "name", db_col_text(st, 1));
+	jx_set_str(o, "url", db_col_text(st, 2));
+	jx_set_str(o, "platform", db_col_text(st, 3));
+	jx_set_str_or_null(o, "proxy", db_col_text(st, 4));
+	json_object_set_new(o, "weight", json_real(sqlite3_column_double(st,
+	    5)));
+	names = json_loads(db_col_text(st, 6), 0, &jerr);
+	json_object_set_new(o, "headers", names != NULL ? names :
+	    json_array());
+	json_object_set_new(o, "enabled", json_boolean(sqlite3_column_int(st,
+	    7)));
+	jx_set_str(o, "status", sqlite3_column_int(st, 7) ? "enabled" :
+	    "disabled");
+	json_object_set_new(o, "accounts", json_integer(sqlite3_column_int(st,
+	    10)));
+	json_object_set_new(o, "created_at", jx_time(sqlite3_column_int64(st,
+	    8)));
+	json_object_set_new(o, "updated_at", jx_time(sqlite3_column_int64(st,
+	    9)));
+	return (o);
+}
+
+json_t *
+site_list(struct db *db, struct err *e)
+{
+	sqlite3_stmt	*st;
+	json_t		*items;
+	int		 rc;
+
+	st = db_prepare(db, "SELECT " SITE_COLUMNS " FROM sites s ORDER BY "
+	    "s.id", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (NULL);
+	}
+	items = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(items, site_row_json(st));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		json_decref(items);
+		return (NULL);
+	}
+	return (jx_items(items));
+}
+
+json_t *
+site_get(struct db *db, long long id, struct err *e)
+{
+	sqlite3_stmt	*st;
+	json_t		*o = NULL;
+	int		 rc;
+
+	st = db_prepare(db, "SELECT " SITE_COLUMNS " FROM sites s WHERE "
+	    "s.id = ?", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (NULL);
+	}
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		o = site_row_json(st);
+	else if (rc == SQLITE_DONE)
+		err_set(e, ERR_NOT_FOUND, "no site %lld", id);
+	else
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	sqlite3_finalize(st);
+	return (o);
+}
+
+int
+site_count(struct db *db)
+{
+	sqlite3_stmt	*st;
+	int		 n = 0;
+
+	if ((st = db_prepare(db, "SELECT COUNT(*) FROM sites", NULL)) == NULL)
+		return (0);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return (n);
+}
+
+static int
+site_name_taken(struct db *db, const char *name, long long except)
+{
+	sqlite3_stmt	*st;
+	int		 taken;
+
+	st = db_prepare(db, "SELECT 1 FROM sites WHERE name = ? AND id != ?",
+	    NULL);
+	if (st == NULL)
+		return (0);
+	db_bind_text(st, 1, name);
+	sqlite3_bind_int64(st, 2, except);
+	taken = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return (taken);
+}
+
+/* Validate the fields present in args; shared by add and edit. */
+static int
+site_check(struct db *db, const json_t *args, long long self, struct err *e)
+{
+	const char	*s;
+	double		 w;
+	char		*cause;
+	json_t		*hdrs, *h;
+	size_t		 i;
+
+	if ((s = jx_str(args, "name")) != NULL) {
+		if (!site_name_ok(s, e))
+			return (-1);
+		if (site_name_taken(db, s, self)) {
+			err_set(e, ERR_CONFLICT, "a site named \"%s\" already "
+			    "exists", s);
+			return (-1);
+		}
+	}
+	if ((s = jx_str(args, "url")) != NULL &&
+	    url_check(s, URL_HTTP, &cause) != 0) {
+		err_set(e, ERR_INVALID, "%s", cause);
+		free(cause);
+		return (-1);
+	}
+	if ((s = jx_str(args, "platform")) != NULL && !site_platform_ok(s)) {
+		site_platform_error(s, e);
+		return (-1);
+	}
+	if ((s = jx_str(args, "proxy")) != NULL && strcmp(s, "none") != 0 &&
+	    url_check(s, URL_HTTP|URL_PROXY, &cause) != 0) {
+		err_set(e, ERR_INVALID, "proxy: %s", cause);
+		free(cause);
+		return (-1);
+	}
+	if (jx_real(args, "weight", &w) == 0 && (w < 0 || w > 1000)) {
+		err_set(e, ERR_INVALID, "weight must be from 0 to 1000");
+		return (-1);
+	}
+	if ((hdrs = json_object_get(args, "header")) != NULL) {
+		if (json_array_size(hdrs) > SITE_MAX_HEADERS) {
+			err_set(e, ERR_INVALID, "at most %d headers",
+			    SITE_MAX_HEADERS);
+			return (-1);
+		}
+		json_array_foreach(hdrs, i, h) {
+			s = json_string_value(h);
+			if (strcmp(s, "none") == 0 && json_array_size(hdrs) == 1)
+				continue;
+			if (!site_header_ok(s, e))
+				return (-1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * Store the headers of site id: sealed in full, and their names with
+ * masked values for display. "none" alone clears them.
+ */
+static int
+site_store_headers(struct db *db, long long id, const json_t *hdrs,
+    struct err *e)
+{
+	sqlite3_stmt	*st;
+	json_t		*names, *h;
+	char		*full, *ad, *names_s, *mask, *shown;
+	const char	*s, *colon;
+	uint8_t		*blob = NULL;
+	size_t		 i, bloblen = 0;
+	int		 rc;
+
+	names = json_array();
+	if (!(json_array_size(hdrs) == 1 &&
+	    strcmp(json_string_value(json_array_get(hdrs, 0)), "none") == 0)) {
+		json_array_foreach(hdrs, i, h) {
+			s = json_string_value(h);
+			colon = strchr(s, ':');
+			for (colon++; *colon == ' '; colon++)
+				;
+			mask = vault_mask(colon);
+			xasprintf(&shown, "%.*s: %s", (int)(strchr(s, ':') - s),
+			    s, mask);
+			json_array_append_new(names, json_string(shown));
+			free(shown);
+			free(mask);
+		}
+	}
+	if (json_array_size(names) > 0) {
+		full = json_dumps(hdrs, JSON_COMPACT);
+		ad = vault_ad("sites", "headers", id);
+		vault_seal(ad, full, strlen(full), &blob, &bloblen);
+		free(ad);
+		memset(full, 0, strlen(full));
+		free(full);
+	}
+	names_s = json_dumps(names, JSON_COMPACT);
+	json_decref(names);
+	st = db_prepare(db, "UPDATE sites SET headers_sealed = ?, "
+	    "header_names = ? WHERE id = ?", NULL);
+	if (st == NULL) {
+		free(names_s);
+		free(blob);
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	db_bind_blob(st, 1, blob, bloblen);
+	db_bind_text(st, 2, names_s);
+	sqlite3_bind_int64(st, 3, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	free(names_s);
+	free(blob);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+site_begin(struct db *db, struct err *e)
+{
+	char	*cause;
+
+	if (db_begin(db, &cause) != 0) {
+		err_set(e, ERR_STORAGE, "%s", cause);
+		free(cause);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+site_commit(struct db *db, struct err *e)
+{
+	char	*cause;
+
+	if (db_commit(db, &cause) != 0) {
+		err_set(e, ERR_STORAGE, "%s", cause);
+		free(cause);
+		return (-1);
+	}
+	return (0);
+}
+
+json_t *
+site_add(struct db *db, const json_t *args, struct err *e)
+{
+	sqlite3_stmt	*st;
+	const char	*platform = jx_str(args, "platform"), *proxy;
+	char		*url;
+	double		 weight = 1;
+	long long	 id, now = time(NULL);
+	json_t		*hdrs;
+	int		 rc;
+
+	if (platform == NULL)
+		platform = "auto";
+	if (site_begin(db, e) != 0)
+		return (NULL);
+	if (site_check(db, args, 0, e) != 0)
+		goto fail;
+	if (!site_platform_ok(platform)) {
+		site_platform_error(platform, e);
+		goto fail;
+	}
+	jx_real(args, "weight", &weight);
+	proxy = jx_str(args, "proxy");
+	if (proxy != NULL && strcmp(proxy, "none") == 0)
+		proxy = NULL;
+	url = url_normalize(jx_str(args, "url"));
+	st = db_prepare(db, "INSERT INTO sites (name, url, platform, "
+	    "proxy_url, weight, created_at, updated_at) VALUES (?, ?, ?, ?, "
+	    "?, ?, ?)", NULL);
+	if (st == NULL) {
+		free(url);
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		goto fail;
+	}
+	db_bind_text(st, 1, jx_str(args, "name"));
+	db_bind_text(st, 2, url);
+	db_bind_text(st, 3, platform);
+	db_bind_text(st, 4, proxy);
+	sqlite3_bind_double(st, 5, weight);
+	sqlite3_bind_int64(st, 6, now);
+	sqlite3_bind_int64(st, 7, now);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	free(url);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		goto fail;
+	}
+	id = sqlite3_last_insert_rowid(db->h);
+	if ((hdrs = json_object_get(args, "header")) != NULL &&
+	    site_store_headers(db, id, hdrs, e) != 0)
+		goto fail;
+	if (site_commit(db, e) != 0)
+		return (NULL);
+	return (site_get(db, id, e));
+fail:
+	db_rollback(db);
+	return (NULL);
+}
+
+json_t *
+site_edit(struct db *db, long long id, const json_t *args, struct err *e)
+{
+	static const char *const cols[] = { "name", "url", "platform",
+	    "proxy", "weight" };
+	static const char *const sql[] = {
+	    "UPDATE sites SET name = ?, updated_at = ? WHERE id = ?",
+	    "UPDATE sites SET url = ?, updated_at = ? WHERE id = ?",
+	    "UPDATE sites SET platform = ?, updated_at = ? WHERE id = ?",
+	    "UPDATE sites SET proxy_url = ?, updated_at = ? WHERE id = ?",
+	    "UPDATE sites SET weight = ?, updated_at = ? WHERE id = ?" };
+	sqlite3_stmt	*st;
+	json_t		*v, *hdrs;
+	const char	*s;
+	char		*norm;
+	size_t		 i;
+	int		 rc, changed = 0;
+
+	if (site_begin(db, e) != 0)
+		return (NULL);
+	if ((v = site_get(db, id, e)) == NULL)
+		goto fail;
+	json_decref(v);
+	if (site_check(db, args, id, e) != 0)
+		goto fail;
+	for (i = 0; i < nitems(cols); i++) {
+		if ((v = json_object_get(args, cols[i])) == NULL)
+			continue;
+		if ((st = db_prepare(db, sql[i], NULL)) == NULL) {
+			err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+			goto fail;
+		}
+		s = json_string_value(v);
+		if (json_is_number(v))
+			sqlite3_bind_double(st, 1, json_number_value(v));
+		else if (strcmp(cols[i], "url") == 0) {
+			norm = url_normalize(s);
+			db_bind_text(st, 1, norm);
+			free(norm);
+		} else if (strcmp(cols[i], "proxy") == 0 &&
+		    strcmp(s, "none") == 0)
+			sqlite3_bind_null(st, 1);
+		else
+			db_bind_text(st, 1, s);
+		sqlite3_bind_int64(st, 2, (long long)time(NULL));
+		sqlite3_bind_int64(st, 3, id);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+			goto fail;
+		}
+		changed++;
+	}
+	if ((hdrs = json_object_get(args, "header")) != NULL) {
+		if (site_store_headers(db, id, hdrs, e) != 0)
+			goto fail;
+		changed++;
+	}
+	if (changed == 0) {
+		err_set(e, ERR_USAGE, "nothing to change: give --name, --url, "
+		    "--platform, --proxy, --weight or --header");
+		goto fail;
+	}
+	if (site_commit(db, e) != 0)
+		return (NULL);
+	return (site_get(db, id, e));
+fail:
+	db_rollback(db);
+	return (NULL);
+}
+
+int
+site_rm(struct db *db, long long id, struct err *e)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = db_prepare(db, "DELETE FROM sites WHERE id = ?", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	if (sqlite3_changes(db->h) == 0) {
+		err_set(e, ERR_NOT_FOUND, "no site %lld", id);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Enable or disable a site. Disabling cascades to its active accounts;
+ * enabling brings back the accounts the cascade disabled (and, as in the
+ * reference product, any disabled by hand).
+ */
+json_t *
+site_set_enabled(struct db *db, long long id, int on, struct err *e)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (site_begin(db, e) != 0)
+		return (NULL);
+	st = db_prepare(db, "UPDATE sites SET enabled = ?, updated_at = ? "
+	    "WHERE id = ?", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		goto fail;
+	}
+	sqlite3_bind_int(st, 1, on);
+	sqlite3_bind_int64(st, 2, (long long)time(NULL));
+	sqlite3_bind_int64(st, 3, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		goto fail;
+	}
+	if (sqlite3_changes(db->h) == 0) {
+		err_set(e, ERR_NOT_FOUND, "no site %lld", id);
+		goto fail;
+	}
+	if (account_cascade_site(db, id, on, e) != 0)
+		goto fail;
+	if (site_commit(db, e) != 0)
+		return (NULL);
+	return (site_get(db, id, e));
+fail:
+	db_rollback(db);
+	return (NULL);
+}
+
+/* What an upstream call needs to reach the site; headers unsealed. */
+struct site_conn *
+site_conn_get(struct db *db, long long id, struct err *e)
+{
+	struct site_conn	*sc;
+	sqlite3_stmt		*st;
+	json_t			*hdrs, *h;
+	char			*ad, *plain, *cause;
+	size_t			 i;
+
+	st = db_prepare(db, "SELECT url, platform, proxy_url, headers_sealed, "
+	    "enabled FROM sites WHERE id = ?", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (NULL);
+	}
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		err_set(e, ERR_NOT_FOUND, "no site %lld", id);
+		return (NULL);
+	}
+	sc = xcalloc(1, sizeof *sc);
+	sc->id = id;
+	sc->url = xstrdup(db_col_text(st, 0));
+	sc->platform = xstrdup(db_col_text(st, 1));
+	if (db_col_text(st, 2) != NULL)
+		sc->proxy = xstrdup(db_col_text(st, 2));
+	sc->enabled = sqlite3_column_int(st, 4);
+	sc->headers = xcalloc(SITE_MAX_HEADERS + 1, sizeof *sc->headers);
+	if (sqlite3_column_bytes(st, 3) > 0) {
+		ad = vault_ad("sites", "headers", id);
+		plain = vault_unseal(ad, sqlite3_column_blob(st, 3),
+		    sqlite3_column_bytes(st, 3), &cause);
+		free(ad);
+		if (plain == NULL) {
+			err_set(e, ERR_STORAGE, "site %lld headers: %s", id,
+			    cause);
+			free(cause);
+			sqlite3_finalize(st);
+			site_conn_free(sc);
+			return (NULL);
+		}
+		hdrs = json_loads(plain, 0, NULL);
+		vault_secret_free(plain);
+		json_array_foreach(hdrs, i, h) {
+			if (i < SITE_MAX_HEADERS && json_is_string(h))
+				sc->headers[i] = xstrdup(json_string_value(h));
+		}
+		json_decref(hdrs);
+	}
+	sqlite3_finalize(st);
+	return (sc);
+}
+
+void
+site_conn_free(struct site_conn *sc)
+{
+	char	**h;
+
+	if (sc == NULL)
+		return;
+	free(sc->url);
+	free(sc->platform);
+	free(sc->proxy);
+	for (h = sc->headers; h != NULL && *h != NULL; h++) {
+		memset(*h, 0, strlen(*h));
+		free(*h);
+	}
+	free(sc->headers);
+	free(sc);
+}

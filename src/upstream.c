@@ -1,0 +1,119 @@
+/*
+ * One place that sends HTTP requests to upstream sites: libcurl with
+ * TLS verification on, bounded redirects, connect and total timeouts, an
+ * optional proxy and a cap on the response body. It knows nothing of any
+ * platform; adapters build the request and parse the response.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "upstream.h"
+#include "xmalloc.h"
+
+#define UPSTREAM_MAX_REDIRS	5
+
+int
+upstream_global_init(void)
+{
+	return (curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1);
+}
+
+struct upstream_sink {
+	struct buf	*body;
+	int		 overflow;
+};
+
+static size_t
+upstream_write(char *p, size_t size, size_t n, void *arg)
+{
+	struct upstream_sink	*sink = arg;
+
+	if (buf_add(sink->body, p, size * n) != 0) {
+		sink->overflow = 1;
+		return (0);
+	}
+	return (size * n);
+}
+
+int
+upstream_do(const struct upstream_req *req, struct upstream_resp *resp,
+    char **cause)
+{
+	CURL			*c;
+	struct curl_slist	*hdrs = NULL;
+	struct upstream_sink	 sink;
+	const char *const	*h;
+	char			*ct = NULL;
+	CURLcode		 rc;
+	int			 rv = -1;
+
+	memset(resp, 0, sizeof *resp);
+	buf_init(&resp->body, req->max_body != 0 ? req->max_body :
+	    4 * 1024 * 1024);
+	sink.body = &resp->body;
+	sink.overflow = 0;
+	if ((c = curl_easy_init()) == NULL) {
+		*cause = xstrdup("cannot start an HTTP request");
+		return (-1);
+	}
+	for (h = req->headers; h != NULL && *h != NULL; h++)
+		hdrs = curl_slist_append(hdrs, *h);
+	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+	if (req->body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(req->body));
+	} else if (strcmp(req->method, "GET") == 0)
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)UPSTREAM_MAX_REDIRS);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, req->connect_timeout_sec > 0 ?
+	    req->connect_timeout_sec : 15L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, req->timeout_sec > 0 ?
+	    req->timeout_sec : 30L);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
+	curl_easy_setopt(c, CURLOPT_PROXY, req->proxy != NULL ? req->proxy : "");
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, upstream_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK &&
+	    ct != NULL)
+		resp->content_type = xstrdup(ct);
+	if (sink.overflow) {
+		xasprintf(cause, "response from %s is larger than %zu bytes",
+		    req->url, resp->body.max);
+		goto out;
+	}
+	if (rc != CURLE_OK) {
+		xasprintf(cause, "cannot reach %s: %s", req->url,
+		    curl_easy_strerror(rc));
+		goto out;
+	}
+	rv = 0;
+out:
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	return (rv);
+}
+
+void
+upstream_resp_free(struct upstream_resp *resp)
+{
+	buf_free(&resp->body);
+	free(resp->content_type);
+	resp->content_type = NULL;
+}

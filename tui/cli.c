@@ -1,0 +1,180 @@
+/*
+ * The one-shot CLI: find the command in cmd_table[] from argv, build its
+ * args, send it to the daemon, print the reply as text or --json, and
+ * exit with the code CLI.md gives (0 ok, 1 refused, 2 usage, 3 no daemon).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "compat.h"
+#include "err.h"
+#include "jx.h"
+#include "tui.h"
+#include "xmalloc.h"
+
+#define CLI_SECRET_MAX	16384
+
+void
+cli_usage(FILE *f)
+{
+	size_t	i;
+
+	fprintf(f, "%s", _("usage: metapi [-d DIR] [-S SOCKET] [--json] "
+	    "[--no-start] COMMAND [ARGS]\n"
+	    "       metapi daemon [--listen ADDR:PORT] [--detach] ...\n\n"
+	    "commands:\n"));
+	for (i = 0; i < cmd_table_count; i++)
+		fprintf(f, "  %-18s %s\n", cmd_table[i].words,
+		    _(cmd_table[i].help));
+	fprintf(f, "  %-18s %s\n", "daemon", _("run the daemon"));
+	fprintf(f, "%s", _("\n`metapi COMMAND --help` describes a command.\n"));
+}
+
+/* A secret given as "-" is read from the first line of stdin. */
+static int
+cli_read_secrets(const struct cmd_spec *c, json_t *args, char **cause)
+{
+	const struct cmd_arg	*a;
+	const char		*v;
+	char			 line[CLI_SECRET_MAX];
+	size_t			 n;
+
+	for (a = c->args; a->key != NULL; a++) {
+		if (!(a->flags & CMD_ARG_SECRET) ||
+		    (v = jx_str(args, a->key)) == NULL || strcmp(v, "-") != 0)
+			continue;
+		if (fgets(line, sizeof line, stdin) == NULL) {
+			xasprintf(cause, "%s -: nothing on standard input",
+			    a->flag);
+			return (-1);
+		}
+		n = strcspn(line, "\r\n");
+		line[n] = '\0';
+		json_object_set_new(args, a->key, json_string(line));
+		memset(line, 0, sizeof line);
+	}
+	return (0);
+}
+
+static int
+cli_has_help(int argc, char **argv)
+{
+	int	i;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return (0);
+		if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* Take --json out of argv wherever it stands after the command. */
+static int
+cli_strip_json(int *argc, char **argv)
+{
+	int	i, j, found = 0;
+
+	for (i = j = 0; i < *argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < *argc)
+				argv[j++] = argv[i++];
+			break;
+		}
+		if (strcmp(argv[i], "--json") == 0)
+			found = 1;
+		else
+			argv[j++] = argv[i];
+	}
+	*argc = j;
+	return (found);
+}
+
+int
+cli_main(const struct globals *g0, int argc, char **argv)
+{
+	struct globals		 g = *g0;
+	const struct cmd_spec	*c;
+	struct client		 cl;
+	json_t			*args = NULL, *reply = NULL, *err;
+	char			*cause = NULL, *s;
+	enum err_code		 code;
+	int			 used, rv;
+
+	if (cli_strip_json(&argc, argv))
+		g.json = 1;
+	if ((c = cmd_match_words(argc, argv, &used)) == NULL) {
+		if (argc > 0 && cmd_is_noun(argv[0]))
+			fprintf(stderr, _("metapi: unknown %s command%s%s\n"),
+			    argv[0], argc > 1 ? ": " : "", argc > 1 ?
+			    argv[1] : "");
+		else
+			fprintf(stderr, _("metapi: unknown command: %s\n"),
+			    argv[0]);
+		fprintf(stderr, "%s", _("run `metapi --help` for the list\n"));
+		return (2);
+	}
+	if (cli_has_help(argc - used, argv + used)) {
+		cmd_usage(c, stdout);
+		return (0);
+	}
+	if (cmd_parse_argv(c, argc - used, argv + used, &args, &cause) != 0) {
+		fprintf(stderr, "metapi %s: %s\n", c->words, cause);
+		free(cause);
+		cmd_usage(c, stderr);
+		return (2);
+	}
+	if (cli_read_secrets(c, args, &cause) != 0) {
+		fprintf(stderr, "metapi %s: %s\n", c->words, cause);
+		free(cause);
+		json_decref(args);
+		return (2);
+	}
+	if (client_open(&cl, &g, &cause) != 0) {
+		fprintf(stderr, "metapi: %s\n", cause);
+		free(cause);
+		json_decref(args);
+		client_close(&cl);
+		return (3);
+	}
+	if (client_request(&cl, c->name, args, &reply, &cause) != 0) {
+		fprintf(stderr, "metapi: %s\n", cause);
+		free(cause);
+		client_close(&cl);
+		return (3);
+	}
+	client_close(&cl);
+	if (!jx_bool(reply, "ok")) {
+		err = json_object_get(reply, "error");
+		if (err_from_name(jx_str(err, "code") != NULL ?
+		    jx_str(err, "code") : "", &code) != 0)
+			code = ERR_INTERNAL;
+		if (g.json) {
+			s = jx_dump(reply);
+			printf("%s\n", s);
+			free(s);
+		}
+		fprintf(stderr, "metapi %s: %s\n", c->words,
+		    jx_str(err, "message") != NULL ? jx_str(err, "message") :
+		    err_text(code));
+		json_decref(reply);
+		return (err_exit_code(code));
+	}
+	rv = 0;
+	if (g.json) {
+		s = jx_dump(json_object_get(reply, "data"));
+		printf("%s\n", s);
+		free(s);
+	} else
+		output_reply(c->name, json_object_get(reply, "data"));
+	json_decref(reply);
+	return (rv);
+}

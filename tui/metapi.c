@@ -1,0 +1,84 @@
+/*
+ * main() of the one metapi executable: global options, then `daemon` runs
+ * the server half and every other command is a client of it.
+ */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "daemon.h"
+#include "log.h"
+#include "tui.h"
+
+static void
+metapi_version(void)
+{
+	printf("metapi %s\n", PACKAGE_VERSION);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct globals	 g;
+	int		 i;
+
+	setlocale(LC_ALL, "");
+#ifdef ENABLE_NLS
+	bindtextdomain(PACKAGE, LOCALEDIR);
+	textdomain(PACKAGE);
+#endif
+	memset(&g, 0, sizeof g);
+	log_set_prog("metapi");
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-d") == 0 ||
+		    strcmp(argv[i], "--data-dir") == 0 ||
+		    strcmp(argv[i], "-S") == 0 ||
+		    strcmp(argv[i], "--socket") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, _("metapi: %s needs a value\n"),
+				    argv[i]);
+				return (2);
+			}
+			if (argv[i][1] == 'd' || argv[i][2] == 'd')
+				g.data_dir = argv[++i];
+			else
+				g.socket = argv[++i];
+		} else if (strncmp(argv[i], "--data-dir=", 11) == 0)
+			g.data_dir = argv[i] + 11;
+		else if (strncmp(argv[i], "--socket=", 9) == 0)
+			g.socket = argv[i] + 9;
+		else if (strcmp(argv[i], "--json") == 0)
+			g.json = 1;
+		else if (strcmp(argv[i], "--no-start") == 0)
+			g.no_start = 1;
+		else if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
+			cli_usage(stdout);
+			return (0);
+		} else if (strcmp(argv[i], "-V") == 0 ||
+		    strcmp(argv[i], "--version") == 0) {
+			metapi_version();
+			return (0);
+		} else if (strcmp(argv[i], "--list-commands") == 0) {
+			cmd_print_markdown(stdout);
+			return (0);
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, _("metapi: unknown option %s\n"),
+			    argv[i]);
+			cli_usage(stderr);
+			return (2);
+		} else
+			break;
+	}
+	if (i == argc) {
+		cli_usage(stderr);
+		return (2);
+	}
+	if (strcmp(argv[i], "daemon") == 0)
+		return (metapid_main(argc - i, argv + i, g.data_dir, g.socket));
+	return (cli_main(&g, argc - i, argv + i));
+}

@@ -1,0 +1,270 @@
+/*
+ * Human output of replies: aligned tables for lists (by display width, so
+ * CJK names line up) that fit the terminal, and "field: value" blocks for
+ * single objects. Which columns a list shows is a table, per command.
+ */
+#include "config.h"
+
+#include <sys/ioctl.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "compat.h"
+#include "jx.h"
+#include "tui.h"
+#include "width.h"
+#include "xmalloc.h"
+
+#define OUTPUT_MAX_COLS	12
+
+static const struct {
+	const char	*cmd;
+	const char	*fields[OUTPUT_MAX_COLS];
+	const char	*titles[OUTPUT_MAX_COLS];
+} output_lists[] = {
+	{ "site.list",
+	  { "id", "name", "platform", "url", "status", "weight", "accounts",
+	    "proxy", NULL },
+	  { "ID", "NAME", "PLATFORM", "URL", "STATUS", "WEIGHT", "ACCOUNTS",
+	    "PROXY", NULL } },
+	{ "account.list",
+	  { "id", "site", "label", "credential_kind", "credential", "status",
+	    "health", "balance_usd", NULL },
+	  { "ID", "SITE", "LABEL", "KIND", "CREDENTIAL", "STATUS", "HEALTH",
+	    "BALANCE", NULL } },
+	{ "key.list",
+	  { "id", "name", "key_mask", "enabled", "models", "expires",
+	    "max_cost_usd", "used_cost_usd", "used_requests", NULL },
+	  { "ID", "NAME", "KEY", "ENABLED", "MODELS", "EXPIRES", "MAX $",
+	    "USED $", "REQUESTS", NULL } },
+	{ "settings.list",
+	  { "key", "value", "default", "help", NULL },
+	  { "KEY", "VALUE", "DEFAULT", "HELP", NULL } },
+};
+
+static int
+output_term_width(void)
+{
+	struct winsize	 ws;
+	const char	*cols = getenv("COLUMNS");
+	int		 n;
+
+	if (cols != NULL && (n = strtol(cols, NULL, 10)) > 20)
+		return (n);
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+		return (ws.ws_col);
+	return (isatty(STDOUT_FILENO) ? 80 : 1000);
+}
+
+/* A JSON value as table text; owned. */
+static char *
+output_cell(json_t *v)
+{
+	struct buf	 b;
+	char		*s, *item;
+	size_t		 i;
+	json_t		*e;
+
+	if (v == NULL || json_is_null(v))
+		return (xstrdup("-"));
+	if (json_is_string(v))
+		return (xstrdup(json_string_value(v)));
+	if (json_is_true(v))
+		return (xstrdup("yes"));
+	if (json_is_false(v))
+		return (xstrdup("no"));
+	if (json_is_integer(v)) {
+		xasprintf(&s, "%lld", (long long)json_integer_value(v));
+		return (s);
+	}
+	if (json_is_real(v)) {
+		xasprintf(&s, "%.6g", json_real_value(v));
+		return (s);
+	}
+	if (json_is_array(v)) {
+		buf_init(&b, 64 * 1024);
+		json_array_foreach(v, i, e) {
+			item = output_cell(e);
+			if (i > 0)
+				buf_addstr(&b, ",");
+			buf_addstr(&b, item);
+			free(item);
+		}
+		s = xstrdup(buf_cstr(&b));
+		buf_free(&b);
+		return (s);
+	}
+	return (jx_dump(v));
+}
+
+static void
+output_pad(const char *s, size_t w, int last)
+{
+	size_t	n = width_utf8(s);
+
+	fputs(s, stdout);
+	if (!last)
+		for (; n < w + 2; n++)
+			putchar(' ');
+}
+
+/*
+ * Print items (array of objects) under titles, one column per field.
+ * When the table is wider than the terminal, the widest column is cut
+ * until it fits (or cannot shrink below 8 cells).
+ */
+void
+output_table(json_t *items, const char *const *fields,
+    const char *const *titles)
+{
+	size_t	 ncol, nrow, r, c, total, widest;
+	size_t	 w[OUTPUT_MAX_COLS];
+	char	***cells, *cut;
+	int	 term = output_term_width();
+
+	for (ncol = 0; ncol < OUTPUT_MAX_COLS && fields[ncol] != NULL; ncol++)
+		;
+	nrow = json_array_size(items);
+	cells = xcalloc(nrow + 1, sizeof *cells);
+	for (r = 0; r <= nrow; r++) {
+		cells[r] = xcalloc(ncol, sizeof **cells);
+		for (c = 0; c < ncol; c++)
+			cells[r][c] = r == 0 ? xstrdup(titles[c]) :
+			    output_cell(json_object_get(json_array_get(items,
+			    r - 1), fields[c]));
+	}
+	for (c = 0; c < ncol; c++) {
+		w[c] = 0;
+		for (r = 0; r <= nrow; r++)
+			if (width_utf8(cells[r][c]) > w[c])
+				w[c] = width_utf8(cells[r][c]);
+	}
+	for (;;) {
+		total = 0;
+		widest = 0;
+		for (c = 0; c < ncol; c++) {
+			total += w[c] + 2;
+			if (w[c] > w[widest])
+				widest = c;
+		}
+		if (total <= (size_t)term + 2 || w[widest] <= 8)
+			break;
+		w[widest] -= total - term - 2 < w[widest] - 8 ?
+		    total - term - 2 : w[widest] - 8;
+	}
+	for (r = 0; r <= nrow; r++) {
+		for (c = 0; c < ncol; c++) {
+			cut = width_fit(cells[r][c], w[c]);
+			output_pad(cut, w[c], c == ncol - 1);
+			free(cut);
+			free(cells[r][c]);
+		}
+		putchar('\n');
+		free(cells[r]);
+	}
+	free(cells);
+}
+
+/* An object as "field: value" lines, nested objects indented. */
+static void
+output_object(json_t *o, int indent)
+{
+	const char	*k;
+	json_t		*v;
+	char		*s;
+	size_t		 kw = 0;
+
+	json_object_foreach(o, k, v)
+		if (strlen(k) > kw)
+			kw = strlen(k);
+	json_object_foreach(o, k, v) {
+		if (json_is_object(v)) {
+			printf("%*s%s:\n", indent, "", k);
+			output_object(v, indent + 2);
+			continue;
+		}
+		s = output_cell(v);
+		printf("%*s%-*s  %s\n", indent, "", (int)kw + 1, k, s);
+		free(s);
+	}
+}
+
+static void
+output_status(json_t *d)
+{
+	json_t		*counts = json_object_get(d, "counts");
+	long long	 up = 0, sites = 0, keys = 0, accounts = 0;
+
+	jx_int(d, "uptime_sec", &up);
+	jx_int(counts, "sites", &sites);
+	jx_int(counts, "accounts", &accounts);
+	jx_int(counts, "keys", &keys);
+	printf("metapi %s, pid %lld, up %lldd %02lld:%02lld:%02lld\n",
+	    jx_str(d, "version"), (long long)json_integer_value(
+	    json_object_get(d, "pid")), up / 86400, up / 3600 % 24,
+	    up / 60 % 60, up % 60);
+	printf("%-10s %s\n", _("endpoint:"), jx_str(d, "endpoint"));
+	printf("%-10s %s\n", _("data dir:"), jx_str(d, "data_dir"));
+	printf("%-10s %s\n", _("socket:"), jx_str(d, "socket"));
+	printf("%-10s %s\n", _("database:"), jx_str(d, "database"));
+	printf(_("sites %lld, accounts %lld, keys %lld\n"), sites, accounts,
+	    keys);
+	if (sites == 0 || accounts == 0 || keys == 0)
+		printf("\n%s\n", _("next steps:"));
+	if (sites == 0)
+		printf("  %s\n", _("metapi site add NAME URL --platform new-api"
+		    "      add a relay site"));
+	if (accounts == 0)
+		printf("  %s\n", _("metapi account add SITE --api-key -         "
+		    "   add an account (key read from stdin)"));
+	if (keys == 0)
+		printf("  %s\n", _("metapi key add NAME                         "
+		    "   make a key for your clients"));
+}
+
+/* Commands that print one secret alone on stdout, for scripts. */
+static const char *const output_secret_cmds[] = {
+	"key.add", "key.rotate", "key.reveal"
+};
+
+void
+output_reply(const char *cmd, json_t *data)
+{
+	size_t		 i;
+	const char	*key;
+
+	for (i = 0; i < nitems(output_lists); i++) {
+		if (strcmp(output_lists[i].cmd, cmd) == 0) {
+			output_table(json_object_get(data, "items"),
+			    output_lists[i].fields, output_lists[i].titles);
+			return;
+		}
+	}
+	if (strcmp(cmd, "daemon.status") == 0) {
+		output_status(data);
+		return;
+	}
+	for (i = 0; i < nitems(output_secret_cmds); i++) {
+		if (strcmp(output_secret_cmds[i], cmd) == 0 &&
+		    (key = jx_str(data, "key")) != NULL) {
+			printf("%s\n", key);
+			if (strcmp(cmd, "key.reveal") != 0)
+				fprintf(stderr, _("metapi: key %lld (%s): "
+				    "store it now; `metapi key reveal %lld` "
+				    "shows it again\n"), (long long)
+				    json_integer_value(json_object_get(data,
+				    "id")), jx_str(data, "name"), (long long)
+				    json_integer_value(json_object_get(data,
+				    "id")));
+			return;
+		}
+	}
+	if (json_is_object(data) && json_object_size(data) > 0)
+		output_object(data, 0);
+}
