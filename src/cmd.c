@@ -344,3 +344,22 @@ cmd_print_markdown(FILE *f)
 		fprintf(f, "\n");
 	}
 }
+
+/*
+ * One line per command for shell completion: its words, then its options.
+ * "site add --platform --proxy --weight --header"
+ */
+void
+cmd_print_words(FILE *f)
+{
+	const struct cmd_arg	*a;
+	size_t			 i;
+
+	for (i = 0; i < cmd_table_count; i++) {
+		fprintf(f, "%s", cmd_table[i].words);
+		for (a = cmd_table[i].args; a->key != NULL; a++)
+			if (a->flag != NULL)
+				fprintf(f, " %s", a->flag);
+		fprintf(f, "\n");
+	}
+}

@@ -50,6 +50,7 @@ int			 cmd_check_args(const struct cmd_spec *, json_t *,
 			     char **);
 void			 cmd_usage(const struct cmd_spec *, FILE *);
 void			 cmd_print_markdown(FILE *);
+void			 cmd_print_words(FILE *);
 int			 cmd_is_noun(const char *);
 
 #endif

@@ -1,0 +1,48 @@
+#!/bin/sh
+# The whole test suite: the C unit tests, then every tests/cli/*.sh against
+# private daemons. Prints one line "N passed, N failed" over all of them and
+# exits non-zero when anything failed.
+# Usage: tests/run.sh BUILDDIR SRCDIR [TEST...]
+BUILDDIR=${1:?builddir}
+SRCDIR=${2:?srcdir}
+shift 2
+export BUILDDIR SRCDIR
+LOGDIR="$BUILDDIR/tests/logs"
+mkdir -p "$LOGDIR"
+total_pass=0
+total_fail=0
+
+# count LOG: add the "N passed, N failed" line of a log to the totals.
+count() {
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "  (no result line: counted as 1 failure)"
+		total_fail=$((total_fail + 1))
+		return
+	fi
+	p=${line%% passed*}
+	f=${line#*, }
+	f=${f%% failed}
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+}
+
+if [ $# -eq 0 ]; then
+	set -- unit $(ls "$SRCDIR"/tests/cli/*.sh | sort)
+fi
+for t in "$@"; do
+	name=$(basename "$t" .sh)
+	log="$LOGDIR/$name.log"
+	start=$(date +%s)
+	if [ "$t" = unit ]; then
+		"$BUILDDIR/tests/unit/runner" >"$log" 2>&1
+	else
+		sh "$t" >"$log" 2>&1
+	fi
+	rc=$?
+	printf '%-14s %s (%ss)\n' "$name" "$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)" $(( $(date +%s) - start ))
+	[ $rc -ne 0 ] && grep -E '^(FAIL|    stderr)' "$log" | head -n 20 | sed 's/^/  /'
+	count "$log"
+done
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]

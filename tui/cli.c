@@ -18,7 +18,8 @@
 #include "tui.h"
 #include "xmalloc.h"
 
-#define CLI_SECRET_MAX	16384
+#define CLI_SECRET_MAX		16384
+#define CLI_STOP_WAIT_MS	(120 * 1000)
 
 void
 cli_usage(FILE *f)
@@ -152,6 +153,14 @@ cli_main(const struct globals *g0, int argc, char **argv)
 		return (3);
 	}
 	client_close(&cl);
+	/* `stop` returns once the daemon is gone, so a new one can start. */
+	if (jx_bool(reply, "ok") && strcmp(c->name, "daemon.stop") == 0 &&
+	    client_wait_exit(cl.daemon_pid, CLI_STOP_WAIT_MS) != 0) {
+		fprintf(stderr, _("metapi: daemon (pid %ld) is still draining "
+		    "after %d seconds\n"), cl.daemon_pid, CLI_STOP_WAIT_MS / 1000);
+		json_decref(reply);
+		return (1);
+	}
 	if (!jx_bool(reply, "ok")) {
 		err = json_object_get(reply, "error");
 		if (err_from_name(jx_str(err, "code") != NULL ?
@@ -169,7 +178,10 @@ cli_main(const struct globals *g0, int argc, char **argv)
 		return (err_exit_code(code));
 	}
 	rv = 0;
-	if (g.json) {
+	if (strcmp(c->name, "daemon.stop") == 0 && !g.json)
+		fprintf(stderr, _("metapi: daemon (pid %ld) stopped\n"),
+		    cl.daemon_pid);
+	else if (g.json) {
 		s = jx_dump(json_object_get(reply, "data"));
 		printf("%s\n", s);
 		free(s);

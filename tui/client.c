@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,4 +306,33 @@ client_request(struct client *c, const char *cmd, json_t *args,
 			return (0);
 		json_decref(*reply);
 	}
+}
+
+/*
+ * Wait until process pid has exited (a zombie counts as exited: the
+ * daemon is detached and its reaper is not us). 0 when gone, -1 on
+ * timeout.
+ */
+int
+client_wait_exit(long pid, int timeout_ms)
+{
+	char	 path[64], stat[512], *p;
+	FILE	*f;
+	int	 waited = 0;
+
+	while (waited < timeout_ms) {
+		if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+			return (0);
+		snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+		if ((f = fopen(path, "r")) != NULL) {
+			p = fgets(stat, sizeof stat, f);
+			fclose(f);
+			if (p != NULL && (p = strrchr(stat, ')')) != NULL &&
+			    p[1] == ' ' && p[2] == 'Z')
+				return (0);
+		}
+		usleep(20000);
+		waited += 20;
+	}
+	return (-1);
 }

@@ -66,6 +66,9 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--list-commands") == 0) {
 			cmd_print_markdown(stdout);
 			return (0);
+		} else if (strcmp(argv[i], "--list-words") == 0) {
+			cmd_print_words(stdout);
+			return (0);
 		} else if (argv[i][0] == '-') {
 			fprintf(stderr, _("metapi: unknown option %s\n"),
 			    argv[i]);

@@ -31,6 +31,7 @@ int	 client_open(struct client *, const struct globals *, char **);
 void	 client_close(struct client *);
 int	 client_request(struct client *, const char *, json_t *, json_t **,
 	     char **);
+int	 client_wait_exit(long, int);
 
 /* cli.c */
 int	 cli_main(const struct globals *, int, char **);

@@ -1,0 +1,170 @@
+# Shell test library: a private daemon per test file and checks that count.
+# Every test runs in its own temp dir with its own data dir, socket and an
+# ephemeral port; nothing here may touch the user's real directories.
+#
+# Use: . "$SRCDIR/tests/lib/libtest.sh"; test_init NAME; checks...; test_done
+
+: "${BUILDDIR:?BUILDDIR must be set}"
+: "${SRCDIR:?SRCDIR must be set}"
+METAPI="$BUILDDIR/metapi"
+PASS=0
+FAIL=0
+
+test_init() {
+	TEST_NAME=$1
+	TMP=$(mktemp -d "${TMPDIR:-/tmp}/metapi-test.XXXXXX")
+	# Private everything: never the user's data dir, socket or port.
+	unset XDG_DATA_HOME XDG_RUNTIME_DIR METAPI_DB METAPI_MASTER_KEY
+	export HOME="$TMP/home"
+	export METAPI_DATA_DIR="$TMP/data"
+	export METAPI_SOCKET="$TMP/run/metapi.sock"
+	export METAPI_LISTEN=127.0.0.1:0
+	export COLUMNS=200
+	mkdir -p "$HOME"
+	OUT="$TMP/out"
+	ERR="$TMP/err"
+	trap test_cleanup EXIT
+	trap 'exit 1' INT TERM
+}
+
+# Stop every daemon this test started, then remove its files.
+test_cleanup() {
+	for s in "$TMP"/run/*.sock "$TMP"/run2/*.sock; do
+		[ -S "$s" ] && "$METAPI" -S "$s" --no-start stop >/dev/null 2>&1
+	done
+	for p in $(cat "$TMP"/pids 2>/dev/null); do
+		kill "$p" 2>/dev/null
+	done
+	sleep 0.2
+	for f in "$TMP"/data*/daemon.lock; do
+		[ -f "$f" ] || continue
+		p=$(cat "$f" 2>/dev/null)
+		[ -n "$p" ] && kill -9 "$p" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+
+pass() {
+	PASS=$((PASS + 1))
+}
+
+fail() {
+	FAIL=$((FAIL + 1))
+	echo "FAIL [$TEST_NAME] $*" >&2
+	if [ -s "$ERR" ]; then
+		sed 's/^/    stderr: /' "$ERR" | head -n 5 >&2
+	fi
+}
+
+# run CMD...: run metapi with args, capture stdout, stderr and exit code.
+run() {
+	timeout 60 "$METAPI" "$@" >"$OUT" 2>"$ERR" </dev/null
+	RC=$?
+}
+
+# run_in INPUT CMD...: the same with INPUT on stdin.
+run_in() {
+	input=$1
+	shift
+	printf "%s\n" "$input" | timeout 60 "$METAPI" "$@" >"$OUT" 2>"$ERR"
+	RC=$?
+}
+
+# ok DESC CMD...: the command must exit 0.
+ok() {
+	desc=$1
+	shift
+	run "$@"
+	if [ "$RC" -eq 0 ]; then pass; else fail "$desc: exit $RC, wanted 0 ($*)"; fi
+}
+
+# refuse DESC CODE PATTERN CMD...: exit CODE and PATTERN on stderr.
+refuse() {
+	desc=$1 code=$2 pattern=$3
+	shift 3
+	run "$@"
+	if [ "$RC" -ne "$code" ]; then
+		fail "$desc: exit $RC, wanted $code ($*)"
+	elif ! grep -qiE -- "$pattern" "$ERR"; then
+		fail "$desc: stderr lacks /$pattern/ ($*)"
+	else
+		pass
+	fi
+}
+
+# expect DESC ACTUAL WANTED: string equality.
+expect() {
+	if [ "$2" = "$3" ]; then pass; else fail "$1: got '$2', wanted '$3'"; fi
+}
+
+# expect_match DESC TEXT REGEX
+expect_match() {
+	if printf '%s\n' "$2" | grep -qE -- "$3"; then pass; else
+		fail "$1: '$2' does not match /$3/"; fi
+}
+
+# expect_nomatch DESC TEXT REGEX
+expect_nomatch() {
+	if printf '%s\n' "$2" | grep -qE -- "$3"; then
+		fail "$1: '$2' matches /$3/"; else pass; fi
+}
+
+# jq-free JSON field access for --json output: jget FILE PATH (a.b.0.c).
+jget() {
+	"$BUILDDIR/tests/tools/jget" "$@"
+}
+
+# The HTTP address of the running daemon.
+listen_addr() {
+	"$METAPI" --json --no-start status 2>/dev/null >"$TMP/status.json" &&
+	    jget "$TMP/status.json" listen
+}
+
+# Count of items in a list command's --json output.
+count_items() {
+	"$METAPI" --json --no-start "$@" >"$TMP/count.json" 2>/dev/null &&
+	    jget "$TMP/count.json" items.length
+}
+
+# Wait until the daemon of the current data dir has exited (its lock free).
+wait_gone() {
+	i=0
+	while [ $i -lt 600 ]; do
+		flock -n "$METAPI_DATA_DIR/daemon.lock" true 2>/dev/null && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# Wait until a daemon answers on the current socket.
+wait_up() {
+	i=0
+	while [ $i -lt 200 ]; do
+		"$METAPI" --no-start status >/dev/null 2>&1 && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# Start the fake relay with a personality; sets FAKE_URL and FAKE_PID.
+fake_start() {
+	pf="$TMP/fake.$1.port"
+	rm -f "$pf"
+	"$BUILDDIR/tests/fakerelay/fakerelay" --port 0 --personality "$1" \
+	    --port-file "$pf" >/dev/null 2>"$TMP/fake.$1.log" &
+	FAKE_PID=$!
+	echo "$FAKE_PID" >>"$TMP/pids"
+	i=0
+	while [ ! -s "$pf" ] && [ $i -lt 200 ]; do
+		sleep 0.02
+		i=$((i + 1))
+	done
+	FAKE_URL="http://127.0.0.1:$(cat "$pf")"
+}
+
+test_done() {
+	echo "$PASS passed, $FAIL failed"
+	[ "$FAIL" -eq 0 ]
+}

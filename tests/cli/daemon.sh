@@ -1,0 +1,135 @@
+# The daemon's life: auto-start, status, single instance, stale socket,
+# signals, health endpoints, bad options and bad databases.
+. "$SRCDIR/tests/lib/libtest.sh"
+test_init daemon
+
+refuse "no daemon with --no-start" 3 "no daemon answers" --no-start status
+ok "status auto-starts a daemon" status
+expect_match "says it started one" "$(cat "$ERR")" "started a daemon"
+expect_match "status shows the endpoint" "$(cat "$OUT")" "endpoint: +http://127\.0\.0\.1:[0-9]+/v1"
+expect "data dir created 0700" "$(stat -c %a "$METAPI_DATA_DIR")" 700
+expect "socket is 0600" "$(stat -c %a "$METAPI_SOCKET")" 600
+expect "socket dir is 0700" "$(stat -c %a "$TMP/run")" 700
+expect "master key is 0600" "$(stat -c %a "$METAPI_DATA_DIR/master.key")" 600
+ok "second status reuses the daemon" status
+expect "no second start" "$(cat "$ERR")" ""
+
+run --json status
+jget "$OUT" pid >"$TMP/pid1"
+expect "json status has the data dir" "$(jget "$OUT" data_dir)" "$METAPI_DATA_DIR"
+expect "json status has counts" "$(jget "$OUT" counts.sites)" 0
+ADDR=$(jget "$OUT" listen)
+
+# Health endpoints, and no file serving or anything else.
+expect "healthz" "$(curl -s "http://$ADDR/healthz")" '{"status":"ok"}'
+expect "readyz" "$(curl -s -o /dev/null -w '%{http_code}' "http://$ADDR/readyz")" 200
+expect "unknown path is 404" "$(curl -s -o /dev/null -w '%{http_code}' "http://$ADDR/etc/passwd")" 404
+expect "no directory listing" "$(curl -s -o /dev/null -w '%{http_code}' "http://$ADDR/")" 404
+printf 'X-Big: %s\n' "$(head -c 200000 /dev/zero | tr '\0' a)" >"$TMP/bighdr"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H @"$TMP/bighdr" "http://$ADDR/healthz")
+expect_match "oversized headers refused" "$code" "^(4[0-9][0-9]|000)$"
+expect "daemon alive after that" "$(curl -s "http://$ADDR/healthz")" '{"status":"ok"}'
+
+# One daemon per data dir and per socket.
+refuse "second daemon, same data dir" 1 "already running on data dir" \
+    -S "$TMP/run2/other.sock" daemon
+refuse "second daemon, same socket" 1 "already (running|answers)" \
+    -d "$TMP/data2" daemon
+refuse "detached second daemon refused too" 1 "already running" daemon --detach
+
+# Two clients racing to start a daemon end up with one.
+ok "stop" stop
+expect_match "stop waits for the exit" "$(cat "$ERR")" "stopped"
+wait_gone || fail "daemon did not stop"
+expect "socket removed at stop" "$(ls "$TMP/run" | grep -c 'metapi.sock$')" 0
+"$METAPI" status >"$TMP/r1" 2>&1 &
+a=$!
+"$METAPI" status >"$TMP/r2" 2>&1 &
+b=$!
+wait $a; ra=$?
+wait $b; rb=$?
+expect "racing client 1" "$ra" 0
+expect "racing client 2" "$rb" 0
+expect "exactly one started a daemon" "$(cat "$TMP/r1" "$TMP/r2" | grep -c 'started a daemon')" 1
+
+# A crashed daemon leaves a stale socket that the next start cleans up.
+pid=$(cat "$METAPI_DATA_DIR/daemon.lock")
+kill -9 "$pid"
+sleep 0.2
+expect "stale socket file left" "$(test -S "$METAPI_SOCKET" && echo yes)" yes
+ok "restart over a stale socket" status
+expect_match "restarted" "$(cat "$ERR")" "started a daemon"
+
+# SIGHUP reloads settings changed behind the daemon's back? It re-reads the
+# database and keeps running.
+pid=$(cat "$METAPI_DATA_DIR/daemon.lock")
+kill -HUP "$pid"
+sleep 0.2
+ok "alive after SIGHUP" --no-start status
+expect_match "reload logged" "$(cat "$METAPI_DATA_DIR/metapi.log")" "settings reloaded"
+
+# SIGTERM drains and stops; the socket goes away.
+kill -TERM "$pid"
+wait_gone || fail "SIGTERM did not stop the daemon"
+expect_match "stop logged" "$(tail -n 2 "$METAPI_DATA_DIR/metapi.log")" "stopped"
+
+# Foreground daemon with options; bad options are usage errors.
+refuse "bad --listen" 1 "bad --listen" daemon --listen 4000
+refuse "bad --log-level" 1 "unknown log level" daemon --log-level loud
+refuse "bad --log-format" 1 "unknown log format" daemon --log-format xml
+refuse "postgres not built in" 1 "without PostgreSQL" daemon --db postgres://x/y
+refuse "unknown daemon option" 2 "usage" daemon --frobnicate
+refuse "unknown command" 2 "unknown command" frobnicate
+refuse "unknown subcommand" 2 "unknown site command" site frob
+refuse "unknown global option" 2 "unknown option" --frob status
+ok "version" --version
+expect_match "version text" "$(cat "$OUT")" "^metapi [0-9]+\.[0-9]+"
+ok "help" --help
+expect_match "help lists commands" "$(cat "$OUT")" "site add"
+ok "command help" site add --help
+expect_match "command help has usage" "$(cat "$OUT")" "usage: metapi site add NAME URL"
+
+"$METAPI" daemon --log-file "$TMP/fg.log" &
+fg=$!
+echo $fg >>"$TMP/pids"
+wait_up
+ok "foreground daemon answers" --no-start status
+kill -INT $fg
+wait $fg
+expect "foreground daemon exits 0 on SIGINT" "$?" 0
+
+# A database this metapi cannot use: clear error, exit code, file untouched.
+cp "$METAPI_DATA_DIR/metapi.db" "$TMP/good.db"
+head -c 8192 /dev/urandom >"$METAPI_DATA_DIR/metapi.db"
+rm -f "$METAPI_DATA_DIR/metapi.db-wal" "$METAPI_DATA_DIR/metapi.db-shm"
+sum=$(cksum <"$METAPI_DATA_DIR/metapi.db")
+refuse "corrupt database" 1 "unreadable or not a metapi database" daemon
+expect "corrupt file not rewritten" "$(cksum <"$METAPI_DATA_DIR/metapi.db")" "$sum"
+refuse "client reports a failed start" 3 "could not start" status
+
+cp "$TMP/good.db" "$METAPI_DATA_DIR/metapi.db"
+sqlite3 "$METAPI_DATA_DIR/metapi.db" "PRAGMA user_version = 999"
+
+refuse "database from a newer metapi" 1 "newer metapi" daemon
+cp "$TMP/good.db" "$METAPI_DATA_DIR/metapi.db"
+
+# The master key: missing or wrong is refused, never silently replaced.
+mv "$METAPI_DATA_DIR/master.key" "$TMP/master.key"
+refuse "missing master key" 1 "master key .* is missing" daemon
+expect "no new key was made" "$(test -e "$METAPI_DATA_DIR/master.key" && echo made)" ""
+export METAPI_MASTER_KEY=0000000000000000000000000000000000000000000000000000000000000000
+refuse "wrong master key" 1 "does not open this database" daemon
+export METAPI_MASTER_KEY=nonsense
+refuse "malformed METAPI_MASTER_KEY" 1 "64 hex digits" daemon
+export METAPI_MASTER_KEY=$(cat "$TMP/master.key")
+ok "key from the environment works" status
+ok "stop" stop
+wait_gone
+unset METAPI_MASTER_KEY
+cp "$TMP/master.key" "$METAPI_DATA_DIR/master.key"
+chmod 644 "$METAPI_DATA_DIR/master.key"
+refuse "world-readable master key" 1 "readable by other users" daemon
+chmod 600 "$METAPI_DATA_DIR/master.key"
+ok "and back to normal" status
+
+test_done
