@@ -8,6 +8,7 @@
 #include <sys/un.h>
 
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@ main(int argc, char **argv)
 	long			got = 0;
 	int			fd, closed = 0;
 
+	signal(SIGPIPE, SIG_IGN);
 	if (argc != 2) {
 		fprintf(stderr, "usage: rawsock SOCKET < bytes\n");
 		return (2);
