@@ -107,6 +107,7 @@ enum ctl_ret	 ctl_settings_set(struct ctl_req *, json_t **, struct err *);
 /* http.c */
 int		 http_start(const char *, const struct settings *, char **);
 void		 http_stop(void);
+void		 http_apply_settings(const struct settings *);
 const char	*http_listen_address(void);
 
 /* async.c */

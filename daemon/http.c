@@ -30,6 +30,7 @@ struct http_route {
 
 static struct mg_context	*http_ctx;
 static atomic_int		 http_ready;
+static atomic_llong		 http_max_body;	/* bytes; from settings */
 static char			 http_address[128];
 
 static void
@@ -74,8 +75,35 @@ static const struct http_route http_route_table[] = {
 	{ "/healthz$", http_healthz, "liveness: 200 while the process runs" },
 	{ "/readyz$", http_readyz, "readiness: 200 when serving, 503 when "
 	    "draining" },
-	{ "/", http_not_found, "anything else: 404 in the OpenAI error shape" },
+	{ "**", http_not_found, "anything else: 404 in the OpenAI error shape" },
 };
+
+/*
+ * Every request passes here first: a declared body larger than the limit
+ * is refused before anyone reads it. (Handlers that read a body without a
+ * declared length stop at the same limit.)
+ */
+static int
+http_begin_request(struct mg_connection *conn)
+{
+	const struct mg_request_info	*ri = mg_get_request_info(conn);
+
+	if (ri->content_length > atomic_load(&http_max_body)) {
+		http_reply_json(conn, 413, "{\"error\":{\"message\":\"request "
+		    "body too large\",\"type\":\"invalid_request_error\","
+		    "\"code\":\"request_too_large\"}}\n");
+		return (413);
+	}
+	return (0);
+}
+
+/* Settings that may change while running (SIGHUP, settings set). */
+void
+http_apply_settings(const struct settings *set)
+{
+	atomic_store(&http_max_body,
+	    settings_int(set, "http_max_request_body_bytes"));
+}
 
 static int
 http_log_message(const struct mg_connection *conn, const char *msg)
@@ -132,6 +160,8 @@ http_start(const char *addr, const struct settings *set, char **cause)
 
 	memset(&cb, 0, sizeof cb);
 	cb.log_message = http_log_message;
+	cb.begin_request = http_begin_request;
+	http_apply_settings(set);
 	memset(&init, 0, sizeof init);
 	init.callbacks = &cb;
 	init.configuration_options = opts;

@@ -91,6 +91,7 @@ metapid_reload(char **cause)
 		return (-1);
 	settings_free(metapid->settings);
 	metapid->settings = s;
+	http_apply_settings(s);
 	return (0);
 }
 

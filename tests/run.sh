@@ -9,6 +9,11 @@ shift 2
 export BUILDDIR SRCDIR
 LOGDIR="$BUILDDIR/tests/logs"
 mkdir -p "$LOGDIR"
+rm -f "$LOGDIR"/sanitizer.*
+# Under --enable-asan, sanitizer reports of every process (detached daemons
+# included, whose stderr is gone) land in files that fail the run below.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$LOGDIR/sanitizer"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$LOGDIR/sanitizer"
 total_pass=0
 total_fail=0
 
@@ -43,6 +48,12 @@ for t in "$@"; do
 	printf '%-14s %s (%ss)\n' "$name" "$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)" $(( $(date +%s) - start ))
 	[ $rc -ne 0 ] && grep -E '^(FAIL|    stderr)' "$log" | head -n 20 | sed 's/^/  /'
 	count "$log"
+done
+for f in "$LOGDIR"/sanitizer.*; do
+	[ -f "$f" ] || continue
+	echo "sanitizer report $f:"
+	head -n 30 "$f" | sed 's/^/  /'
+	total_fail=$((total_fail + 1))
 done
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

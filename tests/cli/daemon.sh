@@ -29,6 +29,12 @@ printf 'X-Big: %s\n' "$(head -c 200000 /dev/zero | tr '\0' a)" >"$TMP/bighdr"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H @"$TMP/bighdr" "http://$ADDR/healthz")
 expect_match "oversized headers refused" "$code" "^(4[0-9][0-9]|000)$"
 expect "daemon alive after that" "$(curl -s "http://$ADDR/healthz")" '{"status":"ok"}'
+ok "lower the body limit" settings set http_max_request_body_bytes 2048
+head -c 5000 /dev/zero >"$TMP/body"
+expect "oversized body refused with 413" \
+    "$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$TMP/body" "http://$ADDR/healthz")" 413
+expect "small body accepted" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -d x=1 "http://$ADDR/healthz")" 200
 
 # One daemon per data dir and per socket.
 refuse "second daemon, same data dir" 1 "already running on data dir" \

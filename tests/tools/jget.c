@@ -36,6 +36,8 @@ main(int argc, char **argv)
 		    json_is_object(v))) {
 			printf("%zu\n", json_is_array(v) ? json_array_size(v) :
 			    json_object_size(v));
+			free(path);
+			json_decref(root);
 			return (0);
 		}
 		if (json_is_array(v)) {
@@ -44,8 +46,11 @@ main(int argc, char **argv)
 		} else
 			v = json_object_get(v, part);
 	}
-	if (v == NULL)
+	free(path);
+	if (v == NULL) {
+		json_decref(root);
 		return (1);
+	}
 	if (json_is_string(v))
 		printf("%s\n", json_string_value(v));
 	else {
@@ -53,5 +58,6 @@ main(int argc, char **argv)
 		printf("%s\n", s);
 		free(s);
 	}
+	json_decref(root);
 	return (0);
 }
