@@ -156,7 +156,9 @@ proto_encode(struct buf *out, uint16_t type, uint32_t id, uint32_t flags,
 	h.id = id;
 	h.flags = flags;
 	proto_hdr_pack(&h, hdr);
-	if (buf_add(out, hdr, sizeof hdr) != 0 || buf_add(out, s, n) != 0) {
+	/* The whole frame or nothing: a lone header corrupts the stream. */
+	if (out->len > out->max || out->max - out->len < sizeof hdr + n ||
+	    buf_add(out, hdr, sizeof hdr) != 0 || buf_add(out, s, n) != 0) {
 		proto_cause(cause, "output queue full");
 		goto out;
 	}

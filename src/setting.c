@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -81,6 +82,29 @@ setting_parse_bool(const char *v, int *out)
 }
 
 /*
+ * The shortest text that reads back as d, without an exponent when one
+ * will do: "0.4" rather than "0.40000000000000002" and "1000000" rather
+ * than "1e+06", so that a default normalises to itself. %.17g always
+ * reads back, so the second pass ends with an answer.
+ */
+static char *
+setting_real_text(double d)
+{
+	char	buf[32];
+	int	prec, sci;
+
+	for (sci = 0; sci < 2; sci++) {
+		for (prec = 1; prec <= 17; prec++) {
+			snprintf(buf, sizeof buf, "%.*g", prec, d);
+			if (strtod(buf, NULL) == d &&
+			    (sci || strchr(buf, 'e') == NULL))
+				return (xstrdup(buf));
+		}
+	}
+	return (xstrdup(buf));
+}
+
+/*
  * Check value against the entry; on success *norm is the value to store.
  * Pure: no I/O.
  */
@@ -123,7 +147,7 @@ setting_validate(const struct setting_entry *e, const char *v, char **norm,
 			    "%g", e->name, v, e->min, e->max);
 			return (-1);
 		}
-		xasprintf(norm, "%.17g", d);
+		*norm = setting_real_text(d);
 		return (0);
 	case SETTING_ENUM:
 		if (!setting_choice_ok(e->choices, v)) {

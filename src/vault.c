@@ -188,7 +188,7 @@ vault_load(const char *path, int *created, char **cause)
 	text[n] = '\0';
 	if (vault_parse_key(text, key) != 0) {
 		xasprintf(cause, "master key %s is damaged (expected 64 hex "
-		    "digits)", path);
+		    "digits or base64 of 32 bytes)", path);
 		sodium_memzero(text, sizeof text);
 		return (-1);
 	}

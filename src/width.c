@@ -104,6 +104,8 @@ width_fit(const char *s, size_t max)
 
 	if (width_utf8(s) <= max)
 		return (xstrdup(s));
+	if (max == 0)
+		return (xstrdup(""));
 	while (*p != '\0') {
 		n = width_decode(p, &cp);
 		cw = width_cp(cp);
