@@ -16,6 +16,7 @@
 
 #include "cmd.h"
 #include "compat.h"
+#include "i18n.h"
 #include "xmalloc.h"
 
 const struct cmd_spec *
@@ -300,16 +301,16 @@ cmd_usage(const struct cmd_spec *c, FILE *f)
 {
 	const struct cmd_arg	*a;
 
-	fprintf(f, "usage: ");
+	fprintf(f, "%s", _("usage: "));
 	cmd_synopsis(c, f);
-	fprintf(f, "\n%s\n", c->help);
+	fprintf(f, "\n%s\n", _(c->help));
 	for (a = c->args; a->key != NULL; a++) {
 		if (a->flag != NULL && a->type != ARG_FLAG)
-			fprintf(f, "  %-28s %s\n", a->flag, a->help);
+			fprintf(f, "  %-28s %s\n", a->flag, _(a->help));
 		else if (a->flag != NULL)
-			fprintf(f, "  %-28s %s\n", a->flag, a->help);
+			fprintf(f, "  %-28s %s\n", a->flag, _(a->help));
 		else
-			fprintf(f, "  %-28s %s\n", a->meta, a->help);
+			fprintf(f, "  %-28s %s\n", a->meta, _(a->help));
 	}
 }
 
