@@ -1,7 +1,9 @@
 /*
  * Deferred replies: a control command that must wait on the network runs
  * its work on a thread of its own, then finishes on the main thread (where
- * the database connection lives) and replies. Completed jobs queue here
+ * the database connection lives) and replies. The finishing step is told
+ * whether its client is still connected: a change nobody will hear about
+ * (the client quit, or the daemon is stopping) is not made. Completed jobs queue here
  * and a byte on a pipe wakes the main loop. This module owns that queue
  * and its lock.
  */
@@ -112,7 +114,7 @@ async_drain(void)
 	for (; j != NULL; j = next) {
 		next = j->next;
 		reply = NULL;
-		ret = j->done(j->arg, &reply, &e);
+		ret = j->done(j->arg, ctl_client_alive(j->client), &reply, &e);
 		if (ret == CTL_ERROR && e.code == ERR_OK)
 			err_set(&e, ERR_INTERNAL, "request failed");
 		ctl_reply(j->client, j->id, reply, &e);

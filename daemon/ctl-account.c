@@ -116,12 +116,14 @@ out:
 }
 
 static enum ctl_ret
-ctl_account_verify_done(void *arg, json_t **reply, struct err *e)
+ctl_account_verify_done(void *arg, int alive, json_t **reply, struct err *e)
 {
 	struct account_verify	*v = arg;
 	json_t			*o = NULL;
 
-	if (v->result.code != ERR_OK)
+	if (!alive)
+		err_set(e, ERR_BUSY, "client went away; nothing saved");
+	else if (v->result.code != ERR_OK)
 		err_set(e, v->result.code, "%s", v->result.msg);
 	else if ((o = account_add(metapid->db, v->site_id, v->args, e)) != NULL)
 		json_object_set_new(o, "models_found",

@@ -140,6 +140,13 @@ ctl_client_find(uint64_t serial)
 	return (NULL);
 }
 
+/* Is the client that sent a deferred request still connected? */
+int
+ctl_client_alive(uint64_t serial)
+{
+	return (ctl_client_find(serial) != NULL);
+}
+
 static void
 ctl_send(struct ctl_client *c, uint16_t type, uint32_t id, json_t *obj)
 {

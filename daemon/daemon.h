@@ -57,6 +57,7 @@ int	 ctl_client_count(void);
 int	 ctl_poll_fill(struct pollfd *, int);
 void	 ctl_poll_handle(struct pollfd *, int);
 void	 ctl_reply(uint64_t, uint32_t, json_t *, struct err *);
+int	 ctl_client_alive(uint64_t);
 
 /* ctl-table.c */
 struct ctl_entry {
@@ -112,7 +113,7 @@ const char	*http_listen_address(void);
 
 /* async.c */
 typedef void	(*async_work_cb)(void *);
-typedef enum ctl_ret (*async_done_cb)(void *, json_t **, struct err *);
+typedef enum ctl_ret (*async_done_cb)(void *, int, json_t **, struct err *);
 int	 async_init(char **);
 int	 async_fd(void);
 void	 async_run(struct ctl_req *, async_work_cb, async_done_cb, void *);

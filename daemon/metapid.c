@@ -51,9 +51,9 @@ metapid_write(int fd, const void *p, size_t n)
 }
 
 static void
-metapid_usage(void)
+metapid_usage(FILE *f)
 {
-	fprintf(stderr, "usage: metapi daemon [--listen ADDR:PORT] [--detach] "
+	fprintf(f, "usage: metapi daemon [--listen ADDR:PORT] [--detach] "
 	    "[--log-file FILE]\n"
 	    "                     [--log-level error|warn|info|debug] "
 	    "[--log-format text|json]\n"
@@ -409,17 +409,19 @@ metapid_main(int argc, char **argv, const char *data_dir_opt,
 			dburl = optarg;
 			break;
 		case 'h':
-			metapid_usage();
+			metapid_usage(stdout);
 			return (0);
 		default:
-			metapid_usage();
+			metapid_usage(stderr);
 			return (2);
 		}
 	}
 	if (optind != argc) {
-		metapid_usage();
+		metapid_usage(stderr);
 		return (2);
 	}
+	/* Database, key, logs and locks are the user's alone. */
+	umask(077);
 	if (listen == NULL || *listen == '\0')
 		listen = "127.0.0.1:4000";
 	if (metapid_check_listen(listen, &metapid->listen, &cause) != 0)
@@ -516,10 +518,12 @@ metapid_main(int argc, char **argv, const char *data_dir_opt,
 	log_info("stopped");
 	return (0);
 fail:
-	log_error("%s", cause);
+	/* The person who started us reads this; the log keeps it too. */
+	if (metapid->log_file != NULL)
+		log_error("%s", cause);
 	if (report != -1)
 		metapid_report(report, cause);
-	else if (metapid->log_file != NULL)
+	else
 		fprintf(stderr, "metapi: %s\n", cause);
 	free(cause);
 	db_close(metapid->db);

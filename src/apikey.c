@@ -228,7 +228,11 @@ apikey_store_secret(struct db *db, long long id, const char *key,
 
 	vault_hash(key, hash);
 	ad = vault_ad("api_keys", "key", id);
-	vault_seal(ad, key, strlen(key), &blob, &len);
+	if (vault_seal(ad, key, strlen(key), &blob, &len) != 0) {
+		free(ad);
+		err_set(e, ERR_INTERNAL, "vault is not open");
+		return (-1);
+	}
 	free(ad);
 	mask = vault_mask(key);
 	st = db_prepare(db, "UPDATE api_keys SET key_hash = ?, key_sealed = ?, "
@@ -261,6 +265,17 @@ fail:
 	return (-1);
 }
 
+/* Wipe and free a key in ordinary memory (NULL is fine). */
+static void
+apikey_wipe(char *key)
+{
+	if (key == NULL)
+		return;
+	explicit_bzero(key, strlen(key));
+	free(key);
+}
+
+/* The key's row with the full secret, for add, rotate and reveal only. */
 static json_t *
 apikey_with_secret(struct db *db, long long id, char *key, struct err *e)
 {
@@ -268,8 +283,7 @@ apikey_with_secret(struct db *db, long long id, char *key, struct err *e)
 
 	if ((o = apikey_get(db, id, e)) != NULL)
 		json_object_set_new(o, "key", json_string(key));
-	memset(key, 0, strlen(key));
-	free(key);
+	apikey_wipe(key);
 	return (o);
 }
 
@@ -352,7 +366,7 @@ apikey_add(struct db *db, const json_t *args, struct err *e)
 	if (db_commit(db, &cause) != 0) {
 		err_set(e, ERR_STORAGE, "%s", cause);
 		free(cause);
-		free(key);
+		apikey_wipe(key);
 		goto out;
 	}
 	json_decref(models);
@@ -360,7 +374,7 @@ apikey_add(struct db *db, const json_t *args, struct err *e)
 	return (apikey_with_secret(db, id, key, e));
 fail:
 	db_rollback(db);
-	free(key);
+	apikey_wipe(key);
 out:
 	json_decref(models);
 	free(models_s);
@@ -380,13 +394,13 @@ apikey_rotate(struct db *db, long long id, struct err *e)
 	key = vault_new_api_key();
 	if (apikey_store_secret(db, id, key, e) != 0) {
 		db_rollback(db);
-		free(key);
+		apikey_wipe(key);
 		return (NULL);
 	}
 	if (db_commit(db, &cause) != 0) {
 		err_set(e, ERR_STORAGE, "%s", cause);
 		free(cause);
-		free(key);
+		apikey_wipe(key);
 		return (NULL);
 	}
 	return (apikey_with_secret(db, id, key, e));

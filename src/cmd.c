@@ -88,6 +88,18 @@ cmd_arg_by_flag(const struct cmd_spec *c, const char *flag, size_t len)
 	return (NULL);
 }
 
+/* Is word an option of c that consumes the next word as its value? */
+int
+cmd_takes_value(const struct cmd_spec *c, const char *word)
+{
+	const struct cmd_arg	*a;
+
+	if (strncmp(word, "--", 2) != 0 || strchr(word, '=') != NULL)
+		return (0);
+	a = cmd_arg_by_flag(c, word, strlen(word));
+	return (a != NULL && a->type != ARG_FLAG);
+}
+
 /* Convert one textual value to JSON per the argument's type. */
 static json_t *
 cmd_value(const struct cmd_arg *a, const char *v, char **cause)

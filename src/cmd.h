@@ -52,5 +52,6 @@ void			 cmd_usage(const struct cmd_spec *, FILE *);
 void			 cmd_print_markdown(FILE *);
 void			 cmd_print_words(FILE *);
 int			 cmd_is_noun(const char *);
+int			 cmd_takes_value(const struct cmd_spec *, const char *);
 
 #endif

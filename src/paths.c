@@ -116,8 +116,10 @@ paths_mkdir_private(const char *dir, char **cause)
 }
 
 /*
- * The socket's directory must be ours and closed to others, or another
- * user could swap the socket (/tmp is shared).
+ * The socket's directory must be ours and not writable by others, or
+ * another user could swap the socket (/tmp is shared). A directory we
+ * create gets 0700; an existing one is checked, never chmod'ed, since -S
+ * may point into any directory of the user's.
  */
 int
 paths_check_private_dir(const char *dir, char **cause)
@@ -135,9 +137,9 @@ paths_check_private_dir(const char *dir, char **cause)
 		    (long)getuid());
 		return (-1);
 	}
-	if ((sb.st_mode & 077) != 0 && chmod(dir, 0700) != 0) {
-		xasprintf(cause, "%s: cannot make it private: %s", dir,
-		    strerror(errno));
+	if ((sb.st_mode & 022) != 0) {
+		xasprintf(cause, "%s: writable by other users, who could "
+		    "replace the socket; use a private directory", dir);
 		return (-1);
 	}
 	return (0);

@@ -23,7 +23,7 @@
 /* Blocks are numbered once and never renumbered. */
 enum msgtype {
 	MSG_HELLO = 100,	/* client -> daemon: {"client": "cli"|"tui"} */
-	MSG_WELCOME = 101,	/* daemon -> client: {"version", "pid"} */
+	MSG_WELCOME = 101,	/* daemon -> client: {"version", "daemon", "pid"} */
 	MSG_VERSION = 102,	/* daemon -> client: version mismatch, then close */
 	MSG_BYE = 103,		/* either side: closing */
 

@@ -335,10 +335,15 @@ site_store_headers(struct db *db, long long id, const json_t *hdrs,
 	if (json_array_size(names) > 0) {
 		full = json_dumps(hdrs, JSON_COMPACT);
 		ad = vault_ad("sites", "headers", id);
-		vault_seal(ad, full, strlen(full), &blob, &bloblen);
+		rc = vault_seal(ad, full, strlen(full), &blob, &bloblen);
 		free(ad);
-		memset(full, 0, strlen(full));
+		explicit_bzero(full, strlen(full));
 		free(full);
+		if (rc != 0) {
+			json_decref(names);
+			err_set(e, ERR_INTERNAL, "vault is not open");
+			return (-1);
+		}
 	}
 	names_s = json_dumps(names, JSON_COMPACT);
 	json_decref(names);

@@ -63,26 +63,17 @@ cli_read_secrets(const struct cmd_spec *c, json_t *args, char **cause)
 	return (0);
 }
 
+/*
+ * Take the CLI's own words (--json, --help, -h) out of a command's
+ * arguments wherever they stand, except as an option's value
+ * (`--label --json`) or after "--". Returns CLI_WANT_* flags.
+ */
+#define CLI_WANT_JSON	0x1
+#define CLI_WANT_HELP	0x2
 static int
-cli_has_help(int argc, char **argv)
+cli_strip_own(const struct cmd_spec *c, int *argc, char **argv)
 {
-	int	i;
-
-	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			return (0);
-		if (strcmp(argv[i], "-h") == 0 ||
-		    strcmp(argv[i], "--help") == 0)
-			return (1);
-	}
-	return (0);
-}
-
-/* Take --json out of argv wherever it stands after the command. */
-static int
-cli_strip_json(int *argc, char **argv)
-{
-	int	i, j, found = 0;
+	int	i, j, want = 0;
 
 	for (i = j = 0; i < *argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {
@@ -91,12 +82,18 @@ cli_strip_json(int *argc, char **argv)
 			break;
 		}
 		if (strcmp(argv[i], "--json") == 0)
-			found = 1;
-		else
+			want |= CLI_WANT_JSON;
+		else if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			want |= CLI_WANT_HELP;
+		else {
 			argv[j++] = argv[i];
+			if (cmd_takes_value(c, argv[i]) && i + 1 < *argc)
+				argv[j++] = argv[++i];
+		}
 	}
 	*argc = j;
-	return (found);
+	return (want);
 }
 
 int
@@ -108,10 +105,8 @@ cli_main(const struct globals *g0, int argc, char **argv)
 	json_t			*args = NULL, *reply = NULL, *err;
 	char			*cause = NULL, *s;
 	enum err_code		 code;
-	int			 used, rv;
+	int			 used, rv, want;
 
-	if (cli_strip_json(&argc, argv))
-		g.json = 1;
 	if ((c = cmd_match_words(argc, argv, &used)) == NULL) {
 		if (argc > 0 && cmd_is_noun(argv[0]))
 			fprintf(stderr, _("metapi: unknown %s command%s%s\n"),
@@ -123,11 +118,19 @@ cli_main(const struct globals *g0, int argc, char **argv)
 		fprintf(stderr, "%s", _("run `metapi --help` for the list\n"));
 		return (2);
 	}
-	if (cli_has_help(argc - used, argv + used)) {
+	/* Starting a daemon only to stop it would be silly. */
+	if (strcmp(c->name, "daemon.stop") == 0)
+		g.no_start = 1;
+	argc -= used;
+	argv += used;
+	want = cli_strip_own(c, &argc, argv);
+	if (want & CLI_WANT_JSON)
+		g.json = 1;
+	if (want & CLI_WANT_HELP) {
 		cmd_usage(c, stdout);
 		return (0);
 	}
-	if (cmd_parse_argv(c, argc - used, argv + used, &args, &cause) != 0) {
+	if (cmd_parse_argv(c, argc, argv, &args, &cause) != 0) {
 		fprintf(stderr, "metapi %s: %s\n", c->words, cause);
 		free(cause);
 		cmd_usage(c, stderr);

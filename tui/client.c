@@ -89,6 +89,13 @@ client_read_frame(struct client *c, struct proto_hdr *h, json_t **msg,
 		ps = proto_frame_check(in.data, in.len, h, &why);
 		if (ps == PROTO_FRAME)
 			break;
+		if (ps == PROTO_BAD_VERSION) {
+			xasprintf(cause, "the daemon speaks another protocol "
+			    "(%s); stop it and start it with this metapi", why);
+			free(why);
+			buf_free(&in);
+			return (-1);
+		}
 		if (ps != PROTO_NEED_MORE) {
 			xasprintf(cause, "bad reply from the daemon: %s", why);
 			free(why);

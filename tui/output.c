@@ -87,6 +87,8 @@ output_cell(json_t *v)
 		xasprintf(&s, "%.6g", json_real_value(v));
 		return (s);
 	}
+	if (json_is_array(v) && json_array_size(v) == 0)
+		return (xstrdup("-"));
 	if (json_is_array(v)) {
 		buf_init(&b, 64 * 1024);
 		json_array_foreach(v, i, e) {
@@ -195,6 +197,14 @@ output_object(json_t *o, int indent)
 	}
 }
 
+/* "label  value", the label padded by display width (translations). */
+static void
+output_field(const char *label, const char *value)
+{
+	output_pad(label, 10, 0);
+	printf("%s\n", value != NULL ? value : "-");
+}
+
 static void
 output_status(json_t *d)
 {
@@ -205,14 +215,14 @@ output_status(json_t *d)
 	jx_int(counts, "sites", &sites);
 	jx_int(counts, "accounts", &accounts);
 	jx_int(counts, "keys", &keys);
-	printf("metapi %s, pid %lld, up %lldd %02lld:%02lld:%02lld\n",
+	printf(_("metapi %s, pid %lld, up %lldd %02lld:%02lld:%02lld\n"),
 	    jx_str(d, "version"), (long long)json_integer_value(
 	    json_object_get(d, "pid")), up / 86400, up / 3600 % 24,
 	    up / 60 % 60, up % 60);
-	printf("%-10s %s\n", _("endpoint:"), jx_str(d, "endpoint"));
-	printf("%-10s %s\n", _("data dir:"), jx_str(d, "data_dir"));
-	printf("%-10s %s\n", _("socket:"), jx_str(d, "socket"));
-	printf("%-10s %s\n", _("database:"), jx_str(d, "database"));
+	output_field(_("endpoint:"), jx_str(d, "endpoint"));
+	output_field(_("data dir:"), jx_str(d, "data_dir"));
+	output_field(_("socket:"), jx_str(d, "socket"));
+	output_field(_("database:"), jx_str(d, "database"));
 	printf(_("sites %lld, accounts %lld, keys %lld\n"), sites, accounts,
 	    keys);
 	if (sites == 0 || accounts == 0 || keys == 0)

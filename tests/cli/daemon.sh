@@ -4,6 +4,13 @@
 test_init daemon
 
 refuse "no daemon with --no-start" 3 "no daemon answers" --no-start status
+refuse "stop never starts a daemon" 3 "no daemon answers" stop
+expect "nothing was started" "$(test -e "$METAPI_DATA_DIR" && echo made)" ""
+mkdir -p "$TMP/shared"
+chmod 777 "$TMP/shared"
+refuse "socket in a world-writable dir" 3 "writable by other users" \
+    -S "$TMP/shared/m.sock" status
+expect "that dir was not chmod'ed" "$(stat -c %a "$TMP/shared")" 777
 ok "status auto-starts a daemon" status
 expect_match "says it started one" "$(cat "$ERR")" "started a daemon"
 expect_match "status shows the endpoint" "$(cat "$OUT")" "endpoint: +http://127\.0\.0\.1:[0-9]+/v1"

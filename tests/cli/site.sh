@@ -31,6 +31,9 @@ expect "show by id" "$(jget "$OUT" name)" "中转站"
 ok "edit" --json site edit relay1 --name r1 --weight 3 --proxy http://127.0.0.1:8080
 expect "renamed" "$(jget "$OUT" name)" r1
 expect "weight edited" "$(jget "$OUT" weight)" 3.0
+ok "--json as an option's value is a value" --json site edit r1 --proxy none --name --json
+expect "named --json" "$(jget "$OUT" name)" "--json"
+ok "rename back by id" site edit 1 --name r1
 ok "edit proxy none" --json site edit r1 --proxy none
 expect "proxy cleared" "$(jget "$OUT" proxy)" null
 ok "edit headers" --json site edit r1 --header 'X-A: 1234567890abcdef'
