@@ -7,10 +7,16 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <civetweb.h>
 
@@ -31,6 +37,7 @@ struct http_route {
 static struct mg_context	*http_ctx;
 static atomic_int		 http_ready;
 static atomic_llong		 http_max_body;	/* bytes; from settings */
+static atomic_int		 http_stopped;	/* mg_stop() has returned */
 static char			 http_address[128];
 
 static void
@@ -191,14 +198,60 @@ http_start(const char *addr, const struct settings *set, char **cause)
 	return (0);
 }
 
+/*
+ * civetweb's listener sleeps in poll() for up to two seconds before it
+ * notices mg_stop(). While mg_stop() waits, this thread knocks on our own
+ * port so that poll() returns at once; the knock is accepted and dropped.
+ */
+static void *
+http_waker(void *arg)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 len;
+	const char		*colon = strrchr(http_address, ':');
+	int			 fd, i, port;
+
+	port = colon != NULL ? (int)strtol(colon + 1, NULL, 10) : 0;
+	memset(&ss, 0, sizeof ss);
+	if (http_address[0] == '[') {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		sin6->sin6_addr = in6addr_loopback;
+		len = sizeof *sin6;
+	} else {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		len = sizeof *sin;
+	}
+	for (i = 0; i < 60 && !atomic_load(&http_stopped); i++) {
+		usleep(50 * 1000);
+		if ((fd = socket(ss.ss_family, SOCK_STREAM|SOCK_CLOEXEC, 0)) == -1)
+			continue;
+		connect(fd, (struct sockaddr *)&ss, len);
+		close(fd);
+	}
+	return (NULL);
+}
+
 /* Refuse new work (readyz 503), then let civetweb finish what it has. */
 void
 http_stop(void)
 {
+	pthread_t	waker;
+	int		have_waker;
+
 	atomic_store(&http_ready, 0);
 	if (http_ctx != NULL) {
+		atomic_store(&http_stopped, 0);
+		have_waker = pthread_create(&waker, NULL, http_waker, NULL) == 0;
 		mg_stop(http_ctx);
 		http_ctx = NULL;
+		atomic_store(&http_stopped, 1);
+		if (have_waker)
+			pthread_join(waker, NULL);
 	}
 	mg_exit_library();
 }
