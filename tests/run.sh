@@ -33,7 +33,7 @@ count() {
 }
 
 if [ $# -eq 0 ]; then
-	set -- unit $(ls "$SRCDIR"/tests/cli/*.sh | sort)
+	set -- unit fakerelay $(ls "$SRCDIR"/tests/cli/*.sh | sort)
 fi
 for t in "$@"; do
 	name=$(basename "$t" .sh)
@@ -41,6 +41,9 @@ for t in "$@"; do
 	start=$(date +%s)
 	if [ "$t" = unit ]; then
 		"$BUILDDIR/tests/unit/runner" >"$log" 2>&1
+	elif [ "$t" = fakerelay ]; then
+		sh "$SRCDIR/tests/fakerelay/selftest.sh" \
+		    "$BUILDDIR/tests/fakerelay/fakerelay" >"$log" 2>&1
 	else
 		sh "$t" >"$log" 2>&1
 	fi
