@@ -205,6 +205,15 @@ output_field(const char *label, const char *value)
 	printf("%s\n", value != NULL ? value : "-");
 }
 
+/* One "next steps" line: a command, then what it does. */
+static void
+output_hint(const char *cmd, const char *what)
+{
+	printf("  ");
+	output_pad(cmd, 44, 0);
+	printf("%s\n", what);
+}
+
 static void
 output_status(json_t *d)
 {
@@ -228,14 +237,14 @@ output_status(json_t *d)
 	if (sites == 0 || accounts == 0 || keys == 0)
 		printf("\n%s\n", _("next steps:"));
 	if (sites == 0)
-		printf("  %s\n", _("metapi site add NAME URL --platform new-api"
-		    "      add a relay site"));
+		output_hint("metapi site add NAME URL --platform new-api",
+		    _("add a relay site"));
 	if (accounts == 0)
-		printf("  %s\n", _("metapi account add SITE --api-key -         "
-		    "   add an account (key read from stdin)"));
+		output_hint("metapi account add SITE --api-key -",
+		    _("add an account (key read from stdin)"));
 	if (keys == 0)
-		printf("  %s\n", _("metapi key add NAME                         "
-		    "   make a key for your clients"));
+		output_hint("metapi key add NAME",
+		    _("make a key for your clients"));
 }
 
 /* Commands that print one secret alone on stdout, for scripts. */
