@@ -16,6 +16,8 @@
 	_(CONFLICT,	"conflict",		"already exists", 1) \
 	_(UPSTREAM,	"upstream",		"upstream failure", 1) \
 	_(UNAUTHORIZED,	"unauthorized",		"credential rejected", 1) \
+	_(NEEDS_LOGIN,	"needs_login",		"needs manual login", 1) \
+	_(BLOCKED,	"blocked",		"blocked by a WAF or challenge", 1) \
 	_(BUSY,		"busy",			"busy, try again", 1) \
 	_(STORAGE,	"storage",		"storage error", 1) \
 	_(INTERNAL,	"internal",		"internal error", 1)

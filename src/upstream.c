@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -27,6 +28,47 @@ struct upstream_sink {
 	struct buf	*body;
 	int		 overflow;
 };
+
+/*
+ * Response headers: keep the few that callers act on. A redirect chain
+ * sends several header blocks; cookies accumulate, the rest is the last.
+ */
+static size_t
+upstream_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct upstream_resp	*resp = arg;
+	size_t			 len = size * n, nl, vl;
+	const char		*v;
+	char			*old;
+
+	nl = strcspn(p, ":");
+	if (nl >= len)
+		return (len);
+	for (v = p + nl + 1; v < p + len && (*v == ' ' || *v == '\t'); v++)
+		;
+	vl = p + len - v;
+	while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
+		vl--;
+	if (nl == 10 && strncasecmp(p, "set-cookie", 10) == 0) {
+		if (strcspn(v, ";\r\n") < vl)
+			vl = strcspn(v, ";\r\n");
+		if (resp->set_cookie == NULL)
+			resp->set_cookie = xstrndup(v, vl);
+		else if (strlen(resp->set_cookie) < 8192) {
+			old = resp->set_cookie;
+			xasprintf(&resp->set_cookie, "%s; %.*s", old, (int)vl, v);
+			free(old);
+		}
+	} else if (nl == 11 && strncasecmp(p, "retry-after", 11) == 0) {
+		free(resp->retry_after);
+		resp->retry_after = xstrndup(v, vl);
+	} else if (nl == 6 && strncasecmp(p, "server", 6) == 0) {
+		free(resp->server);
+		resp->server = xstrndup(v, vl);
+	} else if (nl == 12 && strncasecmp(p, "cf-mitigated", 12) == 0)
+		resp->cf_mitigated = 1;
+	return (len);
+}
 
 static size_t
 upstream_write(char *p, size_t size, size_t n, void *arg)
@@ -87,6 +129,8 @@ upstream_do(const struct upstream_req *req, struct upstream_resp *resp,
 	curl_easy_setopt(c, CURLOPT_PROXY, req->proxy != NULL ? req->proxy : "");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, upstream_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, upstream_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
 
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -115,5 +159,9 @@ upstream_resp_free(struct upstream_resp *resp)
 {
 	buf_free(&resp->body);
 	free(resp->content_type);
-	resp->content_type = NULL;
+	free(resp->set_cookie);
+	free(resp->retry_after);
+	free(resp->server);
+	resp->content_type = resp->set_cookie = NULL;
+	resp->retry_after = resp->server = NULL;
 }

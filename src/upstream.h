@@ -21,6 +21,10 @@ struct upstream_resp {
 	long		 status;	/* HTTP status, 0 when none */
 	struct buf	 body;
 	char		*content_type;
+	char		*set_cookie;	/* "a=1; b=2" from Set-Cookie lines */
+	char		*retry_after;
+	char		*server;
+	int		 cf_mitigated;	/* cf-mitigated: challenge */
 };
 
 int	 upstream_global_init(void);

@@ -29,6 +29,7 @@ static const struct unit_suite unit_suites[] = {
 	{ "migrate", t_migrate },
 	{ "setting", t_setting },
 	{ "misc", t_misc },
+	{ "adapter", t_adapter },
 };
 
 /* The runner's own state: counts and the case being run. */

@@ -45,5 +45,6 @@ void	 t_vault(void);
 void	 t_migrate(void);
 void	 t_setting(void);
 void	 t_misc(void);
+void	 t_adapter(void);
 
 #endif
