@@ -1,8 +1,8 @@
 /*
- * account.* commands. `account add` verifies the credential against the
- * site before anything is stored: the network call runs on a worker
- * thread (async_run) and the insert happens back on the main thread once
- * the site said yes. A rejected credential stores nothing.
+ * account.* commands. Talking to sites goes through account jobs
+ * (acctjob.c): a worker thread calls the platform adapter, the main
+ * thread stores what came back. `account add` verifies the credential
+ * before anything is stored: a rejected credential stores nothing.
  */
 #include "config.h"
 
@@ -12,28 +12,15 @@
 #include <jansson.h>
 
 #include "account.h"
-#include "compat.h"
-#include "buf.h"
+#include "adapter.h"
 #include "daemon.h"
 #include "err.h"
 #include "jx.h"
+#include "model.h"
 #include "site.h"
-#include "upstream.h"
+#include "token.h"
 #include "vault.h"
 #include "xmalloc.h"
-
-#define ACCOUNT_VERIFY_TIMEOUT_SEC	30
-#define ACCOUNT_VERIFY_MAX_BODY		(8 * 1024 * 1024)
-
-struct account_verify {
-	long long		 site_id;
-	struct site_conn	*site;
-	char			*proxy;		/* effective proxy or NULL */
-	char			*secret;	/* sodium memory */
-	json_t			*args;
-	struct err		 result;	/* set by the worker */
-	int			 models;	/* models the site listed */
-};
 
 static enum ctl_ret
 ctl_account_done(json_t **reply, json_t *o)
@@ -42,136 +29,373 @@ ctl_account_done(json_t **reply, json_t *o)
 	return (o != NULL ? CTL_DONE : CTL_ERROR);
 }
 
-/* GET /v1/models with the key: the cheapest call every platform answers. */
-static void
-ctl_account_verify_work(void *arg)
+/* The key of the first usable token just listed (unlimited first). */
+static const char *
+ctl_account_token_key(struct acctjob_item *it)
 {
-	struct account_verify	*v = arg;
-	struct upstream_req	 req;
-	struct upstream_resp	 resp;
-	const char		*hdrs[40];
-	char			*url, *auth, *cause = NULL;
-	size_t			 n = 0, len, i;
-	json_t			*body, *data;
-	int			 claude;
+	const char	*key = NULL;
+	size_t		 i;
 
-	claude = strcmp(v->site->platform, "claude") == 0;
-	len = strlen(v->site->url);
-	if (len >= 3 && strcmp(v->site->url + len - 3, "/v1") == 0)
-		xasprintf(&url, "%s/models", v->site->url);
-	else
-		xasprintf(&url, "%s/v1/models", v->site->url);
-	if (claude) {
-		xasprintf(&auth, "x-api-key: %s", v->secret);
-		hdrs[n++] = auth;
-		hdrs[n++] = "anthropic-version: 2023-06-01";
-	} else {
-		xasprintf(&auth, "Authorization: Bearer %s", v->secret);
-		hdrs[n++] = auth;
+	for (i = 0; i < it->tokens.n; i++) {
+		if (it->tokens.v[i].key == NULL || !it->tokens.v[i].enabled)
+			continue;
+		if (key == NULL || it->tokens.v[i].unlimited)
+			key = it->tokens.v[i].key;
+		if (it->tokens.v[i].unlimited)
+			break;
 	}
-	hdrs[n++] = "Accept: application/json";
-	for (i = 0; v->site->headers[i] != NULL && n < nitems(hdrs) - 1; i++)
-		hdrs[n++] = v->site->headers[i];
-	hdrs[n] = NULL;
-
-	memset(&req, 0, sizeof req);
-	req.method = "GET";
-	req.url = url;
-	req.headers = hdrs;
-	req.proxy = v->proxy;
-	req.timeout_sec = ACCOUNT_VERIFY_TIMEOUT_SEC;
-	req.max_body = ACCOUNT_VERIFY_MAX_BODY;
-	if (upstream_do(&req, &resp, &cause) != 0) {
-		err_set(&v->result, ERR_UPSTREAM, "cannot verify the key: %s",
-		    cause);
-		free(cause);
-		goto out;
-	}
-	if (resp.status == 401 || resp.status == 403) {
-		err_set(&v->result, ERR_UNAUTHORIZED, "the site rejected the "
-		    "API key (HTTP %ld from %s)", resp.status, url);
-		goto out;
-	}
-	if (resp.status != 200) {
-		err_set(&v->result, ERR_UPSTREAM, "cannot verify the key: HTTP "
-		    "%ld from %s", resp.status, url);
-		goto out;
-	}
-	body = json_loadb(buf_cstr(&resp.body), resp.body.len, 0, NULL);
-	data = json_object_get(body, "data");
-	if (!json_is_array(data)) {
-		err_set(&v->result, ERR_UPSTREAM, "cannot verify the key: %s "
-		    "did not answer with a model list (a WAF or login page?)",
-		    url);
-		json_decref(body);
-		goto out;
-	}
-	v->models = json_array_size(data);
-	json_decref(body);
-out:
-	upstream_resp_free(&resp);
-	memset(auth, 0, strlen(auth));
-	free(auth);
-	free(url);
+	return (key);
 }
 
-static enum ctl_ret
-ctl_account_verify_done(void *arg, int alive, json_t **reply, struct err *e)
+/*
+ * Refresh one account against its site: who it is and its balance, its
+ * tokens, the models it can use and the site's prices. The identity call
+ * decides success; a later step that fails leaves a warning.
+ */
+void
+ctl_account_refresh_work(struct acctjob *j, struct acctjob_item *it)
 {
-	struct account_verify	*v = arg;
-	json_t			*o = NULL;
+	const struct adapter_ops	*ops = it->ops;
+	struct adapter_acct		*a = &it->ctx.acct;
+	struct err			 w = { ERR_OK, NULL };
+	const char			*key;
 
-	if (!alive)
-		err_set(e, ERR_BUSY, "client went away; nothing saved");
-	else if (v->result.code != ERR_OK)
-		err_set(e, v->result.code, "%s", v->result.msg);
-	else if ((o = account_add(metapid->db, v->site_id, v->args, e)) != NULL)
-		json_object_set_new(o, "models_found",
-		    json_integer(v->models));
-	err_clear(&v->result);
-	site_conn_free(v->site);
-	vault_secret_free(v->secret);
-	free(v->proxy);
-	json_decref(v->args);
-	free(v);
-	*reply = o;
-	return (o != NULL ? CTL_DONE : CTL_ERROR);
+	if (acctjob_session(it) != 0)
+		return;
+	/* An API-key account is proxy-only: its key is all there is. */
+	if (ops->user != NULL && a->api_key == NULL) {
+		if (ops->user(a, &it->user, &it->err) != 0 &&
+		    (acctjob_relogin(it) != 0 ||
+		    ops->user(a, &it->user, &it->err) != 0))
+			return;
+		it->has_user = 1;
+	}
+	if (ops->tokens != NULL && a->api_key == NULL) {
+		if (ops->tokens(a, &it->tokens, &w) == 0)
+			it->has_tokens = 1;
+		else if (it->warn == NULL)
+			xasprintf(&it->warn, "tokens: %s", w.msg);
+		err_clear(&w);
+	}
+	/*
+	 * Models: an API-key account asks with its key; a logged-in account
+	 * asks with its session (every group it may use), falling back to
+	 * its default token's key where the site has no such list.
+	 */
+	if (ops->models != NULL) {
+		key = a->api_key;
+		if (key == NULL && ops->models(a, NULL, &it->models, &w) != 0) {
+			it->models = NULL;
+			err_clear(&w);
+			key = it->key != NULL ? it->key : ctl_account_token_key(it);
+			if (key == NULL)
+				err_set(&w, ERR_UPSTREAM, "no key to ask with");
+		}
+		if (key != NULL && ops->models(a, key, &it->models, &w) != 0)
+			it->models = NULL;
+		if (it->models == NULL && !it->has_user)
+			/* Nothing else proves the credential: this is it. */
+			err_set(&it->err, w.code, "%s", w.msg);
+		else if (it->models == NULL && it->warn == NULL)
+			xasprintf(&it->warn, "models: %s", w.msg);
+		err_clear(&w);
+	}
+	if (ops->pricing != NULL) {
+		if (ops->pricing(a, &it->prices, &w) == 0)
+			it->has_prices = 1;
+		else if (it->warn == NULL)
+			xasprintf(&it->warn, "pricing: %s", w.msg);
+		err_clear(&w);
+	}
+}
+
+/* Write what a refresh found for account id; the caller holds a transaction. */
+static int
+ctl_account_refresh_save(struct acctjob_item *it, long long id, struct err *e)
+{
+	if ((it->ctx.acct.changed || it->logged_in) &&
+	    account_store_session(metapid->db, id, &it->ctx.acct, e) != 0)
+		return (-1);
+	if (it->has_user && account_store_user(metapid->db, id, &it->user,
+	    e) != 0)
+		return (-1);
+	if (it->has_tokens && token_sync(metapid->db, id, &it->tokens, e) != 0)
+		return (-1);
+	if (it->models != NULL && model_set_available(metapid->db, id,
+	    it->models, e) != 0)
+		return (-1);
+	if (it->has_prices && model_set_prices(metapid->db, it->ctx.site_id,
+	    &it->prices, e) != 0)
+		return (-1);
+	return (0);
+}
+
+static json_t *
+ctl_account_refresh_result(struct acctjob_item *it)
+{
+	json_t	*o = acctjob_item_json(it);
+
+	if (it->has_user) {
+		json_object_set_new(o, "balance_usd", (it->user.has &
+		    ADAPTER_HAS_BALANCE) ? json_real(it->user.balance_usd) :
+		    json_null());
+		json_object_set_new(o, "used_usd", (it->user.has &
+		    ADAPTER_HAS_USED) ? json_real(it->user.used_usd) :
+		    json_null());
+	}
+	if (it->has_tokens)
+		json_object_set_new(o, "tokens", json_integer(it->tokens.n));
+	if (it->models != NULL)
+		json_object_set_new(o, "models",
+		    json_integer(json_array_size(it->models)));
+	if (it->has_prices)
+		json_object_set_new(o, "prices", json_integer(it->prices.n));
+	if (it->warn != NULL)
+		jx_set_str(o, "warning", it->warn);
+	return (o);
+}
+
+/* Health after a contact with the site. */
+static void
+ctl_account_health(struct acctjob_item *it, const char *source)
+{
+	if (it->err.code == ERR_OK)
+		account_set_health(metapid->db, it->ctx.id, it->warn != NULL ?
+		    "degraded" : "healthy", it->warn, source);
+	else
+		account_set_health(metapid->db, it->ctx.id,
+		    it->err.code == ERR_UNAUTHORIZED ? "expired" : "unhealthy",
+		    it->err.msg, source);
+}
+
+json_t *
+ctl_account_refresh_store(struct acctjob *j, struct acctjob_item *it)
+{
+	struct err	 e = { ERR_OK, NULL };
+	char		*cause;
+
+	if (it->err.code == ERR_OK) {
+		if (db_begin(metapid->db, &cause) != 0) {
+			err_set(&it->err, ERR_STORAGE, "%s", cause);
+			free(cause);
+		} else if (ctl_account_refresh_save(it, it->ctx.id, &e) != 0) {
+			db_rollback(metapid->db);
+			err_set(&it->err, e.code, "%s", e.msg);
+		} else if (db_commit(metapid->db, &cause) != 0) {
+			err_set(&it->err, ERR_STORAGE, "%s", cause);
+			free(cause);
+		}
+		err_clear(&e);
+	}
+	if (it->ctx.site_name != NULL)
+		ctl_account_health(it, "refresh");
+	return (ctl_account_refresh_result(it));
+}
+
+/* A refresh of an account loads its default token's key for discovery. */
+static void
+ctl_account_load_keys(struct acctjob *j)
+{
+	size_t	i;
+
+	for (i = 0; i < j->n; i++)
+		if (j->v[i].err.code == ERR_OK)
+			j->v[i].key = token_default_key(metapid->db,
+			    j->v[i].ctx.id);
+}
+
+enum ctl_ret
+ctl_account_refresh(struct ctl_req *req, json_t **reply, struct err *e)
+{
+	struct acctjob	*j;
+	long long	*ids;
+	size_t		 n;
+	int		 rv;
+
+	if (acctjob_ids(req, "account refresh", &ids, &n, e) != 0)
+		return (CTL_ERROR);
+	j = acctjob_new(req, ctl_account_refresh_work,
+	    ctl_account_refresh_store, 0, n);
+	rv = acctjob_load(j, ids, e);
+	free(ids);
+	if (rv != 0) {
+		acctjob_discard(j);
+		return (CTL_ERROR);
+	}
+	ctl_account_load_keys(j);
+	return (acctjob_run(req, j));
+}
+
+/* account login: log in again with the stored password. */
+static void
+ctl_account_login_work(struct acctjob *j, struct acctjob_item *it)
+{
+	const char	*code = jx_str(j->args, "twofa");
+
+	if (it->ctx.acct.password == NULL) {
+		err_set(&it->err, ERR_INVALID, "account %lld has no stored "
+		    "password (it was added with a %s)", it->ctx.id,
+		    it->ctx.kind);
+		return;
+	}
+	if (it->ops->login == NULL) {
+		err_set(&it->err, ERR_INVALID, "%s sites have no password "
+		    "login", it->ops->label);
+		return;
+	}
+	if (code != NULL)
+		adapter_set_secret(&it->ctx.acct.twofa, code);
+	vault_secret_free(it->ctx.acct.cookie);
+	vault_secret_free(it->ctx.acct.access_token);
+	it->ctx.acct.cookie = it->ctx.acct.access_token = NULL;
+	it->logged_in = 1;
+	it->ops->login(&it->ctx.acct, &it->err);
+}
+
+static json_t *
+ctl_account_login_store(struct acctjob *j, struct acctjob_item *it)
+{
+	struct err	e = { ERR_OK, NULL };
+
+	if (it->err.code == ERR_OK && account_store_session(metapid->db,
+	    it->ctx.id, &it->ctx.acct, &e) != 0) {
+		err_set(&it->err, e.code, "%s", e.msg);
+		err_clear(&e);
+	}
+	ctl_account_health(it, "auth");
+	return (acctjob_item_json(it));
+}
+
+enum ctl_ret
+ctl_account_login(struct ctl_req *req, json_t **reply, struct err *e)
+{
+	long long	id = 0;
+
+	jx_int(req->args, "id", &id);
+	return (acctjob_start(req, &id, 1, ctl_account_login_work,
+	    ctl_account_login_store, 1, e));
+}
+
+/*
+ * account add: build the account in memory, verify it on a worker (log in,
+ * read the user, discover tokens and models), and insert it only then.
+ */
+static void
+ctl_account_add_work(struct acctjob *j, struct acctjob_item *it)
+{
+	ctl_account_refresh_work(j, it);
+	if (it->err.code == ERR_OK && !it->has_user && it->models == NULL)
+		err_set(&it->err, ERR_UPSTREAM, "nothing on %s confirmed the "
+		    "credential", it->ctx.site_name);
+}
+
+static json_t *
+ctl_account_add_store(struct acctjob *j, struct acctjob_item *it)
+{
+	struct err	 e = { ERR_OK, NULL };
+	json_t		*o;
+	char		*cause;
+	long long	 id;
+
+	if (it->err.code != ERR_OK)
+		return (acctjob_item_json(it));
+	o = account_add(metapid->db, it->ctx.site_id, j->args, &it->ctx.acct,
+	    it->has_user ? &it->user : NULL, &e);
+	if (o == NULL) {
+		err_set(&it->err, e.code, "%s", e.msg);
+		err_clear(&e);
+		return (acctjob_item_json(it));
+	}
+	jx_int(o, "id", &id);
+	it->ctx.id = id;
+	if (db_begin(metapid->db, &cause) == 0) {
+		if (ctl_account_refresh_save(it, id, &e) != 0)
+			db_rollback(metapid->db);
+		else
+			db_commit(metapid->db, NULL);
+	} else
+		free(cause);
+	err_clear(&e);
+	json_decref(o);
+	if ((o = account_get(metapid->db, id, &e)) == NULL)
+		return (acctjob_item_json(it));
+	if (it->has_tokens)
+		json_object_set_new(o, "tokens", json_integer(it->tokens.n));
+	json_object_set_new(o, "models", json_integer(it->models != NULL ?
+	    json_array_size(it->models) : 0));
+	if (it->warn != NULL)
+		jx_set_str(o, "warning", it->warn);
+	return (o);
 }
 
 enum ctl_ret
 ctl_account_add(struct ctl_req *req, json_t **reply, struct err *e)
 {
-	struct account_verify	*v;
-	struct site_conn	*sc;
-	const char		*kind, *proxy;
+	struct acctjob		*j;
+	struct acctjob_item	*it;
+	struct adapter_acct	*a;
+	const struct adapter_ops *ops;
+	const char		*kind, *proxy, *s;
 	long long		 site_id;
+	json_t			*site;
 
 	if (site_resolve(metapid->db, jx_str(req->args, "site"), &site_id,
 	    e) != 0)
 		return (CTL_ERROR);
 	if (account_check_credentials(req->args, &kind, e) != 0)
 		return (CTL_ERROR);
-	if (strcmp(kind, "api_key") != 0) {
-		err_set(e, ERR_INVALID, "logging in with %s needs the platform "
-		    "adapters, which this version does not have yet; add the "
-		    "account with --api-key", strcmp(kind, "password") == 0 ?
-		    "--username/--password" : strcmp(kind, "cookie") == 0 ?
-		    "--cookie" : "--access-token");
+	j = acctjob_new(req, ctl_account_add_work, ctl_account_add_store, 1, 1);
+	it = &j->v[0];
+	if ((it->ctx.site = site_conn_get(metapid->db, site_id, e)) == NULL ||
+	    (site = site_get(metapid->db, site_id, e)) == NULL) {
+		acctjob_discard(j);
 		return (CTL_ERROR);
 	}
-	if ((sc = site_conn_get(metapid->db, site_id, e)) == NULL)
+	it->ctx.site_id = site_id;
+	it->ctx.site_name = xstrdup(jx_str(site, "name"));
+	json_decref(site);
+	it->ctx.kind = xstrdup(kind);
+	a = &it->ctx.acct;
+	a->url = it->ctx.site->url;
+	a->platform = it->ctx.site->platform;
+	proxy = settings_str(metapid->settings, "system_proxy_url");
+	a->proxy = it->ctx.site->proxy != NULL ? it->ctx.site->proxy :
+	    (*proxy != '\0' ? proxy : NULL);
+	a->site_headers = it->ctx.site->headers;
+	a->timeout_sec = settings_int(metapid->settings, "site_timeout_sec");
+	if ((ops = adapter_find(a->platform)) == NULL) {
+		acctjob_discard(j);
+		err_set(e, ERR_INVALID, "unknown platform %s", a->platform);
 		return (CTL_ERROR);
-	v = xcalloc(1, sizeof *v);
-	v->site_id = site_id;
-	v->site = sc;
-	proxy = sc->proxy != NULL ? sc->proxy :
-	    settings_str(metapid->settings, "system_proxy_url");
-	if (proxy != NULL && *proxy != '\0')
-		v->proxy = xstrdup(proxy);
-	v->secret = vault_secret_dup(jx_str(req->args, "api_key"));
-	v->args = json_deep_copy(req->args);
-	async_run(req, ctl_account_verify_work, ctl_account_verify_done, v);
-	return (CTL_WAIT);
+	}
+	it->ops = ops;
+	if (strcmp(kind, "api_key") != 0 && !(ops->flags & ADAPTER_MANAGED)) {
+		acctjob_discard(j);
+		err_set(e, ERR_INVALID, "%s sites take an --api-key only",
+		    ops->label);
+		return (CTL_ERROR);
+	}
+	if ((s = jx_str(req->args, "username")) != NULL)
+		adapter_set_secret(&a->username, s);
+	if ((s = jx_str(req->args, "password")) != NULL)
+		adapter_set_secret(&a->password, s);
+	if ((s = jx_str(req->args, "access_token")) != NULL)
+		adapter_set_secret(&a->access_token, s);
+	if ((s = jx_str(req->args, "cookie")) != NULL)
+		adapter_set_secret(&a->cookie, s);
+	if ((s = jx_str(req->args, "api_key")) != NULL)
+		adapter_set_secret(&a->api_key, s);
+	if ((s = jx_str(req->args, "user_id")) != NULL)
+		adapter_set_secret(&a->user_id, s);
+	if ((s = jx_str(req->args, "twofa")) != NULL)
+		adapter_set_secret(&a->twofa, s);
+	if (strcmp(kind, "password") == 0 && ops->login == NULL) {
+		acctjob_discard(j);
+		err_set(e, ERR_INVALID, "%s sites have no password login",
+		    ops->label);
+		return (CTL_ERROR);
+	}
+	return (acctjob_run(req, j));
 }
 
 enum ctl_ret

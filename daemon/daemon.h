@@ -11,10 +11,15 @@
 
 #include <jansson.h>
 
+#include "account.h"
+#include "adapter.h"
 #include "cmd.h"
 #include "db.h"
 #include "err.h"
 #include "setting.h"
+
+struct acctjob;
+struct acctjob_item;
 
 /* metapid.c */
 struct metapid {
@@ -80,6 +85,7 @@ enum ctl_ret	 ctl_site_edit(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_site_rm(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_site_enable(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_site_disable(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_site_detect(struct ctl_req *, json_t **, struct err *);
 
 /* ctl-account.c */
 enum ctl_ret	 ctl_account_add(struct ctl_req *, json_t **, struct err *);
@@ -89,6 +95,27 @@ enum ctl_ret	 ctl_account_rm(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_account_enable(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_account_disable(struct ctl_req *, json_t **,
 		     struct err *);
+enum ctl_ret	 ctl_account_refresh(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_account_login(struct ctl_req *, json_t **, struct err *);
+void		 ctl_account_refresh_work(struct acctjob *,
+		     struct acctjob_item *);
+json_t		*ctl_account_refresh_store(struct acctjob *,
+		     struct acctjob_item *);
+
+/* ctl-token.c */
+enum ctl_ret	 ctl_token_list(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_token_sync(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_token_create(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_token_rm(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_token_default(struct ctl_req *, json_t **, struct err *);
+
+/* ctl-checkin.c */
+enum ctl_ret	 ctl_checkin_run(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_checkin_log(struct ctl_req *, json_t **, struct err *);
+
+/* ctl-model.c */
+enum ctl_ret	 ctl_model_list(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_balance_show(struct ctl_req *, json_t **, struct err *);
 
 /* ctl-key.c */
 enum ctl_ret	 ctl_key_add(struct ctl_req *, json_t **, struct err *);
@@ -110,6 +137,53 @@ int		 http_start(const char *, const struct settings *, char **);
 void		 http_stop(void);
 void		 http_apply_settings(const struct settings *);
 const char	*http_listen_address(void);
+
+/* acctjob.c */
+struct acctjob_item {
+	struct account_ctx		 ctx;
+	const struct adapter_ops	*ops;
+	struct err			 err;		/* set when it failed */
+	int				 logged_in;	/* logged in this job */
+	struct adapter_user		 user;
+	int				 has_user;
+	struct adapter_tokens		 tokens;
+	int				 has_tokens;
+	json_t				*models;	/* names, or NULL */
+	struct adapter_prices		 prices;
+	int				 has_prices;
+	struct adapter_checkin		 checkin;
+	int				 has_checkin;
+	char				*key;		/* discovery key (secret) */
+	char				*arg;		/* per-command argument */
+	char				*warn;		/* a step that failed */
+};
+struct acctjob;
+typedef void	(*acctjob_work_cb)(struct acctjob *, struct acctjob_item *);
+typedef json_t	*(*acctjob_store_cb)(struct acctjob *, struct acctjob_item *);
+typedef json_t	*(*acctjob_finish_cb)(struct acctjob *, json_t *, int);
+struct acctjob {
+	acctjob_work_cb		 work;		/* worker thread, per account */
+	acctjob_store_cb	 store;		/* main thread, per account */
+	acctjob_finish_cb	 finish;	/* the reply from the items */
+	struct acctjob_item	*v;
+	size_t			 n;
+	int			 single;	/* reply with the one item */
+	json_t			*args;
+};
+struct acctjob	*acctjob_new(struct ctl_req *, acctjob_work_cb,
+		     acctjob_store_cb, int, size_t);
+int		 acctjob_load(struct acctjob *, const long long *,
+		     struct err *);
+enum ctl_ret	 acctjob_run(struct ctl_req *, struct acctjob *);
+void		 acctjob_discard(struct acctjob *);
+enum ctl_ret	 acctjob_start(struct ctl_req *, const long long *, size_t,
+		     acctjob_work_cb, acctjob_store_cb, int, struct err *);
+int		 acctjob_ids(struct ctl_req *, const char *, long long **,
+		     size_t *, struct err *);
+int		 acctjob_session(struct acctjob_item *);
+int		 acctjob_relogin(struct acctjob_item *);
+json_t		*acctjob_item_json(struct acctjob_item *);
+void		 acctjob_item_free(struct acctjob_item *);
 
 /* async.c */
 typedef void	(*async_work_cb)(void *);

@@ -18,6 +18,7 @@
 #include "db.h"
 #include "err.h"
 #include "jx.h"
+#include "proxylog.h"
 #include "vault.h"
 #include "xmalloc.h"
 
@@ -256,10 +257,11 @@ account_seal(struct db *db, long long id, const char *col, const char *secret,
  */
 json_t *
 account_add(struct db *db, long long site_id, const json_t *args,
+    const struct adapter_acct *session, const struct adapter_user *user,
     struct err *e)
 {
 	sqlite3_stmt	*st;
-	const char	*kind, *secret, *s;
+	const char	*kind, *secret;
 	char		*mask, *cause;
 	long long	 id, now = time(NULL);
 	size_t		 i;
@@ -290,7 +292,8 @@ account_add(struct db *db, long long site_id, const json_t *args,
 	sqlite3_bind_int64(st, 1, site_id);
 	db_bind_text(st, 2, jx_str(args, "label"));
 	db_bind_text(st, 3, jx_str(args, "username"));
-	db_bind_text(st, 4, jx_str(args, "user_id"));
+	db_bind_text(st, 4, session != NULL && session->user_id != NULL ?
+	    session->user_id : jx_str(args, "user_id"));
 	db_bind_text(st, 5, kind);
 	db_bind_text(st, 6, mask);
 	sqlite3_bind_int(st, 7, checkin);
@@ -307,9 +310,9 @@ account_add(struct db *db, long long site_id, const json_t *args,
 	id = sqlite3_last_insert_rowid(db->h);
 	if (account_seal(db, id, "credential", secret, e) != 0)
 		goto fail;
-	if (strcmp(kind, "password") == 0 &&
-	    (s = jx_str(args, "password")) != NULL &&
-	    account_seal(db, id, "password", s, e) != 0)
+	if (session != NULL && account_store_session(db, id, session, e) != 0)
+		goto fail;
+	if (user != NULL && account_store_user(db, id, user, e) != 0)
 		goto fail;
 	if (db_commit(db, &cause) != 0) {
 		err_set(e, ERR_STORAGE, "%s", cause);
@@ -420,4 +423,396 @@ account_cascade_site(struct db *db, long long site_id, int on, struct err *e)
 		return (-1);
 	}
 	return (0);
+}
+
+/* Ids of every account, in id order. */
+int
+account_ids(struct db *db, long long **ids, size_t *n, struct err *e)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*ids = NULL;
+	*n = 0;
+	st = db_prepare(db, "SELECT id FROM accounts ORDER BY id", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	return (0);
+}
+
+static char *
+account_unseal(sqlite3_stmt *st, int col, long long id, const char *name,
+    struct err *e)
+{
+	char	*ad, *plain, *cause;
+
+	if (sqlite3_column_bytes(st, col) == 0)
+		return (NULL);
+	ad = vault_ad("accounts", name, id);
+	plain = vault_unseal(ad, sqlite3_column_blob(st, col),
+	    sqlite3_column_bytes(st, col), &cause);
+	free(ad);
+	if (plain == NULL) {
+		err_set(e, ERR_STORAGE, "account %lld %s: %s", id, name, cause);
+		free(cause);
+	}
+	return (plain);
+}
+
+/* Take a session field from the sealed JSON into secure memory. */
+static void
+account_session_field(json_t *s, const char *k, char **field)
+{
+	const char	*v = jx_str(s, k);
+
+	if (v != NULL && *v != '\0')
+		adapter_set_secret(field, v);
+}
+
+/*
+ * Load account id for an adapter call: the site's address, the
+ * credential by its kind and the latest session, unsealed into secure
+ * memory. proxy is the daemon-wide fallback proxy (or NULL); each call to
+ * the site may take timeout_sec.
+ */
+int
+account_ctx_load(struct db *db, long long id, const char *proxy,
+    long timeout_sec, struct account_ctx *c, struct err *e)
+{
+	sqlite3_stmt	*st;
+	char		*cred = NULL, *sess = NULL;
+	json_t		*sj;
+	int		 rc;
+
+	memset(c, 0, sizeof *c);
+	st = db_prepare(db, "SELECT a.site_id, s.name, a.credential_kind, "
+	    "a.status, a.checkin_enabled, a.username, a.user_id, "
+	    "a.credential_sealed, a.session_sealed, s.quota_per_unit "
+	    "FROM accounts a JOIN sites s ON s.id = a.site_id WHERE a.id = ?",
+	    NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		err_set(e, rc == SQLITE_DONE ? ERR_NOT_FOUND : ERR_STORAGE,
+		    "no account %lld", id);
+		return (-1);
+	}
+	c->id = id;
+	c->site_id = sqlite3_column_int64(st, 0);
+	c->site_name = xstrdup(db_col_text(st, 1));
+	c->kind = xstrdup(db_col_text(st, 2));
+	c->status = xstrdup(db_col_text(st, 3));
+	c->checkin_enabled = sqlite3_column_int(st, 4);
+	if (db_col_text(st, 5) != NULL)
+		adapter_set_secret(&c->acct.username, db_col_text(st, 5));
+	if (db_col_text(st, 6) != NULL)
+		adapter_set_secret(&c->acct.user_id, db_col_text(st, 6));
+	c->acct.quota_per_unit = sqlite3_column_double(st, 9);
+	if ((cred = account_unseal(st, 7, id, "credential", e)) == NULL &&
+	    e->code != ERR_OK)
+		goto fail;
+	sess = account_unseal(st, 8, id, "session", e);
+	if (sess == NULL && e->code != ERR_OK)
+		goto fail;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (strcmp(c->kind, "password") == 0)
+		c->acct.password = cred;
+	else if (strcmp(c->kind, "access_token") == 0)
+		c->acct.access_token = cred;
+	else if (strcmp(c->kind, "cookie") == 0)
+		c->acct.cookie = cred;
+	else
+		c->acct.api_key = cred;
+	cred = NULL;
+	if (sess != NULL) {
+		if ((sj = json_loads(sess, 0, NULL)) != NULL) {
+			account_session_field(sj, "cookie", &c->acct.cookie);
+			account_session_field(sj, "access_token",
+			    &c->acct.access_token);
+			account_session_field(sj, "refresh_token",
+			    &c->acct.refresh_token);
+			account_session_field(sj, "waf_cookie",
+			    &c->acct.waf_cookie);
+			json_decref(sj);
+		}
+		vault_secret_free(sess);
+	}
+	if ((c->site = site_conn_get(db, c->site_id, e)) == NULL)
+		goto fail;
+	c->acct.url = c->site->url;
+	c->acct.platform = c->site->platform;
+	c->acct.proxy = c->site->proxy != NULL ? c->site->proxy :
+	    (proxy != NULL && *proxy != '\0' ? proxy : NULL);
+	c->acct.site_headers = c->site->headers;
+	c->acct.timeout_sec = timeout_sec;
+	return (0);
+fail:
+	if (st != NULL)
+		sqlite3_finalize(st);
+	vault_secret_free(cred);
+	account_ctx_free(c);
+	return (-1);
+}
+
+void
+account_ctx_free(struct account_ctx *c)
+{
+	free(c->site_name);
+	free(c->kind);
+	free(c->status);
+	site_conn_free(c->site);
+	vault_secret_free(c->acct.username);
+	vault_secret_free(c->acct.password);
+	vault_secret_free(c->acct.access_token);
+	vault_secret_free(c->acct.cookie);
+	vault_secret_free(c->acct.api_key);
+	vault_secret_free(c->acct.refresh_token);
+	vault_secret_free(c->acct.user_id);
+	vault_secret_free(c->acct.twofa);
+	vault_secret_free(c->acct.waf_cookie);
+	memset(c, 0, sizeof *c);
+}
+
+/*
+ * Store what a login or refresh obtained: the session secrets sealed as
+ * one JSON object, the site's user id, and the site's quota unit.
+ */
+int
+account_store_session(struct db *db, long long id,
+    const struct adapter_acct *a, struct err *e)
+{
+	sqlite3_stmt	*st;
+	json_t		*o;
+	char		*s, *ad;
+	uint8_t		*blob = NULL;
+	size_t		 len = 0;
+	int		 rc;
+
+	o = json_object();
+	if (a->cookie != NULL)
+		json_object_set_new(o, "cookie", json_string(a->cookie));
+	if (a->access_token != NULL)
+		json_object_set_new(o, "access_token",
+		    json_string(a->access_token));
+	if (a->refresh_token != NULL)
+		json_object_set_new(o, "refresh_token",
+		    json_string(a->refresh_token));
+	if (a->waf_cookie != NULL)
+		json_object_set_new(o, "waf_cookie", json_string(a->waf_cookie));
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	ad = vault_ad("accounts", "session", id);
+	rc = vault_seal(ad, s, strlen(s), &blob, &len);
+	free(ad);
+	explicit_bzero(s, strlen(s));
+	free(s);
+	if (rc != 0) {
+		err_set(e, ERR_INTERNAL, "vault is not open");
+		return (-1);
+	}
+	st = db_prepare(db, "UPDATE accounts SET session_sealed = ?, "
+	    "session_updated_at = ?, user_id = COALESCE(?, user_id), "
+	    "updated_at = ? WHERE id = ?", NULL);
+	if (st == NULL) {
+		free(blob);
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	db_bind_blob(st, 1, blob, len);
+	sqlite3_bind_int64(st, 2, (long long)time(NULL));
+	db_bind_text(st, 3, a->user_id);
+	sqlite3_bind_int64(st, 4, (long long)time(NULL));
+	sqlite3_bind_int64(st, 5, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	free(blob);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	if (a->quota_per_unit > 0 && (st = db_prepare(db, "SELECT site_id "
+	    "FROM accounts WHERE id = ?", NULL)) != NULL) {
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			site_set_quota_per_unit(db, sqlite3_column_int64(st, 0),
+			    a->quota_per_unit);
+		sqlite3_finalize(st);
+	}
+	return (0);
+}
+
+/* Balance and identity from the site; the account is healthy again. */
+int
+account_store_user(struct db *db, long long id, const struct adapter_user *u,
+    struct err *e)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = db_prepare(db, "UPDATE accounts SET "
+	    "balance_usd = COALESCE(?, balance_usd), "
+	    "used_usd = COALESCE(?, used_usd), "
+	    "today_income_usd = COALESCE(?, today_income_usd), "
+	    "request_count = COALESCE(?, request_count), "
+	    "user_group = COALESCE(?, user_group), "
+	    "user_id = COALESCE(user_id, ?), "
+	    "status = CASE WHEN status = 'expired' THEN 'active' ELSE status END,"
+	    " health_state = 'healthy', health_reason = NULL, "
+	    "health_source = 'balance', health_checked_at = ?, "
+	    "last_refresh_at = ?, updated_at = ? WHERE id = ?", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	db_bind_real(st, 1, u->balance_usd, u->has & ADAPTER_HAS_BALANCE);
+	db_bind_real(st, 2, u->used_usd, u->has & ADAPTER_HAS_USED);
+	db_bind_real(st, 3, u->today_income_usd, u->has & ADAPTER_HAS_INCOME);
+	db_bind_int(st, 4, u->request_count, u->has & ADAPTER_HAS_REQUESTS);
+	db_bind_text(st, 5, u->group);
+	db_bind_text(st, 6, u->user_id);
+	sqlite3_bind_int64(st, 7, (long long)time(NULL));
+	sqlite3_bind_int64(st, 8, (long long)time(NULL));
+	sqlite3_bind_int64(st, 9, (long long)time(NULL));
+	sqlite3_bind_int64(st, 10, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Record how the last contact with the site went. An unauthorized reply
+ * marks the account expired (it stops routing until a refresh works).
+ */
+int
+account_set_health(struct db *db, long long id, const char *state,
+    const char *reason, const char *source)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = db_prepare(db, "UPDATE accounts SET health_state = ?, "
+	    "health_reason = ?, health_source = ?, health_checked_at = ?, "
+	    "status = CASE WHEN ? = 'expired' AND status = 'active' THEN "
+	    "'expired' ELSE status END WHERE id = ?", NULL);
+	if (st == NULL)
+		return (-1);
+	db_bind_text(st, 1, strcmp(state, "expired") == 0 ? "unhealthy" :
+	    state);
+	db_bind_text(st, 2, reason);
+	db_bind_text(st, 3, source);
+	sqlite3_bind_int64(st, 4, (long long)time(NULL));
+	db_bind_text(st, 5, state);
+	sqlite3_bind_int64(st, 6, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return (rc == SQLITE_DONE ? 0 : -1);
+}
+
+int
+account_mark_checkin(struct db *db, long long id, long long when)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = db_prepare(db, "UPDATE accounts SET last_checkin_at = ? "
+	    "WHERE id = ?", NULL);
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, when);
+	sqlite3_bind_int64(st, 2, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return (rc == SQLITE_DONE ? 0 : -1);
+}
+
+/* Local midnight today, as a Unix time: "today" for income and spend. */
+static long long
+account_today_start(void)
+{
+	time_t		now = time(NULL);
+	struct tm	tm;
+
+	localtime_r(&now, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	return ((long long)mktime(&tm));
+}
+
+/*
+ * The balance report (CLI.md's shape): each account's last known balance,
+ * lifetime spend, today's income and today's spend through metapi, and
+ * the totals. "estimated" marks accounts never refreshed from their site.
+ */
+json_t *
+account_balances(struct db *db, struct err *e)
+{
+	sqlite3_stmt	*st;
+	json_t		*items, *o;
+	double		 tb = 0, tu = 0, ti = 0, ts = 0, spend;
+	long long	 today = account_today_start(), id;
+	int		 rc;
+
+	st = db_prepare(db, "SELECT a.id, s.name, a.balance_usd, a.used_usd, "
+	    "a.today_income_usd, a.last_refresh_at FROM accounts a JOIN "
+	    "sites s ON s.id = a.site_id ORDER BY a.id", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (NULL);
+	}
+	items = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		spend = proxylog_spend_since(db, id, today);
+		o = json_object();
+		json_object_set_new(o, "id", json_integer(id));
+		jx_set_str(o, "site", db_col_text(st, 1));
+		json_object_set_new(o, "balance_usd", jx_opt_real(
+		    sqlite3_column_type(st, 2) != SQLITE_NULL,
+		    sqlite3_column_double(st, 2)));
+		json_object_set_new(o, "used_usd", jx_opt_real(
+		    sqlite3_column_type(st, 3) != SQLITE_NULL,
+		    sqlite3_column_double(st, 3)));
+		json_object_set_new(o, "today_income_usd", json_real(
+		    sqlite3_column_double(st, 4)));
+		json_object_set_new(o, "today_spend_usd", json_real(spend));
+		json_object_set_new(o, "estimated", json_boolean(
+		    sqlite3_column_type(st, 5) == SQLITE_NULL));
+		json_object_set_new(o, "refreshed_at",
+		    jx_time(sqlite3_column_int64(st, 5)));
+		json_array_append_new(items, o);
+		tb += sqlite3_column_double(st, 2);
+		tu += sqlite3_column_double(st, 3);
+		ti += sqlite3_column_double(st, 4);
+		ts += spend;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(items);
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (NULL);
+	}
+	return (json_pack("{s:o, s:{s:f, s:f, s:f, s:f}}", "accounts", items,
+	    "total", "balance_usd", tb, "used_usd", tu, "today_income_usd", ti,
+	    "today_spend_usd", ts));
 }

@@ -4,17 +4,46 @@
 
 #include <jansson.h>
 
+#include "adapter.h"
 #include "db.h"
 #include "err.h"
+#include "site.h"
 
 int	 account_check_credentials(const json_t *, const char **,
 	     struct err *);
 json_t	*account_list(struct db *, long long, struct err *);
 json_t	*account_get(struct db *, long long, struct err *);
-json_t	*account_add(struct db *, long long, const json_t *, struct err *);
+json_t	*account_add(struct db *, long long, const json_t *,
+	     const struct adapter_acct *, const struct adapter_user *,
+	     struct err *);
 int	 account_rm(struct db *, long long, struct err *);
 json_t	*account_set_enabled(struct db *, long long, int, struct err *);
 int	 account_cascade_site(struct db *, long long, int, struct err *);
 int	 account_count(struct db *);
+
+/* Everything an adapter needs for one account, credentials unsealed. */
+struct account_ctx {
+	long long		 id;
+	long long		 site_id;
+	char			*site_name;
+	char			*kind;		/* credential kind */
+	char			*status;	/* active, disabled, expired */
+	int			 checkin_enabled;
+	struct site_conn	*site;
+	struct adapter_acct	 acct;
+};
+
+int	 account_ctx_load(struct db *, long long, const char *, long,
+	     struct account_ctx *, struct err *);
+void	 account_ctx_free(struct account_ctx *);
+int	 account_ids(struct db *, long long **, size_t *, struct err *);
+int	 account_store_session(struct db *, long long,
+	     const struct adapter_acct *, struct err *);
+int	 account_store_user(struct db *, long long, const struct adapter_user *,
+	     struct err *);
+int	 account_set_health(struct db *, long long, const char *,
+	     const char *, const char *);
+int	 account_mark_checkin(struct db *, long long, long long);
+json_t	*account_balances(struct db *, struct err *);
 
 #endif

@@ -60,6 +60,15 @@ const struct cmd_spec cmd_table[] = {
 	  N_("enable a site and its accounts") },
 	{ "site.disable", "site disable", NULL, { SITE_ARG, { NULL } },
 	  N_("disable a site and its accounts") },
+	{ "site.detect", "site detect", NULL, {
+	    { "url", NULL, "URL", ARG_STR, CMD_ARG_REQUIRED,
+	      N_("the site's base URL") },
+	    { "proxy", "--proxy", "URL", ARG_STR, 0,
+	      N_("proxy to reach the site through") },
+	    { "header", "--header", "'Name: value'", ARG_LIST, 0,
+	      N_("extra request header (repeatable)") },
+	    { NULL } },
+	  N_("say which platform a site runs, and why") },
 
 	{ "account.add", "account add",
 	  "SITE (--username U --password P | --access-token T [--user-id N] "
@@ -76,6 +85,8 @@ const struct cmd_spec cmd_table[] = {
 	      N_("session cookie (- reads it from stdin)") },
 	    { "api_key", "--api-key", "K", ARG_STR, CMD_ARG_SECRET,
 	      N_("API key, proxy only (- reads it from stdin)") },
+	    { "twofa", "--2fa", "CODE", ARG_STR, 0,
+	      N_("one-time two-factor code for the first login") },
 	    { "label", "--label", "L", ARG_STR, 0,
 	      N_("a label for the account") },
 	    { "no_checkin", "--no-checkin", NULL, ARG_FLAG, 0,
@@ -93,8 +104,67 @@ const struct cmd_spec cmd_table[] = {
 	  N_("remove an account with its tokens and channels") },
 	{ "account.enable", "account enable", NULL,
 	  { ID_ARG, { NULL } }, N_("enable an account") },
+	{ "account.refresh", "account refresh", "(ID | --all)", {
+	    { "id", NULL, "ID", ARG_INT, 0, N_("an account id") },
+	    { "all", "--all", NULL, ARG_FLAG, 0, N_("every account") },
+	    { NULL } },
+	  N_("read balance, tokens, models and prices from the site now") },
+	{ "account.login", "account login", NULL, {
+	    ID_ARG,
+	    { "twofa", "--2fa", "CODE", ARG_STR, 0,
+	      N_("one-time two-factor code") },
+	    { NULL } },
+	  N_("log in again with the stored password") },
 	{ "account.disable", "account disable", NULL,
 	  { ID_ARG, { NULL } }, N_("disable an account") },
+
+	{ "token.list", "token list", NULL, {
+	    { "account", "--account", "ID", ARG_INT, 0,
+	      N_("only this account's") },
+	    { NULL } },
+	  N_("list the API keys accounts hold on their sites") },
+	{ "token.sync", "token sync", "(ACCOUNT_ID | --all)", {
+	    { "id", NULL, "ACCOUNT_ID", ARG_INT, 0, N_("an account id") },
+	    { "all", "--all", NULL, ARG_FLAG, 0, N_("every account") },
+	    { NULL } },
+	  N_("fetch accounts' tokens from their sites now") },
+	{ "token.create", "token create", NULL, {
+	    { "account", NULL, "ACCOUNT_ID", ARG_INT, CMD_ARG_REQUIRED,
+	      N_("an account id") },
+	    { "name", "--name", "N", ARG_STR, 0,
+	      N_("the token's name (default metapi)") },
+	    { "group", "--group", "G", ARG_STR, 0,
+	      N_("the site's group for the token") },
+	    { NULL } },
+	  N_("create a token on the account's site") },
+	{ "token.rm", "token rm", NULL,
+	  { { "id", NULL, "TOKEN_ID", ARG_INT, CMD_ARG_REQUIRED,
+	      N_("a token id") }, { NULL } },
+	  N_("delete a token on its site and here") },
+	{ "token.default", "token default", NULL,
+	  { { "id", NULL, "TOKEN_ID", ARG_INT, CMD_ARG_REQUIRED,
+	      N_("a token id") }, { NULL } },
+	  N_("make a token its account's default") },
+
+	{ "checkin.run", "checkin run", "(ACCOUNT_ID | --all)", {
+	    { "id", NULL, "ACCOUNT_ID", ARG_INT, 0, N_("an account id") },
+	    { "all", "--all", NULL, ARG_FLAG, 0, N_("every account") },
+	    { NULL } },
+	  N_("check in now: success, already, skipped or failed per account") },
+	{ "checkin.log", "checkin log", NULL, {
+	    { "account", "--account", "ID", ARG_INT, 0,
+	      N_("only this account's") },
+	    { "limit", "--limit", "N", ARG_INT, 0,
+	      N_("at most N entries (default 50)") },
+	    { NULL } },
+	  N_("past check-ins, newest first") },
+	{ "balance.show", "balance", NULL, {
+	    { "refresh", "--refresh", NULL, ARG_FLAG, 0,
+	      N_("ask every site first") },
+	    { NULL } },
+	  N_("balance, used, today's income and spend per account (USD)") },
+	{ "model.list", "model list", NULL, { { NULL } },
+	  N_("the models the accounts offer, with sites and prices") },
 
 	{ "key.add", "key add", NULL, {
 	    { "name", NULL, "NAME", ARG_STR, CMD_ARG_REQUIRED,

@@ -93,6 +93,9 @@ const struct setting_entry setting_table[] = {
 	{ .name = "notify_cooldown_sec", .type = SETTING_INT, .def = "300",
 	  .min = 0, .max = 86400,
 	  .help = "least seconds between two identical notifications" },
+	{ .name = "site_timeout_sec", .type = SETTING_INT, .def = "30",
+	  .min = 1, .max = 600,
+	  .help = "seconds one management call to a site may take" },
 	{ .name = "system_proxy_url", .type = SETTING_URL, .def = "",
 	  .help = "proxy for sites that set none (http, https, socks5; "
 	      "empty: direct)" },

@@ -369,6 +369,13 @@ site_store_headers(struct db *db, long long id, const json_t *hdrs,
 	return (0);
 }
 
+/* Would site_add accept these args? (Before a slow detection.) */
+int
+site_validate(struct db *db, const json_t *args, struct err *e)
+{
+	return (site_check(db, args, 0, e));
+}
+
 static int
 site_begin(struct db *db, struct err *e)
 {
@@ -407,7 +414,7 @@ site_add(struct db *db, const json_t *args, struct err *e)
 	int		 rc;
 
 	if (platform == NULL)
-		platform = "auto";
+		platform = "auto";	/* detection is the caller's job */
 	if (site_begin(db, e) != 0)
 		return (NULL);
 	if (site_check(db, args, 0, e) != 0)
@@ -665,4 +672,22 @@ site_conn_free(struct site_conn *sc)
 	}
 	free(sc->headers);
 	free(sc);
+}
+
+/* Remember a site's quota unit (quota per USD) as its adapter found it. */
+int
+site_set_quota_per_unit(struct db *db, long long site_id, double qpu)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = db_prepare(db, "UPDATE sites SET quota_per_unit = ? WHERE id = ?",
+	    NULL);
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_double(st, 1, qpu);
+	sqlite3_bind_int64(st, 2, site_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return (rc == SQLITE_DONE ? 0 : -1);
 }

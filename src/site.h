@@ -17,6 +17,7 @@ struct site_conn {
 };
 
 int	 site_platform_ok(const char *);
+int	 site_validate(struct db *, const json_t *, struct err *);
 int	 site_resolve(struct db *, const char *, long long *, struct err *);
 json_t	*site_list(struct db *, struct err *);
 json_t	*site_get(struct db *, long long, struct err *);
@@ -27,5 +28,6 @@ json_t	*site_set_enabled(struct db *, long long, int, struct err *);
 int	 site_count(struct db *);
 struct site_conn *site_conn_get(struct db *, long long, struct err *);
 void	 site_conn_free(struct site_conn *);
+int	 site_set_quota_per_unit(struct db *, long long, double);
 
 #endif

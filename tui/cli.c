@@ -106,6 +106,7 @@ cli_main(const struct globals *g0, int argc, char **argv)
 	char			*cause = NULL, *s;
 	enum err_code		 code;
 	int			 used, rv, want;
+	long long		 nfailed;
 
 	if ((c = cmd_match_words(argc, argv, &used)) == NULL) {
 		if (argc > 0 && cmd_is_noun(argv[0]))
@@ -180,7 +181,9 @@ cli_main(const struct globals *g0, int argc, char **argv)
 		json_decref(reply);
 		return (err_exit_code(code));
 	}
-	rv = 0;
+	/* Commands over many accounts succeed as a whole but count failures. */
+	rv = jx_int(json_object_get(reply, "data"), "failed", &nfailed) == 0 &&
+	    nfailed > 0 ? 1 : 0;
 	if (strcmp(c->name, "daemon.stop") == 0 && !g.json)
 		fprintf(stderr, _("metapi: daemon (pid %ld) stopped\n"),
 		    cl.daemon_pid);

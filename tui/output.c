@@ -46,6 +46,37 @@ static const struct {
 	{ "settings.list",
 	  { "key", "value", "default", "help", NULL },
 	  { "KEY", "VALUE", "DEFAULT", "HELP", NULL } },
+	{ "token.list",
+	  { "id", "account_id", "site", "name", "key_mask", "group",
+	    "value_status", "default", "enabled", "remain_usd", NULL },
+	  { "ID", "ACCOUNT", "SITE", "NAME", "KEY", "GROUP", "STATUS",
+	    "DEFAULT", "ENABLED", "REMAIN $", NULL } },
+	{ "token.create",
+	  { "id", "account_id", "site", "name", "key_mask", "group",
+	    "value_status", "default", "enabled", "remain_usd", NULL },
+	  { "ID", "ACCOUNT", "SITE", "NAME", "KEY", "GROUP", "STATUS",
+	    "DEFAULT", "ENABLED", "REMAIN $", NULL } },
+	{ "token.sync",
+	  { "account_id", "site", "ok", "tokens", "error", NULL },
+	  { "ACCOUNT", "SITE", "OK", "TOKENS", "ERROR", NULL } },
+	{ "account.refresh",
+	  { "account_id", "site", "ok", "balance_usd", "used_usd", "tokens",
+	    "models", "error", "warning", NULL },
+	  { "ACCOUNT", "SITE", "OK", "BALANCE $", "USED $", "TOKENS", "MODELS",
+	    "ERROR", "WARNING", NULL } },
+	{ "checkin.run",
+	  { "account_id", "site", "outcome", "reward_usd", "message", NULL },
+	  { "ACCOUNT", "SITE", "OUTCOME", "REWARD $", "MESSAGE", NULL } },
+	{ "checkin.log",
+	  { "id", "time", "account_id", "site", "outcome", "reward_usd",
+	    "message", NULL },
+	  { "ID", "TIME", "ACCOUNT", "SITE", "OUTCOME", "REWARD $", "MESSAGE",
+	    NULL } },
+	{ "model.list",
+	  { "model", "sites", "accounts", "input_per_m", "output_per_m",
+	    "per_call", NULL },
+	  { "MODEL", "SITES", "ACCOUNTS", "IN $/1M", "OUT $/1M", "PER CALL $",
+	    NULL } },
 };
 
 static int
@@ -247,6 +278,48 @@ output_status(json_t *d)
 		    _("make a key for your clients"));
 }
 
+static const char *const output_balance_fields[] = { "id", "site",
+    "balance_usd", "used_usd", "today_income_usd", "today_spend_usd",
+    "refreshed_at", NULL };
+static const char *const output_balance_titles[] = { "ACCOUNT", "SITE",
+    "BALANCE $", "USED $", "INCOME TODAY $", "SPEND TODAY $", "REFRESHED",
+    NULL };
+
+/* The balance report: one row per account, then the totals and errors. */
+static void
+output_balance(json_t *d)
+{
+	json_t	*t = json_object_get(d, "total"), *errors, *e;
+	size_t	 i;
+	double	 v[4] = { 0, 0, 0, 0 };
+
+	output_table(json_object_get(d, "accounts"), output_balance_fields,
+	    output_balance_titles);
+	jx_real(t, "balance_usd", &v[0]);
+	jx_real(t, "used_usd", &v[1]);
+	jx_real(t, "today_income_usd", &v[2]);
+	jx_real(t, "today_spend_usd", &v[3]);
+	printf(_("total: balance $%.4f, used $%.4f, income today $%.4f, "
+	    "spend today $%.4f\n"), v[0], v[1], v[2], v[3]);
+	errors = json_object_get(d, "errors");
+	json_array_foreach(errors, i, e)
+		fprintf(stderr, _("metapi: account %lld (%s): %s\n"),
+		    (long long)json_integer_value(json_object_get(e,
+		    "account_id")), jx_str(e, "site"), jx_str(e, "error"));
+}
+
+/* site detect: "platform: NAME" first, then the evidence. */
+static void
+output_detect(json_t *d)
+{
+	json_t	*v;
+	size_t	 i;
+
+	printf("platform: %s\n", jx_str(d, "platform"));
+	json_array_foreach(json_object_get(d, "evidence"), i, v)
+		printf("  %s\n", json_string_value(v));
+}
+
 /* Commands that print one secret alone on stdout, for scripts. */
 static const char *const output_secret_cmds[] = {
 	"key.add", "key.rotate", "key.reveal"
@@ -267,6 +340,14 @@ output_reply(const char *cmd, json_t *data)
 	}
 	if (strcmp(cmd, "daemon.status") == 0) {
 		output_status(data);
+		return;
+	}
+	if (strcmp(cmd, "balance.show") == 0) {
+		output_balance(data);
+		return;
+	}
+	if (strcmp(cmd, "site.detect") == 0) {
+		output_detect(data);
 		return;
 	}
 	for (i = 0; i < nitems(output_secret_cmds); i++) {

@@ -18,7 +18,7 @@ expect "label" "$(jget "$OUT" label)" main
 expect "site name" "$(jget "$OUT" site)" oa
 expect "active" "$(jget "$OUT" status)" active
 expect "api-key accounts do not check in" "$(jget "$OUT" checkin_enabled)" false
-expect_match "models counted" "$(jget "$OUT" models_found)" '^[1-9]'
+expect_match "models counted" "$(jget "$OUT" models)" '^[1-9]'
 curl -s "$OA_URL/__fake/requests?path=/v1/models" >"$TMP/req.json"
 expect "verification called /v1/models" "$(jget "$TMP/req.json" requests.0.method)" GET
 expect "with the key as a bearer token" \
@@ -30,12 +30,12 @@ refuse "rejected key" 1 "rejected the API key" account add oa --api-key sk-not-a
 curl -s -X POST "$OA_URL/__fake/fault" -d '{"path":"/v1/models","status":500}' >/dev/null
 refuse "site answers 500" 1 "HTTP 500" account add oa --api-key "$KEY"
 curl -s -X POST "$OA_URL/__fake/fault" -d '{"path":"/v1/models","kind":"garbage"}' >/dev/null
-refuse "site answers garbage" 1 "did not answer with a model list" account add oa --api-key "$KEY"
+refuse "site answers garbage" 1 "not JSON" account add oa --api-key "$KEY"
 curl -s -X POST "$OA_URL/__fake/fault" -d '{"path":"/v1/models","kind":"waf"}' >/dev/null
-refuse "WAF page" 1 "did not answer with a model list" account add oa --api-key "$KEY"
+refuse "WAF page" 1 "blocked by an Aliyun WAF" account add oa --api-key "$KEY"
 curl -s -X POST "$OA_URL/__fake/fault" -d '{"path":"/v1/models","kind":"close"}' >/dev/null
-refuse "connection dropped" 1 "cannot verify the key" account add oa --api-key "$KEY"
-curl -s -X POST "$OA_URL/__fake/fault" -d '{"path":"/v1/models","kind":"oversized","bytes":12000000}' >/dev/null
+refuse "connection dropped" 1 "cannot reach" account add oa --api-key "$KEY"
+curl -s -X POST "$OA_URL/__fake/fault" -d '{"path":"/v1/models","kind":"oversized","bytes":20000000}' >/dev/null
 refuse "oversized answer" 1 "larger than" account add oa --api-key "$KEY"
 ok "site nobody listens on" site add dead http://127.0.0.1:9 --platform openai
 refuse "unreachable site" 1 "cannot reach" account add dead --api-key "$KEY"
@@ -46,8 +46,8 @@ refuse "password without username" 2 "needs --username" account add oa --passwor
 refuse "username without password" 2 "needs --password" account add oa --username u
 refuse "user id without access token" 2 "--user-id goes with" account add oa --api-key k --user-id 3
 refuse "empty key" 1 "empty" account add oa --api-key ''
-refuse "logins need adapters" 1 "platform adapters" account add oa --username u --password p
-refuse "cookies need adapters" 1 "platform adapters" account add oa --cookie c
+refuse "no logins on plain endpoints" 1 "take an --api-key only" account add oa --username u --password p
+refuse "no cookies on plain endpoints" 1 "take an --api-key only" account add oa --cookie c
 refuse "unknown option" 2 "unknown option" account add oa --api-key k --frob
 expect "nothing stored by the failures" "$(count_items account list)" "$before"
 ok "daemon still fine" status

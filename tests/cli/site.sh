@@ -56,7 +56,7 @@ refuse "URL without host" 1 "no host" site add x https:// --platform openai
 refuse "URL with a space" 1 "white space" site add x "https://a b" --platform openai
 refuse "bad port" 1 "bad port" site add x https://x.example.com:99999 --platform openai
 refuse "unknown platform" 1 "unknown platform" site add x https://x.example.com --platform foo
-refuse "auto not yet" 1 "pass --platform" site add x https://x.example.com
+refuse "detection needs a site that answers" 1 "cannot reach" site add x http://127.0.0.1:9
 refuse "bad proxy" 1 "proxy: bad URL" site add x https://x.example.com --platform openai --proxy gopher://p
 refuse "bad header" 1 "bad header" site add x https://x.example.com --platform openai --header 'no colon'
 refuse "numeric name" 1 "all digits" site add 123 https://x.example.com --platform openai

@@ -18,6 +18,8 @@
  *                   "headers": {"server": "cloudflare"}}],
  *    "expect": {...}  or  "expect_error": {"code": "unauthorized",
  *                                          "message": "substring"}}
+ * "op": "detect" has no "platform": it runs detect_platform() on the base
+ * URL and its result is {"platform": "...", "evidence": ["..."]}.
  * "expect" is matched as a subset: every key it names must be equal
  * (numbers within 1e-9); arrays must have the same length.
  */
@@ -203,7 +205,12 @@ case_run(const struct adapter_ops *ops, const char *op, struct adapter_acct *a,
 	memset(&t, 0, sizeof t);
 	memset(&p, 0, sizeof p);
 	*out = NULL;
-	if (strcmp(op, "login") == 0 && ops->login != NULL) {
+	if (strcmp(op, "detect") == 0) {
+		if ((rv = detect_platform(CASE_BASE_URL, NULL, NULL, &key,
+		    &list, e)) == 0)
+			*out = json_pack("{s:s, s:o}", "platform", key,
+			    "evidence", list);
+	} else if (strcmp(op, "login") == 0 && ops->login != NULL) {
 		if ((rv = ops->login(a, e)) == 0)
 			*out = json_pack("{s:s?, s:s?, s:s?, s:b}",
 			    "access_token", a->access_token, "cookie", a->cookie,
@@ -272,14 +279,18 @@ case_file(const char *path, const char *name)
 		printf("    %s: %s\n", path, jerr.text);
 		return;
 	}
-	ops = adapter_find(json_string_value(json_object_get(c, "platform")));
 	op = json_string_value(json_object_get(c, "op"));
-	if (!CHECK(ops != NULL) || !CHECK(op != NULL))
+	if (!CHECK(op != NULL))
+		goto out;
+	/* Detection has no platform: it finds one. */
+	ops = NULL;
+	if (strcmp(op, "detect") != 0 && !CHECK((ops = adapter_find(
+	    json_string_value(json_object_get(c, "platform")))) != NULL))
 		goto out;
 	acct = json_object_get(c, "account");
 	memset(&a, 0, sizeof a);
 	a.url = CASE_BASE_URL;
-	a.platform = ops->name;
+	a.platform = ops != NULL ? ops->name : NULL;
 	a.username = case_secret(acct, "username");
 	a.password = case_secret(acct, "password");
 	a.access_token = case_secret(acct, "access_token");

@@ -1,0 +1,90 @@
+/*
+ * The check-in log: one row per attempt and account, with the outcome,
+ * the reward in USD and the site's message. This module alone owns the
+ * checkin_logs table.
+ */
+#include "config.h"
+
+#include <time.h>
+
+#include <jansson.h>
+
+#include "adapter.h"
+#include "checkin.h"
+#include "db.h"
+#include "err.h"
+#include "jx.h"
+
+int
+checkin_log_add(struct db *db, long long account_id,
+    const struct adapter_checkin *c, struct err *e)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = db_prepare(db, "INSERT INTO checkin_logs (account_id, time, "
+	    "outcome, reward_usd, message) VALUES (?, ?, ?, ?, ?)", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	sqlite3_bind_int64(st, 1, account_id);
+	sqlite3_bind_int64(st, 2, (long long)time(NULL));
+	db_bind_text(st, 3, adapter_checkin_name(c->outcome));
+	db_bind_real(st, 4, c->reward_usd, c->has_reward);
+	db_bind_text(st, 5, c->message);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	return (0);
+}
+
+/* The newest limit rows, of one account or (account_id 0) all. */
+json_t *
+checkin_log_list(struct db *db, long long account_id, long long limit,
+    struct err *e)
+{
+	sqlite3_stmt	*st;
+	json_t		*items, *o;
+	int		 rc;
+
+	st = db_prepare(db, "SELECT c.id, c.account_id, s.name, c.time, "
+	    "c.outcome, c.reward_usd, c.message FROM checkin_logs c JOIN "
+	    "accounts a ON a.id = c.account_id JOIN sites s ON s.id = "
+	    "a.site_id WHERE ? = 0 OR c.account_id = ? ORDER BY c.id DESC "
+	    "LIMIT ?", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (NULL);
+	}
+	sqlite3_bind_int64(st, 1, account_id);
+	sqlite3_bind_int64(st, 2, account_id);
+	sqlite3_bind_int64(st, 3, limit > 0 ? limit : 50);
+	items = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		o = json_object();
+		json_object_set_new(o, "id",
+		    json_integer(sqlite3_column_int64(st, 0)));
+		json_object_set_new(o, "account_id",
+		    json_integer(sqlite3_column_int64(st, 1)));
+		jx_set_str(o, "site", db_col_text(st, 2));
+		json_object_set_new(o, "time",
+		    jx_time(sqlite3_column_int64(st, 3)));
+		jx_set_str(o, "outcome", db_col_text(st, 4));
+		json_object_set_new(o, "reward_usd", jx_opt_real(
+		    sqlite3_column_type(st, 5) != SQLITE_NULL,
+		    sqlite3_column_double(st, 5)));
+		jx_set_str_or_null(o, "message", db_col_text(st, 6));
+		json_array_append_new(items, o);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(items);
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (NULL);
+	}
+	return (jx_items(items));
+}

@@ -1,0 +1,15 @@
+/* Check-in history. */
+#ifndef CHECKIN_H
+#define CHECKIN_H
+
+#include <jansson.h>
+
+#include "adapter.h"
+#include "db.h"
+#include "err.h"
+
+int	 checkin_log_add(struct db *, long long, const struct adapter_checkin *,
+	     struct err *);
+json_t	*checkin_log_list(struct db *, long long, long long, struct err *);
+
+#endif

@@ -1,0 +1,209 @@
+/*
+ * The model catalogue: which models each account's site offers
+ * (model_availability) and the site's prices (model_prices), as the last
+ * refresh found them, and the marketplace view across sites. This module
+ * alone owns both tables. Manually added models survive a refresh.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "adapter.h"
+#include "db.h"
+#include "err.h"
+#include "jx.h"
+#include "model.h"
+#include "xmalloc.h"
+
+static int
+model_exec_id(struct db *db, const char *sql, long long id, struct err *e)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = db_prepare(db, sql, NULL)) == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Replace the discovered (not manual) models of an account with names. */
+int
+model_set_available(struct db *db, long long account_id, json_t *names,
+    struct err *e)
+{
+	sqlite3_stmt	*st;
+	json_t		*v;
+	size_t		 i;
+	int		 rc;
+
+	if (model_exec_id(db, "DELETE FROM model_availability WHERE "
+	    "account_id = ? AND is_manual = 0 AND token_id IS NULL",
+	    account_id, e) != 0)
+		return (-1);
+	json_array_foreach(names, i, v) {
+		if (!json_is_string(v) || *json_string_value(v) == '\0')
+			continue;
+		st = db_prepare(db, "INSERT INTO model_availability (account_id, "
+		    "model, available, checked_at) SELECT ?, ?, 1, ? WHERE NOT "
+		    "EXISTS (SELECT 1 FROM model_availability WHERE account_id "
+		    "= ? AND model = ? AND token_id IS NULL)", NULL);
+		if (st == NULL)
+			goto storage;
+		sqlite3_bind_int64(st, 1, account_id);
+		db_bind_text(st, 2, json_string_value(v));
+		sqlite3_bind_int64(st, 3, (long long)time(NULL));
+		sqlite3_bind_int64(st, 4, account_id);
+		db_bind_text(st, 5, json_string_value(v));
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			goto storage;
+	}
+	return (0);
+storage:
+	err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	return (-1);
+}
+
+/* Replace a site's price list. */
+int
+model_set_prices(struct db *db, long long site_id,
+    const struct adapter_prices *p, struct err *e)
+{
+	const struct adapter_price	*pr;
+	sqlite3_stmt			*st;
+	size_t				 i;
+	int				 rc;
+
+	if (model_exec_id(db, "DELETE FROM model_prices WHERE site_id = ?",
+	    site_id, e) != 0)
+		return (-1);
+	for (i = 0; i < p->n; i++) {
+		pr = &p->v[i];
+		st = db_prepare(db, "INSERT OR REPLACE INTO model_prices "
+		    "(site_id, model, price_group, input_per_m, output_per_m, "
+		    "cache_read_per_m, cache_write_per_m, per_call, updated_at) "
+		    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", NULL);
+		if (st == NULL)
+			goto storage;
+		sqlite3_bind_int64(st, 1, site_id);
+		db_bind_text(st, 2, pr->model);
+		db_bind_text(st, 3, pr->group != NULL ? pr->group : "");
+		db_bind_real(st, 4, pr->input_per_m,
+		    pr->has & ADAPTER_PRICE_TOKENS);
+		db_bind_real(st, 5, pr->output_per_m,
+		    pr->has & ADAPTER_PRICE_TOKENS);
+		db_bind_real(st, 6, pr->cache_read_per_m,
+		    pr->has & ADAPTER_PRICE_CACHE_R);
+		db_bind_real(st, 7, pr->cache_write_per_m,
+		    pr->has & ADAPTER_PRICE_CACHE_W);
+		db_bind_real(st, 8, pr->per_call, pr->has & ADAPTER_PRICE_CALL);
+		sqlite3_bind_int64(st, 9, (long long)time(NULL));
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			goto storage;
+	}
+	return (0);
+storage:
+	err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	return (-1);
+}
+
+int
+model_count(struct db *db, long long account_id)
+{
+	sqlite3_stmt	*st;
+	int		 n = 0;
+
+	st = db_prepare(db, "SELECT COUNT(*) FROM model_availability WHERE "
+	    "account_id = ? AND available = 1", NULL);
+	if (st == NULL)
+		return (0);
+	sqlite3_bind_int64(st, 1, account_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return (n);
+}
+
+/* Keep the smaller of o[k] and column col (NULL columns are unknown). */
+static void
+model_min(json_t *o, const char *k, sqlite3_stmt *st, int col)
+{
+	json_t	*cur = json_object_get(o, k);
+	double	 v;
+
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return;
+	v = sqlite3_column_double(st, col);
+	if (!json_is_number(cur) || v < json_number_value(cur))
+		json_object_set_new(o, k, json_real(v));
+}
+
+/*
+ * The marketplace: every available model with the sites and accounts that
+ * offer it and the cheapest known price. A site's price for the account's
+ * own group is preferred; without one, its cheapest group counts.
+ */
+json_t *
+model_market(struct db *db, struct err *e)
+{
+	sqlite3_stmt	*st;
+	json_t		*items, *o, *sites;
+	const char	*last = NULL;
+	int		 rc;
+
+	st = db_prepare(db, "SELECT m.model, s.name, COUNT(DISTINCT "
+	    "m.account_id), MIN(p.input_per_m), MIN(p.output_per_m), "
+	    "MIN(p.per_call) FROM model_availability m JOIN accounts a ON "
+	    "a.id = m.account_id JOIN sites s ON s.id = a.site_id LEFT JOIN "
+	    "model_prices p ON p.site_id = s.id AND p.model = m.model WHERE "
+	    "m.available = 1 GROUP BY m.model, s.name ORDER BY m.model, s.name",
+	    NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (NULL);
+	}
+	items = json_array();
+	o = NULL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (last == NULL || o == NULL ||
+		    strcmp(last, db_col_text(st, 0)) != 0) {
+			o = json_pack("{s:s, s:s, s:[], s:i, s:n, s:n, s:n}",
+			    "id", db_col_text(st, 0), "model",
+			    db_col_text(st, 0), "sites", "accounts", 0,
+			    "input_per_m", "output_per_m", "per_call");
+			json_array_append_new(items, o);
+			last = json_string_value(json_object_get(o, "model"));
+		}
+		sites = json_object_get(o, "sites");
+		json_array_append_new(sites, json_string(db_col_text(st, 1)));
+		json_object_set_new(o, "accounts", json_integer(
+		    json_integer_value(json_object_get(o, "accounts")) +
+		    sqlite3_column_int(st, 2)));
+		model_min(o, "input_per_m", st, 3);
+		model_min(o, "output_per_m", st, 4);
+		model_min(o, "per_call", st, 5);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(items);
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (NULL);
+	}
+	return (jx_items(items));
+}

@@ -1,0 +1,17 @@
+/* Models: which account can serve which model, and at what price. */
+#ifndef MODEL_H
+#define MODEL_H
+
+#include <jansson.h>
+
+#include "adapter.h"
+#include "db.h"
+#include "err.h"
+
+int	 model_set_available(struct db *, long long, json_t *, struct err *);
+int	 model_set_prices(struct db *, long long, const struct adapter_prices *,
+	     struct err *);
+json_t	*model_market(struct db *, struct err *);
+int	 model_count(struct db *, long long);
+
+#endif
