@@ -73,8 +73,10 @@ account_check_credentials(const json_t *args, const char **kind,
 		err_set(e, ERR_USAGE, "--username goes with --password only");
 		return (-1);
 	}
-	if (jx_has(args, "user_id") && strcmp(found, "access_token") != 0) {
-		err_set(e, ERR_USAGE, "--user-id goes with --access-token only");
+	if (jx_has(args, "user_id") && strcmp(found, "access_token") != 0 &&
+	    strcmp(found, "cookie") != 0) {
+		err_set(e, ERR_USAGE, "--user-id goes with --access-token or "
+		    "--cookie only");
 		return (-1);
 	}
 	for (i = 0; i < nitems(account_kinds); i++) {

@@ -187,7 +187,8 @@ adapter_json(struct adapter_resp *r, const char *what, struct err *e)
 		    r->cloudflare ? "a Cloudflare" : "an Aliyun WAF (acw_sc__v2)");
 		return (-1);
 	}
-	json_decref(r->json);
+	if (r->json != NULL)
+		return (0);	/* parsed before: keep pointers into it valid */
 	r->json = json_loadb(b, r->body.len, 0, NULL);
 	if (r->json == NULL) {
 		b += strspn(b, " \t\r\n");

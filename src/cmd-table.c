@@ -80,7 +80,8 @@ const struct cmd_spec cmd_table[] = {
 	    { "access_token", "--access-token", "T", ARG_STR, CMD_ARG_SECRET,
 	      N_("session access token (- reads it from stdin)") },
 	    { "user_id", "--user-id", "N", ARG_STR, 0,
-	      N_("the site's numeric user id") },
+	      N_("the site's numeric user id (with --access-token or "
+	      "--cookie)") },
 	    { "cookie", "--cookie", "C", ARG_STR, CMD_ARG_SECRET,
 	      N_("session cookie (- reads it from stdin)") },
 	    { "api_key", "--api-key", "K", ARG_STR, CMD_ARG_SECRET,

@@ -1,0 +1,99 @@
+# What sites do wrong or make hard: 2FA, masked keys, WAF pages, expired
+# sessions, cookies, 500s, timeouts, garbage and huge replies. Each gives a
+# clear, classified error; the daemon keeps running; nothing stored breaks.
+. "$SRCDIR/tests/lib/libtest.sh"
+test_init upstream
+
+fake_start new-api
+NA=$FAKE_URL
+ok "site" site add na "$NA" --platform new-api
+
+# Two-factor logins: bob has a TOTP code.
+refuse "2FA without a code" 1 "two-factor code required" \
+    account add na --username bob --password pass-123
+ok "2FA with the code" --json account add na --username bob --password pass-123 --2fa 123456
+BOB=$(jget "$OUT" id)
+expect "bob's balance" "$(jget "$OUT" balance_usd)" 2.0
+
+# A session cookie taken from a browser login.
+curl -s -c "$TMP/jar" -H 'Content-Type: application/json' \
+    -d '{"username":"alice","password":"pass-123"}' "$NA/api/user/login" >/dev/null
+COOKIE=$(awk '$6 == "session" { print "session=" $7 }' "$TMP/jar")
+expect_match "got a cookie" "$COOKIE" '^session=.'
+ok "cookie account" --json account add na --cookie "$COOKIE" --user-id 1
+CK=$(jget "$OUT" id)
+expect "cookie account balance" "$(jget "$OUT" balance_usd)" 5.0
+
+# A password account whose session the site forgot logs in again by itself.
+ok "alice" --json account add na --username alice --password pass-123
+AL=$(jget "$OUT" id)
+curl -s -X POST "$NA/__fake/state" -d '{"clear_sessions":true}' >/dev/null
+ok "refresh after the site dropped the session" --json account refresh "$AL"
+expect "re-login worked" "$(jget "$OUT" items.0.ok)" true
+ok "account login" --json account login "$AL"
+refuse "login needs a stored password" 1 "no stored password" account login "$CK"
+refuse "refresh needs an id or --all" 2 "account id or --all" account refresh
+refuse "not both" 2 "account id or --all" account refresh 1 --all
+
+# Masked keys are revealed through the site's reveal endpoint.
+curl -s -X POST "$NA/__fake/state" -d '{"config":{"mask_keys":true}}' >/dev/null
+ok "sync masked keys" --json token sync "$AL"
+ok "token list" --json token list --account "$AL"
+expect "revealed, usable" "$(jget "$OUT" items.0.value_status)" ready
+expect_match "shown masked" "$(jget "$OUT" items.0.key_mask)" '…'
+ok "make the other default" --json token default "$(jget "$OUT" items.1.id)"
+expect "default moved" "$(jget "$OUT" default)" true
+refuse "unknown token" 1 "no token 999" token default 999
+refuse "token create on an unknown account" 1 "no account 999" token create 999
+
+# Faults: every one a clear error, nothing lost, the daemon alive.
+before=$("$METAPI" --json account show "$AL" | jget - balance_usd)
+fault() {
+	curl -s -X POST "$NA/__fake/fault" -d "$1" >/dev/null
+}
+fault '{"path":"/api/user/self","status":500,"times":4}'
+run --json account refresh "$AL"
+expect "site 500 fails the refresh" "$RC" 1
+expect_match "reported per account" "$(jget "$OUT" items.0.error)" "HTTP 500"
+curl -s -X DELETE "$NA/__fake/faults" >/dev/null
+fault '{"path":"/api/user/self","kind":"garbage","times":4}'
+run --json account refresh "$AL"
+expect "garbage fails" "$RC" 1
+expect_match "garbage explained" "$(jget "$OUT" items.0.error)" "not JSON"
+curl -s -X DELETE "$NA/__fake/faults" >/dev/null
+fault '{"path":"/api/user/self","kind":"html","times":4}'
+run --json account refresh "$AL"
+expect_match "HTML page explained" "$(jget "$OUT" items.0.error)" "HTML page"
+curl -s -X DELETE "$NA/__fake/faults" >/dev/null
+fault '{"path":"/api/user/self","kind":"cloudflare","times":4}'
+run --json account refresh "$AL"
+expect_match "Cloudflare page explained" "$(jget "$OUT" items.0.error)" "Cloudflare"
+expect "classified as blocked" "$(jget "$OUT" items.0.error_code)" blocked
+curl -s -X DELETE "$NA/__fake/faults" >/dev/null
+fault '{"path":"/api/user/self","kind":"oversized","bytes":52428800,"times":4}'
+run --json account refresh "$AL"
+expect_match "50 MB reply refused" "$(jget "$OUT" items.0.error)" "larger than"
+curl -s -X DELETE "$NA/__fake/faults" >/dev/null
+ok "short timeout" settings set site_timeout_sec 1
+fault '{"path":"/api/user/self","kind":"slow","delay_ms":3000,"times":4}'
+run --json account refresh "$AL"
+expect_match "timeout explained" "$(jget "$OUT" items.0.error)" "[Tt]imeout|timed out"
+curl -s -X DELETE "$NA/__fake/faults" >/dev/null
+ok "normal timeout" settings set site_timeout_sec 30
+ok "daemon alive after all that" status
+expect "balance untouched by the failures" \
+    "$("$METAPI" --json account show "$AL" | jget - balance_usd)" "$before"
+ok "and the account recovers" --json account refresh "$AL"
+expect "recovered" "$(jget "$OUT" items.0.ok)" true
+expect "healthy again" "$("$METAPI" --json account show "$AL" | jget - health)" healthy
+
+# AnyRouter behind its Aliyun WAF page: solved, then served.
+fake_start anyrouter
+curl -s -X POST "$FAKE_URL/__fake/state" -d '{"config":{"waf":true}}' >/dev/null
+ok "anyrouter site" site add ar "$FAKE_URL" --platform anyrouter
+ok "account behind the WAF" --json account add ar --username alice --password pass-123
+expect "balance read through the WAF" "$(jget "$OUT" balance_usd)" 5.0
+run --json checkin run "$(jget "$OUT" id)"
+expect "check-in through the WAF" "$(jget "$OUT" items.0.outcome)" success
+
+test_done
