@@ -117,6 +117,8 @@ async_drain(void)
 		ret = j->done(j->arg, ctl_client_alive(j->client), &reply, &e);
 		if (ret == CTL_ERROR && e.code == ERR_OK)
 			err_set(&e, ERR_INTERNAL, "request failed");
+		if (ret == CTL_DONE)
+			ctl_changed();
 		ctl_reply(j->client, j->id, reply, &e);
 		err_clear(&e);
 		free(j);

@@ -8,58 +8,75 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "log.h"
+#include "snapshot.h"
 
 const struct ctl_entry ctl_cmd_table[] = {
-	{ "daemon.status", ctl_daemon_status },
+	{ "daemon.status", ctl_daemon_status, CTL_READ },
 	{ "daemon.stop", ctl_daemon_stop },
 	{ "site.add", ctl_site_add },
-	{ "site.list", ctl_site_list },
-	{ "site.show", ctl_site_show },
+	{ "site.list", ctl_site_list, CTL_READ },
+	{ "site.show", ctl_site_show, CTL_READ },
 	{ "site.edit", ctl_site_edit },
 	{ "site.rm", ctl_site_rm },
 	{ "site.enable", ctl_site_enable },
 	{ "site.disable", ctl_site_disable },
-	{ "site.detect", ctl_site_detect },
+	{ "site.detect", ctl_site_detect, CTL_READ },
 	{ "account.add", ctl_account_add },
-	{ "account.list", ctl_account_list },
-	{ "account.show", ctl_account_show },
+	{ "account.list", ctl_account_list, CTL_READ },
+	{ "account.show", ctl_account_show, CTL_READ },
 	{ "account.rm", ctl_account_rm },
 	{ "account.enable", ctl_account_enable },
 	{ "account.disable", ctl_account_disable },
 	{ "account.refresh", ctl_account_refresh },
 	{ "account.login", ctl_account_login },
-	{ "token.list", ctl_token_list },
+	{ "token.list", ctl_token_list, CTL_READ },
 	{ "token.sync", ctl_token_sync },
 	{ "token.create", ctl_token_create },
 	{ "token.rm", ctl_token_rm },
 	{ "token.default", ctl_token_default },
 	{ "checkin.run", ctl_checkin_run },
-	{ "checkin.log", ctl_checkin_log },
+	{ "checkin.log", ctl_checkin_log, CTL_READ },
 	{ "balance.show", ctl_balance_show },
-	{ "model.list", ctl_model_list },
+	{ "model.list", ctl_model_list, CTL_READ },
 	{ "key.add", ctl_key_add },
-	{ "key.list", ctl_key_list },
-	{ "key.show", ctl_key_show },
-	{ "key.reveal", ctl_key_reveal },
+	{ "key.list", ctl_key_list, CTL_READ },
+	{ "key.show", ctl_key_show, CTL_READ },
+	{ "key.reveal", ctl_key_reveal, CTL_READ },
 	{ "key.rm", ctl_key_rm },
 	{ "key.enable", ctl_key_enable },
 	{ "key.disable", ctl_key_disable },
 	{ "key.rotate", ctl_key_rotate },
-	{ "settings.list", ctl_settings_list },
-	{ "settings.get", ctl_settings_get },
+	{ "settings.list", ctl_settings_list, CTL_READ },
+	{ "settings.get", ctl_settings_get, CTL_READ },
 	{ "settings.set", ctl_settings_set },
 };
 
 const size_t ctl_cmd_table_count = sizeof ctl_cmd_table /
     sizeof ctl_cmd_table[0];
 
-ctl_handler_cb
-ctl_find_handler(const char *name)
+const struct ctl_entry *
+ctl_find_entry(const char *name)
 {
 	size_t	i;
 
 	for (i = 0; i < ctl_cmd_table_count; i++)
 		if (strcmp(ctl_cmd_table[i].name, name) == 0)
-			return (ctl_cmd_table[i].handler);
+			return (&ctl_cmd_table[i]);
 	return (NULL);
+}
+
+/*
+ * Something a command did may change what the request path sees (keys,
+ * models, accounts): rebuild its snapshot. Cheap next to the command.
+ */
+void
+ctl_changed(void)
+{
+	struct err	e = { ERR_OK, NULL };
+
+	if (snapshot_rebuild(metapid->db, &e) != 0) {
+		log_warnx("snapshot rebuild: %s", e.msg);
+		err_clear(&e);
+	}
 }

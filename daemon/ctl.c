@@ -196,7 +196,7 @@ ctl_dispatch(struct ctl_client *c, uint32_t id, json_t *msg)
 {
 	struct ctl_req		 req;
 	struct err		 e = { ERR_OK, NULL };
-	ctl_handler_cb		 handler;
+	const struct ctl_entry	*entry;
 	const char		*name;
 	json_t			*args, *reply = NULL;
 	char			*cause = NULL;
@@ -209,8 +209,8 @@ ctl_dispatch(struct ctl_client *c, uint32_t id, json_t *msg)
 		goto reply;
 	}
 	req.spec = cmd_find(name);
-	handler = ctl_find_handler(name);
-	if (req.spec == NULL || handler == NULL) {
+	entry = ctl_find_entry(name);
+	if (req.spec == NULL || entry == NULL) {
 		err_set(&e, ERR_UNKNOWN_CMD, "unknown command \"%s\"", name);
 		goto reply;
 	}
@@ -227,9 +227,11 @@ ctl_dispatch(struct ctl_client *c, uint32_t id, json_t *msg)
 	req.id = id;
 	req.args = args;
 	log_debug("ctl: client %llu: %s", (unsigned long long)c->serial, name);
-	ret = handler(&req, &reply, &e);
+	ret = entry->handler(&req, &reply, &e);
 	if (ret == CTL_WAIT)
 		return;
+	if (ret == CTL_DONE && !(entry->flags & CTL_READ))
+		ctl_changed();
 	if (ret == CTL_ERROR && e.code == ERR_OK)
 		err_set(&e, ERR_INTERNAL, "%s failed", name);
 reply:

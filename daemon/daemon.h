@@ -68,10 +68,13 @@ int	 ctl_client_alive(uint64_t);
 struct ctl_entry {
 	const char	*name;		/* cmd_table name */
 	ctl_handler_cb	 handler;
+	int		 flags;
+#define CTL_READ	0x1		/* changes nothing: no snapshot rebuild */
 };
 extern const struct ctl_entry ctl_cmd_table[];
 extern const size_t ctl_cmd_table_count;
-ctl_handler_cb	 ctl_find_handler(const char *);
+const struct ctl_entry *ctl_find_entry(const char *);
+void		 ctl_changed(void);
 
 /* ctl-daemon.c */
 enum ctl_ret	 ctl_daemon_status(struct ctl_req *, json_t **, struct err *);
@@ -133,7 +136,24 @@ enum ctl_ret	 ctl_settings_get(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_settings_set(struct ctl_req *, json_t **, struct err *);
 
 /* http.c */
+struct mg_connection;
+struct snapshot;
+struct snap_key;
 int		 http_start(const char *, const struct settings *, char **);
+void		 http_send_json(struct mg_connection *, int, const json_t *);
+
+/* http-auth.c */
+int		 http_is_claude(struct mg_connection *);
+void		 http_error(struct mg_connection *, int, const char *,
+		     const char *, const char *, ...)
+		     __attribute__((format(printf, 5, 6)));
+int		 http_auth(struct mg_connection *, const struct snapshot *,
+		     const struct snap_key **);
+int		 http_model_allowed(struct mg_connection *,
+		     const struct snap_key *, const char *);
+
+/* http-models.c */
+int		 http_models(struct mg_connection *, void *);
 void		 http_stop(void);
 void		 http_apply_settings(const struct settings *);
 const char	*http_listen_address(void);

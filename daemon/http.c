@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <civetweb.h>
+#include <jansson.h>
 
 #include "compat.h"
 #include "daemon.h"
@@ -77,8 +78,21 @@ http_not_found(struct mg_connection *conn, void *arg)
 	return (404);
 }
 
+/* A JSON reply; the body is compact JSON and a newline. */
+void
+http_send_json(struct mg_connection *conn, int status, const json_t *o)
+{
+	char	*s;
+
+	s = json_dumps(o, JSON_COMPACT);
+	http_reply_json(conn, status, s != NULL ? s : "{}");
+	free(s);
+}
+
 /* Exact paths first; the catch-all last. */
 static const struct http_route http_route_table[] = {
+	{ "/v1/models$", http_models, "models the key may use (OpenAI or "
+	    "Anthropic shape)" },
 	{ "/healthz$", http_healthz, "liveness: 200 while the process runs" },
 	{ "/readyz$", http_readyz, "readiness: 200 when serving, 503 when "
 	    "draining" },

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "paths.h"
 #include "setting.h"
+#include "snapshot.h"
 #include "upstream.h"
 #include "vault.h"
 #include "xmalloc.h"
@@ -383,6 +384,7 @@ metapid_main(int argc, char **argv, const char *data_dir_opt,
 	const char	*format = NULL, *dburl = getenv("METAPI_DB");
 	char		*cause = NULL, *sockdir, *lockpath, *tmp;
 	int		 ch, detach = 0, report = -1;
+	struct err	 e = { ERR_OK, NULL };
 	struct sigaction sa;
 
 	metapid = xcalloc(1, sizeof *metapid);
@@ -477,6 +479,11 @@ metapid_main(int argc, char **argv, const char *data_dir_opt,
 		goto fail;
 	if ((metapid->settings = settings_load(metapid->db, &cause)) == NULL)
 		goto fail;
+	if (snapshot_rebuild(metapid->db, &e) != 0) {
+		cause = xstrdup(e.msg);
+		err_clear(&e);
+		goto fail;
+	}
 	if (upstream_global_init() != 0) {
 		cause = xstrdup("libcurl failed to initialise");
 		goto fail;
@@ -512,6 +519,7 @@ metapid_main(int argc, char **argv, const char *data_dir_opt,
 	ctl_close();
 	http_stop();
 	async_wait_all();
+	snapshot_clear();
 	settings_free(metapid->settings);
 	db_close(metapid->db);
 	vault_forget();

@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +17,7 @@
 #include "db.h"
 #include "err.h"
 #include "jx.h"
+#include "modelpat.h"
 #include "vault.h"
 #include "xmalloc.h"
 
@@ -36,7 +36,7 @@ apikey_check_models(const char *spec, json_t **out, struct err *e)
 	const char	*p = spec;
 	char		*pat;
 	size_t		 len;
-	regex_t		 re;
+	struct modelpat	*mp;
 
 	list = json_array();
 	for (;;) {
@@ -46,14 +46,6 @@ apikey_check_models(const char *spec, json_t **out, struct err *e)
 			err_set(e, ERR_INVALID, "--models: empty pattern or "
 			    "white space in \"%s\"", spec);
 			goto fail;
-		}
-		if (strncmp(pat, "re:", 3) == 0) {
-			if (regcomp(&re, pat + 3, REG_EXTENDED|REG_NOSUB) != 0) {
-				err_set(e, ERR_INVALID, "--models: bad regular "
-				    "expression \"%s\"", pat + 3);
-				goto fail;
-			}
-			regfree(&re);
 		}
 		json_array_append_new(list, json_string(pat));
 		free(pat);
@@ -68,6 +60,12 @@ apikey_check_models(const char *spec, json_t **out, struct err *e)
 			break;
 		p++;
 	}
+	if ((mp = modelpat_compile(list, e)) == NULL) {
+		err_set(e, ERR_INVALID, "--models: bad regular expression in "
+		    "\"%s\" (back-references are not allowed)", spec);
+		goto fail;
+	}
+	modelpat_free(mp);
 	*out = list;
 	return (0);
 fail:
@@ -492,4 +490,47 @@ apikey_set_enabled(struct db *db, long long id, int on, struct err *e)
 		return (NULL);
 	}
 	return (apikey_get(db, id, e));
+}
+
+/* Every key for the request path's snapshot. */
+int
+apikey_foreach(struct db *db, apikey_row_cb cb, void *arg, struct err *e)
+{
+	sqlite3_stmt		*st;
+	struct apikey_row	 r;
+	int			 rc;
+
+	st = db_prepare(db, "SELECT id, key_hash, enabled, expires_at, "
+	    "max_cost_usd, used_cost_usd, max_requests, used_requests, models "
+	    "FROM api_keys", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 1) != VAULT_HASH_LEN)
+			continue;
+		memset(&r, 0, sizeof r);
+		r.id = sqlite3_column_int64(st, 0);
+		r.hash = sqlite3_column_blob(st, 1);
+		r.enabled = sqlite3_column_int(st, 2);
+		r.expires_at = sqlite3_column_int64(st, 3);
+		r.has_max_cost = sqlite3_column_type(st, 4) != SQLITE_NULL;
+		r.max_cost = sqlite3_column_double(st, 4);
+		r.used_cost = sqlite3_column_double(st, 5);
+		r.has_max_requests = sqlite3_column_type(st, 6) != SQLITE_NULL;
+		r.max_requests = sqlite3_column_int64(st, 6);
+		r.used_requests = sqlite3_column_int64(st, 7);
+		r.models = json_loads(db_col_text(st, 8), 0, NULL);
+		rc = cb(&r, arg);
+		json_decref(r.models);
+		if (rc != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	return (0);
 }

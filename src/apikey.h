@@ -18,4 +18,21 @@ int	 apikey_count(struct db *);
 int	 apikey_check_models(const char *, json_t **, struct err *);
 int	 apikey_parse_date(const char *, long long *);
 
+/* One key as the request path needs it (no secret: the hash only). */
+struct apikey_row {
+	long long	 id;
+	const void	*hash;		/* VAULT_HASH_LEN bytes */
+	int		 enabled;
+	long long	 expires_at;	/* 0: never */
+	int		 has_max_cost;
+	double		 max_cost;
+	double		 used_cost;
+	int		 has_max_requests;
+	long long	 max_requests;
+	long long	 used_requests;
+	json_t		*models;	/* borrowed pattern list */
+};
+typedef int (*apikey_row_cb)(const struct apikey_row *, void *);
+int	 apikey_foreach(struct db *, apikey_row_cb, void *, struct err *);
+
 #endif

@@ -553,8 +553,8 @@ detect_platform(const char *url, const char *proxy, char *const *site_headers,
 	if (!detect_get(&c, DETECT_STATUS, e)->ok) {
 		cause = e->msg;
 		e->msg = NULL;
-		err_set(e, ERR_UPSTREAM, "cannot reach %s: %s", url,
-		    cause != NULL ? cause : "no reply");
+		err_set(e, ERR_UPSTREAM, "cannot detect the platform of %s: "
+		    "%s", url, cause != NULL ? cause : "no reply");
 		free(cause);
 		goto out;
 	}

@@ -207,3 +207,38 @@ model_market(struct db *db, struct err *e)
 	}
 	return (jx_items(items));
 }
+
+/*
+ * The models that can be served now: available on an active account of
+ * an enabled site. [{"model", "owned_by" (the site's platform), "created"
+ * (first seen)}], sorted by name.
+ */
+json_t *
+model_served(struct db *db, struct err *e)
+{
+	sqlite3_stmt	*st;
+	json_t		*list;
+	int		 rc;
+
+	st = db_prepare(db, "SELECT m.model, MIN(s.platform), "
+	    "MIN(m.checked_at) FROM model_availability m JOIN accounts a ON "
+	    "a.id = m.account_id JOIN sites s ON s.id = a.site_id WHERE "
+	    "m.available = 1 AND a.status = 'active' AND s.enabled = 1 "
+	    "GROUP BY m.model ORDER BY m.model", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (NULL);
+	}
+	list = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(list, json_pack("{s:s, s:s, s:I}",
+		    "model", db_col_text(st, 0), "owned_by", db_col_text(st, 1),
+		    "created", (json_int_t)sqlite3_column_int64(st, 2)));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(list);
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (NULL);
+	}
+	return (list);
+}

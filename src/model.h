@@ -13,5 +13,6 @@ int	 model_set_prices(struct db *, long long, const struct adapter_prices *,
 	     struct err *);
 json_t	*model_market(struct db *, struct err *);
 int	 model_count(struct db *, long long);
+json_t	*model_served(struct db *, struct err *);
 
 #endif
