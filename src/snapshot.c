@@ -96,7 +96,8 @@ snapshot_rebuild(struct db *db, struct err *e)
 		snapshot_free(s);
 		return (-1);
 	}
-	qsort(s->keys, s->nkeys, sizeof *s->keys, snapshot_key_cmp);
+	if (s->nkeys > 0)
+		qsort(s->keys, s->nkeys, sizeof *s->keys, snapshot_key_cmp);
 	s->models = xcalloc(json_array_size(models) + 1, sizeof *s->models);
 	json_array_foreach(models, i, m) {
 		s->models[i].name = xstrdup(json_string_value(json_object_get(m,
@@ -171,7 +172,7 @@ snapshot_key(const struct snapshot *s, const char *secret)
 	struct snap_key		 want;
 	const struct snap_key	*k;
 
-	if (s == NULL || secret == NULL || *secret == '\0')
+	if (s == NULL || s->nkeys == 0 || secret == NULL || *secret == '\0')
 		return (NULL);
 	vault_hash(secret, want.hash);
 	k = bsearch(&want, s->keys, s->nkeys, sizeof *s->keys,
