@@ -1,9 +1,64 @@
-/* Request logs: one row per downstream request. */
+/* Request logs: one row per downstream request, with its attempts. */
 #ifndef PROXYLOG_H
 #define PROXYLOG_H
 
-#include "db.h"
+#include <stddef.h>
 
-double	 proxylog_spend_since(struct db *, long long, long long);
+#include <jansson.h>
+
+#include "db.h"
+#include "err.h"
+
+#define PROXYLOG_MAX_ATTEMPTS	10
+
+/* One upstream attempt of a request. */
+struct proxylog_attempt {
+	long long	 channel_id;	/* 0: none */
+	long long	 site_id;
+	long long	 account_id;
+	char		*upstream_path;
+	int		 http_status;	/* 0: no reply */
+	char		*error;		/* or NULL */
+	int		 retryable;
+	long long	 latency_ms;
+	long long	 started_at;	/* Unix seconds */
+};
+
+/*
+ * A finished downstream request, filled by the request thread and handed
+ * to the log writer, which owns it from then on.
+ */
+struct proxylog_rec {
+	long long		 time;		/* Unix seconds, at arrival */
+	long long		 key_id;
+	char			*model_requested;
+	char			*model;		/* served, or NULL */
+	long long		 route_id;
+	long long		 channel_id;
+	long long		 site_id;
+	long long		 account_id;
+	char			*downstream_path;
+	char			*client;	/* User-Agent family, or NULL */
+	const char		*status;	/* "ok", "failed", "client_closed" */
+	int			 http_status;
+	int			 stream;
+	long long		 ttfb_ms;	/* -1: no first byte */
+	long long		 latency_ms;
+	long long		 prompt_tokens;
+	long long		 completion_tokens;
+	long long		 cache_read_tokens;
+	long long		 cache_write_tokens;
+	double			 cost_usd;
+	const char		*usage_source;	/* "upstream", "estimated", "none" */
+	char			*error;		/* or NULL */
+	struct proxylog_attempt	 attempts[PROXYLOG_MAX_ATTEMPTS];
+	size_t			 nattempts;
+};
+
+struct proxylog_rec	*proxylog_rec_new(void);
+void			 proxylog_rec_free(struct proxylog_rec *);
+int			 proxylog_insert(struct db *, const struct proxylog_rec *,
+			     struct err *);
+double			 proxylog_spend_since(struct db *, long long, long long);
 
 #endif
