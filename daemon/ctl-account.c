@@ -234,7 +234,9 @@ ctl_account_login_work(struct acctjob *j, struct acctjob_item *it)
 
 	if (it->ctx.acct.password == NULL) {
 		err_set(&it->err, ERR_INVALID, "account %lld has no stored "
-		    "password (it was added with a %s)", it->ctx.id,
+		    "password (it was added with --%s)", it->ctx.id,
+		    strcmp(it->ctx.kind, "access_token") == 0 ? "access-token" :
+		    strcmp(it->ctx.kind, "api_key") == 0 ? "api-key" :
 		    it->ctx.kind);
 		return;
 	}

@@ -191,7 +191,7 @@ ctl_site_detect_start(struct ctl_req *req, const char *url, json_t *add_args,
 	const char		*proxy = jx_str(req->args, "proxy"), *sys;
 	json_t			*hdrs, *h;
 	char			*cause;
-	size_t			 i;
+	size_t			 i, n;
 
 	if (url_check(url, URL_HTTP, &cause) != 0) {
 		err_set(e, ERR_INVALID, "%s", cause);
@@ -207,9 +207,10 @@ ctl_site_detect_start(struct ctl_req *req, const char *url, json_t *add_args,
 		d->proxy = xstrdup(sys);
 	hdrs = json_object_get(req->args, "header");
 	d->headers = xcalloc(json_array_size(hdrs) + 1, sizeof *d->headers);
+	n = 0;
 	json_array_foreach(hdrs, i, h)
 		if (strcmp(json_string_value(h), "none") != 0)
-			d->headers[i] = xstrdup(json_string_value(h));
+			d->headers[n++] = xstrdup(json_string_value(h));
 	d->add_args = add_args;
 	async_run(req, ctl_site_detect_work, ctl_site_detect_done, d);
 	return (CTL_WAIT);

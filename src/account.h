@@ -46,4 +46,23 @@ int	 account_set_health(struct db *, long long, const char *,
 int	 account_mark_checkin(struct db *, long long, long long);
 json_t	*account_balances(struct db *, struct err *);
 
+/* An active account on an enabled site, as the request path needs it. */
+struct account_channel {
+	long long	 account_id;
+	long long	 site_id;
+	const char	*site_name;
+	const char	*url;
+	const char	*platform;
+	const char	*proxy;		/* or NULL */
+	double		 weight;	/* the site's */
+	const void	*headers_blob;	/* sealed site headers, or NULL */
+	size_t		 headers_len;
+	const char	*kind;		/* credential kind */
+	const void	*cred_blob;	/* sealed credential (API keys) */
+	size_t		 cred_len;
+};
+typedef int (*account_channel_cb)(const struct account_channel *, void *);
+int	 account_channels(struct db *, account_channel_cb, void *,
+	     struct err *);
+
 #endif

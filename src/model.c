@@ -156,8 +156,8 @@ model_min(json_t *o, const char *k, sqlite3_stmt *st, int col)
 
 /*
  * The marketplace: every available model with the sites and accounts that
- * offer it and the cheapest known price. A site's price for the account's
- * own group is preferred; without one, its cheapest group counts.
+ * offer it and the cheapest price any group of those sites lists (the
+ * account's own group is not yet taken into account).
  */
 json_t *
 model_market(struct db *db, struct err *e)
@@ -241,4 +241,29 @@ model_served(struct db *db, struct err *e)
 		return (NULL);
 	}
 	return (list);
+}
+
+/* Every (account, model) that is available, for the request path. */
+int
+model_pairs(struct db *db, model_pair_cb cb, void *arg, struct err *e)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = db_prepare(db, "SELECT DISTINCT account_id, model FROM "
+	    "model_availability WHERE available = 1 ORDER BY model, "
+	    "account_id", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (cb(sqlite3_column_int64(st, 0), db_col_text(st, 1), arg) != 0)
+			break;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	return (0);
 }

@@ -14,5 +14,7 @@ int	 model_set_prices(struct db *, long long, const struct adapter_prices *,
 json_t	*model_market(struct db *, struct err *);
 int	 model_count(struct db *, long long);
 json_t	*model_served(struct db *, struct err *);
+typedef int (*model_pair_cb)(long long, const char *, void *);
+int	 model_pairs(struct db *, model_pair_cb, void *, struct err *);
 
 #endif

@@ -94,10 +94,9 @@ static void
 site_platform_error(const char *p, struct err *e)
 {
 	if (strcmp(p, "auto") == 0)
-		err_set(e, ERR_INVALID, "platform detection is not available "
-		    "in this version; pass --platform (new-api, one-api, "
-		    "one-hub, done-hub, veloera, anyrouter, sub2api, openai or "
-		    "claude)");
+		err_set(e, ERR_INVALID, "--platform auto works with site add "
+		    "only; run `metapi site detect URL` and pass the platform "
+		    "it names");
 	else
 		err_set(e, ERR_INVALID, "unknown platform \"%s\" (use new-api, "
 		    "one-api, one-hub, done-hub, veloera, anyrouter, sub2api, "

@@ -374,3 +374,32 @@ token_default_key(struct db *db, long long account_id)
 	sqlite3_finalize(st);
 	return (key);
 }
+
+/*
+ * The account's default usable token, still sealed: its id and a copy of
+ * the ciphertext (for the request path to open per request). -1: none.
+ */
+int
+token_default_sealed(struct db *db, long long account_id, long long *id,
+    void **blob, size_t *len)
+{
+	sqlite3_stmt	*st;
+	int		 rv = -1;
+
+	st = db_prepare(db, "SELECT id, token_sealed FROM upstream_tokens "
+	    "WHERE account_id = ? AND value_status = 'ready' AND enabled = 1 "
+	    "AND token_sealed IS NOT NULL ORDER BY is_default DESC, "
+	    "unlimited DESC, id LIMIT 1", NULL);
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, account_id);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 1) > 0) {
+		*id = sqlite3_column_int64(st, 0);
+		*len = sqlite3_column_bytes(st, 1);
+		*blob = xmalloc(*len);
+		memcpy(*blob, sqlite3_column_blob(st, 1), *len);
+		rv = 0;
+	}
+	sqlite3_finalize(st);
+	return (rv);
+}

@@ -16,6 +16,8 @@ int	 token_owner(struct db *, long long, long long *, char **,
 int	 token_rm(struct db *, long long, struct err *);
 json_t	*token_set_default(struct db *, long long, struct err *);
 char	*token_default_key(struct db *, long long);
+int	 token_default_sealed(struct db *, long long, long long *, void **,
+	     size_t *);
 json_t	*token_get(struct db *, long long, struct err *);
 
 #endif

@@ -268,11 +268,11 @@ output_status(json_t *d)
 	if (sites == 0 || accounts == 0 || keys == 0)
 		printf("\n%s\n", _("next steps:"));
 	if (sites == 0)
-		output_hint("metapi site add NAME URL --platform new-api",
-		    _("add a relay site"));
+		output_hint("metapi site add NAME URL",
+		    _("add a relay site (its platform is detected)"));
 	if (accounts == 0)
-		output_hint("metapi account add SITE --api-key -",
-		    _("add an account (key read from stdin)"));
+		output_hint("metapi account add SITE --username U --password -",
+		    _("add an account (password read from stdin)"));
 	if (keys == 0)
 		output_hint("metapi key add NAME",
 		    _("make a key for your clients"));

@@ -1,6 +1,6 @@
 -- Sessions an adapter obtained for an account (cookie, access token,
--- refresh token, WAF cookie), sealed together as one JSON object, and the
--- group a token or account uses for pricing.
+-- refresh token, WAF cookie), sealed together as one JSON object, and an
+-- index to find a token by the site's id.
 ALTER TABLE accounts ADD COLUMN session_sealed BLOB;
 ALTER TABLE accounts ADD COLUMN session_updated_at INTEGER;
 CREATE INDEX upstream_tokens_remote ON upstream_tokens(account_id, remote_id);
