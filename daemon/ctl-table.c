@@ -75,7 +75,7 @@ ctl_changed(void)
 {
 	struct err	e = { ERR_OK, NULL };
 
-	if (snapshot_rebuild(metapid->db, &e) != 0) {
+	if (snapshot_rebuild(metapid->db, metapid->settings, &e) != 0) {
 		log_warnx("snapshot rebuild: %s", e.msg);
 		err_clear(&e);
 	}

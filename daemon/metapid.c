@@ -93,6 +93,7 @@ metapid_reload(char **cause)
 	settings_free(metapid->settings);
 	metapid->settings = s;
 	http_apply_settings(s);
+	ctl_changed();
 	return (0);
 }
 
@@ -479,7 +480,7 @@ metapid_main(int argc, char **argv, const char *data_dir_opt,
 		goto fail;
 	if ((metapid->settings = settings_load(metapid->db, &cause)) == NULL)
 		goto fail;
-	if (snapshot_rebuild(metapid->db, &e) != 0) {
+	if (snapshot_rebuild(metapid->db, metapid->settings, &e) != 0) {
 		cause = xstrdup(e.msg);
 		err_clear(&e);
 		goto fail;

@@ -15,6 +15,14 @@ json_t	*model_market(struct db *, struct err *);
 int	 model_count(struct db *, long long);
 json_t	*model_served(struct db *, struct err *);
 typedef int (*model_pair_cb)(long long, const char *, void *);
+struct model_price_row {
+	long long		 site_id;
+	const char		*model;
+	const char		*group;
+	struct adapter_price	 price;		/* model and group unset */
+};
+typedef int (*model_price_cb)(const struct model_price_row *, void *);
+int	 model_price_rows(struct db *, model_price_cb, void *, struct err *);
 int	 model_pairs(struct db *, model_pair_cb, void *, struct err *);
 
 #endif
