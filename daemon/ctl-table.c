@@ -47,6 +47,8 @@ const struct ctl_entry ctl_cmd_table[] = {
 	{ "key.enable", ctl_key_enable },
 	{ "key.disable", ctl_key_disable },
 	{ "key.rotate", ctl_key_rotate },
+	{ "log.list", ctl_log_list, CTL_READ },
+	{ "stats.show", ctl_stats_show, CTL_READ },
 	{ "settings.list", ctl_settings_list, CTL_READ },
 	{ "settings.get", ctl_settings_get, CTL_READ },
 	{ "settings.set", ctl_settings_set },

@@ -1,9 +1,10 @@
 /*
  * The control socket: listen, accept same-uid peers, read frames, dispatch
- * requests through ctl_cmd_table[] and queue replies. Runs on the main
- * thread only. A malformed frame closes that client and nothing else; a
- * client whose output queue passes its high-water mark is dropped, so a
- * slow reader can never stall the daemon.
+ * requests through ctl_cmd_table[] and queue replies, and send events to
+ * the clients subscribed to their topic. Runs on the main thread only. A
+ * malformed frame closes that client and nothing else; a client whose
+ * output queue passes its high-water mark is dropped, so a slow reader can
+ * never stall the daemon.
  */
 #include "config.h"
 
@@ -33,6 +34,8 @@
 #define CTL_MAX_CLIENTS		64
 #define CTL_OUT_HIGH_WATER	(8 * 1024 * 1024)
 #define CTL_IN_MAX		(PROTO_HDR_LEN + PROTO_MAX_PAYLOAD)
+#define CTL_EVENT_HIGH_WATER	(1024 * 1024)	/* then events coalesce */
+#define CTL_EVENT_MAX_SKIPPED	10000		/* then the client goes */
 
 struct ctl_client {
 	uint64_t	 serial;	/* never reused, for late replies */
@@ -42,6 +45,20 @@ struct ctl_client {
 	int		 flags;
 #define CTL_CLOSING	0x1		/* close once out is flushed */
 #define CTL_DEAD	0x2		/* close now */
+	int		 topics;	/* CTL_TOPIC_* subscribed to */
+	unsigned long	 skipped;	/* events coalesced, not yet told */
+};
+
+/*
+ * Event topics a client may subscribe to. first_cb runs when the first
+ * client subscribes, before it is counted.
+ */
+static const struct {
+	const char	*name;
+	int		 topic;
+	void		(*first_cb)(void);
+} ctl_topic_table[] = {
+	{ "logs", CTL_TOPIC_LOGS, ctl_log_subscribe },
 };
 
 static struct ctl_client	*ctl_clients[CTL_MAX_CLIENTS];
@@ -191,6 +208,101 @@ ctl_reply(uint64_t serial, uint32_t id, json_t *data, struct err *e)
 	json_decref(msg);
 }
 
+/* How many clients are subscribed to topic. */
+int
+ctl_subscribers(int topic)
+{
+	int	i, n = 0;
+
+	for (i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (ctl_clients[i] != NULL && (ctl_clients[i]->topics & topic))
+			n++;
+	return (n);
+}
+
+/*
+ * Send data (borrowed) as an event of topic to every subscribed client.
+ * Events go into the output queue whole and between whole replies: every
+ * reply is one frame appended by ctl_send(), so no event can fall inside a
+ * reply (a multi-frame reply must keep that true). A client whose queue
+ * holds more than CTL_EVENT_HIGH_WATER gets no more events but a count of
+ * those it missed, sent with the next one that fits ("skipped"); once it
+ * has missed CTL_EVENT_MAX_SKIPPED it is dropped.
+ */
+void
+ctl_event(int topic, json_t *data)
+{
+	struct ctl_client	*c;
+	const char		*name = NULL;
+	json_t			*msg;
+	size_t			 t;
+	int			 i;
+
+	for (t = 0; t < nitems(ctl_topic_table); t++)
+		if (ctl_topic_table[t].topic == topic)
+			name = ctl_topic_table[t].name;
+	if (name == NULL)
+		return;
+	for (i = 0; i < CTL_MAX_CLIENTS; i++) {
+		c = ctl_clients[i];
+		if (c == NULL || !(c->topics & topic) ||
+		    (c->flags & (CTL_DEAD|CTL_CLOSING)))
+			continue;
+		if (c->out.len >= CTL_EVENT_HIGH_WATER) {
+			if (++c->skipped >= CTL_EVENT_MAX_SKIPPED) {
+				log_warnx("ctl: client %llu: too slow for its "
+				    "events; dropping it",
+				    (unsigned long long)c->serial);
+				c->flags |= CTL_DEAD;
+			}
+			continue;
+		}
+		if (c->skipped > 0) {
+			msg = json_pack("{s:s, s:n, s:I}", "topic", name,
+			    "data", "skipped", (json_int_t)c->skipped);
+			ctl_send(c, MSG_EVENT, 0, msg);
+			json_decref(msg);
+			c->skipped = 0;
+		}
+		msg = json_pack("{s:s, s:O}", "topic", name, "data", data);
+		ctl_send(c, MSG_EVENT, 0, msg);
+		json_decref(msg);
+	}
+}
+
+/*
+ * MSG_SUBSCRIBE and MSG_UNSUBSCRIBE: {"topics": ["logs", ...]}. Unknown
+ * topics are ignored (a newer client may know more); anything else is a
+ * bad frame.
+ */
+static int
+ctl_subscribe(struct ctl_client *c, json_t *msg, int on)
+{
+	json_t	*topics, *v;
+	size_t	 i, t;
+
+	topics = json_object_get(msg, "topics");
+	if (!json_is_array(topics))
+		return (-1);
+	json_array_foreach(topics, i, v) {
+		if (!json_is_string(v))
+			return (-1);
+		for (t = 0; t < nitems(ctl_topic_table); t++) {
+			if (strcmp(ctl_topic_table[t].name,
+			    json_string_value(v)) != 0)
+				continue;
+			if (on && !(c->topics & ctl_topic_table[t].topic) &&
+			    ctl_subscribers(ctl_topic_table[t].topic) == 0)
+				ctl_topic_table[t].first_cb();
+			if (on)
+				c->topics |= ctl_topic_table[t].topic;
+			else
+				c->topics &= ~ctl_topic_table[t].topic;
+		}
+	}
+	return (0);
+}
+
 static void
 ctl_dispatch(struct ctl_client *c, uint32_t id, json_t *msg)
 {
@@ -285,8 +397,14 @@ ctl_client_input(struct ctl_client *c)
 			c->flags |= CTL_CLOSING;
 			break;
 		case MSG_CANCEL:
+			break;
 		case MSG_SUBSCRIBE:
 		case MSG_UNSUBSCRIBE:
+			if (ctl_subscribe(c, msg, h.type == MSG_SUBSCRIBE) != 0) {
+				json_decref(msg);
+				cause = xstrdup("bad subscription");
+				goto bad;
+			}
 			break;
 		default:
 			json_decref(msg);
@@ -351,6 +469,12 @@ ctl_poll_fill(struct pollfd *pfd, int max)
 		pfd[n].events = POLLIN;
 		pfd[n++].revents = 0;
 	}
+	/* The log writer's "rows committed" pipe, for the logs topic. */
+	if (ctl_fd != -1 && logwriter_fd() != -1 && n < max) {
+		pfd[n].fd = logwriter_fd();
+		pfd[n].events = POLLIN;
+		pfd[n++].revents = 0;
+	}
 	for (i = 0; i < CTL_MAX_CLIENTS && n < max; i++) {
 		if (ctl_clients[i] == NULL)
 			continue;
@@ -402,6 +526,10 @@ ctl_poll_handle(struct pollfd *pfd, int n)
 			continue;
 		if (pfd[j].fd == ctl_fd) {
 			ctl_accept();
+			continue;
+		}
+		if (pfd[j].fd == logwriter_fd()) {
+			ctl_log_fanout();
 			continue;
 		}
 		for (i = 0; i < CTL_MAX_CLIENTS; i++) {

@@ -63,6 +63,9 @@ int	 ctl_poll_fill(struct pollfd *, int);
 void	 ctl_poll_handle(struct pollfd *, int);
 void	 ctl_reply(uint64_t, uint32_t, json_t *, struct err *);
 int	 ctl_client_alive(uint64_t);
+#define CTL_TOPIC_LOGS	0x1		/* "logs": new request log rows */
+int	 ctl_subscribers(int);
+void	 ctl_event(int, json_t *);
 
 /* ctl-table.c */
 struct ctl_entry {
@@ -130,6 +133,12 @@ enum ctl_ret	 ctl_key_enable(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_key_disable(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_key_rotate(struct ctl_req *, json_t **, struct err *);
 
+/* ctl-log.c */
+enum ctl_ret	 ctl_log_list(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_stats_show(struct ctl_req *, json_t **, struct err *);
+void		 ctl_log_subscribe(void);
+void		 ctl_log_fanout(void);
+
 /* ctl-setting.c */
 enum ctl_ret	 ctl_settings_list(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_settings_get(struct ctl_req *, json_t **, struct err *);
@@ -154,6 +163,9 @@ int		 http_model_allowed(struct mg_connection *,
 
 /* http-models.c */
 int		 http_models(struct mg_connection *, void *);
+
+/* http-proxy.c */
+int		 http_proxy(struct mg_connection *, void *);
 void		 http_stop(void);
 void		 http_apply_settings(const struct settings *);
 const char	*http_listen_address(void);
@@ -204,6 +216,17 @@ int		 acctjob_session(struct acctjob_item *);
 int		 acctjob_relogin(struct acctjob_item *);
 json_t		*acctjob_item_json(struct acctjob_item *);
 void		 acctjob_item_free(struct acctjob_item *);
+
+/* logwriter.c */
+struct proxylog_rec;
+int		 logwriter_start(const char *, char **);
+void		 logwriter_put(struct proxylog_rec *);
+void		 logwriter_stop(void);
+void		 logwriter_tune(size_t, size_t);
+int		 logwriter_fd(void);
+long long	 logwriter_woken(void);
+long long	 logwriter_last_id(void);
+unsigned long long logwriter_waits(void);
 
 /* async.c */
 typedef void	(*async_work_cb)(void *);

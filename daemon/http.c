@@ -24,6 +24,7 @@
 #include "compat.h"
 #include "daemon.h"
 #include "log.h"
+#include "relay.h"
 #include "setting.h"
 #include "xmalloc.h"
 
@@ -32,7 +33,13 @@ typedef int (*http_handler_cb)(struct mg_connection *, void *);
 struct http_route {
 	const char	*path;		/* civetweb URI pattern */
 	http_handler_cb	 handler;
+	const void	*arg;		/* handed to the handler */
 	const char	*help;
+};
+
+static const enum relay_format http_fmt[RELAY_FORMAT_COUNT] = {
+	RELAY_CHAT, RELAY_COMPLETIONS, RELAY_EMBEDDINGS, RELAY_IMAGES,
+	RELAY_RESPONSES, RELAY_MESSAGES, RELAY_COUNT_TOKENS
 };
 
 static struct mg_context	*http_ctx;
@@ -91,12 +98,32 @@ http_send_json(struct mg_connection *conn, int status, const json_t *o)
 
 /* Exact paths first; the catch-all last. */
 static const struct http_route http_route_table[] = {
-	{ "/v1/models$", http_models, "models the key may use (OpenAI or "
-	    "Anthropic shape)" },
-	{ "/healthz$", http_healthz, "liveness: 200 while the process runs" },
-	{ "/readyz$", http_readyz, "readiness: 200 when serving, 503 when "
-	    "draining" },
-	{ "**", http_not_found, "anything else: 404 in the OpenAI error shape" },
+	{ "/v1/models$", http_models, NULL, "models the key may use (OpenAI "
+	    "or Anthropic shape)" },
+	{ "/v1/chat/completions$", http_proxy, &http_fmt[RELAY_CHAT],
+	    "OpenAI chat" },
+	{ "/chat/completions$", http_proxy, &http_fmt[RELAY_CHAT],
+	    "OpenAI chat, without /v1" },
+	{ "/v1/completions$", http_proxy, &http_fmt[RELAY_COMPLETIONS],
+	    "OpenAI legacy completions" },
+	{ "/v1/embeddings$", http_proxy, &http_fmt[RELAY_EMBEDDINGS],
+	    "OpenAI embeddings" },
+	{ "/v1/images/generations$", http_proxy, &http_fmt[RELAY_IMAGES],
+	    "OpenAI image generation" },
+	{ "/v1/responses$", http_proxy, &http_fmt[RELAY_RESPONSES],
+	    "OpenAI Responses" },
+	{ "/responses$", http_proxy, &http_fmt[RELAY_RESPONSES],
+	    "OpenAI Responses, without /v1" },
+	{ "/v1/messages$", http_proxy, &http_fmt[RELAY_MESSAGES],
+	    "Anthropic Messages" },
+	{ "/v1/messages/count_tokens$", http_proxy,
+	    &http_fmt[RELAY_COUNT_TOKENS], "Anthropic token counting" },
+	{ "/healthz$", http_healthz, NULL, "liveness: 200 while the process "
+	    "runs" },
+	{ "/readyz$", http_readyz, NULL, "readiness: 200 when serving, 503 "
+	    "when draining" },
+	{ "**", http_not_found, NULL, "anything else: 404 in the OpenAI error "
+	    "shape" },
 };
 
 /*
@@ -200,7 +227,8 @@ http_start(const char *addr, const struct settings *set, char **cause)
 	}
 	for (i = 0; i < nitems(http_route_table); i++)
 		mg_set_request_handler(http_ctx, http_route_table[i].path,
-		    http_route_table[i].handler, NULL);
+		    http_route_table[i].handler,
+		    (void *)http_route_table[i].arg);
 	np = mg_get_server_ports(http_ctx, nitems(ports), ports);
 	colon = strrchr(addr, ':');
 	if (np > 0 && colon != NULL)

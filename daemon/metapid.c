@@ -491,6 +491,8 @@ metapid_main(int argc, char **argv, const char *data_dir_opt,
 	}
 	if (async_init(&cause) != 0)
 		goto fail;
+	if (logwriter_start(metapid->db_path, &cause) != 0)
+		goto fail;
 	if (pipe2(metapid->sig_pipe, O_NONBLOCK|O_CLOEXEC) != 0)
 		fatal("pipe");
 	memset(&sa, 0, sizeof sa);
@@ -519,6 +521,7 @@ metapid_main(int argc, char **argv, const char *data_dir_opt,
 	log_info("stopping: draining requests");
 	ctl_close();
 	http_stop();
+	logwriter_stop();
 	async_wait_all();
 	snapshot_clear();
 	settings_free(metapid->settings);
@@ -535,6 +538,7 @@ fail:
 	else
 		fprintf(stderr, "metapi: %s\n", cause);
 	free(cause);
+	logwriter_stop();
 	db_close(metapid->db);
 	return (1);
 }

@@ -534,3 +534,35 @@ apikey_foreach(struct db *db, apikey_row_cb cb, void *arg, struct err *e)
 	}
 	return (0);
 }
+
+/*
+ * Count a key's use: requests and cost added, the last use set. The log
+ * writer calls it inside its batch transaction, once per key and batch.
+ * A key removed since the request changes nothing.
+ */
+int
+apikey_add_usage(struct db *db, long long key_id, long long requests,
+    double cost_usd, long long last_used_at, struct err *e)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = db_prepare(db, "UPDATE api_keys SET used_requests = "
+	    "used_requests + ?, used_cost_usd = used_cost_usd + ?, "
+	    "last_used_at = ? WHERE id = ?", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	sqlite3_bind_int64(st, 1, requests);
+	sqlite3_bind_double(st, 2, cost_usd);
+	sqlite3_bind_int64(st, 3, last_used_at);
+	sqlite3_bind_int64(st, 4, key_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	return (0);
+}

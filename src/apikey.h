@@ -17,6 +17,8 @@ json_t	*apikey_set_enabled(struct db *, long long, int, struct err *);
 int	 apikey_count(struct db *);
 int	 apikey_check_models(const char *, json_t **, struct err *);
 int	 apikey_parse_date(const char *, long long *);
+int	 apikey_add_usage(struct db *, long long, long long, double,
+	     long long, struct err *);
 
 /* One key as the request path needs it (no secret: the hash only). */
 struct apikey_row {

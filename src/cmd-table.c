@@ -197,6 +197,31 @@ const struct cmd_spec cmd_table[] = {
 	  { ID_ARG, { NULL } },
 	  N_("replace a key's secret; prints the new one once") },
 
+	{ "log.list", "logs", NULL, {
+	    { "limit", "--limit", "N", ARG_INT, 0,
+	      N_("at most N requests (default 50, at most 1000)") },
+	    { "model", "--model", "M", ARG_STR, 0,
+	      N_("only this model, requested or served; * and ? match any "
+	      "text and any one character") },
+	    { "status", "--status", "ok|fail", ARG_STR, 0,
+	      N_("only successes, or only failures (failed or client "
+	      "closed)") },
+	    { "key", "--key", "KEY_ID", ARG_INT, 0,
+	      N_("only requests made with this downstream key") },
+	    { "before", "--before", "ID", ARG_INT, 0,
+	      N_("only requests older than this id (a page's \"next\")") },
+	    { "follow", "--follow", NULL, ARG_FLAG, 0,
+	      N_("then print new requests as they finish, until "
+	      "interrupted") },
+	    { NULL } },
+	  N_("the request log, newest first") },
+	{ "stats.show", "stats", NULL, {
+	    { "days", "--days", "N", ARG_INT, 0,
+	      N_("over the last N days (default 7)") },
+	    { NULL } },
+	  N_("totals, and per-site and per-model calls, success rate, "
+	  "spend and latency") },
+
 	{ "settings.list", "settings list", NULL, { { NULL } },
 	  N_("every setting with its value, default and help") },
 	{ "settings.get", "settings get", NULL, {

@@ -8,9 +8,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "buf.h"
+#include "compat.h"
 #include "db.h"
 #include "err.h"
+#include "jx.h"
 #include "proxylog.h"
 #include "xmalloc.h"
 
@@ -140,4 +144,403 @@ proxylog_spend_since(struct db *db, long long account_id, long long since)
 		sum = sqlite3_column_double(st, 0);
 	sqlite3_finalize(st);
 	return (sum);
+}
+
+/* The highest row id; 0 when the table is empty or unreadable. */
+long long
+proxylog_max_id(struct db *db)
+{
+	sqlite3_stmt	*st;
+	long long	 id = 0;
+
+	st = db_prepare(db, "SELECT COALESCE(MAX(id), 0) FROM request_logs",
+	    NULL);
+	if (st == NULL)
+		return (0);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return (id);
+}
+
+/* An integer column that may be NULL. */
+static json_t *
+proxylog_col_int(sqlite3_stmt *st, int i)
+{
+	return (jx_opt_int(sqlite3_column_type(st, i) != SQLITE_NULL,
+	    sqlite3_column_int64(st, i)));
+}
+
+/* A real column that may be NULL. */
+static json_t *
+proxylog_col_real(sqlite3_stmt *st, int i)
+{
+	return (jx_opt_real(sqlite3_column_type(st, i) != SQLITE_NULL,
+	    sqlite3_column_double(st, i)));
+}
+
+/* The attempts of log row id, in order; att is reset and reused. */
+static int
+proxylog_attempts(sqlite3_stmt *att, long long id, json_t **out)
+{
+	json_t	*a, *o;
+	int	 rc;
+
+	sqlite3_reset(att);
+	sqlite3_bind_int64(att, 1, id);
+	a = json_array();
+	while ((rc = sqlite3_step(att)) == SQLITE_ROW) {
+		o = json_object();
+		json_object_set_new(o, "n",
+		    json_integer(sqlite3_column_int64(att, 0)));
+		json_object_set_new(o, "channel_id", proxylog_col_int(att, 1));
+		jx_set_str_or_null(o, "site", db_col_text(att, 2));
+		json_object_set_new(o, "http_status", proxylog_col_int(att, 3));
+		jx_set_str_or_null(o, "error", db_col_text(att, 4));
+		json_object_set_new(o, "retryable",
+		    json_boolean(sqlite3_column_int(att, 5)));
+		json_object_set_new(o, "latency_ms", proxylog_col_int(att, 6));
+		json_array_append_new(a, o);
+	}
+	if (rc != SQLITE_DONE) {
+		json_decref(a);
+		return (-1);
+	}
+	*out = a;
+	return (0);
+}
+
+/* One request_logs row of the list query as its JSON item (CLI.md). */
+static json_t *
+proxylog_item(sqlite3_stmt *st)
+{
+	json_t	*o;
+
+	o = json_object();
+	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st,
+	    0)));
+	json_object_set_new(o, "time", jx_time(sqlite3_column_int64(st, 1)));
+	json_object_set_new(o, "key_id", proxylog_col_int(st, 2));
+	jx_set_str_or_null(o, "model_requested", db_col_text(st, 3));
+	jx_set_str_or_null(o, "model", db_col_text(st, 4));
+	json_object_set_new(o, "route_id", proxylog_col_int(st, 5));
+	json_object_set_new(o, "channel_id", proxylog_col_int(st, 6));
+	jx_set_str_or_null(o, "site", db_col_text(st, 7));
+	jx_set_str(o, "status", db_col_text(st, 8));
+	json_object_set_new(o, "http_status", proxylog_col_int(st, 9));
+	json_object_set_new(o, "stream",
+	    json_boolean(sqlite3_column_int(st, 10)));
+	json_object_set_new(o, "ttfb_ms", proxylog_col_int(st, 11));
+	json_object_set_new(o, "latency_ms", proxylog_col_int(st, 12));
+	json_object_set_new(o, "prompt_tokens",
+	    json_integer(sqlite3_column_int64(st, 13)));
+	json_object_set_new(o, "completion_tokens",
+	    json_integer(sqlite3_column_int64(st, 14)));
+	json_object_set_new(o, "cache_read_tokens",
+	    json_integer(sqlite3_column_int64(st, 15)));
+	json_object_set_new(o, "cache_write_tokens",
+	    json_integer(sqlite3_column_int64(st, 16)));
+	json_object_set_new(o, "cost_usd",
+	    json_real(sqlite3_column_double(st, 17)));
+	jx_set_str(o, "usage_source", db_col_text(st, 18));
+	jx_set_str_or_null(o, "error", db_col_text(st, 19));
+	return (o);
+}
+
+/*
+ * A model filter as a GLOB pattern: * and ? keep their meaning and [ is
+ * taken literally, so the daemon and a following client (which matches
+ * events itself) agree. GLOB is the one SQLite-only word in these
+ * queries; another backend spells it LIKE with * and ? translated.
+ */
+static char *
+proxylog_glob(const char *model)
+{
+	struct buf	 b;
+	char		*s;
+	const char	*p;
+
+	buf_init(&b, 4 * strlen(model) + 1);
+	for (p = model; *p != '\0'; p++) {
+		if (*p == '[')
+			buf_addstr(&b, "[[]");
+		else
+			buf_add(&b, p, 1);
+	}
+	s = xstrdup(buf_cstr(&b));
+	buf_free(&b);
+	return (s);
+}
+
+/*
+ * Rows as the `logs` command shows them (see struct proxylog_filter),
+ * each with its attempts, as {"items": [...], "next": cursor or null}.
+ * "next" is the id to pass as before for the following page.
+ */
+json_t *
+proxylog_list(struct db *db, const struct proxylog_filter *f, struct err *e)
+{
+	sqlite3_stmt	*st = NULL, *att = NULL;
+	json_t		*items = NULL, *o, *a, *next = NULL;
+	char		*sql = NULL, *glob = NULL;
+	long long	 limit = f->limit, n = 0, last = 0;
+	int		 rc, ok = 0, fail = 0;
+
+	if (limit == 0)
+		limit = PROXYLOG_LIST_DEFAULT;
+	if (limit < 1 || limit > PROXYLOG_LIST_MAX) {
+		err_set(e, ERR_INVALID, "--limit must be from 1 to %d",
+		    PROXYLOG_LIST_MAX);
+		return (NULL);
+	}
+	if (f->status != NULL && strcmp(f->status, "ok") == 0)
+		ok = 1;
+	else if (f->status != NULL && strcmp(f->status, "fail") == 0)
+		fail = 1;
+	else if (f->status != NULL) {
+		err_set(e, ERR_INVALID, "--status must be ok or fail, not "
+		    "\"%s\"", f->status);
+		return (NULL);
+	}
+	if (f->model != NULL && *f->model == '\0') {
+		err_set(e, ERR_INVALID, "--model must not be empty");
+		return (NULL);
+	}
+	xasprintf(&sql, "SELECT r.id, r.time, r.key_id, r.model_requested, "
+	    "r.model, r.route_id, r.channel_id, s.name, r.status, "
+	    "r.http_status, r.stream, r.ttfb_ms, r.latency_ms, "
+	    "r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, "
+	    "r.cache_write_tokens, r.cost_usd, r.usage_source, r.error "
+	    "FROM request_logs r LEFT JOIN sites s ON s.id = r.site_id "
+	    "WHERE (?1 = 0 OR r.id < ?1) AND (?2 = 0 OR r.id > ?2) "
+	    "AND (?3 IS NULL OR r.model GLOB ?3 OR r.model_requested GLOB ?3) "
+	    "AND (?4 = 0 OR r.status = 'ok') AND (?5 = 0 OR r.status <> 'ok') "
+	    "AND (?6 = 0 OR r.key_id = ?6) ORDER BY r.id %s LIMIT ?7",
+	    f->forward ? "ASC" : "DESC");
+	if ((st = db_prepare(db, sql, NULL)) == NULL)
+		goto storage;
+	att = db_prepare(db, "SELECT a.n, a.channel_id, s.name, "
+	    "a.http_status, a.error, a.retryable, a.latency_ms FROM "
+	    "request_attempts a LEFT JOIN sites s ON s.id = a.site_id "
+	    "WHERE a.log_id = ? ORDER BY a.n", NULL);
+	if (att == NULL)
+		goto storage;
+	if (f->model != NULL)
+		glob = proxylog_glob(f->model);
+	sqlite3_bind_int64(st, 1, f->forward ? 0 : f->before);
+	sqlite3_bind_int64(st, 2, f->forward ? f->after : 0);
+	db_bind_text(st, 3, glob);
+	sqlite3_bind_int(st, 4, ok);
+	sqlite3_bind_int(st, 5, fail);
+	sqlite3_bind_int64(st, 6, f->key_id);
+	/* One row more than asked says whether a next page exists. */
+	sqlite3_bind_int64(st, 7, limit + 1);
+	items = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == limit) {
+			if (!f->forward)
+				next = json_integer(last);
+			break;
+		}
+		o = proxylog_item(st);
+		last = sqlite3_column_int64(st, 0);
+		if (proxylog_attempts(att, last, &a) != 0) {
+			json_decref(o);
+			goto storage;
+		}
+		json_object_set_new(o, "attempts", a);
+		json_array_append_new(items, o);
+		n++;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		goto storage;
+	sqlite3_finalize(att);
+	sqlite3_finalize(st);
+	free(glob);
+	free(sql);
+	return (json_pack("{s:o, s:o}", "items", items, "next",
+	    next != NULL ? next : json_null()));
+storage:
+	err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	sqlite3_finalize(att);
+	sqlite3_finalize(st);
+	json_decref(items);
+	json_decref(next);
+	free(glob);
+	free(sql);
+	return (NULL);
+}
+
+/* Success rate in percent, or null without calls. */
+static json_t *
+proxylog_rate(long long ok, long long calls)
+{
+	return (calls > 0 ? json_real(100.0 * ok / calls) : json_null());
+}
+
+/*
+ * The groups of the stats report, each one query over the same window:
+ * column 0 the group's id (or NULL), column 1 its name, then calls, ok,
+ * cost, average latency and tokens. Biggest spenders first.
+ */
+static const struct {
+	const char	*key;		/* reply array */
+	const char	*id_key;	/* or NULL: no id */
+	const char	*name_key;
+	const char	*sql;
+} proxylog_stats_groups[] = {
+	{ "sites", "site_id", "site",
+	  "SELECT r.site_id, s.name, COUNT(*), SUM(CASE WHEN r.status = 'ok' "
+	  "THEN 1 ELSE 0 END), SUM(r.cost_usd), AVG(r.latency_ms), "
+	  "SUM(r.prompt_tokens + r.completion_tokens) FROM request_logs r "
+	  "LEFT JOIN sites s ON s.id = r.site_id WHERE r.time >= ? "
+	  "GROUP BY r.site_id, s.name ORDER BY 5 DESC, 3 DESC, 2" },
+	{ "models", NULL, "model",
+	  "SELECT NULL, COALESCE(r.model, r.model_requested), COUNT(*), "
+	  "SUM(CASE WHEN r.status = 'ok' THEN 1 ELSE 0 END), SUM(r.cost_usd), "
+	  "AVG(r.latency_ms), SUM(r.prompt_tokens + r.completion_tokens) "
+	  "FROM request_logs r WHERE r.time >= ? "
+	  "GROUP BY COALESCE(r.model, r.model_requested) "
+	  "ORDER BY 5 DESC, 3 DESC, 2" },
+};
+
+static json_t *
+proxylog_stats_group(struct db *db, size_t g, long long since)
+{
+	sqlite3_stmt	*st;
+	json_t		*a, *o;
+	long long	 calls, ok;
+	int		 rc;
+
+	st = db_prepare(db, proxylog_stats_groups[g].sql, NULL);
+	if (st == NULL)
+		return (NULL);
+	sqlite3_bind_int64(st, 1, since);
+	a = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		o = json_object();
+		if (proxylog_stats_groups[g].id_key != NULL)
+			json_object_set_new(o, proxylog_stats_groups[g].id_key,
+			    proxylog_col_int(st, 0));
+		jx_set_str_or_null(o, proxylog_stats_groups[g].name_key,
+		    db_col_text(st, 1));
+		calls = sqlite3_column_int64(st, 2);
+		ok = sqlite3_column_int64(st, 3);
+		json_object_set_new(o, "calls", json_integer(calls));
+		json_object_set_new(o, "ok", json_integer(ok));
+		json_object_set_new(o, "success_rate",
+		    proxylog_rate(ok, calls));
+		json_object_set_new(o, "cost_usd",
+		    json_real(sqlite3_column_double(st, 4)));
+		json_object_set_new(o, "avg_latency_ms",
+		    proxylog_col_real(st, 5));
+		json_object_set_new(o, "tokens",
+		    json_integer(sqlite3_column_int64(st, 6)));
+		json_array_append_new(a, o);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(a);
+		return (NULL);
+	}
+	return (a);
+}
+
+/* The lower median of the window's latencies; -1 when there are none. */
+static long long
+proxylog_p50(struct db *db, long long since, long long n)
+{
+	sqlite3_stmt	*st;
+	long long	 v = -1;
+
+	if (n == 0)
+		return (-1);
+	st = db_prepare(db, "SELECT latency_ms FROM request_logs WHERE "
+	    "time >= ? AND latency_ms IS NOT NULL ORDER BY latency_ms "
+	    "LIMIT 1 OFFSET ?", NULL);
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int64(st, 2, (n - 1) / 2);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return (v);
+}
+
+/*
+ * The `stats` report over the last days (by request time): totals, then
+ * per site and per model. "failed" counts every request that did not end
+ * ok (client_closed included, as --status fail does); rates are percent.
+ */
+json_t *
+proxylog_stats(struct db *db, int days, struct err *e)
+{
+	sqlite3_stmt	*st;
+	json_t		*r = NULL, *t, *a;
+	long long	 since, n, ok, nlat, p50;
+	size_t		 g;
+
+	if (days == 0)
+		days = PROXYLOG_STATS_DAYS;
+	if (days < 1 || days > PROXYLOG_STATS_MAX_DAYS) {
+		err_set(e, ERR_INVALID, "--days must be from 1 to %d",
+		    PROXYLOG_STATS_MAX_DAYS);
+		return (NULL);
+	}
+	since = (long long)time(NULL) - (long long)days * 86400;
+	st = db_prepare(db, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN "
+	    "status = 'ok' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN "
+	    "status = 'client_closed' THEN 1 ELSE 0 END), 0), "
+	    "COALESCE(SUM(prompt_tokens), 0), "
+	    "COALESCE(SUM(completion_tokens), 0), "
+	    "COALESCE(SUM(cache_read_tokens), 0), "
+	    "COALESCE(SUM(cache_write_tokens), 0), "
+	    "COALESCE(SUM(cost_usd), 0), AVG(latency_ms), COUNT(latency_ms) "
+	    "FROM request_logs WHERE time >= ?", NULL);
+	if (st == NULL)
+		goto storage;
+	sqlite3_bind_int64(st, 1, since);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		goto storage;
+	}
+	n = sqlite3_column_int64(st, 0);
+	ok = sqlite3_column_int64(st, 1);
+	nlat = sqlite3_column_int64(st, 9);
+	t = json_object();
+	json_object_set_new(t, "requests", json_integer(n));
+	json_object_set_new(t, "ok", json_integer(ok));
+	json_object_set_new(t, "failed", json_integer(n - ok));
+	json_object_set_new(t, "client_closed",
+	    json_integer(sqlite3_column_int64(st, 2)));
+	json_object_set_new(t, "success_rate", proxylog_rate(ok, n));
+	json_object_set_new(t, "prompt_tokens",
+	    json_integer(sqlite3_column_int64(st, 3)));
+	json_object_set_new(t, "completion_tokens",
+	    json_integer(sqlite3_column_int64(st, 4)));
+	json_object_set_new(t, "cache_read_tokens",
+	    json_integer(sqlite3_column_int64(st, 5)));
+	json_object_set_new(t, "cache_write_tokens",
+	    json_integer(sqlite3_column_int64(st, 6)));
+	json_object_set_new(t, "tokens", json_integer(
+	    sqlite3_column_int64(st, 3) + sqlite3_column_int64(st, 4)));
+	json_object_set_new(t, "cost_usd",
+	    json_real(sqlite3_column_double(st, 7)));
+	json_object_set_new(t, "avg_latency_ms", proxylog_col_real(st, 8));
+	sqlite3_finalize(st);
+	p50 = proxylog_p50(db, since, nlat);
+	json_object_set_new(t, "p50_latency_ms", jx_opt_int(p50 >= 0, p50));
+	r = json_pack("{s:i, s:o, s:o}", "days", days, "since",
+	    jx_time(since), "totals", t);
+	for (g = 0; g < nitems(proxylog_stats_groups); g++) {
+		if ((a = proxylog_stats_group(db, g, since)) == NULL)
+			goto storage;
+		json_object_set_new(r, proxylog_stats_groups[g].key, a);
+	}
+	return (r);
+storage:
+	err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	json_decref(r);
+	return (NULL);
 }

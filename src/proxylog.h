@@ -55,10 +55,34 @@ struct proxylog_rec {
 	size_t			 nattempts;
 };
 
+/*
+ * What proxylog_list() returns: the newest rows first, at most limit,
+ * older than before (the cursor a previous page gave as "next"). With
+ * forward set it returns the rows above after instead, oldest first: how
+ * the event fan-out reads what the log writer has just committed.
+ */
+struct proxylog_filter {
+	long long	 limit;		/* 0: 50; at most PROXYLOG_LIST_MAX */
+	const char	*model;		/* name, or a glob with * and ?; NULL */
+	const char	*status;	/* "ok", "fail" (failed, client_closed) */
+	long long	 key_id;	/* 0: any */
+	long long	 before;	/* only ids below; 0: from the newest */
+	long long	 after;		/* with forward: only ids above */
+	int		 forward;	/* oldest first, from after */
+};
+#define PROXYLOG_LIST_DEFAULT	50
+#define PROXYLOG_LIST_MAX	1000
+#define PROXYLOG_STATS_DAYS	7
+#define PROXYLOG_STATS_MAX_DAYS	3650
+
 struct proxylog_rec	*proxylog_rec_new(void);
 void			 proxylog_rec_free(struct proxylog_rec *);
 int			 proxylog_insert(struct db *, const struct proxylog_rec *,
 			     struct err *);
 double			 proxylog_spend_since(struct db *, long long, long long);
+json_t			*proxylog_list(struct db *,
+			     const struct proxylog_filter *, struct err *);
+json_t			*proxylog_stats(struct db *, int, struct err *);
+long long		 proxylog_max_id(struct db *);
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,15 +97,185 @@ cli_strip_own(const struct cmd_spec *c, int *argc, char **argv)
 	return (want);
 }
 
+/* A refused request: say why on stderr; returns the exit code. */
+static int
+cli_refused(const struct cmd_spec *c, const struct globals *g, json_t *reply)
+{
+	json_t		*err;
+	enum err_code	 code;
+	char		*s;
+
+	err = json_object_get(reply, "error");
+	if (err_from_name(jx_str(err, "code") != NULL ?
+	    jx_str(err, "code") : "", &code) != 0)
+		code = ERR_INTERNAL;
+	if (g->json) {
+		s = jx_dump(reply);
+		printf("%s\n", s);
+		free(s);
+	}
+	fprintf(stderr, "metapi %s: %s\n", c->words,
+	    jx_str(err, "message") != NULL ? jx_str(err, "message") :
+	    err_text(code));
+	return (err_exit_code(code));
+}
+
+static volatile sig_atomic_t cli_interrupted;
+
+static void
+cli_on_signal(int sig)
+{
+	(void)sig;
+	cli_interrupted = 1;
+}
+
+/*
+ * Does s match pat, with * and ? as the daemon's --model filter has them
+ * (? is one UTF-8 character; [ is literal)?
+ */
+static int
+cli_glob(const char *pat, const char *s)
+{
+	if (s == NULL)
+		return (0);
+	for (; *pat != '\0'; pat++) {
+		if (*pat == '*') {
+			for (;; s++) {
+				if (cli_glob(pat + 1, s))
+					return (1);
+				if (*s == '\0')
+					return (0);
+			}
+		}
+		if (*s == '\0' || (*pat != '?' && *pat != *s))
+			return (0);
+		if (*pat == '?')
+			while ((s[1] & 0xc0) == 0x80)
+				s++;
+		s++;
+	}
+	return (*s == '\0');
+}
+
+/* Does a followed row pass the --model, --status and --key given? */
+static int
+cli_follow_match(json_t *args, json_t *item)
+{
+	const char	*model = jx_str(args, "model");
+	const char	*want = jx_str(args, "status");
+	const char	*status = jx_str(item, "status");
+	long long	 key, k;
+
+	if (model != NULL && !cli_glob(model, jx_str(item, "model")) &&
+	    !cli_glob(model, jx_str(item, "model_requested")))
+		return (0);
+	if (want != NULL && status != NULL &&
+	    (strcmp(want, "ok") == 0) != (strcmp(status, "ok") == 0))
+		return (0);
+	if (jx_int(args, "key", &key) == 0 &&
+	    (jx_int(item, "key_id", &k) != 0 || k != key))
+		return (0);
+	return (1);
+}
+
+static void
+cli_follow_print(const struct globals *g, json_t *item)
+{
+	char	*s;
+
+	if (g->json) {
+		s = json_dumps(item, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		if (s != NULL)
+			printf("%s\n", s);
+		free(s);
+	} else
+		output_log_line(item);
+	fflush(stdout);
+}
+
+/*
+ * logs --follow: subscribe to "logs" first, then list the recent rows
+ * (oldest first), then print each new row the daemon sends, with the same
+ * filters, until SIGINT or SIGTERM (exit 0). Subscribing before listing
+ * means no row falls between the two; a row in both is printed once.
+ * --json prints one compact JSON object per line.
+ */
+static int
+cli_follow(struct client *cl, const struct globals *g,
+    const struct cmd_spec *c, json_t *args)
+{
+	struct sigaction	 sa;
+	json_t			*reply = NULL, *items, *ev, *data;
+	char			*cause = NULL;
+	long long		 last = 0, id, skipped;
+	size_t			 i;
+	int			 rv = 0;
+
+	json_object_del(args, "follow");
+	json_incref(args);
+	if (client_subscribe(cl, "logs", &cause) != 0 ||
+	    client_request(cl, c->name, args, &reply, &cause) != 0) {
+		fprintf(stderr, "metapi: %s\n", cause);
+		free(cause);
+		json_decref(args);
+		return (3);
+	}
+	if (!jx_bool(reply, "ok")) {
+		rv = cli_refused(c, g, reply);
+		json_decref(reply);
+		json_decref(args);
+		return (rv);
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = cli_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (!g->json)
+		output_log_header();
+	items = json_object_get(json_object_get(reply, "data"), "items");
+	for (i = json_array_size(items); i > 0; i--) {
+		cli_follow_print(g, json_array_get(items, i - 1));
+		if (jx_int(json_array_get(items, i - 1), "id", &id) == 0 &&
+		    id > last)
+			last = id;
+	}
+	json_decref(reply);
+	while (!cli_interrupted) {
+		if (client_event(cl, &ev, &cause) != 0) {
+			if (cause == NULL)
+				continue;
+			fprintf(stderr, "metapi: %s\n", cause);
+			free(cause);
+			rv = 3;
+			break;
+		}
+		data = json_object_get(ev, "data");
+		if (jx_str(ev, "topic") == NULL ||
+		    strcmp(jx_str(ev, "topic"), "logs") != 0)
+			;
+		else if (jx_int(ev, "skipped", &skipped) == 0)
+			fprintf(stderr, _("metapi: %lld requests not shown: "
+			    "this terminal reads too slowly\n"), skipped);
+		else if (jx_int(data, "id", &id) == 0 && id > last &&
+		    cli_follow_match(args, data)) {
+			cli_follow_print(g, data);
+			last = id;
+		}
+		json_decref(ev);
+	}
+	json_decref(args);
+	return (rv);
+}
+
 int
 cli_main(const struct globals *g0, int argc, char **argv)
 {
 	struct globals		 g = *g0;
 	const struct cmd_spec	*c;
 	struct client		 cl;
-	json_t			*args = NULL, *reply = NULL, *err;
+	json_t			*args = NULL, *reply = NULL;
 	char			*cause = NULL, *s;
-	enum err_code		 code;
 	int			 used, rv, want;
 	long long		 nfailed;
 
@@ -150,6 +321,11 @@ cli_main(const struct globals *g0, int argc, char **argv)
 		client_close(&cl);
 		return (3);
 	}
+	if (strcmp(c->name, "log.list") == 0 && jx_bool(args, "follow")) {
+		rv = cli_follow(&cl, &g, c, args);
+		client_close(&cl);
+		return (rv);
+	}
 	if (client_request(&cl, c->name, args, &reply, &cause) != 0) {
 		fprintf(stderr, "metapi: %s\n", cause);
 		free(cause);
@@ -166,20 +342,9 @@ cli_main(const struct globals *g0, int argc, char **argv)
 		return (1);
 	}
 	if (!jx_bool(reply, "ok")) {
-		err = json_object_get(reply, "error");
-		if (err_from_name(jx_str(err, "code") != NULL ?
-		    jx_str(err, "code") : "", &code) != 0)
-			code = ERR_INTERNAL;
-		if (g.json) {
-			s = jx_dump(reply);
-			printf("%s\n", s);
-			free(s);
-		}
-		fprintf(stderr, "metapi %s: %s\n", c->words,
-		    jx_str(err, "message") != NULL ? jx_str(err, "message") :
-		    err_text(code));
+		rv = cli_refused(c, &g, reply);
 		json_decref(reply);
-		return (err_exit_code(code));
+		return (rv);
 	}
 	/* Commands over many accounts succeed as a whole but count failures. */
 	rv = jx_int(json_object_get(reply, "data"), "failed", &nfailed) == 0 &&

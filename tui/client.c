@@ -72,17 +72,23 @@ client_write_all(int fd, const char *p, size_t len)
 	return (0);
 }
 
-/* Read one whole frame into *msg. */
+/*
+ * Read one whole frame into *msg, and not a byte more: events may follow
+ * it on the socket. timeout_ms -1 waits for ever; a signal then returns
+ * -1 with *cause NULL.
+ */
 static int
 client_read_frame(struct client *c, struct proto_hdr *h, json_t **msg,
-    char **cause)
+    int timeout_ms, char **cause)
 {
 	struct buf		 in;
 	struct pollfd		 pfd;
 	char			 tmp[65536];
 	ssize_t			 n;
+	size_t			 want;
 	enum proto_status	 ps;
 	char			*why = NULL;
+	int			 rv;
 
 	buf_init(&in, PROTO_HDR_LEN + PROTO_MAX_PAYLOAD);
 	for (;;) {
@@ -104,12 +110,22 @@ client_read_frame(struct client *c, struct proto_hdr *h, json_t **msg,
 		}
 		pfd.fd = c->fd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, CLIENT_REPLY_TIMEOUT_MS) <= 0) {
+		if ((rv = poll(&pfd, 1, timeout_ms)) == -1 && errno == EINTR &&
+		    timeout_ms == -1) {
+			*cause = NULL;
+			buf_free(&in);
+			return (-1);
+		}
+		if (rv <= 0) {
 			*cause = xstrdup("the daemon did not answer in time");
 			buf_free(&in);
 			return (-1);
 		}
-		n = read(c->fd, tmp, sizeof tmp);
+		if (in.len < PROTO_HDR_LEN)
+			want = PROTO_HDR_LEN - in.len;
+		else
+			want = PROTO_HDR_LEN + h->len - in.len;
+		n = read(c->fd, tmp, want < sizeof tmp ? want : sizeof tmp);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0 || buf_add(&in, tmp, n) != 0) {
@@ -160,7 +176,8 @@ client_hello(struct client *c, char **cause)
 		return (-1);
 	}
 	json_decref(hello);
-	if (client_read_frame(c, &h, &msg, cause) != 0)
+	if (client_read_frame(c, &h, &msg, CLIENT_REPLY_TIMEOUT_MS,
+	    cause) != 0)
 		return (-1);
 	if (h.type != MSG_WELCOME) {
 		xasprintf(cause, "the daemon speaks another protocol version "
@@ -307,11 +324,43 @@ client_request(struct client *c, const char *cmd, json_t *args,
 	if (rv != 0)
 		return (-1);
 	for (;;) {
-		if (client_read_frame(c, &h, reply, cause) != 0)
+		if (client_read_frame(c, &h, reply, CLIENT_REPLY_TIMEOUT_MS,
+		    cause) != 0)
 			return (-1);
 		if (h.type == MSG_REPLY && h.id == id)
 			return (0);
 		json_decref(*reply);
+	}
+}
+
+/* Subscribe to an event topic ("logs"); events come with client_event. */
+int
+client_subscribe(struct client *c, const char *topic, char **cause)
+{
+	json_t	*msg;
+	int	 rv;
+
+	msg = json_pack("{s:[s]}", "topics", topic);
+	rv = client_send(c, MSG_SUBSCRIBE, 0, msg, cause);
+	json_decref(msg);
+	return (rv);
+}
+
+/*
+ * Wait for the next event and return its payload ({"topic", "data"}) in
+ * *ev; other frames are skipped. A signal returns -1 with *cause NULL.
+ */
+int
+client_event(struct client *c, json_t **ev, char **cause)
+{
+	struct proto_hdr	h;
+
+	for (;;) {
+		if (client_read_frame(c, &h, ev, -1, cause) != 0)
+			return (-1);
+		if (h.type == MSG_EVENT)
+			return (0);
+		json_decref(*ev);
 	}
 }
 

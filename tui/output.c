@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -72,6 +73,12 @@ static const struct {
 	    "message", NULL },
 	  { "ID", "TIME", "ACCOUNT", "SITE", "OUTCOME", "REWARD $", "MESSAGE",
 	    NULL } },
+	{ "log.list",
+	  { "id", "time", "model_requested", "model", "site", "status",
+	    "http_status", "latency_ms", "prompt_tokens", "completion_tokens",
+	    "cost_usd", NULL },
+	  { "ID", "TIME", "MODEL", "SERVED", "SITE", "STATUS", "HTTP", "MS",
+	    "IN", "OUT", "COST $", NULL } },
 	{ "model.list",
 	  { "model", "sites", "accounts", "input_per_m", "output_per_m",
 	    "per_call", NULL },
@@ -320,6 +327,149 @@ output_detect(json_t *d)
 		printf("  %s\n", json_string_value(v));
 }
 
+static const char *const output_stats_site_fields[] = { "site", "calls",
+    "success_rate", "cost_usd", "avg_latency_ms", "tokens", NULL };
+static const char *const output_stats_site_titles[] = { "SITE", "CALLS",
+    "SUCCESS %", "COST $", "AVG MS", "TOKENS", NULL };
+static const char *const output_stats_model_fields[] = { "model", "calls",
+    "success_rate", "cost_usd", "avg_latency_ms", "tokens", NULL };
+static const char *const output_stats_model_titles[] = { "MODEL", "CALLS",
+    "SUCCESS %", "COST $", "AVG MS", "TOKENS", NULL };
+
+/* A number of the stats report, or "-" when it is null. */
+static void
+output_num(char *s, size_t len, json_t *o, const char *key, const char *fmt)
+{
+	double	v;
+
+	if (jx_real(o, key, &v) != 0)
+		strlcpy(s, "-", len);
+	else
+		snprintf(s, len, fmt, v);
+}
+
+/* stats: the totals in a few lines, then per site and per model. */
+static void
+output_stats(json_t *d)
+{
+	json_t		*t = json_object_get(d, "totals"), *a;
+	long long	 v[8] = { 0 };
+	char		 rate[32], cost[32], p50[32], avg[32];
+
+	jx_int(t, "requests", &v[0]);
+	jx_int(t, "ok", &v[1]);
+	jx_int(t, "failed", &v[2]);
+	jx_int(t, "client_closed", &v[3]);
+	jx_int(t, "tokens", &v[4]);
+	jx_int(t, "prompt_tokens", &v[5]);
+	jx_int(t, "completion_tokens", &v[6]);
+	jx_int(t, "cache_read_tokens", &v[7]);
+	output_num(rate, sizeof rate, t, "success_rate", "%.1f%%");
+	output_num(cost, sizeof cost, t, "cost_usd", "$%.4f");
+	output_num(p50, sizeof p50, t, "p50_latency_ms", "%.0f ms");
+	output_num(avg, sizeof avg, t, "avg_latency_ms", "%.0f ms");
+	printf(_("last %lld days, since %s\n"), (long long)json_integer_value(
+	    json_object_get(d, "days")), jx_str(d, "since") != NULL ?
+	    jx_str(d, "since") : "-");
+	printf(_("requests %lld: ok %lld, failed %lld (client closed %lld), "
+	    "success %s\n"), v[0], v[1], v[2], v[3], rate);
+	printf(_("tokens %lld (prompt %lld, completion %lld, cache read "
+	    "%lld), cost %s\n"), v[4], v[5], v[6], v[7], cost);
+	printf(_("latency: median %s, average %s\n"), p50, avg);
+	if (json_array_size(a = json_object_get(d, "sites")) > 0) {
+		putchar('\n');
+		output_table(a, output_stats_site_fields,
+		    output_stats_site_titles);
+	}
+	if (json_array_size(a = json_object_get(d, "models")) > 0) {
+		putchar('\n');
+		output_table(a, output_stats_model_fields,
+		    output_stats_model_titles);
+	}
+}
+
+/*
+ * `logs --follow` prints rows one at a time as they come, so its columns
+ * have fixed widths instead of being measured; times are local.
+ */
+static const struct {
+	const char	*field;
+	const char	*title;
+	int		 width;		/* cells; 0: the rest of the line */
+} output_log_cols[] = {
+	{ "id", "ID", 6 },
+	{ "time", "TIME", 19 },
+	{ "model_requested", "MODEL", 22 },
+	{ "site", "SITE", 12 },
+	{ "status", "STATUS", 13 },
+	{ "http_status", "HTTP", 4 },
+	{ "latency_ms", "MS", 6 },
+	{ "prompt_tokens", "IN", 7 },
+	{ "completion_tokens", "OUT", 7 },
+	{ "cost_usd", "COST $", 8 },
+	{ "error", "ERROR", 0 },
+};
+
+void
+output_log_header(void)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(output_log_cols); i++) {
+		if (output_log_cols[i].width == 0)
+			printf("%s", output_log_cols[i].title);
+		else
+			output_pad(output_log_cols[i].title,
+			    output_log_cols[i].width, 0);
+	}
+	putchar('\n');
+}
+
+/* An ISO 8601 UTC time as local "YYYY-MM-DD HH:MM:SS"; owned. */
+static char *
+output_local_time(const char *iso)
+{
+	struct tm	 tm;
+	time_t		 t;
+	char		 s[32];
+
+	memset(&tm, 0, sizeof tm);
+	if (iso == NULL || strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL)
+		return (xstrdup(iso != NULL ? iso : "-"));
+	t = timegm(&tm);
+	if (localtime_r(&t, &tm) == NULL)
+		return (xstrdup(iso));
+	strftime(s, sizeof s, "%Y-%m-%d %H:%M:%S", &tm);
+	return (xstrdup(s));
+}
+
+void
+output_log_line(json_t *item)
+{
+	size_t	 i;
+	char	*cell, *cut;
+	int	 w;
+
+	for (i = 0; i < nitems(output_log_cols); i++) {
+		w = output_log_cols[i].width;
+		if (strcmp(output_log_cols[i].field, "time") == 0)
+			cell = output_local_time(jx_str(item, "time"));
+		else
+			cell = output_cell(json_object_get(item,
+			    output_log_cols[i].field));
+		if (w == 0) {
+			printf("%s", cell);
+			free(cell);
+			break;
+		}
+		cut = width_fit(cell, w);
+		output_pad(cut, w, 0);
+		free(cut);
+		free(cell);
+	}
+	putchar('\n');
+}
+
 /* Commands that print one secret alone on stdout, for scripts. */
 static const char *const output_secret_cmds[] = {
 	"key.add", "key.rotate", "key.reveal"
@@ -348,6 +498,10 @@ output_reply(const char *cmd, json_t *data)
 	}
 	if (strcmp(cmd, "site.detect") == 0) {
 		output_detect(data);
+		return;
+	}
+	if (strcmp(cmd, "stats.show") == 0) {
+		output_stats(data);
 		return;
 	}
 	for (i = 0; i < nitems(output_secret_cmds); i++) {

@@ -32,6 +32,8 @@ void	 client_close(struct client *);
 int	 client_request(struct client *, const char *, json_t *, json_t **,
 	     char **);
 int	 client_wait_exit(long, int);
+int	 client_subscribe(struct client *, const char *, char **);
+int	 client_event(struct client *, json_t **, char **);
 
 /* cli.c */
 int	 cli_main(const struct globals *, int, char **);
@@ -40,5 +42,7 @@ void	 cli_usage(FILE *);
 /* output.c */
 void	 output_reply(const char *, json_t *);
 void	 output_table(json_t *, const char *const *, const char *const *);
+void	 output_log_header(void);
+void	 output_log_line(json_t *);
 
 #endif

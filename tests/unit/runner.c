@@ -30,6 +30,9 @@ static const struct unit_suite unit_suites[] = {
 	{ "setting", t_setting },
 	{ "misc", t_misc },
 	{ "adapter", t_adapter },
+	{ "proxylog", t_proxylog },
+	{ "sse", t_sse },
+	{ "usage", t_usage },
 };
 
 /* The runner's own state: counts and the case being run. */

@@ -46,5 +46,8 @@ void	 t_migrate(void);
 void	 t_setting(void);
 void	 t_misc(void);
 void	 t_adapter(void);
+void	 t_proxylog(void);
+void	 t_sse(void);
+void	 t_usage(void);
 
 #endif

@@ -1,0 +1,791 @@
+/*
+ * The proxy flow for the /v1 relay surfaces: read and check the request,
+ * authenticate the key, pick the channels serving the model in this
+ * format, and forward to them in turn until one answers. A success is
+ * relayed to the client as it arrives: stream events one by one the
+ * moment each is complete, other bodies chunk by chunk. Failover happens
+ * only before the first byte reached the client; after that a failure
+ * ends the stream with an in-band error event. Every request becomes one
+ * log record for the log writer; this thread never writes SQLite.
+ *
+ * Format conversion is not done here: a channel must speak the client's
+ * format (relay_path() says which do). proxy_candidates() is the seam
+ * where conversion and the routing engine plug in.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <civetweb.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "buf.h"
+#include "compat.h"
+#include "daemon.h"
+#include "log.h"
+#include "proxylog.h"
+#include "relay.h"
+#include "snapshot.h"
+#include "sse.h"
+#include "usage.h"
+#include "vault.h"
+#include "xmalloc.h"
+
+#define PROXY_MAX_HEADERS	64
+#define PROXY_ERRBODY_MAX	(64 * 1024)
+
+struct proxy_surface {
+	enum relay_format	 fmt;
+	enum usage_format	 ufmt;
+	int			 streams;	/* may answer with SSE */
+};
+
+/* Indexed by relay_format. */
+static const struct proxy_surface proxy_surfaces[RELAY_FORMAT_COUNT] = {
+	[RELAY_CHAT] = { RELAY_CHAT, USAGE_OPENAI_CHAT, 1 },
+	[RELAY_COMPLETIONS] = { RELAY_COMPLETIONS, USAGE_OPENAI_COMPLETIONS, 1 },
+	[RELAY_EMBEDDINGS] = { RELAY_EMBEDDINGS, USAGE_OPENAI_EMBEDDINGS, 0 },
+	[RELAY_IMAGES] = { RELAY_IMAGES, USAGE_OPENAI_CHAT, 0 },
+	[RELAY_RESPONSES] = { RELAY_RESPONSES, USAGE_OPENAI_RESPONSES, 1 },
+	[RELAY_MESSAGES] = { RELAY_MESSAGES, USAGE_ANTHROPIC, 1 },
+	[RELAY_COUNT_TOKENS] = { RELAY_COUNT_TOKENS, USAGE_ANTHROPIC, 0 },
+};
+
+/*
+ * Client headers passed to the upstream (metapi-node.md 1.6): a short
+ * allowlist, plus prefixes per format. Credentials, hop-by-hop headers
+ * and metapi's own are never passed.
+ */
+static const char *const proxy_pass_headers[] = {
+	"accept-language", "conversation-id", "conversation_id", "openai-beta",
+	"originator", "session-id", "session_id", "user-agent",
+	"x-codex-beta-features", "x-codex-turn-metadata", "x-codex-turn-state",
+};
+static const char *const proxy_pass_prefixes_messages[] = {
+	"anthropic-", "x-claude-", "x-stainless-",
+};
+static const char *const proxy_pass_prefixes_responses[] = {
+	"openai-", "x-openai-", "x-stainless-", "chatgpt-",
+};
+
+/* One downstream request. */
+struct proxy_req {
+	struct mg_connection		*conn;
+	const struct proxy_surface	*surf;
+	struct snapshot			*snap;
+	const struct snap_key		*key;
+	char				*raw;		/* body as received */
+	size_t				 rawlen;
+	json_t				*body;
+	char				*send;		/* body sent upstream */
+	const char			*model;
+	int				 stream;
+	int				 strip_usage;	/* we added include_usage */
+	struct proxylog_rec		*log;
+	struct timespec			 t0;
+};
+
+/* One attempt at one channel. */
+struct proxy_attempt {
+	struct proxy_req		*rq;
+	const struct snap_channel	*ch;
+	CURL				*curl;
+	long				 status;
+	int				 got_first;
+	int				 committed;	/* head sent to client */
+	int				 client_gone;
+	int				 sse;		/* relaying events */
+	int				 ended;		/* saw the last event */
+	struct timespec			 tfirst;
+	struct timespec			 tlast;
+	struct buf			 errbody;	/* a failure's body */
+	struct buf			 copy;		/* a body for usage */
+	struct sse_parser		 parser;
+	struct usage			 usage;
+	char				*error;
+};
+
+static long long
+proxy_ms(const struct timespec *a, const struct timespec *b)
+{
+	return ((b->tv_sec - a->tv_sec) * 1000LL +
+	    (b->tv_nsec - a->tv_nsec) / 1000000LL);
+}
+
+/* Read the whole body, at most max bytes: -1 (413 sent) when larger. */
+static int
+proxy_read_body(struct proxy_req *rq, long long max)
+{
+	struct buf	b;
+	char		tmp[16384];
+	int		n;
+
+	buf_init(&b, (size_t)max);
+	while ((n = mg_read(rq->conn, tmp, sizeof tmp)) > 0) {
+		if (buf_add(&b, tmp, n) != 0) {
+			buf_free(&b);
+			http_error(rq->conn, 413, "invalid_request_error",
+			    "request_too_large", "request body larger than %lld "
+			    "bytes", max);
+			return (-1);
+		}
+	}
+	rq->rawlen = b.len;
+	rq->raw = b.len > 0 ? b.data : xstrdup("");
+	return (0);
+}
+
+/*
+ * Chat streams: ask for the usage chunk so the request can be billed, and
+ * remember to hide it from a client that did not ask for it.
+ */
+static void
+proxy_prepare_body(struct proxy_req *rq)
+{
+	json_t	*opts;
+
+	if (rq->surf->fmt == RELAY_CHAT && rq->stream) {
+		opts = json_object_get(rq->body, "stream_options");
+		if (!json_is_true(json_object_get(opts, "include_usage"))) {
+			if (!json_is_object(opts)) {
+				opts = json_object();
+				json_object_set_new(rq->body, "stream_options",
+				    opts);
+			}
+			json_object_set_new(opts, "include_usage", json_true());
+			rq->strip_usage = 1;
+		}
+	}
+	if (rq->strip_usage)
+		rq->send = json_dumps(rq->body, JSON_COMPACT);
+}
+
+/*
+ * The channels that can serve this request, in the order to try them:
+ * those speaking the client's format, drawn by site weight without
+ * replacement (the routing engine will replace this choice).
+ */
+static size_t
+proxy_candidates(struct proxy_req *rq, const struct snap_model *m,
+    const struct snap_channel **out, size_t max)
+{
+	const struct snap_channel	*pool[256];
+	double				 w[256], total, r;
+	size_t				 n = 0, i, k = 0;
+
+	for (i = 0; i < m->nchans && n < nitems(pool); i++) {
+		pool[n] = &rq->snap->channels[m->chans[i]];
+		if (relay_path(pool[n]->platform, rq->surf->fmt) == NULL)
+			continue;
+		w[n] = pool[n]->weight > 0 ? pool[n]->weight : 0.001;
+		n++;
+	}
+	while (n > 0 && k < max) {
+		for (total = 0, i = 0; i < n; i++)
+			total += w[i];
+		r = total * (randombytes_uniform(1000000) / 1000000.0);
+		for (i = 0; i + 1 < n && r >= w[i]; i++)
+			r -= w[i];
+		out[k++] = pool[i];
+		pool[i] = pool[n - 1];
+		w[i] = w[n - 1];
+		n--;
+	}
+	return (k);
+}
+
+static int
+proxy_header_passes(const char *name, enum relay_format fmt)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(proxy_pass_headers); i++)
+		if (strcasecmp(name, proxy_pass_headers[i]) == 0)
+			return (1);
+	if (fmt == RELAY_MESSAGES || fmt == RELAY_COUNT_TOKENS) {
+		for (i = 0; i < nitems(proxy_pass_prefixes_messages); i++)
+			if (strncasecmp(name, proxy_pass_prefixes_messages[i],
+			    strlen(proxy_pass_prefixes_messages[i])) == 0)
+				return (1);
+	}
+	if (fmt == RELAY_RESPONSES) {
+		for (i = 0; i < nitems(proxy_pass_prefixes_responses); i++)
+			if (strncasecmp(name, proxy_pass_prefixes_responses[i],
+			    strlen(proxy_pass_prefixes_responses[i])) == 0)
+				return (1);
+	}
+	return (0);
+}
+
+/* Send the response head for a success: chunked, never buffered. */
+static int
+proxy_send_head(struct proxy_attempt *at)
+{
+	struct mg_connection	*conn = at->rq->conn;
+	char			*ct = NULL;
+
+	curl_easy_getinfo(at->curl, CURLINFO_CONTENT_TYPE, &ct);
+	mg_response_header_start(conn, (int)at->status);
+	mg_response_header_add(conn, "Content-Type", ct != NULL ? ct :
+	    "application/json", -1);
+	mg_response_header_add(conn, "Cache-Control", "no-cache", -1);
+	mg_response_header_add(conn, "X-Accel-Buffering", "no", -1);
+	mg_response_header_add(conn, "Transfer-Encoding", "chunked", -1);
+	if (mg_response_header_send(conn) != 0)
+		return (-1);
+	at->committed = 1;
+	return (0);
+}
+
+static int
+proxy_client_write(struct proxy_attempt *at, const void *p, size_t len)
+{
+	if (len == 0 || at->client_gone)
+		return (at->client_gone ? -1 : 0);
+	if (mg_send_chunk(at->rq->conn, p, (unsigned)len) <= 0) {
+		at->client_gone = 1;
+		return (-1);
+	}
+	return (0);
+}
+
+/* Is this chat chunk only the usage the client did not ask for? */
+static int
+proxy_usage_only(const json_t *chunk)
+{
+	json_t	*choices = json_object_get(chunk, "choices");
+
+	return (json_object_get(chunk, "usage") != NULL &&
+	    json_is_array(choices) && json_array_size(choices) == 0);
+}
+
+/*
+ * Events that end a stream in each format. A stream that stops without
+ * one was cut, even when the connection closed cleanly.
+ */
+static const char *const proxy_last_events[] = {
+	"message_stop", "response.completed", "response.failed",
+	"response.incomplete", "error",
+};
+
+static int
+proxy_is_last(const struct sse_event *ev)
+{
+	size_t	i;
+
+	if (ev->data_len == 6 && memcmp(ev->data, "[DONE]", 6) == 0)
+		return (1);
+	for (i = 0; ev->event != NULL && i < nitems(proxy_last_events); i++)
+		if (strcmp(ev->event, proxy_last_events[i]) == 0)
+			return (1);
+	return (0);
+}
+
+/* One complete upstream event: read its usage, relay its bytes. */
+static int
+proxy_event(const struct sse_event *ev, void *arg, struct err *e)
+{
+	struct proxy_attempt	*at = arg;
+	json_t			*j = NULL;
+	int			 skip = 0;
+
+	if (proxy_is_last(ev))
+		at->ended = 1;
+
+	if (ev->data_len > 0 && ev->data[0] == '{')
+		j = json_loadb(ev->data, ev->data_len, 0, NULL);
+	if (j != NULL) {
+		usage_from_event(&at->usage, at->rq->surf->ufmt, j);
+		skip = at->rq->strip_usage && proxy_usage_only(j);
+		json_decref(j);
+	}
+	if (!skip && proxy_client_write(at, ev->raw, ev->raw_len) != 0) {
+		err_set(e, ERR_BUSY, "client went away");
+		return (-1);
+	}
+	return (0);
+}
+
+static size_t
+proxy_curl_write(char *p, size_t size, size_t n, void *arg)
+{
+	struct proxy_attempt	*at = arg;
+	struct err		 e = { ERR_OK, NULL };
+	size_t			 len = size * n;
+	char			*ct = NULL;
+
+	clock_gettime(CLOCK_MONOTONIC, &at->tlast);
+	if (!at->got_first) {
+		at->got_first = 1;
+		at->tfirst = at->tlast;
+		curl_easy_getinfo(at->curl, CURLINFO_RESPONSE_CODE, &at->status);
+		curl_easy_getinfo(at->curl, CURLINFO_CONTENT_TYPE, &ct);
+		at->sse = ct != NULL && strncasecmp(ct, "text/event-stream",
+		    17) == 0;
+	}
+	if (at->status < 200 || at->status >= 300) {
+		/* Held back: another channel may still answer. */
+		if (at->errbody.len < PROXY_ERRBODY_MAX)
+			buf_add(&at->errbody, p, len < PROXY_ERRBODY_MAX -
+			    at->errbody.len ? len : PROXY_ERRBODY_MAX -
+			    at->errbody.len);
+		return (len);
+	}
+	if (!at->committed) {
+		if (proxy_send_head(at) != 0) {
+			at->client_gone = 1;
+			return (0);
+		}
+		at->rq->log->ttfb_ms = proxy_ms(&at->rq->t0, &at->tfirst);
+	}
+	if (at->sse) {
+		if (sse_feed(&at->parser, p, len, proxy_event, at, &e) != 0) {
+			if (!at->client_gone)
+				xasprintf(&at->error, "bad event stream: %s",
+				    e.msg);
+			err_clear(&e);
+			return (0);
+		}
+		return (len);
+	}
+	buf_add(&at->copy, p, len);	/* beyond the bound: no usage */
+	return (proxy_client_write(at, p, len) == 0 ? len : 0);
+}
+
+/* Timeouts curl cannot express: first byte and silence between bytes. */
+static int
+proxy_curl_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+    curl_off_t un)
+{
+	struct proxy_attempt	*at = arg;
+	const struct snap_limits *l = &at->rq->snap->limits;
+	struct timespec		 now;
+
+	if (at->client_gone)
+		return (1);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!at->got_first && l->first_byte_sec > 0 &&
+	    proxy_ms(&at->rq->t0, &now) > l->first_byte_sec * 1000) {
+		xasprintf(&at->error, "no first byte within %ld s",
+		    l->first_byte_sec);
+		return (1);
+	}
+	if (at->got_first && l->idle_sec > 0 &&
+	    proxy_ms(&at->tlast, &now) > l->idle_sec * 1000) {
+		xasprintf(&at->error, "upstream silent for %ld s", l->idle_sec);
+		return (1);
+	}
+	return (0);
+}
+
+/* The upstream URL: the site's base URL and the platform's path. */
+static char *
+proxy_url(const struct snap_channel *ch, const char *path)
+{
+	size_t	n = strlen(ch->url);
+	char	*url;
+
+	if (n >= 3 && strcmp(ch->url + n - 3, "/v1") == 0 &&
+	    strncmp(path, "/v1/", 4) == 0)
+		path += 3;
+	xasprintf(&url, "%s%s", ch->url, path);
+	return (url);
+}
+
+/* Build the upstream headers: auth, content, passed client headers, site. */
+static struct curl_slist *
+proxy_headers(struct proxy_req *rq, const struct snap_channel *ch,
+    const char *key, char **site_headers)
+{
+	const struct mg_request_info	*ri = mg_get_request_info(rq->conn);
+	struct curl_slist		*h = NULL;
+	char				*line;
+	int				 i, anthropic;
+
+	anthropic = rq->surf->fmt == RELAY_MESSAGES ||
+	    rq->surf->fmt == RELAY_COUNT_TOKENS;
+	if (anthropic && relay_anthropic_auth(ch->platform))
+		xasprintf(&line, "x-api-key: %s", key);
+	else
+		xasprintf(&line, "Authorization: Bearer %s", key);
+	h = curl_slist_append(h, line);
+	explicit_bzero(line, strlen(line));
+	free(line);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	h = curl_slist_append(h, rq->stream ? "Accept: text/event-stream" :
+	    "Accept: application/json");
+	if (anthropic && mg_get_header(rq->conn, "anthropic-version") == NULL)
+		h = curl_slist_append(h, "anthropic-version: 2023-06-01");
+	for (i = 0; i < ri->num_headers; i++) {
+		if (!proxy_header_passes(ri->http_headers[i].name,
+		    rq->surf->fmt))
+			continue;
+		xasprintf(&line, "%s: %s", ri->http_headers[i].name,
+		    ri->http_headers[i].value);
+		h = curl_slist_append(h, line);
+		free(line);
+	}
+	for (i = 0; site_headers != NULL && site_headers[i] != NULL; i++)
+		h = curl_slist_append(h, site_headers[i]);
+	/* curl would add "Expect: 100-continue" to large bodies. */
+	h = curl_slist_append(h, "Expect:");
+	return (h);
+}
+
+/* Per-thread easy handle: reused, so connections to sites stay open. */
+static __thread CURL	*proxy_curl_handle;
+
+static CURL *
+proxy_curl(void)
+{
+	if (proxy_curl_handle == NULL)
+		proxy_curl_handle = curl_easy_init();
+	else
+		curl_easy_reset(proxy_curl_handle);
+	return (proxy_curl_handle);
+}
+
+/*
+ * Is a failure worth another channel? Connection trouble, timeouts, 5xx,
+ * 429, and a channel's own credential or model trouble are; a client's
+ * bad request is not.
+ */
+static int
+proxy_retryable(const struct proxy_attempt *at, CURLcode rc)
+{
+	if (rc != CURLE_OK && !at->got_first)
+		return (1);
+	return (at->status >= 500 || at->status == 429 || at->status == 401 ||
+	    at->status == 403 || at->status == 404 || at->status == 402);
+}
+
+/* Run one attempt. 0: the client got an answer (of any kind); -1: try on. */
+static int
+proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
+    struct proxy_attempt *at)
+{
+	const struct snap_limits	*l = &rq->snap->limits;
+	struct proxylog_attempt		*la;
+	struct curl_slist		*hdrs;
+	struct timespec			 t1, now;
+	char				*key, *url, **site_headers;
+	CURLcode			 rc;
+
+	memset(at, 0, sizeof *at);
+	at->rq = rq;
+	at->ch = ch;
+	buf_init(&at->errbody, PROXY_ERRBODY_MAX + 1);
+	buf_init(&at->copy, (size_t)l->max_response);
+	sse_init(&at->parser, SSE_MAX_EVENT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	la = &rq->log->attempts[rq->log->nattempts++];
+	la->channel_id = ch->token_id;
+	la->site_id = ch->site_id;
+	la->account_id = ch->account_id;
+	la->upstream_path = xstrdup(relay_path(ch->platform, rq->surf->fmt));
+	la->started_at = (long long)time(NULL);
+
+	if ((key = snapshot_channel_key(ch)) == NULL) {
+		la->error = xstrdup("the channel's key does not open");
+		la->retryable = 1;
+		return (-1);
+	}
+	site_headers = snapshot_channel_headers(ch);
+	hdrs = proxy_headers(rq, ch, key, site_headers);
+	vault_secret_free(key);
+	snapshot_headers_free(site_headers);
+	url = proxy_url(ch, la->upstream_path);
+
+	at->curl = proxy_curl();
+	curl_easy_setopt(at->curl, CURLOPT_URL, url);
+	curl_easy_setopt(at->curl, CURLOPT_POST, 1L);
+	curl_easy_setopt(at->curl, CURLOPT_POSTFIELDS, rq->send != NULL ?
+	    rq->send : rq->raw);
+	curl_easy_setopt(at->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)
+	    (rq->send != NULL ? strlen(rq->send) : rq->rawlen));
+	curl_easy_setopt(at->curl, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(at->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(at->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(at->curl, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(at->curl, CURLOPT_CONNECTTIMEOUT, l->connect_sec);
+	curl_easy_setopt(at->curl, CURLOPT_TIMEOUT, l->total_sec);
+	curl_easy_setopt(at->curl, CURLOPT_PROXY, ch->proxy != NULL ?
+	    ch->proxy : "");
+	curl_easy_setopt(at->curl, CURLOPT_USERAGENT, PACKAGE_NAME "/"
+	    PACKAGE_VERSION);
+	curl_easy_setopt(at->curl, CURLOPT_WRITEFUNCTION, proxy_curl_write);
+	curl_easy_setopt(at->curl, CURLOPT_WRITEDATA, at);
+	curl_easy_setopt(at->curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(at->curl, CURLOPT_XFERINFOFUNCTION,
+	    proxy_curl_progress);
+	curl_easy_setopt(at->curl, CURLOPT_XFERINFODATA, at);
+	rc = curl_easy_perform(at->curl);
+	if (!at->got_first)
+		curl_easy_getinfo(at->curl, CURLINFO_RESPONSE_CODE, &at->status);
+	curl_slist_free_all(hdrs);
+	free(url);
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	la->latency_ms = proxy_ms(&t1, &now);
+	la->http_status = (int)at->status;
+	if (at->error == NULL && rc != CURLE_OK && !at->client_gone)
+		xasprintf(&at->error, "%s", curl_easy_strerror(rc));
+	if (at->error == NULL && at->committed && at->sse && !at->ended &&
+	    !at->client_gone && rq->surf->fmt != RELAY_COMPLETIONS)
+		at->error = xstrdup("the upstream stream ended before its last "
+		    "event");
+	if (at->committed || at->client_gone) {
+		if (at->error != NULL)
+			la->error = xstrdup(at->error);
+		return (0);
+	}
+	if (rc == CURLE_OK && at->status >= 200 && at->status < 300) {
+		/* An empty success: answer it as it is. */
+		proxy_send_head(at);
+		return (0);
+	}
+	if (at->error == NULL)
+		xasprintf(&at->error, "HTTP %ld", at->status);
+	la->error = xstrdup(at->error);
+	la->retryable = proxy_retryable(at, rc);
+	return (la->retryable ? -1 : 1);
+}
+
+static void
+proxy_attempt_free(struct proxy_attempt *at)
+{
+	buf_free(&at->errbody);
+	buf_free(&at->copy);
+	sse_free(&at->parser);
+	free(at->error);
+}
+
+/* The last failure, told to the client: the upstream's reply if it had one. */
+static void
+proxy_fail(struct proxy_req *rq, struct proxy_attempt *at)
+{
+	json_t	*j;
+
+	if (at->status >= 400 && at->errbody.len > 0 &&
+	    (j = json_loadb(at->errbody.data, at->errbody.len, 0, NULL)) !=
+	    NULL) {
+		http_send_json(rq->conn, (int)at->status, j);
+		json_decref(j);
+	} else if (at->status >= 400)
+		http_error(rq->conn, (int)at->status, "upstream_error",
+		    "upstream_error", "upstream returned HTTP %ld", at->status);
+	else
+		http_error(rq->conn, 502, "upstream_error", "upstream_error",
+		    "upstream error: %s", at->error != NULL ? at->error :
+		    "no answer");
+}
+
+/*
+ * After the first byte a failure cannot be retried: end the stream with
+ * an error event in the client's format, never an invented finish.
+ */
+static void
+proxy_stream_error(struct proxy_attempt *at)
+{
+	struct buf	 b;
+	json_t		*o;
+	char		*s;
+
+	if (!at->sse || at->client_gone || at->error == NULL)
+		return;
+	buf_init(&b, 64 * 1024);
+	if (at->rq->surf->fmt == RELAY_MESSAGES) {
+		o = json_pack("{s:s, s:{s:s, s:s}}", "type", "error", "error",
+		    "type", "api_error", "message", at->error);
+		s = json_dumps(o, JSON_COMPACT);
+		sse_write_event(&b, "error", s);
+	} else {
+		o = json_pack("{s:{s:s, s:s, s:s}}", "error", "message",
+		    at->error, "type", "upstream_error", "code",
+		    "upstream_error");
+		s = json_dumps(o, JSON_COMPACT);
+		sse_write_event(&b, NULL, s);
+	}
+	proxy_client_write(at, b.data, b.len);
+	free(s);
+	json_decref(o);
+	buf_free(&b);
+}
+
+/* Usage and cost of the answered attempt into the log record. */
+static void
+proxy_account(struct proxy_req *rq, struct proxy_attempt *at)
+{
+	struct proxylog_rec		*r = rq->log;
+	const struct usage_price	*price;
+	struct usage_price		 none;
+	json_t				*j;
+
+	if (!at->sse && at->copy.len > 0 && at->copy.len < at->copy.max &&
+	    (j = json_loadb(at->copy.data, at->copy.len, 0, NULL)) != NULL) {
+		usage_from_body(&at->usage, rq->surf->ufmt, j);
+		json_decref(j);
+	}
+	r->prompt_tokens = at->usage.prompt;
+	r->completion_tokens = at->usage.completion;
+	r->cache_read_tokens = at->usage.cache_read;
+	r->cache_write_tokens = at->usage.cache_write;
+	r->usage_source = usage_source_name(at->usage.source);
+	price = snapshot_price(rq->snap, at->ch->site_id, rq->model);
+	if (price == NULL) {
+		memset(&none, 0, sizeof none);
+		price = &none;
+	}
+	r->cost_usd = at->usage.source != USAGE_NONE ?
+	    usage_cost(&at->usage, price) : 0;
+}
+
+static void
+proxy_finish(struct proxy_req *rq, int http_status, const char *status,
+    const char *error)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	rq->log->latency_ms = proxy_ms(&rq->t0, &now);
+	rq->log->http_status = http_status;
+	rq->log->status = status;
+	if (error != NULL && rq->log->error == NULL)
+		rq->log->error = xstrdup(error);
+	logwriter_put(rq->log);
+	rq->log = NULL;
+}
+
+static int
+proxy_handle(struct mg_connection *conn, enum relay_format fmt)
+{
+	const struct mg_request_info	*ri = mg_get_request_info(conn);
+	const struct snap_channel	*cands[16];
+	const struct snap_model		*m;
+	struct proxy_req		 rq;
+	struct proxy_attempt		 at;
+	json_error_t			 jerr;
+	size_t				 n, i;
+	int				 rv, status = 0;
+
+	memset(&rq, 0, sizeof rq);
+	memset(&at, 0, sizeof at);
+	rq.conn = conn;
+	rq.surf = &proxy_surfaces[fmt];
+	clock_gettime(CLOCK_MONOTONIC, &rq.t0);
+	rq.snap = snapshot_get();
+	rq.log = proxylog_rec_new();
+	rq.log->time = (long long)time(NULL);
+	rq.log->downstream_path = xstrdup(ri->local_uri);
+	if (mg_get_header(conn, "User-Agent") != NULL)
+		rq.log->client = xstrndup(mg_get_header(conn, "User-Agent"),
+		    128);
+
+	if (strcmp(ri->request_method, "POST") != 0) {
+		http_error(conn, 405, "invalid_request_error",
+		    "method_not_allowed", "use POST");
+		status = 405;
+		goto out;
+	}
+	if (http_auth(conn, rq.snap, &rq.key) != 0) {
+		status = 401;
+		goto out;
+	}
+	rq.log->key_id = rq.key->id;
+	if (proxy_read_body(&rq, rq.snap->limits.max_body) != 0) {
+		status = 413;
+		goto log;
+	}
+	rq.body = json_loadb(rq.raw, rq.rawlen, 0, &jerr);
+	if (!json_is_object(rq.body)) {
+		http_error(conn, 400, "invalid_request_error", "invalid_json",
+		    "the body is not a JSON object: %s", rq.body == NULL ?
+		    jerr.text : "wrong type");
+		status = 400;
+		goto log;
+	}
+	rq.model = json_string_value(json_object_get(rq.body, "model"));
+	if (rq.model == NULL || *rq.model == '\0') {
+		http_error(conn, 400, "invalid_request_error", "missing_model",
+		    "\"model\" is required");
+		status = 400;
+		goto log;
+	}
+	rq.log->model_requested = xstrdup(rq.model);
+	rq.stream = rq.surf->streams &&
+	    json_is_true(json_object_get(rq.body, "stream"));
+	rq.log->stream = rq.stream;
+	if (!http_model_allowed(conn, rq.key, rq.model)) {
+		status = 403;
+		goto log;
+	}
+	if ((m = snapshot_model(rq.snap, rq.model)) == NULL) {
+		http_error(conn, 404, "invalid_request_error", "model_not_found",
+		    "model %s is not offered by any site", rq.model);
+		status = 404;
+		goto log;
+	}
+	n = proxy_candidates(&rq, m, cands, (size_t)rq.snap->limits.max_attempts);
+	if (n == 0) {
+		http_error(conn, 503, "server_error", "no_channel", "no channel "
+		    "serves %s in the %s format", rq.model,
+		    relay_format_name(fmt));
+		status = 503;
+		goto log;
+	}
+	proxy_prepare_body(&rq);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			proxy_attempt_free(&at);
+		rv = proxy_attempt_run(&rq, cands[i], &at);
+		if (rv == 0 || rv == 1)
+			break;
+	}
+	rq.log->channel_id = at.ch != NULL ? at.ch->token_id : 0;
+	rq.log->site_id = at.ch != NULL ? at.ch->site_id : 0;
+	rq.log->account_id = at.ch != NULL ? at.ch->account_id : 0;
+	if (at.committed) {
+		rq.log->model = xstrdup(rq.model);
+		proxy_account(&rq, &at);
+		if (at.error != NULL)
+			proxy_stream_error(&at);
+		if (!at.client_gone)
+			mg_send_chunk(conn, "", 0);
+		proxy_finish(&rq, (int)at.status, at.client_gone ?
+		    "client_closed" : at.error != NULL ? "failed" : "ok",
+		    at.error);
+		status = (int)at.status;
+		goto out;
+	}
+	if (at.client_gone) {
+		proxy_finish(&rq, 499, "client_closed", "client went away");
+		status = 499;
+		goto out;
+	}
+	proxy_fail(&rq, &at);
+	status = at.status >= 400 ? (int)at.status : 502;
+	proxy_finish(&rq, status, "failed", at.error);
+	goto out;
+log:
+	proxy_finish(&rq, status, "failed", NULL);
+out:
+	proxy_attempt_free(&at);
+	proxylog_rec_free(rq.log);
+	json_decref(rq.body);
+	free(rq.raw);
+	free(rq.send);
+	snapshot_put(rq.snap);
+	return (status);
+}
+
+/* The civetweb handler of every relay surface; arg is its format. */
+int
+http_proxy(struct mg_connection *conn, void *arg)
+{
+	return (proxy_handle(conn, *(const enum relay_format *)arg));
+}

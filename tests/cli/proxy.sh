@@ -1,0 +1,174 @@
+# The /v1 relay surfaces end to end: two fake New API sites behind
+# metapi, non-stream and stream in each format, usage and cost, failover
+# before the first byte, in-band errors after it, and every client error
+# with its status, in the client's error shape, with nothing forwarded.
+. "$SRCDIR/tests/lib/libtest.sh"
+test_init proxy
+
+fake_start new-api
+A=$FAKE_URL
+fake_start new-api
+B=$FAKE_URL
+ok "site a" site add a "$A"
+ok "site b" site add b "$B"
+ok "account a" account add a --username alice --password pass-123
+ok "account b" account add b --username alice --password pass-123
+ok "key" key add k
+K=$(cat "$OUT")
+ok "narrow key" key add narrow --models 'claude-*'
+NK=$(cat "$OUT")
+BASE="http://$(listen_addr)"
+
+# post PATH BODY [CURL-ARGS...]: POST as the key; $CODE, body in $TMP/r.
+post() {
+	p=$1 b=$2
+	shift 2
+	CODE=$(curl -sN -o "$TMP/r" -w '%{http_code}' -H "Authorization: Bearer $K" \
+	    -H 'Content-Type: application/json' "$@" -d "$b" "$BASE$p")
+}
+fake_count() {
+	n=0
+	for u in "$A" "$B"; do
+		c=$(curl -s "$u/__fake/requests?path=$1" | jget - count)
+		n=$((n + c))
+	done
+	echo "$n"
+}
+HELLO='"messages":[{"role":"user","content":"hello fake relay"}]'
+
+post /v1/chat/completions "{\"model\":\"gpt-4o-mini\",$HELLO}"
+expect "chat: 200" "$CODE" 200
+expect "chat: the upstream's answer" "$(jget "$TMP/r" choices.0.message.content)" "echo: hello fake relay"
+expect "chat: usage passed on" "$(jget "$TMP/r" usage.prompt_tokens)" 3
+
+post /v1/chat/completions "{\"model\":\"gpt-4o-mini\",\"stream\":true,$HELLO}"
+expect "stream: 200" "$CODE" 200
+expect "stream: every event relayed" "$(grep -c '^data: ' "$TMP/r")" 7
+expect "stream: ends with [DONE]" "$(grep '^data: ' "$TMP/r" | tail -n 1)" "data: [DONE]"
+expect_nomatch "stream: the usage chunk the client did not ask for is hidden" \
+    "$(cat "$TMP/r")" '"usage"'
+post /v1/chat/completions "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"stream_options\":{\"include_usage\":true},$HELLO}"
+expect_match "stream: usage when asked" "$(cat "$TMP/r")" '"usage":\{"prompt_tokens":3'
+post /chat/completions "{\"model\":\"gpt-4o-mini\",$HELLO}"
+expect "alias without /v1" "$CODE" 200
+
+CODE=$(curl -s -o "$TMP/r" -w '%{http_code}' -H "x-api-key: $K" \
+    -H 'anthropic-version: 2023-06-01' -d "{\"model\":\"claude-3-5-sonnet-20241022\",\"max_tokens\":50,$HELLO}" \
+    "$BASE/v1/messages")
+expect "messages: 200" "$CODE" 200
+expect "messages: Anthropic reply" "$(jget "$TMP/r" content.0.text)" "echo: hello fake relay"
+CODE=$(curl -sN -o "$TMP/r" -w '%{http_code}' -H "x-api-key: $K" \
+    -d "{\"model\":\"claude-3-5-sonnet-20241022\",\"max_tokens\":50,\"stream\":true,$HELLO}" \
+    "$BASE/v1/messages")
+expect "messages stream: 200" "$CODE" 200
+expect "messages stream: events in order" \
+    "$(grep '^event: ' "$TMP/r" | head -n 1) $(grep '^event: ' "$TMP/r" | tail -n 1)" \
+    "event: message_start event: message_stop"
+post /v1/responses '{"model":"gpt-4o","input":"hello fake relay","stream":true}'
+expect "responses stream: 200" "$CODE" 200
+expect_match "responses: completed event" "$(cat "$TMP/r")" "response.completed"
+post /v1/embeddings '{"model":"text-embedding-3-small","input":"hello"}'
+expect "embeddings: 200" "$CODE" 200
+expect "embeddings: a vector" "$(jget "$TMP/r" object)" list
+
+# Client errors: the right status and shape, nothing forwarded.
+before=$(fake_count /v1/chat/completions)
+post /v1/chat/completions '{not json'
+expect "bad JSON: 400" "$CODE" 400
+expect "bad JSON: OpenAI error" "$(jget "$TMP/r" error.code)" invalid_json
+post /v1/chat/completions '[1,2]'
+expect "JSON array: 400" "$CODE" 400
+post /v1/chat/completions '{"messages":[]}'
+expect "no model: 400" "$CODE" 400
+post /v1/chat/completions '{"model":"no-such-model"}'
+expect "unknown model: 404" "$CODE" 404
+expect "model_not_found" "$(jget "$TMP/r" error.code)" model_not_found
+CODE=$(curl -s -o "$TMP/r" -w '%{http_code}' -H "Authorization: Bearer $NK" \
+    -d "{\"model\":\"gpt-4o-mini\",$HELLO}" "$BASE/v1/chat/completions")
+expect "model outside the key's patterns: 403" "$CODE" 403
+CODE=$(curl -s -o "$TMP/r" -w '%{http_code}' -d "{\"model\":\"gpt-4o-mini\"}" \
+    "$BASE/v1/chat/completions")
+expect "no key: 401" "$CODE" 401
+CODE=$(curl -s -o "$TMP/r" -w '%{http_code}' -X GET -H "Authorization: Bearer $K" \
+    "$BASE/v1/chat/completions")
+expect "GET: 405" "$CODE" 405
+ok "small body limit" settings set http_max_request_body_bytes 1024
+head -c 3000 /dev/zero | tr '\0' a >"$TMP/big"
+CODE=$(curl -s -o "$TMP/r" -w '%{http_code}' -H "Authorization: Bearer $K" \
+    -H 'Transfer-Encoding: chunked' --data-binary @"$TMP/big" "$BASE/v1/chat/completions")
+expect "chunked body over the limit: 413" "$CODE" 413
+ok "body limit back" settings set http_max_request_body_bytes 33554432
+expect "nothing was forwarded" "$(fake_count /v1/chat/completions)" "$before"
+
+# Failover before the first byte: site a fails, every request still works.
+curl -s -X POST "$A/__fake/fault" -d '{"path":"/v1/chat/completions","status":500,"times":-1}' >/dev/null
+fails=0
+i=0
+while [ $i -lt 12 ]; do
+	post /v1/chat/completions "{\"model\":\"gpt-4o-mini\",$HELLO}"
+	[ "$CODE" = 200 ] || fails=$((fails + 1))
+	i=$((i + 1))
+done
+expect "failover: no client errors" "$fails" 0
+expect_match "failover: site a was tried" \
+    "$(curl -s "$A/__fake/requests?path=/v1/chat/completions" | jget - count)" '^[1-9]'
+curl -s -X DELETE "$A/__fake/faults" >/dev/null
+
+# A client error from the upstream is passed on, not retried elsewhere.
+curl -s -X POST "$A/__fake/fault" -d '{"path":"/v1/chat/completions","status":400,"times":-1,"body":"{\"error\":{\"message\":\"bad tool schema\",\"type\":\"invalid_request_error\"}}"}' >/dev/null
+curl -s -X POST "$B/__fake/fault" -d '{"path":"/v1/chat/completions","status":400,"times":-1,"body":"{\"error\":{\"message\":\"bad tool schema\",\"type\":\"invalid_request_error\"}}"}' >/dev/null
+before=$(fake_count /v1/chat/completions)
+post /v1/chat/completions "{\"model\":\"gpt-4o-mini\",$HELLO}"
+expect "upstream 400 passed on" "$CODE" 400
+expect "with its message" "$(jget "$TMP/r" error.message)" "bad tool schema"
+expect "not retried" "$(fake_count /v1/chat/completions)" "$((before + 1))"
+curl -s -X DELETE "$A/__fake/faults" >/dev/null
+curl -s -X DELETE "$B/__fake/faults" >/dev/null
+
+# After the first byte a failure is an in-band error event, not a retry.
+for u in "$A" "$B"; do
+	curl -s -X POST "$u/__fake/fault" -d '{"path":"/v1/chat/completions","kind":"reset","times":1}' >/dev/null
+done
+before=$(fake_count /v1/chat/completions)
+post /v1/chat/completions "{\"model\":\"gpt-4o-mini\",\"stream\":true,$HELLO}"
+expect "cut stream: the head was 200" "$CODE" 200
+expect_match "cut stream: ends with an error event" "$(grep '^data: ' "$TMP/r" | tail -n 1)" '"error"'
+expect_nomatch "cut stream: no invented [DONE]" "$(cat "$TMP/r")" 'DONE'
+expect "cut stream: not retried" "$(fake_count /v1/chat/completions)" "$((before + 1))"
+for u in "$A" "$B"; do curl -s -X DELETE "$u/__fake/faults" >/dev/null; done
+
+# The log: one row per request, with usage, cost and attempts (the
+# writer commits in batches of up to 100 ms).
+sleep 0.5
+ok "logs" --json logs --limit 200
+expect_match "every request logged" "$(jget "$OUT" items.length)" '^[1-9][0-9]$'
+ok "ok rows" --json logs --status ok --model gpt-4o-mini --limit 1
+row="$TMP/row.json"
+cp "$OUT" "$row"
+expect "usage from the upstream" "$(jget "$row" items.0.usage_source)" upstream
+expect "tokens logged" "$(jget "$row" items.0.prompt_tokens)/$(jget "$row" items.0.completion_tokens)" 3/4
+expect_match "cost from the site's price: 3 x \$1/M + 4 x \$2/M" \
+    "$(jget "$row" items.0.cost_usd)" '^1\.1e-0?5$'
+expect_match "first byte timed" "$(jget "$row" items.0.ttfb_ms)" '^[0-9]+$'
+ok "failed rows" --json logs --status fail --limit 200
+expect_match "failures logged too" "$(jget "$OUT" items.length)" '^[1-9]'
+ok "cut stream logged" --json logs --limit 1
+expect "cut stream is a failed row" "$(jget "$OUT" items.0.status)" failed
+expect_match "with the reason" "$(jget "$OUT" items.0.error)" "ended before"
+ok "key counters" --json key show 1
+expect_match "requests counted" "$(jget "$OUT" used_requests)" '^[1-9][0-9]*$'
+
+# A client that hangs up mid-stream: the upstream transfer stops and the
+# row says client_closed.
+curl -s -X POST "$A/__fake/fault" -d '{"path":"/v1/chat/completions","kind":"slow_stream","delay_ms":400,"times":-1}' >/dev/null
+curl -s -X POST "$B/__fake/fault" -d '{"path":"/v1/chat/completions","kind":"slow_stream","delay_ms":400,"times":-1}' >/dev/null
+curl -sN --max-time 1 -H "Authorization: Bearer $K" \
+    -d "{\"model\":\"gpt-4o-mini\",\"stream\":true,$HELLO}" \
+    "$BASE/v1/chat/completions" >/dev/null 2>&1
+sleep 1.5
+ok "client_closed logged" --json logs --limit 1
+expect "client_closed" "$(jget "$OUT" items.0.status)" client_closed
+for u in "$A" "$B"; do curl -s -X DELETE "$u/__fake/faults" >/dev/null; done
+
+ok "daemon alive" status
+test_done

@@ -1,0 +1,606 @@
+/*
+ * The request log (src/proxylog.c) and its writer (daemon/logwriter.c):
+ * rows inserted into a temp database, then listed with every filter and
+ * paged with the cursor, attempts included; the stats report against
+ * numbers worked out by hand; and the writer thread fed 10000 records from
+ * four threads through a tiny queue, every one of which must be stored.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "apikey.h"
+#include "compat.h"
+#include "daemon.h"
+#include "db.h"
+#include "jx.h"
+#include "proxylog.h"
+#include "unit.h"
+#include "xmalloc.h"
+
+#define T_PROXYLOG_THREADS	4
+#define T_PROXYLOG_PER_THREAD	2500
+
+/* One row of the test data; times are seconds before now. */
+static const struct {
+	long long	 ago;
+	const char	*requested;
+	const char	*model;
+	long long	 site_id;
+	const char	*status;
+	int		 http_status;
+	long long	 latency_ms;
+	long long	 prompt;
+	long long	 completion;
+	double		 cost;
+	long long	 key_id;
+} t_proxylog_rows[] = {
+	{ 8 * 86400, "gpt-4o", "gpt-4o", 1, "ok", 200, 100, 10, 5, 1.0, 1 },
+	{ 3600, "gpt-4o", "gpt-4o-2024", 1, "ok", 200, 200, 100, 50, 0.5, 1 },
+	{ 1800, "claude-3", "claude-3", 2, "failed", 500, 300, 0, 0, 0, 2 },
+	{ 900, "claude-3", "claude-3", 2, "client_closed", 200, 400, 20, 0,
+	  0.25, 1 },
+	{ 600, "gpt-4o-mini", "gpt-4o-mini", 1, "ok", 200, 600, 30, 10, 0.25,
+	  2 },
+	{ 60, "deepseek[x]", NULL, 0, "failed", 0, 0, 0, 0, 0, 0 },
+};
+
+static long long
+t_proxylog_int(struct db *db, const char *sql)
+{
+	sqlite3_stmt	*st;
+	long long	 v = -1;
+
+	if ((st = db_prepare(db, sql, NULL)) == NULL)
+		return (-1);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return (v);
+}
+
+static double
+t_proxylog_real(json_t *o, const char *key)
+{
+	double	v = -1;
+
+	jx_real(o, key, &v);
+	return (v);
+}
+
+static long long
+t_proxylog_get_int(json_t *o, const char *key)
+{
+	long long	v = -999;
+
+	jx_int(o, key, &v);
+	return (v);
+}
+
+/* A fresh, migrated database with two sites and two keys. */
+static struct db *
+t_proxylog_db(const char *dir, const char *name, char **pathp)
+{
+	struct db	*db;
+	char		*cause = NULL;
+
+	xasprintf(pathp, "%s/%s", dir, name);
+	if ((db = db_open(*pathp, &cause)) == NULL ||
+	    db_migrate(db, &cause) != 0 ||
+	    db_exec(db, "INSERT INTO sites (name, url, platform, created_at, "
+	    "updated_at) VALUES ('alpha', 'http://a', 'new-api', 0, 0), "
+	    "('beta', 'http://b', 'one-api', 0, 0)", &cause) != 0 ||
+	    db_exec(db, "INSERT INTO api_keys (name, key_hash, key_mask, "
+	    "created_at, updated_at) VALUES ('k1', x'01', 'sk-…0001', 0, 0), "
+	    "('k2', x'02', 'sk-…0002', 0, 0)", &cause) != 0) {
+		CHECK_STR(cause, NULL);
+		free(cause);
+		db_close(db);
+		return (NULL);
+	}
+	return (db);
+}
+
+static void
+t_proxylog_fill(struct db *db)
+{
+	struct proxylog_rec	*r;
+	struct err		 e = { ERR_OK, NULL };
+	long long		 now = time(NULL);
+	size_t			 i;
+
+	CHECK_INT(db_begin(db, NULL), 0);
+	for (i = 0; i < nitems(t_proxylog_rows); i++) {
+		r = proxylog_rec_new();
+		r->time = now - t_proxylog_rows[i].ago;
+		r->key_id = t_proxylog_rows[i].key_id;
+		r->model_requested = xstrdup(t_proxylog_rows[i].requested);
+		if (t_proxylog_rows[i].model != NULL)
+			r->model = xstrdup(t_proxylog_rows[i].model);
+		r->site_id = t_proxylog_rows[i].site_id;
+		r->status = t_proxylog_rows[i].status;
+		r->http_status = t_proxylog_rows[i].http_status;
+		r->latency_ms = t_proxylog_rows[i].latency_ms;
+		r->prompt_tokens = t_proxylog_rows[i].prompt;
+		r->completion_tokens = t_proxylog_rows[i].completion;
+		r->cost_usd = t_proxylog_rows[i].cost;
+		if (r->site_id != 0) {
+			r->channel_id = 10 + i;
+			r->nattempts = 1;
+			r->attempts[0].channel_id = r->channel_id;
+			r->attempts[0].site_id = r->site_id;
+			r->attempts[0].http_status = r->http_status;
+			r->attempts[0].latency_ms = r->latency_ms;
+			r->attempts[0].started_at = r->time;
+		}
+		if (i == 1) {
+			/* A failover: beta said 502, then alpha served it. */
+			r->route_id = 7;
+			r->channel_id = 4;
+			r->stream = 1;
+			r->ttfb_ms = 50;
+			r->cache_read_tokens = 10;
+			r->usage_source = "upstream";
+			r->nattempts = 2;
+			r->attempts[0].channel_id = 3;
+			r->attempts[0].site_id = 2;
+			r->attempts[0].http_status = 502;
+			r->attempts[0].error = xstrdup("bad gateway");
+			r->attempts[0].retryable = 1;
+			r->attempts[0].latency_ms = 30;
+			r->attempts[1].channel_id = 4;
+			r->attempts[1].site_id = 1;
+			r->attempts[1].http_status = 200;
+			r->attempts[1].latency_ms = 170;
+			r->attempts[1].started_at = r->time;
+		}
+		if (i == 2)
+			r->error = xstrdup("upstream 500");
+		if (i == 5)
+			r->error = xstrdup("no channel");
+		CHECK_INT(proxylog_insert(db, r, &e), 0);
+		CHECK_STR(e.msg, NULL);
+		err_clear(&e);
+		proxylog_rec_free(r);
+	}
+	CHECK_INT(db_commit(db, NULL), 0);
+}
+
+/* The ids of a list reply, "6,5,4", and its next cursor (0: null). */
+static char *
+t_proxylog_ids(json_t *reply, long long *next)
+{
+	char	*s = xstrdup(""), *t;
+	json_t	*item;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(reply, "items"), i, item) {
+		xasprintf(&t, "%s%s%lld", s, i > 0 ? "," : "",
+		    t_proxylog_get_int(item, "id"));
+		free(s);
+		s = t;
+	}
+	*next = 0;
+	jx_int(reply, "next", next);
+	return (s);
+}
+
+/* List with f and compare the ids and the next cursor. */
+static void
+t_proxylog_expect(struct db *db, const struct proxylog_filter *f,
+    const char *ids, long long next)
+{
+	struct err	 e = { ERR_OK, NULL };
+	json_t		*reply;
+	char		*got;
+	long long	 gnext;
+
+	reply = proxylog_list(db, f, &e);
+	if (!CHECK(reply != NULL)) {
+		CHECK_STR(e.msg, NULL);
+		err_clear(&e);
+		return;
+	}
+	got = t_proxylog_ids(reply, &gnext);
+	CHECK_STR(got, ids);
+	CHECK_INT(gnext, next);
+	free(got);
+	json_decref(reply);
+}
+
+static void
+t_proxylog_filters(struct db *db)
+{
+	struct proxylog_filter	 f;
+	struct err		 e = { ERR_OK, NULL };
+
+	memset(&f, 0, sizeof f);
+	unit_case("all");
+	t_proxylog_expect(db, &f, "6,5,4,3,2,1", 0);
+	unit_case("status ok");
+	f.status = "ok";
+	t_proxylog_expect(db, &f, "5,2,1", 0);
+	unit_case("status fail");
+	f.status = "fail";
+	t_proxylog_expect(db, &f, "6,4,3", 0);
+	f.status = NULL;
+	unit_case("exact model, requested");
+	f.model = "gpt-4o";
+	t_proxylog_expect(db, &f, "2,1", 0);
+	unit_case("glob");
+	f.model = "gpt-4o*";
+	t_proxylog_expect(db, &f, "5,2,1", 0);
+	unit_case("glob ?");
+	f.model = "claude-?";
+	t_proxylog_expect(db, &f, "4,3", 0);
+	unit_case("served model");
+	f.model = "*-2024";
+	t_proxylog_expect(db, &f, "2", 0);
+	unit_case("bracket is literal");
+	f.model = "deepseek[x]";
+	t_proxylog_expect(db, &f, "6", 0);
+	unit_case("no such model");
+	f.model = "nothing";
+	t_proxylog_expect(db, &f, "", 0);
+	f.model = NULL;
+	unit_case("key");
+	f.key_id = 2;
+	t_proxylog_expect(db, &f, "5,3", 0);
+	unit_case("key and status");
+	f.key_id = 1;
+	f.status = "ok";
+	t_proxylog_expect(db, &f, "2,1", 0);
+	unit_case("key, status, model");
+	f.model = "gpt-4o-2024";
+	t_proxylog_expect(db, &f, "2", 0);
+	unit_case_end();
+
+	/* Paging: each page's next is the following page's before. */
+	memset(&f, 0, sizeof f);
+	f.limit = 2;
+	unit_case("page 1");
+	t_proxylog_expect(db, &f, "6,5", 5);
+	unit_case("page 2");
+	f.before = 5;
+	t_proxylog_expect(db, &f, "4,3", 3);
+	unit_case("page 3");
+	f.before = 3;
+	t_proxylog_expect(db, &f, "2,1", 0);
+	unit_case("pages of a filter");
+	f.before = 0;
+	f.status = "fail";
+	t_proxylog_expect(db, &f, "6,4", 4);
+	f.before = 4;
+	t_proxylog_expect(db, &f, "3", 0);
+	unit_case("exact fit has no next page");
+	memset(&f, 0, sizeof f);
+	f.limit = 6;
+	t_proxylog_expect(db, &f, "6,5,4,3,2,1", 0);
+	unit_case("forward from a row, oldest first");
+	memset(&f, 0, sizeof f);
+	f.forward = 1;
+	f.after = 3;
+	f.limit = 2;
+	t_proxylog_expect(db, &f, "4,5", 0);
+	f.after = 6;
+	t_proxylog_expect(db, &f, "", 0);
+	unit_case_end();
+
+	/* Bad filters. */
+	memset(&f, 0, sizeof f);
+	f.limit = PROXYLOG_LIST_MAX + 1;
+	CHECK(proxylog_list(db, &f, &e) == NULL);
+	CHECK_INT(e.code, ERR_INVALID);
+	CHECK_SUB(e.msg, "--limit");
+	err_clear(&e);
+	f.limit = -1;
+	CHECK(proxylog_list(db, &f, &e) == NULL);
+	CHECK_INT(e.code, ERR_INVALID);
+	err_clear(&e);
+	f.limit = 0;
+	f.status = "failed";
+	CHECK(proxylog_list(db, &f, &e) == NULL);
+	CHECK_INT(e.code, ERR_INVALID);
+	CHECK_SUB(e.msg, "ok or fail");
+	err_clear(&e);
+}
+
+static void
+t_proxylog_items(struct db *db)
+{
+	struct proxylog_filter	 f;
+	struct err		 e = { ERR_OK, NULL };
+	json_t			*reply, *items, *o, *a;
+
+	memset(&f, 0, sizeof f);
+	reply = proxylog_list(db, &f, &e);
+	if (!CHECK(reply != NULL))
+		return;
+	items = json_object_get(reply, "items");
+
+	/* Row 2: the failover, every field. */
+	o = json_array_get(items, 4);
+	CHECK_INT(t_proxylog_get_int(o, "id"), 2);
+	CHECK_SUB(jx_str(o, "time"), "T");
+	CHECK(jx_str(o, "time") != NULL &&
+	    jx_str(o, "time")[strlen(jx_str(o, "time")) - 1] == 'Z');
+	CHECK_INT(t_proxylog_get_int(o, "key_id"), 1);
+	CHECK_STR(jx_str(o, "model_requested"), "gpt-4o");
+	CHECK_STR(jx_str(o, "model"), "gpt-4o-2024");
+	CHECK_INT(t_proxylog_get_int(o, "route_id"), 7);
+	CHECK_INT(t_proxylog_get_int(o, "channel_id"), 4);
+	CHECK_STR(jx_str(o, "site"), "alpha");
+	CHECK_STR(jx_str(o, "status"), "ok");
+	CHECK_INT(t_proxylog_get_int(o, "http_status"), 200);
+	CHECK(json_is_true(json_object_get(o, "stream")));
+	CHECK_INT(t_proxylog_get_int(o, "ttfb_ms"), 50);
+	CHECK_INT(t_proxylog_get_int(o, "latency_ms"), 200);
+	CHECK_INT(t_proxylog_get_int(o, "prompt_tokens"), 100);
+	CHECK_INT(t_proxylog_get_int(o, "completion_tokens"), 50);
+	CHECK_INT(t_proxylog_get_int(o, "cache_read_tokens"), 10);
+	CHECK_INT(t_proxylog_get_int(o, "cache_write_tokens"), 0);
+	CHECK(fabs(t_proxylog_real(o, "cost_usd") - 0.5) < 1e-9);
+	CHECK_STR(jx_str(o, "usage_source"), "upstream");
+	CHECK(json_is_null(json_object_get(o, "error")));
+	a = json_object_get(o, "attempts");
+	CHECK_INT(json_array_size(a), 2);
+	o = json_array_get(a, 0);
+	CHECK_INT(t_proxylog_get_int(o, "n"), 1);
+	CHECK_INT(t_proxylog_get_int(o, "channel_id"), 3);
+	CHECK_STR(jx_str(o, "site"), "beta");
+	CHECK_INT(t_proxylog_get_int(o, "http_status"), 502);
+	CHECK_STR(jx_str(o, "error"), "bad gateway");
+	CHECK(json_is_true(json_object_get(o, "retryable")));
+	CHECK_INT(t_proxylog_get_int(o, "latency_ms"), 30);
+	o = json_array_get(a, 1);
+	CHECK_INT(t_proxylog_get_int(o, "n"), 2);
+	CHECK_STR(jx_str(o, "site"), "alpha");
+	CHECK(json_is_null(json_object_get(o, "error")));
+	CHECK(json_is_false(json_object_get(o, "retryable")));
+
+	/* Row 6: no channel, so nulls where nothing was known. */
+	o = json_array_get(items, 0);
+	CHECK_INT(t_proxylog_get_int(o, "id"), 6);
+	CHECK(json_is_null(json_object_get(o, "model")));
+	CHECK(json_is_null(json_object_get(o, "site")));
+	CHECK(json_is_null(json_object_get(o, "key_id")));
+	CHECK(json_is_null(json_object_get(o, "channel_id")));
+	CHECK(json_is_null(json_object_get(o, "http_status")));
+	CHECK(json_is_null(json_object_get(o, "ttfb_ms")));
+	CHECK(json_is_false(json_object_get(o, "stream")));
+	CHECK_STR(jx_str(o, "usage_source"), "none");
+	CHECK_STR(jx_str(o, "error"), "no channel");
+	CHECK_INT(json_array_size(json_object_get(o, "attempts")), 0);
+	CHECK(json_is_null(json_object_get(reply, "next")));
+	json_decref(reply);
+}
+
+/* A stats group entry by position: name, calls, ok, cost, avg latency. */
+static void
+t_proxylog_group(json_t *a, size_t i, const char *key, const char *name,
+    long long calls, long long ok, double cost, double avg)
+{
+	json_t	*o = json_array_get(a, i);
+
+	unit_case("%s %zu", key, i);
+	CHECK_STR(jx_str(o, key), name);
+	CHECK_INT(t_proxylog_get_int(o, "calls"), calls);
+	CHECK_INT(t_proxylog_get_int(o, "ok"), ok);
+	CHECK(fabs(t_proxylog_real(o, "success_rate") - 100.0 * ok / calls) <
+	    1e-9);
+	CHECK(fabs(t_proxylog_real(o, "cost_usd") - cost) < 1e-9);
+	CHECK(fabs(t_proxylog_real(o, "avg_latency_ms") - avg) < 1e-9);
+	unit_case_end();
+}
+
+static void
+t_proxylog_stats(struct db *db)
+{
+	struct err	 e = { ERR_OK, NULL };
+	json_t		*r, *t, *a;
+
+	/* The last 7 days hold rows 2 to 6 (row 1 is 8 days old). */
+	r = proxylog_stats(db, 0, &e);
+	if (!CHECK(r != NULL))
+		return;
+	CHECK_INT(t_proxylog_get_int(r, "days"), 7);
+	t = json_object_get(r, "totals");
+	CHECK_INT(t_proxylog_get_int(t, "requests"), 5);
+	CHECK_INT(t_proxylog_get_int(t, "ok"), 2);
+	CHECK_INT(t_proxylog_get_int(t, "failed"), 3);
+	CHECK_INT(t_proxylog_get_int(t, "client_closed"), 1);
+	CHECK(fabs(t_proxylog_real(t, "success_rate") - 40.0) < 1e-9);
+	CHECK_INT(t_proxylog_get_int(t, "prompt_tokens"), 150);
+	CHECK_INT(t_proxylog_get_int(t, "completion_tokens"), 60);
+	CHECK_INT(t_proxylog_get_int(t, "cache_read_tokens"), 10);
+	CHECK_INT(t_proxylog_get_int(t, "tokens"), 210);
+	CHECK(fabs(t_proxylog_real(t, "cost_usd") - 1.0) < 1e-9);
+	/* Latencies 0, 200, 300, 400, 600. */
+	CHECK(fabs(t_proxylog_real(t, "avg_latency_ms") - 300.0) < 1e-9);
+	CHECK_INT(t_proxylog_get_int(t, "p50_latency_ms"), 300);
+
+	a = json_object_get(r, "sites");
+	CHECK_INT(json_array_size(a), 3);
+	t_proxylog_group(a, 0, "site", "alpha", 2, 2, 0.75, 400);
+	t_proxylog_group(a, 1, "site", "beta", 2, 0, 0.25, 350);
+	t_proxylog_group(a, 2, "site", NULL, 1, 0, 0, 0);
+	CHECK_INT(t_proxylog_get_int(json_array_get(a, 0), "site_id"), 1);
+	CHECK_INT(t_proxylog_get_int(json_array_get(a, 0), "tokens"), 190);
+
+	a = json_object_get(r, "models");
+	CHECK_INT(json_array_size(a), 4);
+	t_proxylog_group(a, 0, "model", "gpt-4o-2024", 1, 1, 0.5, 200);
+	t_proxylog_group(a, 1, "model", "claude-3", 2, 0, 0.25, 350);
+	t_proxylog_group(a, 2, "model", "gpt-4o-mini", 1, 1, 0.25, 600);
+	t_proxylog_group(a, 3, "model", "deepseek[x]", 1, 0, 0, 0);
+	json_decref(r);
+
+	/* 30 days take row 1 in too: latencies 0 100 200 300 400 600. */
+	r = proxylog_stats(db, 30, &e);
+	if (!CHECK(r != NULL))
+		return;
+	t = json_object_get(r, "totals");
+	CHECK_INT(t_proxylog_get_int(t, "requests"), 6);
+	CHECK_INT(t_proxylog_get_int(t, "ok"), 3);
+	CHECK(fabs(t_proxylog_real(t, "success_rate") - 50.0) < 1e-9);
+	CHECK(fabs(t_proxylog_real(t, "cost_usd") - 2.0) < 1e-9);
+	CHECK_INT(t_proxylog_get_int(t, "p50_latency_ms"), 200);
+	json_decref(r);
+
+	CHECK(proxylog_stats(db, PROXYLOG_STATS_MAX_DAYS + 1, &e) == NULL);
+	CHECK_INT(e.code, ERR_INVALID);
+	CHECK_SUB(e.msg, "--days");
+	err_clear(&e);
+}
+
+/* An empty log: zero counts, null rates and latencies, empty groups. */
+static void
+t_proxylog_empty(struct db *db)
+{
+	struct proxylog_filter	 f;
+	struct err		 e = { ERR_OK, NULL };
+	json_t			*r, *t;
+
+	memset(&f, 0, sizeof f);
+	t_proxylog_expect(db, &f, "", 0);
+	r = proxylog_stats(db, 7, &e);
+	if (!CHECK(r != NULL))
+		return;
+	t = json_object_get(r, "totals");
+	CHECK_INT(t_proxylog_get_int(t, "requests"), 0);
+	CHECK(fabs(t_proxylog_real(t, "cost_usd")) < 1e-12);
+	CHECK(json_is_null(json_object_get(t, "success_rate")));
+	CHECK(json_is_null(json_object_get(t, "p50_latency_ms")));
+	CHECK(json_is_null(json_object_get(t, "avg_latency_ms")));
+	CHECK_INT(json_array_size(json_object_get(r, "sites")), 0);
+	CHECK_INT(json_array_size(json_object_get(r, "models")), 0);
+	json_decref(r);
+	CHECK_INT(proxylog_max_id(db), 0);
+}
+
+static void *
+t_proxylog_producer(void *arg)
+{
+	struct proxylog_rec	*r;
+	long long		 n = (long long)(intptr_t)arg, i;
+
+	for (i = 0; i < T_PROXYLOG_PER_THREAD; i++) {
+		r = proxylog_rec_new();
+		r->time = time(NULL);
+		r->key_id = 1 + n % 2;
+		xasprintf(&r->model_requested, "m%lld", n);
+		r->status = "ok";
+		r->http_status = 200;
+		r->cost_usd = 0.001;
+		r->latency_ms = i;
+		r->nattempts = 1;
+		r->attempts[0].site_id = 1;
+		r->attempts[0].http_status = 200;
+		r->attempts[0].started_at = r->time;
+		logwriter_put(r);
+	}
+	return (NULL);
+}
+
+/*
+ * The writer under load: four threads put 10000 records through a queue
+ * of 8, so puts wait (back-pressure); after stop every record is stored
+ * once, with its attempt, and the keys' counters add up.
+ */
+static void
+t_proxylog_writer(const char *dir)
+{
+	pthread_t	 th[T_PROXYLOG_THREADS];
+	struct pollfd	 pfd;
+	struct db	*db;
+	char		*path = NULL, *cause = NULL;
+	long long	 total = T_PROXYLOG_THREADS * T_PROXYLOG_PER_THREAD;
+	long long	 before;
+	int		 i;
+
+	if ((db = t_proxylog_db(dir, "writer.db", &path)) == NULL)
+		goto out;
+	t_proxylog_fill(db);
+	before = proxylog_max_id(db);
+	logwriter_tune(8, 16);
+	if (!CHECK_INT(logwriter_start(path, &cause), 0)) {
+		CHECK_STR(cause, NULL);
+		free(cause);
+		goto out;
+	}
+	CHECK_INT(logwriter_last_id(), before);
+	for (i = 0; i < T_PROXYLOG_THREADS; i++)
+		CHECK_INT(pthread_create(&th[i], NULL, t_proxylog_producer,
+		    (void *)(intptr_t)i), 0);
+	for (i = 0; i < T_PROXYLOG_THREADS; i++)
+		pthread_join(th[i], NULL);
+
+	/* The main loop's side: the pipe wakes, and says how far it got. */
+	pfd.fd = logwriter_fd();
+	pfd.events = POLLIN;
+	CHECK_INT(poll(&pfd, 1, 5000), 1);
+	CHECK(logwriter_woken() > before);
+	CHECK(logwriter_waits() > 0);
+	logwriter_stop();
+	CHECK_INT(logwriter_fd(), -1);
+	logwriter_tune(0, 0);
+
+	CHECK_INT(t_proxylog_int(db, "SELECT COUNT(*) FROM request_logs"),
+	    before + total);
+	CHECK_INT(t_proxylog_int(db, "SELECT MAX(id) FROM request_logs"),
+	    before + total);
+	CHECK_INT(t_proxylog_int(db, "SELECT COUNT(*) FROM request_logs "
+	    "WHERE model_requested = 'm3'"), T_PROXYLOG_PER_THREAD);
+	CHECK_INT(t_proxylog_int(db, "SELECT COUNT(*) FROM request_attempts a "
+	    "JOIN request_logs r ON r.id = a.log_id WHERE r.model_requested "
+	    "LIKE 'm%'"), total);
+	/* Each thread's records in the order it put them. */
+	CHECK_INT(t_proxylog_int(db, "SELECT COUNT(*) FROM request_logs a "
+	    "JOIN request_logs b ON a.model_requested = b.model_requested AND "
+	    "b.id > a.id AND b.latency_ms < a.latency_ms WHERE "
+	    "a.model_requested = 'm0'"), 0);
+	CHECK_INT(t_proxylog_int(db, "SELECT used_requests FROM api_keys "
+	    "WHERE id = 1"), total / 2);
+	CHECK_INT(t_proxylog_int(db, "SELECT used_requests FROM api_keys "
+	    "WHERE id = 2"), total / 2);
+	CHECK_INT(t_proxylog_int(db, "SELECT CAST(ROUND(SUM(used_cost_usd) * "
+	    "1000) AS INTEGER) FROM api_keys"), total);
+	CHECK(t_proxylog_int(db, "SELECT last_used_at FROM api_keys WHERE "
+	    "id = 1") > 0);
+out:
+	db_close(db);
+	free(path);
+}
+
+void
+t_proxylog(void)
+{
+	struct db	*db;
+	char		*dir, *path = NULL;
+
+	if (!CHECK((dir = unit_tmpdir()) != NULL))
+		return;
+	if ((db = t_proxylog_db(dir, "empty.db", &path)) != NULL)
+		t_proxylog_empty(db);
+	db_close(db);
+	free(path);
+	if ((db = t_proxylog_db(dir, "log.db", &path)) != NULL) {
+		t_proxylog_fill(db);
+		t_proxylog_filters(db);
+		t_proxylog_items(db);
+		t_proxylog_stats(db);
+	}
+	db_close(db);
+	free(path);
+	t_proxylog_writer(dir);
+	unit_rmtree(dir);
+}
