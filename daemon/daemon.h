@@ -166,6 +166,7 @@ int		 http_models(struct mg_connection *, void *);
 
 /* http-proxy.c */
 int		 http_proxy(struct mg_connection *, void *);
+void		 http_proxy_thread_done(void);
 void		 http_stop(void);
 void		 http_apply_settings(const struct settings *);
 const char	*http_listen_address(void);

@@ -437,8 +437,20 @@ proxy_headers(struct proxy_req *rq, const struct snap_channel *ch,
 	return (h);
 }
 
-/* Per-thread easy handle: reused, so connections to sites stay open. */
+/*
+ * Per-thread easy handle: reused, so connections to sites stay open. It
+ * goes when its civetweb worker thread ends (http_thread_done).
+ */
 static __thread CURL	*proxy_curl_handle;
+
+void
+http_proxy_thread_done(void)
+{
+	if (proxy_curl_handle != NULL) {
+		curl_easy_cleanup(proxy_curl_handle);
+		proxy_curl_handle = NULL;
+	}
+}
 
 static CURL *
 proxy_curl(void)

@@ -153,6 +153,13 @@ http_apply_settings(const struct settings *set)
 	    settings_int(set, "http_max_request_body_bytes"));
 }
 
+/* A civetweb thread ends: drop what it kept for itself. */
+static void
+http_exit_thread(const struct mg_context *ctx, int type, void *user)
+{
+	http_proxy_thread_done();
+}
+
 static int
 http_log_message(const struct mg_connection *conn, const char *msg)
 {
@@ -209,6 +216,7 @@ http_start(const char *addr, const struct settings *set, char **cause)
 	memset(&cb, 0, sizeof cb);
 	cb.log_message = http_log_message;
 	cb.begin_request = http_begin_request;
+	cb.exit_thread = http_exit_thread;
 	http_apply_settings(set);
 	memset(&init, 0, sizeof init);
 	init.callbacks = &cb;

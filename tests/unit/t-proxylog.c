@@ -603,4 +603,5 @@ t_proxylog(void)
 	free(path);
 	t_proxylog_writer(dir);
 	unit_rmtree(dir);
+	free(dir);
 }
