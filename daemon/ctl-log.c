@@ -86,6 +86,8 @@ ctl_log_fanout(void)
 	size_t			 i, n;
 
 	top = logwriter_woken();
+	/* New rows moved keys' usage counters: the snapshot must see them. */
+	ctl_usage_changed();
 	if (ctl_subscribers(CTL_TOPIC_LOGS) == 0)
 		return;
 	f.forward = 1;

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 
 #include "daemon.h"
 #include "log.h"
@@ -68,6 +69,9 @@ ctl_find_entry(const char *name)
 	return (NULL);
 }
 
+static struct timespec	ctl_rebuilt;	/* last snapshot rebuild */
+static int		ctl_usage_pending;
+
 /*
  * Something a command did may change what the request path sees (keys,
  * models, accounts): rebuild its snapshot. Cheap next to the command.
@@ -77,8 +81,38 @@ ctl_changed(void)
 {
 	struct err	e = { ERR_OK, NULL };
 
+	clock_gettime(CLOCK_MONOTONIC, &ctl_rebuilt);
+	ctl_usage_pending = 0;
 	if (snapshot_rebuild(metapid->db, metapid->settings, &e) != 0) {
 		log_warnx("snapshot rebuild: %s", e.msg);
 		err_clear(&e);
 	}
+}
+
+/*
+ * Logged requests moved keys' usage counters, which key limits are
+ * checked against. Under load this comes many times a second, so the
+ * rebuild waits until 250 ms have passed; ctl_tick() catches the last.
+ */
+void
+ctl_usage_changed(void)
+{
+	struct timespec	now;
+	long long	ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - ctl_rebuilt.tv_sec) * 1000 +
+	    (now.tv_nsec - ctl_rebuilt.tv_nsec) / 1000000;
+	if (ms >= 250)
+		ctl_changed();
+	else
+		ctl_usage_pending = 1;
+}
+
+/* Every turn of the main loop (at least once a second). */
+void
+ctl_tick(void)
+{
+	if (ctl_usage_pending)
+		ctl_usage_changed();
 }

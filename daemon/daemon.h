@@ -78,6 +78,8 @@ extern const struct ctl_entry ctl_cmd_table[];
 extern const size_t ctl_cmd_table_count;
 const struct ctl_entry *ctl_find_entry(const char *);
 void		 ctl_changed(void);
+void		 ctl_usage_changed(void);
+void		 ctl_tick(void);
 
 /* ctl-daemon.c */
 enum ctl_ret	 ctl_daemon_status(struct ctl_req *, json_t **, struct err *);

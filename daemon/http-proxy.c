@@ -38,6 +38,7 @@
 
 #define PROXY_MAX_HEADERS	64
 #define PROXY_ERRBODY_MAX	(64 * 1024)
+#define PROXY_COPY_MAX		(2 * 1024 * 1024)
 
 struct proxy_surface {
 	enum relay_format	 fmt;
@@ -492,7 +493,9 @@ proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
 	at->rq = rq;
 	at->ch = ch;
 	buf_init(&at->errbody, PROXY_ERRBODY_MAX + 1);
-	buf_init(&at->copy, (size_t)l->max_response);
+	/* Enough for any usage-bearing JSON; a bigger body has no usage. */
+	buf_init(&at->copy, (size_t)l->max_response < PROXY_COPY_MAX ?
+	    (size_t)l->max_response : PROXY_COPY_MAX);
 	sse_init(&at->parser, SSE_MAX_EVENT);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	la = &rq->log->attempts[rq->log->nattempts++];

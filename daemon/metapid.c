@@ -364,6 +364,7 @@ metapid_loop(void)
 		if (pfd[1].revents & POLLIN)
 			async_drain();
 		ctl_poll_handle(pfd + 2, n);
+		ctl_tick();
 	}
 }
 

@@ -170,5 +170,19 @@ ok "client_closed logged" --json logs --limit 1
 expect "client_closed" "$(jget "$OUT" items.0.status)" client_closed
 for u in "$A" "$B"; do curl -s -X DELETE "$u/__fake/faults" >/dev/null; done
 
+# A key's request limit holds on the request path as requests are logged.
+ok "limited key" key add three --max-requests 3
+L=$(cat "$OUT")
+codes=
+i=0
+while [ $i -lt 5 ]; do
+	c=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $L" \
+	    -d "{\"model\":\"gpt-4o-mini\",$HELLO}" "$BASE/v1/chat/completions")
+	codes="$codes $c"
+	sleep 0.4
+	i=$((i + 1))
+done
+expect "three requests, then 429" "$codes" " 200 200 200 429 429"
+
 ok "daemon alive" status
 test_done
