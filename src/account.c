@@ -146,56 +146,36 @@ account_row_json(sqlite3_stmt *st)
 }
 
 /* All accounts, or those of one site when site_id is not 0. */
+/* All accounts, or those of one site when site_id is not 0. */
 json_t *
 account_list(struct db *db, long long site_id, struct err *e)
 {
 	sqlite3_stmt	*st;
 	json_t		*items;
-	int		 rc;
 
-	st = db_prepare(db, "SELECT " ACCOUNT_COLUMNS " FROM accounts a "
+	st = db_prepare_err(db, "SELECT " ACCOUNT_COLUMNS " FROM accounts a "
 	    "JOIN sites s ON s.id = a.site_id WHERE ? = 0 OR a.site_id = ? "
-	    "ORDER BY a.id", NULL);
-	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (NULL);
+	    "ORDER BY a.id", e);
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, site_id);
+		sqlite3_bind_int64(st, 2, site_id);
 	}
-	sqlite3_bind_int64(st, 1, site_id);
-	sqlite3_bind_int64(st, 2, site_id);
-	items = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(items, account_row_json(st));
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		json_decref(items);
-		return (NULL);
-	}
-	return (jx_items(items));
+	items = db_rows(db, st, account_row_json, e);
+	return (items != NULL ? jx_items(items) : NULL);
 }
 
 json_t *
 account_get(struct db *db, long long id, struct err *e)
 {
 	sqlite3_stmt	*st;
-	json_t		*o = NULL;
-	int		 rc;
+	json_t		*o;
 
-	st = db_prepare(db, "SELECT " ACCOUNT_COLUMNS " FROM accounts a "
-	    "JOIN sites s ON s.id = a.site_id WHERE a.id = ?", NULL);
-	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (NULL);
-	}
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		o = account_row_json(st);
-	else if (rc == SQLITE_DONE)
+	st = db_prepare_err(db, "SELECT " ACCOUNT_COLUMNS " FROM accounts a "
+	    "JOIN sites s ON s.id = a.site_id WHERE a.id = ?", e);
+	if (st != NULL)
+		sqlite3_bind_int64(st, 1, id);
+	if (db_row(db, st, account_row_json, &o, e) == 0)
 		err_set(e, ERR_NOT_FOUND, "no account %lld", id);
-	else
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-	sqlite3_finalize(st);
 	return (o);
 }
 

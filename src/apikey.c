@@ -151,50 +151,25 @@ apikey_row_json(sqlite3_stmt *st)
 json_t *
 apikey_list(struct db *db, struct err *e)
 {
-	sqlite3_stmt	*st;
-	json_t		*items;
-	int		 rc;
+	json_t	*items;
 
-	st = db_prepare(db, "SELECT " APIKEY_COLUMNS " FROM api_keys ORDER BY "
-	    "id", NULL);
-	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (NULL);
-	}
-	items = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(items, apikey_row_json(st));
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		json_decref(items);
-		return (NULL);
-	}
-	return (jx_items(items));
+	items = db_rows(db, db_prepare_err(db, "SELECT " APIKEY_COLUMNS
+	    " FROM api_keys ORDER BY id", e), apikey_row_json, e);
+	return (items != NULL ? jx_items(items) : NULL);
 }
 
 json_t *
 apikey_get(struct db *db, long long id, struct err *e)
 {
 	sqlite3_stmt	*st;
-	json_t		*o = NULL;
-	int		 rc;
+	json_t		*o;
 
-	st = db_prepare(db, "SELECT " APIKEY_COLUMNS " FROM api_keys WHERE "
-	    "id = ?", NULL);
-	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (NULL);
-	}
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		o = apikey_row_json(st);
-	else if (rc == SQLITE_DONE)
+	st = db_prepare_err(db, "SELECT " APIKEY_COLUMNS " FROM api_keys "
+	    "WHERE id = ?", e);
+	if (st != NULL)
+		sqlite3_bind_int64(st, 1, id);
+	if (db_row(db, st, apikey_row_json, &o, e) == 0)
 		err_set(e, ERR_NOT_FOUND, "no key %lld", id);
-	else
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-	sqlite3_finalize(st);
 	return (o);
 }
 

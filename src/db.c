@@ -246,3 +246,74 @@ db_col_text(sqlite3_stmt *st, int i)
 {
 	return ((const char *)sqlite3_column_text(st, i));
 }
+
+/* db_prepare with the failure as a storage error. */
+sqlite3_stmt *
+db_prepare_err(struct db *db, const char *sql, struct err *e)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = db_prepare(db, sql, NULL)) == NULL)
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	return (st);
+}
+
+/*
+ * Run a prepared, bound statement (NULL: its preparation failed and e
+ * says so) and make an array of its rows with row_json. Finalizes st.
+ */
+json_t *
+db_rows(struct db *db, sqlite3_stmt *st, db_row_cb row_json, struct err *e)
+{
+	json_t	*items;
+	int	 rc;
+
+	if (st == NULL)
+		return (NULL);
+	items = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(items, row_json(st));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		json_decref(items);
+		return (NULL);
+	}
+	return (items);
+}
+
+/* The statement's one row: 1 found, 0 none, -1 error. Finalizes st. */
+int
+db_row(struct db *db, sqlite3_stmt *st, db_row_cb row_json, json_t **out,
+    struct err *e)
+{
+	int	rc;
+
+	*out = NULL;
+	if (st == NULL)
+		return (-1);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = row_json(st);
+	else if (rc != SQLITE_DONE)
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	sqlite3_finalize(st);
+	return (rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1);
+}
+
+/* Step a statement that returns no rows, and finalize it. */
+int
+db_step_done(struct db *db, sqlite3_stmt *st, struct err *e)
+{
+	int	rc;
+
+	if (st == NULL)
+		return (-1);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	return (0);
+}

@@ -7,7 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
+
+#include "err.h"
 
 struct db {
 	sqlite3	*h;
@@ -38,6 +41,14 @@ int		 db_meta_get(struct db *, const char *, void **, size_t *,
 		     char **);
 int		 db_meta_set(struct db *, const char *, const void *, size_t,
 		     char **);
+
+/* Row helpers: errors become ERR_STORAGE with SQLite's message. */
+typedef json_t	*(*db_row_cb)(sqlite3_stmt *);
+sqlite3_stmt	*db_prepare_err(struct db *, const char *, struct err *);
+json_t		*db_rows(struct db *, sqlite3_stmt *, db_row_cb, struct err *);
+int		 db_row(struct db *, sqlite3_stmt *, db_row_cb, json_t **,
+		     struct err *);
+int		 db_step_done(struct db *, sqlite3_stmt *, struct err *);
 
 void		 db_bind_text(sqlite3_stmt *, int, const char *);
 void		 db_bind_blob(sqlite3_stmt *, int, const void *, size_t);

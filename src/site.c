@@ -165,50 +165,25 @@ site_row_json(sqlite3_stmt *st)
 json_t *
 site_list(struct db *db, struct err *e)
 {
-	sqlite3_stmt	*st;
-	json_t		*items;
-	int		 rc;
+	json_t	*items;
 
-	st = db_prepare(db, "SELECT " SITE_COLUMNS " FROM sites s ORDER BY "
-	    "s.id", NULL);
-	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (NULL);
-	}
-	items = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(items, site_row_json(st));
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		json_decref(items);
-		return (NULL);
-	}
-	return (jx_items(items));
+	items = db_rows(db, db_prepare_err(db, "SELECT " SITE_COLUMNS
+	    " FROM sites s ORDER BY s.id", e), site_row_json, e);
+	return (items != NULL ? jx_items(items) : NULL);
 }
 
 json_t *
 site_get(struct db *db, long long id, struct err *e)
 {
 	sqlite3_stmt	*st;
-	json_t		*o = NULL;
-	int		 rc;
+	json_t		*o;
 
-	st = db_prepare(db, "SELECT " SITE_COLUMNS " FROM sites s WHERE "
-	    "s.id = ?", NULL);
-	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (NULL);
-	}
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		o = site_row_json(st);
-	else if (rc == SQLITE_DONE)
+	st = db_prepare_err(db, "SELECT " SITE_COLUMNS " FROM sites s WHERE "
+	    "s.id = ?", e);
+	if (st != NULL)
+		sqlite3_bind_int64(st, 1, id);
+	if (db_row(db, st, site_row_json, &o, e) == 0)
 		err_set(e, ERR_NOT_FOUND, "no site %lld", id);
-	else
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-	sqlite3_finalize(st);
 	return (o);
 }
 

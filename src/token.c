@@ -56,54 +56,37 @@ token_row_json(sqlite3_stmt *st)
 }
 
 /* Tokens of one account, or all when account_id is 0. */
+/* Tokens of one account, or all when account_id is 0. */
 json_t *
 token_list(struct db *db, long long account_id, struct err *e)
 {
 	sqlite3_stmt	*st;
 	json_t		*items;
-	int		 rc;
 
-	st = db_prepare(db, "SELECT " TOKEN_COLUMNS " FROM upstream_tokens t "
-	    "JOIN accounts a ON a.id = t.account_id JOIN sites s ON "
-	    "s.id = a.site_id WHERE ? = 0 OR t.account_id = ? ORDER BY t.id",
-	    NULL);
-	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (NULL);
+	st = db_prepare_err(db, "SELECT " TOKEN_COLUMNS " FROM upstream_tokens "
+	    "t JOIN accounts a ON a.id = t.account_id JOIN sites s ON "
+	    "s.id = a.site_id WHERE ? = 0 OR t.account_id = ? ORDER BY t.id", e);
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, account_id);
+		sqlite3_bind_int64(st, 2, account_id);
 	}
-	sqlite3_bind_int64(st, 1, account_id);
-	sqlite3_bind_int64(st, 2, account_id);
-	items = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		json_array_append_new(items, token_row_json(st));
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		json_decref(items);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (NULL);
-	}
-	return (jx_items(items));
+	items = db_rows(db, st, token_row_json, e);
+	return (items != NULL ? jx_items(items) : NULL);
 }
 
 json_t *
 token_get(struct db *db, long long id, struct err *e)
 {
 	sqlite3_stmt	*st;
-	json_t		*o = NULL;
+	json_t		*o;
 
-	st = db_prepare(db, "SELECT " TOKEN_COLUMNS " FROM upstream_tokens t "
-	    "JOIN accounts a ON a.id = t.account_id JOIN sites s ON "
-	    "s.id = a.site_id WHERE t.id = ?", NULL);
-	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (NULL);
-	}
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		o = token_row_json(st);
-	else
+	st = db_prepare_err(db, "SELECT " TOKEN_COLUMNS " FROM upstream_tokens "
+	    "t JOIN accounts a ON a.id = t.account_id JOIN sites s ON "
+	    "s.id = a.site_id WHERE t.id = ?", e);
+	if (st != NULL)
+		sqlite3_bind_int64(st, 1, id);
+	if (db_row(db, st, token_row_json, &o, e) == 0)
 		err_set(e, ERR_NOT_FOUND, "no token %lld", id);
-	sqlite3_finalize(st);
 	return (o);
 }
 
