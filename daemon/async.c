@@ -114,7 +114,9 @@ async_drain(void)
 	for (; j != NULL; j = next) {
 		next = j->next;
 		reply = NULL;
-		ret = j->done(j->arg, ctl_client_alive(j->client), &reply, &e);
+		/* Client 0 is the daemon itself: a scheduled job. */
+		ret = j->done(j->arg, j->client == 0 ||
+		    ctl_client_alive(j->client), &reply, &e);
 		if (ret == CTL_ERROR && e.code == ERR_OK)
 			err_set(&e, ERR_INTERNAL, "request failed");
 		if (ret == CTL_DONE)

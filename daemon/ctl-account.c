@@ -204,26 +204,37 @@ ctl_account_load_keys(struct acctjob *j)
 			    j->v[i].ctx.id);
 }
 
+/* Refresh accounts ids; finish (or NULL) makes the reply. */
 enum ctl_ret
-ctl_account_refresh(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_account_refresh_start(struct ctl_req *req, const long long *ids,
+    size_t n, acctjob_finish_cb finish, void *finish_arg, struct err *e)
 {
 	struct acctjob	*j;
-	long long	*ids;
-	size_t		 n;
-	int		 rv;
 
-	if (acctjob_ids(req, "account refresh", &ids, &n, e) != 0)
-		return (CTL_ERROR);
 	j = acctjob_new(req, ctl_account_refresh_work,
 	    ctl_account_refresh_store, 0, n);
-	rv = acctjob_load(j, ids, e);
-	free(ids);
-	if (rv != 0) {
+	j->finish = finish;
+	j->finish_arg = finish_arg;
+	if (acctjob_load(j, ids, e) != 0) {
 		acctjob_discard(j);
 		return (CTL_ERROR);
 	}
 	ctl_account_load_keys(j);
 	return (acctjob_run(req, j));
+}
+
+enum ctl_ret
+ctl_account_refresh(struct ctl_req *req, json_t **reply, struct err *e)
+{
+	long long	*ids;
+	size_t		 n;
+	enum ctl_ret	 ret;
+
+	if (acctjob_ids(req, "account refresh", &ids, &n, e) != 0)
+		return (CTL_ERROR);
+	ret = ctl_account_refresh_start(req, ids, n, NULL, NULL, e);
+	free(ids);
+	return (ret);
 }
 
 /* account login: log in again with the stored password. */

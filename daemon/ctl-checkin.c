@@ -32,6 +32,8 @@ ctl_checkin_work(struct acctjob *j, struct acctjob_item *it)
 {
 	const struct adapter_ops	*ops = it->ops;
 
+	if (it->has_checkin)
+		return;		/* decided on the main thread (claimed) */
 	if (strcmp(it->ctx.status, "disabled") == 0)
 		ctl_checkin_skip(it, "account is disabled");
 	else if (it->ctx.acct.api_key != NULL)
@@ -63,7 +65,11 @@ ctl_checkin_store(struct acctjob *j, struct acctjob_item *it)
 	struct err	 e = { ERR_OK, NULL };
 	json_t		*o;
 
-	if (it->ctx.site_name != NULL) {
+	/* Only a check-in that happened keeps the day's claim. */
+	if (it->claimed && it->checkin.outcome != CHECKIN_SUCCESS &&
+	    it->checkin.outcome != CHECKIN_ALREADY)
+		checkin_unclaim(metapid->db, it->ctx.id, j->day);
+	if (it->ctx.site_name != NULL && !it->preset) {
 		if ((it->ctx.acct.changed || it->logged_in) &&
 		    it->err.code == ERR_OK)
 			account_store_session(metapid->db, it->ctx.id,
@@ -89,6 +95,50 @@ ctl_checkin_store(struct acctjob *j, struct acctjob_item *it)
 	return (o);
 }
 
+/*
+ * Check in accounts ids: each account's day is claimed in the database
+ * first (on this, the main thread), so a manual run racing the scheduled
+ * one, or a run after a restart, asks the site at most once a day.
+ */
+enum ctl_ret
+ctl_checkin_start(struct ctl_req *req, const long long *ids, size_t n,
+    acctjob_finish_cb finish, void *finish_arg, struct err *e)
+{
+	struct acctjob		*j;
+	struct acctjob_item	*it;
+	size_t			 i;
+
+	j = acctjob_new(req, ctl_checkin_work, ctl_checkin_store, 0, n);
+	j->finish = finish;
+	j->finish_arg = finish_arg;
+	checkin_today(j->day, sizeof j->day);
+	if (acctjob_load(j, ids, e) != 0) {
+		acctjob_discard(j);
+		return (CTL_ERROR);
+	}
+	for (i = 0; i < n; i++) {
+		it = &j->v[i];
+		if (it->err.code != ERR_OK || it->ctx.acct.api_key != NULL ||
+		    !it->ctx.checkin_enabled ||
+		    strcmp(it->ctx.status, "disabled") == 0)
+			continue;
+		switch (checkin_claim(metapid->db, it->ctx.id, j->day,
+		    &it->err)) {
+		case 1:
+			it->claimed = 1;
+			break;
+		case 0:
+			it->checkin.outcome = CHECKIN_ALREADY;
+			it->checkin.message = xstrdup("already checked in today "
+			    "by metapi");
+			it->has_checkin = 1;
+			it->preset = 1;
+			break;
+		}
+	}
+	return (acctjob_run(req, j));
+}
+
 enum ctl_ret
 ctl_checkin_run(struct ctl_req *req, json_t **reply, struct err *e)
 {
@@ -98,8 +148,7 @@ ctl_checkin_run(struct ctl_req *req, json_t **reply, struct err *e)
 
 	if (acctjob_ids(req, "checkin run", &ids, &n, e) != 0)
 		return (CTL_ERROR);
-	ret = acctjob_start(req, ids, n, ctl_checkin_work, ctl_checkin_store,
-	    0, e);
+	ret = ctl_checkin_start(req, ids, n, NULL, NULL, e);
 	free(ids);
 	return (ret);
 }

@@ -39,6 +39,8 @@ ctl_daemon_status(struct ctl_req *req, json_t **reply, struct err *e)
 	    "sites", site_count(metapid->db),
 	    "accounts", account_count(metapid->db),
 	    "keys", apikey_count(metapid->db));
+	if (*reply != NULL)
+		json_object_set_new(*reply, "jobs", scheduler_next_runs());
 	return (*reply != NULL ? CTL_DONE : CTL_ERROR);
 }
 

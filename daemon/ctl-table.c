@@ -40,6 +40,8 @@ const struct ctl_entry ctl_cmd_table[] = {
 	{ "checkin.log", ctl_checkin_log, CTL_READ },
 	{ "balance.show", ctl_balance_show },
 	{ "model.list", ctl_model_list, CTL_READ },
+	{ "job.list", ctl_job_list, CTL_READ },
+	{ "job.run", ctl_job_run },
 	{ "key.add", ctl_key_add },
 	{ "key.list", ctl_key_list, CTL_READ },
 	{ "key.show", ctl_key_show, CTL_READ },

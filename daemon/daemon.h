@@ -121,6 +121,7 @@ enum ctl_ret	 ctl_token_default(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_checkin_run(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_checkin_log(struct ctl_req *, json_t **, struct err *);
 
+
 /* ctl-model.c */
 enum ctl_ret	 ctl_model_list(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_balance_show(struct ctl_req *, json_t **, struct err *);
@@ -191,6 +192,8 @@ struct acctjob_item {
 	char				*key;		/* discovery key (secret) */
 	char				*arg;		/* per-command argument */
 	char				*warn;		/* a step that failed */
+	int				 claimed;	/* holds today's check-in */
+	int				 preset;	/* outcome known up front */
 };
 struct acctjob;
 typedef void	(*acctjob_work_cb)(struct acctjob *, struct acctjob_item *);
@@ -200,6 +203,8 @@ struct acctjob {
 	acctjob_work_cb		 work;		/* worker thread, per account */
 	acctjob_store_cb	 store;		/* main thread, per account */
 	acctjob_finish_cb	 finish;	/* the reply from the items */
+	void			*finish_arg;	/* for finish */
+	char			 day[16];	/* check-in: the local day */
 	struct acctjob_item	*v;
 	size_t			 n;
 	int			 single;	/* reply with the one item */
@@ -218,6 +223,18 @@ int		 acctjob_ids(struct ctl_req *, const char *, long long **,
 int		 acctjob_session(struct acctjob_item *);
 int		 acctjob_relogin(struct acctjob_item *);
 json_t		*acctjob_item_json(struct acctjob_item *);
+enum ctl_ret	 ctl_checkin_start(struct ctl_req *, const long long *, size_t,
+		     acctjob_finish_cb, void *, struct err *);
+enum ctl_ret	 ctl_account_refresh_start(struct ctl_req *, const long long *,
+		     size_t, acctjob_finish_cb, void *, struct err *);
+
+/* scheduler.c */
+void		 scheduler_init(void);
+void		 scheduler_reschedule(void);
+void		 scheduler_tick(void);
+json_t		*scheduler_next_runs(void);
+enum ctl_ret	 ctl_job_list(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_job_run(struct ctl_req *, json_t **, struct err *);
 void		 acctjob_item_free(struct acctjob_item *);
 
 /* logwriter.c */

@@ -94,6 +94,7 @@ metapid_reload(char **cause)
 	metapid->settings = s;
 	http_apply_settings(s);
 	ctl_changed();
+	scheduler_reschedule();
 	return (0);
 }
 
@@ -365,6 +366,7 @@ metapid_loop(void)
 			async_drain();
 		ctl_poll_handle(pfd + 2, n);
 		ctl_tick();
+		scheduler_tick();
 	}
 }
 
@@ -512,6 +514,7 @@ metapid_main(int argc, char **argv, const char *data_dir_opt,
 		goto fail;
 	}
 	metapid->started = time(NULL);
+	scheduler_init();
 	log_info("metapi %s listening on http://%s, control socket %s, data "
 	    "dir %s", PACKAGE_VERSION, http_listen_address(),
 	    metapid->socket_path, metapid->data_dir);

@@ -88,3 +88,57 @@ checkin_log_list(struct db *db, long long account_id, long long limit,
 	}
 	return (jx_items(items));
 }
+
+/* Today's local date, "YYYY-MM-DD": the day a check-in counts for. */
+void
+checkin_today(char *out, size_t len)
+{
+	time_t		now = time(NULL);
+	struct tm	tm;
+
+	localtime_r(&now, &tm);
+	strftime(out, len, "%Y-%m-%d", &tm);
+}
+
+/*
+ * Claim the account's check-in for day: 1 when this run may ask the site,
+ * 0 when another run already did (or is doing it), -1 on error.
+ */
+int
+checkin_claim(struct db *db, long long account_id, const char *day,
+    struct err *e)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = db_prepare_err(db, "INSERT INTO checkin_claims (account_id, day, "
+	    "claimed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", e);
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, account_id);
+	db_bind_text(st, 2, day);
+	sqlite3_bind_int64(st, 3, (long long)time(NULL));
+	if (db_step_done(db, st, e) != 0)
+		return (-1);
+	rc = sqlite3_changes(db->h);
+	return (rc > 0 ? 1 : 0);
+}
+
+/* A run that did not check in gives the day back for a later try. */
+int
+checkin_unclaim(struct db *db, long long account_id, const char *day)
+{
+	sqlite3_stmt	*st;
+	struct err	 e = { ERR_OK, NULL };
+	int		 rv;
+
+	st = db_prepare_err(db, "DELETE FROM checkin_claims WHERE account_id = "
+	    "? AND day = ?", &e);
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, account_id);
+		db_bind_text(st, 2, day);
+	}
+	rv = db_step_done(db, st, &e);
+	err_clear(&e);
+	return (rv);
+}

@@ -164,6 +164,13 @@ const struct cmd_spec cmd_table[] = {
 	      N_("ask every site first") },
 	    { NULL } },
 	  N_("balance, used, today's income and spend per account (USD)") },
+	{ "job.list", "job list", NULL, { { NULL } },
+	  N_("scheduled jobs: schedule, last run and outcome, next run") },
+	{ "job.run", "job run", NULL, {
+	    { "name", NULL, "NAME", ARG_STR, CMD_ARG_REQUIRED,
+	      N_("checkin, balance or log-cleanup") },
+	    { NULL } },
+	  N_("run a job now and wait for it") },
 	{ "model.list", "model list", NULL, { { NULL } },
 	  N_("the models the accounts offer, with sites and prices") },
 

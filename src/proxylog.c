@@ -544,3 +544,17 @@ storage:
 	json_decref(r);
 	return (NULL);
 }
+
+/* Delete the request logs (and their attempts) older than a Unix time. */
+int
+proxylog_prune(struct db *db, long long before, struct err *e)
+{
+	sqlite3_stmt	*st;
+
+	st = db_prepare_err(db, "DELETE FROM request_logs WHERE time < ?", e);
+	if (st != NULL)
+		sqlite3_bind_int64(st, 1, before);
+	if (db_step_done(db, st, e) != 0)
+		return (-1);
+	return (sqlite3_changes(db->h));
+}

@@ -80,6 +80,7 @@ void			 proxylog_rec_free(struct proxylog_rec *);
 int			 proxylog_insert(struct db *, const struct proxylog_rec *,
 			     struct err *);
 double			 proxylog_spend_since(struct db *, long long, long long);
+int			 proxylog_prune(struct db *, long long, struct err *);
 json_t			*proxylog_list(struct db *,
 			     const struct proxylog_filter *, struct err *);
 json_t			*proxylog_stats(struct db *, int, struct err *);

@@ -79,6 +79,16 @@ static const struct {
 	    "cost_usd", NULL },
 	  { "ID", "TIME", "MODEL", "SERVED", "SITE", "STATUS", "HTTP", "MS",
 	    "IN", "OUT", "COST $", NULL } },
+	{ "job.run",
+	  { "account_id", "site", "outcome", "ok", "reward_usd", "balance_usd",
+	    "message", "error", NULL },
+	  { "ACCOUNT", "SITE", "OUTCOME", "OK", "REWARD $", "BALANCE $",
+	    "MESSAGE", "ERROR", NULL } },
+	{ "job.list",
+	  { "name", "schedule", "running", "last_outcome", "last_started",
+	    "next_run", NULL },
+	  { "JOB", "SCHEDULE", "RUNNING", "LAST", "LAST RUN", "NEXT RUN",
+	    NULL } },
 	{ "model.list",
 	  { "model", "sites", "accounts", "input_per_m", "output_per_m",
 	    "per_call", NULL },
@@ -255,7 +265,8 @@ output_hint(const char *cmd, const char *what)
 static void
 output_status(json_t *d)
 {
-	json_t		*counts = json_object_get(d, "counts");
+	json_t		*counts = json_object_get(d, "counts"), *job;
+	size_t		 i;
 	long long	 up = 0, sites = 0, keys = 0, accounts = 0;
 
 	jx_int(d, "uptime_sec", &up);
@@ -272,6 +283,10 @@ output_status(json_t *d)
 	output_field(_("database:"), jx_str(d, "database"));
 	printf(_("sites %lld, accounts %lld, keys %lld\n"), sites, accounts,
 	    keys);
+	json_array_foreach(json_object_get(d, "jobs"), i, job)
+		printf(_("next %-12s %s\n"), jx_str(job, "name"),
+		    jx_str(job, "next_run") != NULL ? jx_str(job, "next_run") :
+		    "-");
 	if (sites == 0 || accounts == 0 || keys == 0)
 		printf("\n%s\n", _("next steps:"));
 	if (sites == 0)
@@ -482,7 +497,8 @@ output_reply(const char *cmd, json_t *data)
 	const char	*key;
 
 	for (i = 0; i < nitems(output_lists); i++) {
-		if (strcmp(output_lists[i].cmd, cmd) == 0) {
+		if (strcmp(output_lists[i].cmd, cmd) == 0 &&
+		    json_object_get(data, "items") != NULL) {
 			output_table(json_object_get(data, "items"),
 			    output_lists[i].fields, output_lists[i].titles);
 			return;

@@ -1,0 +1,321 @@
+/*
+ * The scheduler: job_table[] names every job, the setting that holds its
+ * schedule and how to start it. The main loop calls scheduler_tick() each
+ * turn (at least once a second); a job that is due and not running starts
+ * there, does its network work through account jobs on worker threads,
+ * and records its run in job_runs when it finishes. A job never overlaps
+ * itself; `metapi job run NAME` starts one now and waits for it. The
+ * state here belongs to the main thread.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "account.h"
+#include "compat.h"
+#include "cron.h"
+#include "daemon.h"
+#include "err.h"
+#include "jobrun.h"
+#include "jx.h"
+#include "log.h"
+#include "proxylog.h"
+#include "setting.h"
+#include "xmalloc.h"
+
+struct job_entry;
+typedef enum ctl_ret (*job_start_cb)(const struct job_entry *,
+	    struct ctl_req *, json_t **, struct err *);
+
+struct job_entry {
+	const char	*name;
+	const char	*cron;		/* the setting holding its schedule */
+	job_start_cb	 start;
+	const char	*help;
+};
+
+struct job_state {
+	time_t		 next;		/* next scheduled start */
+	int		 running;
+	long long	 run_id;
+	time_t		 started;
+};
+
+static enum ctl_ret	job_checkin(const struct job_entry *, struct ctl_req *,
+			    json_t **, struct err *);
+static enum ctl_ret	job_balance(const struct job_entry *, struct ctl_req *,
+			    json_t **, struct err *);
+static enum ctl_ret	job_cleanup(const struct job_entry *, struct ctl_req *,
+			    json_t **, struct err *);
+
+static const struct job_entry job_table[] = {
+	{ "checkin", "checkin_cron", job_checkin,
+	  "check in every account that checks in (checkin_schedule_mode)" },
+	{ "balance", "balance_refresh_cron", job_balance,
+	  "refresh every account's balance, tokens, models and prices" },
+	{ "log-cleanup", "log_cleanup_cron", job_cleanup,
+	  "delete request logs older than log_retention_days" },
+};
+
+static struct job_state	job_states[nitems(job_table)];
+
+static size_t
+job_index(const struct job_entry *j)
+{
+	return ((size_t)(j - job_table));
+}
+
+/* When job i runs next after `after`. */
+static time_t
+job_next(size_t i, time_t after)
+{
+	const struct settings	*set = metapid->settings;
+	struct cron		 c;
+	time_t			 t;
+
+	if (strcmp(job_table[i].name, "checkin") == 0 &&
+	    strcmp(settings_str(set, "checkin_schedule_mode"), "interval") == 0)
+		return (after + settings_int(set, "checkin_interval_hours") *
+		    3600);
+	if (cron_parse(settings_str(set, job_table[i].cron), &c, NULL) != 0)
+		return (-1);
+	t = cron_next(&c, after);
+	return (t);
+}
+
+/* Settings changed, or the daemon started: compute every next run. */
+void
+scheduler_reschedule(void)
+{
+	time_t	now = time(NULL);
+	size_t	i;
+
+	for (i = 0; i < nitems(job_table); i++)
+		job_states[i].next = job_next(i, now);
+}
+
+void
+scheduler_init(void)
+{
+	jobrun_abandon(metapid->db);
+	scheduler_reschedule();
+}
+
+/* A run is over: record it and free the job for its next turn. */
+static void
+job_done(size_t i, const char *outcome, const char *message)
+{
+	struct err	e = { ERR_OK, NULL };
+
+	if (job_states[i].run_id > 0 && jobrun_finish(metapid->db,
+	    job_states[i].run_id, outcome, message, &e) != 0) {
+		log_warnx("job %s: %s", job_table[i].name, e.msg);
+		err_clear(&e);
+	}
+	log_info("job %s: %s%s%s", job_table[i].name, outcome,
+	    message != NULL ? ": " : "", message != NULL ? message : "");
+	job_states[i].running = 0;
+	job_states[i].run_id = 0;
+}
+
+/* Account jobs end here: summarise the items, then reply as usual. */
+static json_t *
+job_finish(struct acctjob *aj, json_t *items, int failed)
+{
+	size_t	 i = (struct job_state *)aj->finish_arg - job_states;
+	char	*msg;
+
+	xasprintf(&msg, "%zu accounts, %d failed", json_array_size(items),
+	    failed);
+	job_done(i, failed > 0 ? "failed" : "ok", msg);
+	free(msg);
+	return (json_pack("{s:s, s:O, s:n, s:i}", "job", job_table[i].name,
+	    "items", items, "next", "failed", failed));
+}
+
+static enum ctl_ret
+job_checkin(const struct job_entry *j, struct ctl_req *req, json_t **reply,
+    struct err *e)
+{
+	long long	*ids;
+	size_t		 n;
+	enum ctl_ret	 ret;
+
+	if (account_ids(metapid->db, &ids, &n, e) != 0)
+		return (CTL_ERROR);
+	ret = ctl_checkin_start(req, ids, n, job_finish,
+	    &job_states[job_index(j)], e);
+	free(ids);
+	return (ret);
+}
+
+static enum ctl_ret
+job_balance(const struct job_entry *j, struct ctl_req *req, json_t **reply,
+    struct err *e)
+{
+	long long	*ids;
+	size_t		 n;
+	enum ctl_ret	 ret;
+
+	if (account_ids(metapid->db, &ids, &n, e) != 0)
+		return (CTL_ERROR);
+	ret = ctl_account_refresh_start(req, ids, n, job_finish,
+	    &job_states[job_index(j)], e);
+	free(ids);
+	return (ret);
+}
+
+/* Quick and local: runs to the end on the main thread. */
+static enum ctl_ret
+job_cleanup(const struct job_entry *j, struct ctl_req *req, json_t **reply,
+    struct err *e)
+{
+	long long	days = settings_int(metapid->settings,
+			    "log_retention_days");
+	int		n = 0;
+	char		msg[128];
+
+	if (days > 0 && (n = proxylog_prune(metapid->db, (long long)time(NULL)
+	    - days * 86400, e)) < 0) {
+		job_done(job_index(j), "failed", e->msg);
+		return (CTL_ERROR);
+	}
+	if (days > 0)
+		snprintf(msg, sizeof msg, "%d request logs older than %lld days "
+		    "deleted", n, days);
+	else
+		snprintf(msg, sizeof msg, "log_retention_days is 0: logs are "
+		    "kept");
+	job_done(job_index(j), "ok", msg);
+	*reply = json_pack("{s:s, s:s, s:i}", "job", j->name, "message", msg,
+	    "deleted", n);
+	return (CTL_DONE);
+}
+
+/* Start job i for req (a client's, or the daemon's own with client 0). */
+static enum ctl_ret
+job_start(size_t i, struct ctl_req *req, json_t **reply, struct err *e)
+{
+	struct err	 e2 = { ERR_OK, NULL };
+	enum ctl_ret	 ret;
+
+	if (job_states[i].running) {
+		err_set(e, ERR_BUSY, "job %s is already running (since %lld s)",
+		    job_table[i].name, (long long)(time(NULL) -
+		    job_states[i].started));
+		return (CTL_ERROR);
+	}
+	job_states[i].running = 1;
+	job_states[i].started = time(NULL);
+	job_states[i].run_id = jobrun_start(metapid->db, job_table[i].name,
+	    &e2);
+	err_clear(&e2);
+	log_info("job %s: started", job_table[i].name);
+	ret = job_table[i].start(&job_table[i], req, reply, e);
+	if (ret == CTL_ERROR && job_states[i].running)
+		job_done(i, "failed", e->msg);
+	return (ret);
+}
+
+/* Every turn of the main loop: start what is due. */
+void
+scheduler_tick(void)
+{
+	struct ctl_req	 req;
+	struct err	 e = { ERR_OK, NULL };
+	json_t		*reply;
+	time_t		 now = time(NULL);
+	size_t		 i;
+
+	for (i = 0; i < nitems(job_table); i++) {
+		if (job_states[i].next <= 0 || now < job_states[i].next ||
+		    job_states[i].running)
+			continue;
+		job_states[i].next = job_next(i, now);
+		memset(&req, 0, sizeof req);
+		req.spec = cmd_find("job.run");
+		req.args = json_pack("{s:s}", "name", job_table[i].name);
+		reply = NULL;
+		if (job_start(i, &req, &reply, &e) == CTL_ERROR) {
+			log_warnx("job %s: %s", job_table[i].name, e.msg);
+			err_clear(&e);
+		}
+		json_decref(reply);
+		json_decref(req.args);
+	}
+}
+
+/* For `metapi status`: each job's next run. */
+json_t *
+scheduler_next_runs(void)
+{
+	json_t	*list = json_array();
+	size_t	 i;
+
+	for (i = 0; i < nitems(job_table); i++)
+		json_array_append_new(list, json_pack("{s:s, s:o}", "name",
+		    job_table[i].name, "next_run", jx_time(job_states[i].next)));
+	return (list);
+}
+
+/* A job's schedule as the user set it. */
+static char *
+job_schedule(size_t i)
+{
+	const struct settings	*set = metapid->settings;
+	char			*s;
+
+	if (strcmp(job_table[i].name, "checkin") == 0 &&
+	    strcmp(settings_str(set, "checkin_schedule_mode"), "interval") == 0)
+		xasprintf(&s, "every %lld h", settings_int(set,
+		    "checkin_interval_hours"));
+	else
+		s = xstrdup(settings_str(set, job_table[i].cron));
+	return (s);
+}
+
+enum ctl_ret
+ctl_job_list(struct ctl_req *req, json_t **reply, struct err *e)
+{
+	json_t	*items = json_array(), *o, *last;
+	char	*sched;
+	size_t	 i;
+
+	for (i = 0; i < nitems(job_table); i++) {
+		sched = job_schedule(i);
+		last = jobrun_last(metapid->db, job_table[i].name);
+		o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:O, s:o}", "id",
+		    job_table[i].name, "name", job_table[i].name, "schedule",
+		    sched, "help", job_table[i].help, "running",
+		    job_states[i].running, "last_run", last, "next_run",
+		    jx_time(job_states[i].next));
+		json_object_set(o, "last_outcome", json_is_object(last) ?
+		    json_object_get(last, "outcome") : json_null());
+		json_object_set(o, "last_started", json_is_object(last) ?
+		    json_object_get(last, "started_at") : json_null());
+		json_array_append_new(items, o);
+		json_decref(last);
+		free(sched);
+	}
+	*reply = jx_items(items);
+	return (CTL_DONE);
+}
+
+enum ctl_ret
+ctl_job_run(struct ctl_req *req, json_t **reply, struct err *e)
+{
+	const char	*name = jx_str(req->args, "name");
+	size_t		 i;
+
+	for (i = 0; i < nitems(job_table); i++)
+		if (strcmp(job_table[i].name, name) == 0)
+			return (job_start(i, req, reply, e));
+	err_set(e, ERR_NOT_FOUND, "no job \"%s\" (checkin, balance or "
+	    "log-cleanup)", name);
+	return (CTL_ERROR);
+}

@@ -1,0 +1,97 @@
+/*
+ * Job runs: one row per run of a scheduled job, with its start, end,
+ * outcome and message. This module alone owns the job_runs table.
+ */
+#include "config.h"
+
+#include <time.h>
+
+#include <jansson.h>
+
+#include "db.h"
+#include "err.h"
+#include "jobrun.h"
+#include "jx.h"
+
+long long
+jobrun_start(struct db *db, const char *job, struct err *e)
+{
+	sqlite3_stmt	*st;
+
+	st = db_prepare_err(db, "INSERT INTO job_runs (job, started_at) "
+	    "VALUES (?, ?)", e);
+	if (st == NULL)
+		return (-1);
+	db_bind_text(st, 1, job);
+	sqlite3_bind_int64(st, 2, (long long)time(NULL));
+	if (db_step_done(db, st, e) != 0)
+		return (-1);
+	return (sqlite3_last_insert_rowid(db->h));
+}
+
+/* outcome: "ok", "failed" or "skipped". */
+int
+jobrun_finish(struct db *db, long long id, const char *outcome,
+    const char *message, struct err *e)
+{
+	sqlite3_stmt	*st;
+
+	st = db_prepare_err(db, "UPDATE job_runs SET ended_at = ?, outcome = "
+	    "?, message = ? WHERE id = ?", e);
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, (long long)time(NULL));
+	db_bind_text(st, 2, outcome);
+	db_bind_text(st, 3, message);
+	sqlite3_bind_int64(st, 4, id);
+	return (db_step_done(db, st, e));
+}
+
+static json_t *
+jobrun_row_json(sqlite3_stmt *st)
+{
+	json_t	*o = json_object();
+
+	json_object_set_new(o, "run_id", json_integer(sqlite3_column_int64(st,
+	    0)));
+	json_object_set_new(o, "started_at", jx_time(sqlite3_column_int64(st,
+	    1)));
+	json_object_set_new(o, "ended_at", jx_time(sqlite3_column_int64(st,
+	    2)));
+	jx_set_str(o, "outcome", db_col_text(st, 3));
+	jx_set_str_or_null(o, "message", db_col_text(st, 4));
+	return (o);
+}
+
+/* The job's latest run, or JSON null. */
+json_t *
+jobrun_last(struct db *db, const char *job)
+{
+	sqlite3_stmt	*st;
+	struct err	 e = { ERR_OK, NULL };
+	json_t		*o;
+
+	st = db_prepare_err(db, "SELECT id, started_at, ended_at, outcome, "
+	    "message FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT 1", &e);
+	if (st != NULL)
+		db_bind_text(st, 1, job);
+	if (db_row(db, st, jobrun_row_json, &o, &e) != 1) {
+		err_clear(&e);
+		return (json_null());
+	}
+	return (o);
+}
+
+/* Runs a previous daemon left "running" when it died did not finish. */
+int
+jobrun_abandon(struct db *db)
+{
+	struct err	e = { ERR_OK, NULL };
+	int		rv;
+
+	rv = db_step_done(db, db_prepare_err(db, "UPDATE job_runs SET "
+	    "outcome = 'failed', message = 'the daemon stopped during the "
+	    "run' WHERE outcome = 'running'", &e), &e);
+	err_clear(&e);
+	return (rv);
+}

@@ -1,0 +1,63 @@
+# The scheduler: jobs listed with their schedules and next runs, run on
+# demand, recorded; at most one check-in per account and day, also when
+# a manual run races the job and across a restart (the fake relay's
+# request log proves it).
+. "$SRCDIR/tests/lib/libtest.sh"
+test_init jobs
+
+fake_start new-api
+A=$FAKE_URL
+ok "site" site add a "$A"
+ok "account" account add a --username alice --password pass-123
+checkins() {
+	curl -s "$1/__fake/requests?path=/api/user/checkin" | jget - count
+}
+
+ok "job list" --json job list
+expect "three jobs" "$(jget "$OUT" items.length)" 3
+expect "check-in at 08:00" "$(jget "$OUT" items.0.schedule)" "0 8 * * *"
+expect_match "next run known" "$(jget "$OUT" items.0.next_run)" '^20[0-9-]+T08:00:00Z$'
+expect "never ran" "$(jget "$OUT" items.0.last_run)" null
+ok "status shows next runs" --json status
+expect "status jobs" "$(jget "$OUT" jobs.length)" 3
+
+ok "job run checkin" --json job run checkin
+expect "checked in" "$(jget "$OUT" items.0.outcome)" success
+ok "again" --json job run checkin
+expect "already, without asking the site" "$(jget "$OUT" items.0.outcome)" already
+ok "manual run too" --json checkin run 1
+expect "manual: already" "$(jget "$OUT" items.0.outcome)" already
+expect "the site saw one check-in" "$(checkins "$A")" 1
+ok "run recorded" --json job list
+expect "last outcome" "$(jget "$OUT" items.0.last_run.outcome)" ok
+
+# A manual run racing the job: one check-in reaches the site.
+fake_start new-api
+B=$FAKE_URL
+ok "site b" site add b "$B"
+ok "account b" account add b --username alice --password pass-123
+"$METAPI" --json checkin run 2 >"$TMP/m.json" 2>&1 &
+m=$!
+"$METAPI" --json job run checkin >"$TMP/j.json" 2>&1 &
+jb=$!
+wait $m
+wait $jb
+expect "race: one check-in upstream" "$(checkins "$B")" 1
+
+# A restart does not forget the day.
+ok "stop" stop
+wait_gone
+ok "after restart" --json checkin run --all
+expect "still already" "$(jget "$OUT" items.0.outcome) $(jget "$OUT" items.1.outcome)" "already already"
+expect "no new check-in" "$(checkins "$A") $(checkins "$B")" "1 1"
+
+ok "balance job" --json job run balance
+expect "balance job ok" "$(jget "$OUT" failed)" 0
+ok "cleanup job" --json job run log-cleanup
+expect_match "cleanup says what it did" "$(jget "$OUT" message)" "deleted|kept"
+refuse "unknown job" 1 "no job" job run frobnicate
+ok "interval mode" settings set checkin_schedule_mode interval
+ok "job list" --json job list
+expect "interval schedule" "$(jget "$OUT" items.0.schedule)" "every 6 h"
+
+test_done
