@@ -23,7 +23,8 @@ platform() {
 	fake_start "$P"
 	ok "$P: detect" --json site detect "$FAKE_URL"
 	expect "$P: detected" "$(jget "$OUT" platform)" "$P"
-	ok "$P: site" --json site add "$P" "$FAKE_URL" --platform "$P"
+	ok "$P: site, platform detected" --json site add "$P" "$FAKE_URL"
+	expect "$P: stored as detected" "$(jget "$OUT" platform)" "$P"
 
 	before=$(count_items account list)
 	refuse "$P: wrong password" 1 "." account add "$P" --username "$LOGIN" --password wrong-pass
