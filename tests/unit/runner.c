@@ -33,6 +33,7 @@ static const struct unit_suite unit_suites[] = {
 	{ "proxylog", t_proxylog },
 	{ "sse", t_sse },
 	{ "usage", t_usage },
+	{ "router", t_router },
 };
 
 /* The runner's own state: counts and the case being run. */

@@ -49,5 +49,6 @@ void	 t_adapter(void);
 void	 t_proxylog(void);
 void	 t_sse(void);
 void	 t_usage(void);
+void	 t_router(void);
 
 #endif
