@@ -102,6 +102,7 @@ struct proxy_attempt {
 	int				 client_gone;
 	int				 sse;		/* relaying events */
 	int				 ended;		/* saw the last event */
+	int				 upstream_error; /* it was an error event */
 	struct timespec			 tfirst;
 	struct timespec			 tlast;
 	struct buf			 errbody;	/* a failure's body */
@@ -287,6 +288,33 @@ proxy_is_last(const struct sse_event *ev)
 	return (0);
 }
 
+/*
+ * An error event in any format: Anthropic's "event: error", Responses'
+ * response.failed, or a chat chunk that is {"error": ...}. *msg gets the
+ * upstream's words.
+ */
+static int
+proxy_error_event(const struct sse_event *ev, const json_t *j, char **msg)
+{
+	const json_t	*err = NULL;
+	const char	*text;
+
+	if (ev->event != NULL && strcmp(ev->event, "error") == 0)
+		err = json_object_get(j, "error");
+	else if (ev->event != NULL && strcmp(ev->event, "response.failed") == 0)
+		err = json_object_get(json_object_get(j, "response"), "error");
+	else if (ev->event == NULL && json_object_get(j, "error") != NULL &&
+	    json_object_get(j, "choices") == NULL)
+		err = json_object_get(j, "error");
+	else
+		return (0);
+	text = json_string_value(json_object_get(err, "message"));
+	free(*msg);
+	xasprintf(msg, "upstream error event: %s", text != NULL ? text :
+	    ev->event != NULL ? ev->event : "error");
+	return (1);
+}
+
 /* One complete upstream event: read its usage, relay its bytes. */
 static int
 proxy_event(const struct sse_event *ev, void *arg, struct err *e)
@@ -297,9 +325,13 @@ proxy_event(const struct sse_event *ev, void *arg, struct err *e)
 
 	if (proxy_is_last(ev))
 		at->ended = 1;
-
 	if (ev->data_len > 0 && ev->data[0] == '{')
 		j = json_loadb(ev->data, ev->data_len, 0, NULL);
+	/* The upstream ended the stream with an error of its own. */
+	if (proxy_error_event(ev, j, &at->error)) {
+		at->ended = 1;
+		at->upstream_error = 1;
+	}
 	if (j != NULL) {
 		usage_from_event(&at->usage, at->rq->surf->ufmt, j);
 		skip = at->rq->strip_usage && proxy_usage_only(j);
@@ -611,8 +643,9 @@ proxy_stream_error(struct proxy_attempt *at)
 	json_t		*o;
 	char		*s;
 
-	if (!at->sse || at->client_gone || at->error == NULL)
-		return;
+	if (!at->sse || at->client_gone || at->error == NULL ||
+	    at->upstream_error)
+		return;	/* the upstream's own error event already went */
 	buf_init(&b, 64 * 1024);
 	if (at->rq->surf->fmt == RELAY_MESSAGES) {
 		o = json_pack("{s:s, s:{s:s, s:s}}", "type", "error", "error",
@@ -656,8 +689,12 @@ proxy_account(struct proxy_req *rq, struct proxy_attempt *at)
 		memset(&none, 0, sizeof none);
 		price = &none;
 	}
-	r->cost_usd = at->usage.source != USAGE_NONE ?
-	    usage_cost(&at->usage, price) : 0;
+	if (at->usage.source != USAGE_NONE)
+		r->cost_usd = usage_cost(&at->usage, price);
+	else if (price->has & USAGE_PRICE_CALL)
+		r->cost_usd = price->per_call;	/* images: priced per call */
+	else
+		r->cost_usd = 0;
 }
 
 static void

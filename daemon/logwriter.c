@@ -120,7 +120,8 @@ logwriter_usage(struct proxylog_rec **v, size_t n, struct logwriter_usage *u)
 	size_t	i, j, nu = 0;
 
 	for (i = 0; i < n; i++) {
-		if (v[i]->key_id == 0)
+		/* A request refused before any site saw it uses nothing. */
+		if (v[i]->key_id == 0 || v[i]->nattempts == 0)
 			continue;
 		for (j = 0; j < nu; j++)
 			if (u[j].key_id == v[i]->key_id)

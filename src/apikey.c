@@ -524,7 +524,7 @@ apikey_add_usage(struct db *db, long long key_id, long long requests,
 
 	st = db_prepare(db, "UPDATE api_keys SET used_requests = "
 	    "used_requests + ?, used_cost_usd = used_cost_usd + ?, "
-	    "last_used_at = ? WHERE id = ?", NULL);
+	    "last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE id = ?", NULL);
 	if (st == NULL) {
 		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
 		return (-1);

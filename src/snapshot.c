@@ -227,7 +227,9 @@ snapshot_add_price(const struct model_price_row *r, void *arg)
 		if (s->prices[i].site_id == r->site_id &&
 		    strcmp(s->prices[i].model, r->model) == 0)
 			p = &s->prices[i];
-	if (p != NULL && !preferred && p->price.input <= r->price.input_per_m)
+	/* Keep a default-group price; among others, keep the cheapest. */
+	if (p != NULL && (p->preferred || (!preferred &&
+	    p->price.input <= r->price.input_per_m)))
 		return (0);
 	if (p == NULL) {
 		s->prices = xreallocarray(s->prices, s->nprices + 1,
@@ -236,6 +238,7 @@ snapshot_add_price(const struct model_price_row *r, void *arg)
 		p->model = xstrdup(r->model);
 		p->site_id = r->site_id;
 	}
+	p->preferred = preferred;
 	p->price.input = r->price.input_per_m;
 	p->price.output = r->price.output_per_m;
 	p->price.cache_read = r->price.cache_read_per_m;

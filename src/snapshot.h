@@ -59,6 +59,7 @@ struct snap_model {
 struct snap_price {
 	char			*model;
 	long long		 site_id;
+	int			 preferred;	/* the site's default group */
 	struct usage_price	 price;
 };
 

@@ -110,6 +110,7 @@ ok "stats counts them" --json stats
 expect "three requests" "$(jget "$OUT" totals.requests)" 3
 expect "per model" "$(jget "$OUT" models.0.model)" nothing-here
 ok "key usage" --json key show 1
-expect "key counted" "$(jget "$OUT" used_requests)" 3
+expect "refused before any site: not counted against the key" \
+    "$(jget "$OUT" used_requests)" 0
 
 test_done

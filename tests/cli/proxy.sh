@@ -147,8 +147,8 @@ row="$TMP/row.json"
 cp "$OUT" "$row"
 expect "usage from the upstream" "$(jget "$row" items.0.usage_source)" upstream
 expect "tokens logged" "$(jget "$row" items.0.prompt_tokens)/$(jget "$row" items.0.completion_tokens)" 3/4
-expect_match "cost from the site's price: 3 x \$1/M + 4 x \$2/M" \
-    "$(jget "$row" items.0.cost_usd)" '^1\.1e-0?5$'
+expect_match "cost from the site's default-group price: 3 x \$2/M + 4 x \$4/M" \
+    "$(jget "$row" items.0.cost_usd)" '^2\.(2|19+[0-9]*)e-0?5$'
 expect_match "first byte timed" "$(jget "$row" items.0.ttfb_ms)" '^[0-9]+$'
 ok "failed rows" --json logs --status fail --limit 200
 expect_match "failures logged too" "$(jget "$OUT" items.length)" '^[1-9]'
@@ -168,6 +168,20 @@ curl -sN --max-time 1 -H "Authorization: Bearer $K" \
 sleep 1.5
 ok "client_closed logged" --json logs --limit 1
 expect "client_closed" "$(jget "$OUT" items.0.status)" client_closed
+for u in "$A" "$B"; do curl -s -X DELETE "$u/__fake/faults" >/dev/null; done
+
+# An upstream's own error event ends the stream as it is, and fails the row.
+for u in "$A" "$B"; do
+	curl -s -X POST "$u/__fake/fault" -d '{"path":"/v1/messages","kind":"error_event","times":1}' >/dev/null
+done
+CODE=$(curl -sN -o "$TMP/r" -w '%{http_code}' -H "x-api-key: $K" \
+    -d "{\"model\":\"claude-3-5-sonnet-20241022\",\"max_tokens\":50,\"stream\":true,$HELLO}" \
+    "$BASE/v1/messages")
+expect "error event: one error event, the upstream's" "$(grep -c '^event: error' "$TMP/r")" 1
+sleep 0.4
+ok "error event logged" --json logs --limit 1
+expect "as failed" "$(jget "$OUT" items.0.status)" failed
+expect_match "with the upstream's words" "$(jget "$OUT" items.0.error)" "upstream error event"
 for u in "$A" "$B"; do curl -s -X DELETE "$u/__fake/faults" >/dev/null; done
 
 # A key's request limit holds on the request path as requests are logged.
