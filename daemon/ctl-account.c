@@ -172,7 +172,7 @@ json_t *
 ctl_account_refresh_store(struct acctjob *j, struct acctjob_item *it)
 {
 	struct err	 e = { ERR_OK, NULL };
-	char		*cause;
+	char		*cause, *title;
 
 	if (it->err.code == ERR_OK) {
 		if (db_begin(metapid->db, &cause) != 0) {
@@ -189,6 +189,13 @@ ctl_account_refresh_store(struct acctjob *j, struct acctjob_item *it)
 	}
 	if (it->ctx.site_name != NULL)
 		ctl_account_health(it, "refresh");
+	if (it->ctx.site_name != NULL && it->err.code != ERR_OK) {
+		xasprintf(&title, "account %lld on %s is %s", it->ctx.id,
+		    it->ctx.site_name, it->err.code == ERR_UNAUTHORIZED ?
+		    "expired" : "unhealthy");
+		notify_event("account", "error", title, it->err.msg);
+		free(title);
+	}
 	return (ctl_account_refresh_result(it));
 }
 

@@ -64,6 +64,7 @@ ctl_checkin_store(struct acctjob *j, struct acctjob_item *it)
 {
 	struct err	 e = { ERR_OK, NULL };
 	json_t		*o;
+	char		*title;
 
 	/* Only a check-in that happened keeps the day's claim. */
 	if (it->claimed && it->checkin.outcome != CHECKIN_SUCCESS &&
@@ -83,6 +84,13 @@ ctl_checkin_store(struct acctjob *j, struct acctjob_item *it)
 			account_set_health(metapid->db, it->ctx.id,
 			    it->err.code == ERR_UNAUTHORIZED ? "expired" :
 			    "unhealthy", it->checkin.message, "checkin");
+		if (it->checkin.outcome == CHECKIN_FAILED) {
+			xasprintf(&title, "check-in failed: account %lld on %s",
+			    it->ctx.id, it->ctx.site_name);
+			notify_event("checkin", "error", title,
+			    it->checkin.message);
+			free(title);
+		}
 		err_clear(&e);
 	}
 	o = adapter_checkin_json(&it->checkin);

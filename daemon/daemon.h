@@ -147,6 +147,25 @@ enum ctl_ret	 ctl_settings_list(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_settings_get(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_settings_set(struct ctl_req *, json_t **, struct err *);
 
+/* ctl-notify.c */
+enum ctl_ret	 ctl_notify_add(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_notify_list(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_notify_test(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_notify_send(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_notify_rm(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_notify_enable(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_notify_disable(struct ctl_req *, json_t **, struct err *);
+
+/* ctl-event.c */
+enum ctl_ret	 ctl_event_list(struct ctl_req *, json_t **, struct err *);
+
+/* notify-event.c */
+int		 notify_event(const char *, const char *, const char *,
+		     const char *);
+void		 notify_event_tick(void);
+enum ctl_ret	 notify_event_test(struct ctl_req *, const long long *, size_t,
+		     struct err *);
+
 /* http.c */
 struct mg_connection;
 struct snapshot;

@@ -21,6 +21,7 @@
 #include "cron.h"
 #include "daemon.h"
 #include "err.h"
+#include "event.h"
 #include "jobrun.h"
 #include "jx.h"
 #include "log.h"
@@ -59,7 +60,7 @@ static const struct job_entry job_table[] = {
 	{ "balance", "balance_refresh_cron", job_balance,
 	  "refresh every account's balance, tokens, models and prices" },
 	{ "log-cleanup", "log_cleanup_cron", job_cleanup,
-	  "delete request logs older than log_retention_days" },
+	  "delete request logs and events past their retention days" },
 };
 
 static struct job_state	job_states[nitems(job_table)];
@@ -177,11 +178,14 @@ job_cleanup(const struct job_entry *j, struct ctl_req *req, json_t **reply,
 {
 	long long	days = settings_int(metapid->settings,
 			    "log_retention_days");
+	long long	edays = settings_int(metapid->settings,
+			    "event_retention_days");
 	int		n = 0;
 	char		msg[128];
 
-	if (days > 0 && (n = proxylog_prune(metapid->db, (long long)time(NULL)
-	    - days * 86400, e)) < 0) {
+	if ((days > 0 && (n = proxylog_prune(metapid->db, (long long)time(NULL)
+	    - days * 86400, e)) < 0) || (edays > 0 && event_prune(metapid->db,
+	    (long long)time(NULL) - edays * 86400, e) < 0)) {
 		job_done(job_index(j), "failed", e->msg);
 		return (CTL_ERROR);
 	}

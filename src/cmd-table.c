@@ -229,6 +229,66 @@ const struct cmd_spec cmd_table[] = {
 	  N_("totals, and per-site and per-model calls, success rate, "
 	  "spend and latency") },
 
+	{ "notify.add", "notify add",
+	  "(webhook URL | bark URL | serverchan SENDKEY | telegram BOT_TOKEN "
+	  "CHAT_ID | smtp --host H --from ADDR --to ADDR)", {
+	    { "kind", NULL, "KIND", ARG_STR, CMD_ARG_REQUIRED,
+	      N_("webhook, bark, serverchan, telegram or smtp") },
+	    { "target", NULL, "TARGET", ARG_STR, CMD_ARG_SECRET,
+	      N_("webhook or Bark URL, ServerChan SENDKEY or Telegram "
+	      "BOT_TOKEN (- reads it from stdin)") },
+	    { "chat_id", NULL, "CHAT_ID", ARG_STR, 0,
+	      N_("Telegram chat: a number or @channel") },
+	    { "thread", "--thread", "ID", ARG_INT, 0,
+	      N_("Telegram topic (message_thread_id)") },
+	    { "api_base", "--api-base", "URL", ARG_STR, 0,
+	      N_("Telegram Bot API or ServerChan base URL") },
+	    { "host", "--host", "H", ARG_STR, 0, N_("SMTP server") },
+	    { "port", "--port", "P", ARG_INT, 0,
+	      N_("SMTP port (default 587, 465 with --tls implicit, 25 with "
+	      "--tls none)") },
+	    { "from", "--from", "ADDR", ARG_STR, 0, N_("mail sender") },
+	    { "to", "--to", "ADDR", ARG_STR, 0,
+	      N_("mail recipient (several separated by commas)") },
+	    { "user", "--user", "U", ARG_STR, 0, N_("SMTP login") },
+	    { "password", "--password", "P", ARG_STR, CMD_ARG_SECRET,
+	      N_("SMTP password (- reads it from stdin)") },
+	    { "tls", "--tls", "starttls|implicit|none", ARG_STR, 0,
+	      N_("SMTP encryption (default starttls)") },
+	    { NULL } },
+	  N_("add a notification channel; its secret is stored sealed") },
+	{ "notify.list", "notify list", NULL, { { NULL } },
+	  N_("list notification channels (secrets masked)") },
+	{ "notify.test", "notify test", NULL, {
+	    { "id", NULL, "ID", ARG_INT, 0,
+	      N_("one channel (default: every enabled one)") },
+	    { NULL } },
+	  N_("send a test notification and wait for the outcome") },
+	{ "notify.send", "notify send", NULL, {
+	    { "title", NULL, "TITLE", ARG_STR, CMD_ARG_REQUIRED,
+	      N_("the alert's title") },
+	    { "message", NULL, "MESSAGE", ARG_STR, 0, N_("the alert's text") },
+	    { "level", "--level", "info|warning|error", ARG_STR, 0,
+	      N_("default info") },
+	    { "type", "--type", "T", ARG_STR, 0,
+	      N_("event type (default manual)") },
+	    { NULL } },
+	  N_("record an event and alert every enabled channel (identical "
+	  "alerts within notify_cooldown_sec are merged)") },
+	{ "notify.rm", "notify rm", NULL,
+	  { ID_ARG, { NULL } }, N_("remove a notification channel") },
+	{ "notify.enable", "notify enable", NULL,
+	  { ID_ARG, { NULL } }, N_("enable a notification channel") },
+	{ "notify.disable", "notify disable", NULL,
+	  { ID_ARG, { NULL } }, N_("disable a notification channel") },
+	{ "event.list", "events", NULL, {
+	    { "limit", "--limit", "N", ARG_INT, 0,
+	      N_("at most N events (default 50, at most 1000)") },
+	    { "before", "--before", "ID", ARG_INT, 0,
+	      N_("only events older than this id (a page's \"next\")") },
+	    { NULL } },
+	  N_("the event log, newest first") },
+
 	{ "settings.list", "settings list", NULL, { { NULL } },
 	  N_("every setting with its value, default and help") },
 	{ "settings.get", "settings get", NULL, {

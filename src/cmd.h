@@ -29,7 +29,7 @@ struct cmd_arg {
 	const char		*help;
 };
 
-#define CMD_MAX_ARGS	12
+#define CMD_MAX_ARGS	16
 
 struct cmd_spec {
 	const char	*name;		/* "site.add" on the wire */
