@@ -193,7 +193,7 @@ while [ $i -lt 5 ]; do
 	c=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $L" \
 	    -d "{\"model\":\"gpt-4o-mini\",$HELLO}" "$BASE/v1/chat/completions")
 	codes="$codes $c"
-	sleep 0.4
+	sleep 1.2
 	i=$((i + 1))
 done
 expect "three requests, then 429" "$codes" " 200 200 200 429 429"
