@@ -128,7 +128,12 @@ acctjob_done(void *arg, int alive, json_t **reply, struct err *e)
 	size_t		 i;
 	int		 failed = 0;
 
-	if (!alive) {
+	/*
+	 * A client that left does not undo what the sites did: results are
+	 * stored (and a job's run recorded) all the same, except where the
+	 * command's whole point was its reply (account add).
+	 */
+	if (!alive && j->need_client) {
 		acctjob_free(j);
 		err_set(e, ERR_BUSY, "client went away; nothing saved");
 		return (CTL_ERROR);

@@ -60,6 +60,10 @@ ctl_account_refresh_work(struct acctjob *j, struct acctjob_item *it)
 	struct err			 w = { ERR_OK, NULL };
 	const char			*key;
 
+	if (it->ctx.status != NULL && strcmp(it->ctx.status, "disabled") == 0) {
+		it->preset = 1;		/* nothing to ask a disabled account */
+		return;
+	}
 	if (acctjob_session(it) != 0)
 		return;
 	/* An API-key account is proxy-only: its key is all there is. */
@@ -172,8 +176,15 @@ json_t *
 ctl_account_refresh_store(struct acctjob *j, struct acctjob_item *it)
 {
 	struct err	 e = { ERR_OK, NULL };
+	json_t		*o;
 	char		*cause, *title;
 
+	if (it->preset) {
+		o = acctjob_item_json(it);
+		json_object_set_new(o, "skipped", json_true());
+		jx_set_str(o, "warning", "account is disabled");
+		return (o);
+	}
 	if (it->err.code == ERR_OK) {
 		if (db_begin(metapid->db, &cause) != 0) {
 			err_set(&it->err, ERR_STORAGE, "%s", cause);
@@ -365,6 +376,7 @@ ctl_account_add(struct ctl_req *req, json_t **reply, struct err *e)
 	if (account_check_credentials(req->args, &kind, e) != 0)
 		return (CTL_ERROR);
 	j = acctjob_new(req, ctl_account_add_work, ctl_account_add_store, 1, 1);
+	j->need_client = 1;
 	it = &j->v[0];
 	if ((it->ctx.site = site_conn_get(metapid->db, site_id, e)) == NULL ||
 	    (site = site_get(metapid->db, site_id, e)) == NULL) {

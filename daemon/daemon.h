@@ -227,6 +227,7 @@ struct acctjob {
 	struct acctjob_item	*v;
 	size_t			 n;
 	int			 single;	/* reply with the one item */
+	int			 need_client;	/* store nothing if it left */
 	json_t			*args;
 };
 struct acctjob	*acctjob_new(struct ctl_req *, acctjob_work_cb,

@@ -77,12 +77,18 @@ job_next(size_t i, time_t after)
 {
 	const struct settings	*set = metapid->settings;
 	struct cron		 c;
-	time_t			 t;
+	time_t			 t, last;
 
+	/*
+	 * Interval mode counts from the last run, not from now, so restarts
+	 * and setting changes cannot keep pushing the check-in back.
+	 */
 	if (strcmp(job_table[i].name, "checkin") == 0 &&
-	    strcmp(settings_str(set, "checkin_schedule_mode"), "interval") == 0)
-		return (after + settings_int(set, "checkin_interval_hours") *
-		    3600);
+	    strcmp(settings_str(set, "checkin_schedule_mode"), "interval") == 0) {
+		last = jobrun_last_start(metapid->db, job_table[i].name);
+		t = last + settings_int(set, "checkin_interval_hours") * 3600;
+		return (t > after ? t : after);
+	}
 	if (cron_parse(settings_str(set, job_table[i].cron), &c, NULL) != 0)
 		return (-1);
 	t = cron_next(&c, after);
@@ -240,7 +246,6 @@ scheduler_tick(void)
 		if (job_states[i].next <= 0 || now < job_states[i].next ||
 		    job_states[i].running)
 			continue;
-		job_states[i].next = job_next(i, now);
 		memset(&req, 0, sizeof req);
 		req.spec = cmd_find("job.run");
 		req.args = json_pack("{s:s}", "name", job_table[i].name);
@@ -249,6 +254,8 @@ scheduler_tick(void)
 			log_warnx("job %s: %s", job_table[i].name, e.msg);
 			err_clear(&e);
 		}
+		/* After the start is recorded: interval mode counts from it. */
+		job_states[i].next = job_next(i, now);
 		json_decref(reply);
 		json_decref(req.args);
 	}

@@ -95,3 +95,24 @@ jobrun_abandon(struct db *db)
 	err_clear(&e);
 	return (rv);
 }
+
+/* When the job last started (Unix seconds), 0 if never. */
+long long
+jobrun_last_start(struct db *db, const char *job)
+{
+	sqlite3_stmt	*st;
+	struct err	 e = { ERR_OK, NULL };
+	long long	 t = 0;
+
+	st = db_prepare_err(db, "SELECT MAX(started_at) FROM job_runs WHERE "
+	    "job = ?", &e);
+	if (st == NULL) {
+		err_clear(&e);
+		return (0);
+	}
+	db_bind_text(st, 1, job);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		t = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return (t);
+}

@@ -12,5 +12,6 @@ int		 jobrun_finish(struct db *, long long, const char *,
 		     const char *, struct err *);
 json_t		*jobrun_last(struct db *, const char *);
 int		 jobrun_abandon(struct db *);
+long long	 jobrun_last_start(struct db *, const char *);
 
 #endif

@@ -269,7 +269,7 @@ static void
 output_hint(const char *cmd, const char *what)
 {
 	printf("  ");
-	output_pad(cmd, 44, 0);
+	output_pad(cmd, 50, 0);
 	printf("%s\n", what);
 }
 

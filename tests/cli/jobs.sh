@@ -59,5 +59,18 @@ refuse "unknown job" 1 "no job" job run frobnicate
 ok "interval mode" settings set checkin_schedule_mode interval
 ok "job list" --json job list
 expect "interval schedule" "$(jget "$OUT" items.0.schedule)" "every 6 h"
+# The last run started a few seconds ago: the next is about 6 h later.
+next=$(date -d "$(jget "$OUT" items.0.next_run)" +%s)
+left=$(( next - $(date +%s) ))
+expect_match "interval counts from the last run" "$left" '^2[01][0-9]{3}$'
+ok "restart" stop
+wait_gone
+# As if the last check-in ran 5 hours ago: the next is due in about 1 h.
+sqlite3 "$METAPI_DATA_DIR/metapi.db" \
+    "UPDATE job_runs SET started_at = started_at - 18000 WHERE job = 'checkin'"
+ok "after restart" --json job list
+next=$(date -d "$(jget "$OUT" items.0.next_run)" +%s)
+left=$(( next - $(date +%s) ))
+expect_match "a restart does not push it back" "$left" '^3[0-9]{3}$'
 
 test_done
