@@ -38,6 +38,23 @@ cli_usage(FILE *f)
 	fprintf(f, "%s", _("\n`metapi COMMAND --help` describes a command.\n"));
 }
 
+/* The commands whose first word is noun, with their help. */
+static void
+cli_noun_usage(const char *noun, FILE *f)
+{
+	size_t	i, n = strlen(noun);
+
+	for (i = 0; i < cmd_table_count; i++) {
+		if (strncmp(cmd_table[i].words, noun, n) != 0 ||
+		    (cmd_table[i].words[n] != ' ' &&
+		    cmd_table[i].words[n] != '\0'))
+			continue;
+		fprintf(f, "  metapi %-22s %s\n", cmd_table[i].words,
+		    _(cmd_table[i].help));
+	}
+	fprintf(f, "%s", _("\n`metapi COMMAND --help` describes a command.\n"));
+}
+
 /* A secret given as "-" is read from the first line of stdin. */
 static int
 cli_read_secrets(const struct cmd_spec *c, json_t *args, char **cause)
@@ -280,6 +297,13 @@ cli_main(const struct globals *g0, int argc, char **argv)
 	long long		 nfailed;
 
 	if ((c = cmd_match_words(argc, argv, &used)) == NULL) {
+		/* "metapi notify" or "metapi notify --help": its commands. */
+		if (argc > 0 && cmd_is_noun(argv[0]) && (argc == 1 ||
+		    strcmp(argv[1], "--help") == 0 ||
+		    strcmp(argv[1], "-h") == 0)) {
+			cli_noun_usage(argv[0], argc == 1 ? stderr : stdout);
+			return (argc == 1 ? 2 : 0);
+		}
 		if (argc > 0 && cmd_is_noun(argv[0]))
 			fprintf(stderr, _("metapi: unknown %s command%s%s\n"),
 			    argv[0], argc > 1 ? ": " : "", argc > 1 ?
