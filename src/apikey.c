@@ -520,24 +520,15 @@ apikey_add_usage(struct db *db, long long key_id, long long requests,
     double cost_usd, long long last_used_at, struct err *e)
 {
 	sqlite3_stmt	*st;
-	int		 rc;
 
-	st = db_prepare(db, "UPDATE api_keys SET used_requests = "
+	st = db_cached(db, "UPDATE api_keys SET used_requests = "
 	    "used_requests + ?, used_cost_usd = used_cost_usd + ?, "
-	    "last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE id = ?", NULL);
-	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	    "last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE id = ?", e);
+	if (st == NULL)
 		return (-1);
-	}
 	sqlite3_bind_int64(st, 1, requests);
 	sqlite3_bind_double(st, 2, cost_usd);
 	sqlite3_bind_int64(st, 3, last_used_at);
 	sqlite3_bind_int64(st, 4, key_id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (-1);
-	}
-	return (0);
+	return (db_cached_step(db, st, e));
 }

@@ -71,8 +71,13 @@ fail:
 void
 db_close(struct db *db)
 {
+	size_t	i;
+
 	if (db == NULL)
 		return;
+	for (i = 0; i < DB_CACHE; i++)
+		if (db->cache[i].st != NULL)
+			sqlite3_finalize(db->cache[i].st);
 	if (db->h != NULL)
 		sqlite3_close_v2(db->h);
 	free(db->path);
@@ -311,6 +316,55 @@ db_step_done(struct db *db, sqlite3_stmt *st, struct err *e)
 		return (-1);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * A statement this connection runs again and again (the log writer's
+ * inserts), prepared once: sql must be a string literal, whose address
+ * is the cache key. Run it with db_cached_step(), never finalize it.
+ */
+sqlite3_stmt *
+db_cached(struct db *db, const char *sql, struct err *e)
+{
+	sqlite3_stmt	*st;
+	size_t		 i;
+
+	for (i = 0; i < DB_CACHE; i++) {
+		if (db->cache[i].sql == sql) {
+			sqlite3_reset(db->cache[i].st);
+			sqlite3_clear_bindings(db->cache[i].st);
+			return (db->cache[i].st);
+		}
+	}
+	if ((st = db_prepare_err(db, sql, e)) == NULL)
+		return (NULL);
+	for (i = 0; i < DB_CACHE; i++) {
+		if (db->cache[i].sql == NULL) {
+			db->cache[i].sql = sql;
+			db->cache[i].st = st;
+			return (st);
+		}
+	}
+	/* The cache is full: a bug (raise DB_CACHE), but it still works. */
+	sqlite3_finalize(st);
+	return (db_prepare_err(db, sql, e));
+}
+
+/* Run a cached statement that returns no rows, and reset it. */
+int
+db_cached_step(struct db *db, sqlite3_stmt *st, struct err *e)
+{
+	int	rc;
+
+	if (st == NULL)
+		return (-1);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
 		return (-1);

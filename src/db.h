@@ -12,9 +12,15 @@
 
 #include "err.h"
 
+#define DB_CACHE	8
+
 struct db {
-	sqlite3	*h;
-	char	*path;
+	sqlite3		*h;
+	char		*path;
+	struct {
+		const char	*sql;	/* identity: the caller's literal */
+		sqlite3_stmt	*st;
+	}		 cache[DB_CACHE];	/* hot statements, kept prepared */
 };
 
 struct db_migration {
@@ -49,6 +55,8 @@ json_t		*db_rows(struct db *, sqlite3_stmt *, db_row_cb, struct err *);
 int		 db_row(struct db *, sqlite3_stmt *, db_row_cb, json_t **,
 		     struct err *);
 int		 db_step_done(struct db *, sqlite3_stmt *, struct err *);
+sqlite3_stmt	*db_cached(struct db *, const char *, struct err *);
+int		 db_cached_step(struct db *, sqlite3_stmt *, struct err *);
 
 void		 db_bind_text(sqlite3_stmt *, int, const char *);
 void		 db_bind_blob(sqlite3_stmt *, int, const void *, size_t);

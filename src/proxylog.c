@@ -49,7 +49,10 @@ proxylog_rec_free(struct proxylog_rec *r)
 	free(r);
 }
 
-/* Insert one record and its attempts (the caller holds the transaction). */
+/*
+ * Insert one record and its attempts (the caller holds the transaction).
+ * The statements stay prepared on the connection: this runs per request.
+ */
 int
 proxylog_insert(struct db *db, const struct proxylog_rec *r, struct err *e)
 {
@@ -57,17 +60,16 @@ proxylog_insert(struct db *db, const struct proxylog_rec *r, struct err *e)
 	sqlite3_stmt			*st;
 	long long			 id;
 	size_t				 i;
-	int				 rc;
 
-	st = db_prepare(db, "INSERT INTO request_logs (time, key_id, "
+	st = db_cached(db, "INSERT INTO request_logs (time, key_id, "
 	    "model_requested, model, route_id, channel_id, site_id, account_id, "
 	    "downstream_path, client, status, http_status, stream, "
 	    "attempt_count, ttfb_ms, latency_ms, prompt_tokens, "
 	    "completion_tokens, cache_read_tokens, cache_write_tokens, cost_usd, "
 	    "usage_source, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", NULL);
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", e);
 	if (st == NULL)
-		goto storage;
+		return (-1);
 	sqlite3_bind_int64(st, 1, r->time);
 	db_bind_int(st, 2, r->key_id, r->key_id != 0);
 	db_bind_text(st, 3, r->model_requested);
@@ -91,19 +93,17 @@ proxylog_insert(struct db *db, const struct proxylog_rec *r, struct err *e)
 	sqlite3_bind_double(st, 21, r->cost_usd);
 	db_bind_text(st, 22, r->usage_source);
 	db_bind_text(st, 23, r->error);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		goto storage;
+	if (db_cached_step(db, st, e) != 0)
+		return (-1);
 	id = sqlite3_last_insert_rowid(db->h);
 	for (i = 0; i < r->nattempts; i++) {
 		a = &r->attempts[i];
-		st = db_prepare(db, "INSERT INTO request_attempts (log_id, n, "
+		st = db_cached(db, "INSERT INTO request_attempts (log_id, n, "
 		    "channel_id, site_id, account_id, upstream_path, "
 		    "http_status, error, retryable, latency_ms, started_at) "
-		    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", NULL);
+		    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", e);
 		if (st == NULL)
-			goto storage;
+			return (-1);
 		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_int64(st, 2, (long long)i + 1);
 		db_bind_int(st, 3, a->channel_id, a->channel_id != 0);
@@ -115,15 +115,10 @@ proxylog_insert(struct db *db, const struct proxylog_rec *r, struct err *e)
 		sqlite3_bind_int(st, 9, a->retryable);
 		sqlite3_bind_int64(st, 10, a->latency_ms);
 		sqlite3_bind_int64(st, 11, a->started_at);
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE)
-			goto storage;
+		if (db_cached_step(db, st, e) != 0)
+			return (-1);
 	}
 	return (0);
-storage:
-	err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-	return (-1);
 }
 
 /* USD spent through account_id (0: all) since a Unix time. */
