@@ -14,6 +14,7 @@
 #include "account.h"
 #include "adapter.h"
 #include "daemon.h"
+#include "route.h"
 #include "err.h"
 #include "jx.h"
 #include "model.h"
@@ -125,8 +126,8 @@ ctl_account_refresh_save(struct acctjob_item *it, long long id, struct err *e)
 		return (-1);
 	if (it->has_tokens && token_sync(metapid->db, id, &it->tokens, e) != 0)
 		return (-1);
-	if (it->models != NULL && model_set_available(metapid->db, id,
-	    it->models, e) != 0)
+	if (it->models != NULL && (model_set_available(metapid->db, id,
+	    it->models, e) != 0 || route_rebuild(metapid->db, e) != 0))
 		return (-1);
 	if (it->has_prices && model_set_prices(metapid->db, it->ctx.site_id,
 	    &it->prices, e) != 0)

@@ -10,6 +10,7 @@
 #include "account.h"
 #include "apikey.h"
 #include "daemon.h"
+#include "route.h"
 #include "db.h"
 #include "jx.h"
 #include "site.h"
@@ -24,7 +25,7 @@ ctl_daemon_status(struct ctl_req *req, json_t **reply, struct err *e)
 	db_user_version(metapid->db, &version, NULL);
 	snprintf(url, sizeof url, "http://%s/v1", listen);
 	*reply = json_pack("{s:s, s:I, s:I, s:o, s:s, s:s, s:s, s:s, s:s, "
-	    "s:i, s:{s:i, s:i, s:i}}",
+	    "s:i, s:{s:i, s:i, s:i, s:i}}",
 	    "version", PACKAGE_VERSION,
 	    "pid", (json_int_t)getpid(),
 	    "uptime_sec", (json_int_t)(time(NULL) - metapid->started),
@@ -38,6 +39,7 @@ ctl_daemon_status(struct ctl_req *req, json_t **reply, struct err *e)
 	    "counts",
 	    "sites", site_count(metapid->db),
 	    "accounts", account_count(metapid->db),
+	    "routes", route_count(metapid->db),
 	    "keys", apikey_count(metapid->db));
 	if (*reply != NULL)
 		json_object_set_new(*reply, "jobs", scheduler_next_runs());

@@ -10,6 +10,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "route.h"
 #include "snapshot.h"
 
 const struct ctl_entry ctl_cmd_table[] = {
@@ -40,6 +41,15 @@ const struct ctl_entry ctl_cmd_table[] = {
 	{ "checkin.log", ctl_checkin_log, CTL_READ },
 	{ "balance.show", ctl_balance_show },
 	{ "model.list", ctl_model_list, CTL_READ },
+	{ "route.list", ctl_route_list, CTL_READ },
+	{ "route.show", ctl_route_show, CTL_READ },
+	{ "route.explain", ctl_route_explain, CTL_READ },
+	{ "route.add", ctl_route_add },
+	{ "route.edit", ctl_route_edit },
+	{ "route.rm", ctl_route_rm },
+	{ "route.rebuild", ctl_route_rebuild },
+	{ "channel.set", ctl_channel_set },
+	{ "channel.cooldown-clear", ctl_channel_cooldown_clear, CTL_READ },
 	{ "job.list", ctl_job_list, CTL_READ },
 	{ "job.run", ctl_job_run },
 	{ "key.add", ctl_key_add },
@@ -82,12 +92,28 @@ ctl_find_entry(const char *name)
 static struct timespec	ctl_rebuilt;	/* last snapshot rebuild */
 static int		ctl_usage_pending;
 
+static void		ctl_snapshot(void);
+
 /*
  * Something a command did may change what the request path sees (keys,
- * models, accounts): rebuild its snapshot. Cheap next to the command.
+ * models, accounts, routes): bring the route table in line with model
+ * availability and rebuild the snapshot. Cheap next to the command.
  */
 void
 ctl_changed(void)
+{
+	struct err	e = { ERR_OK, NULL };
+
+	if (route_rebuild(metapid->db, &e) != 0) {
+		log_warnx("route rebuild: %s", e.msg);
+		err_clear(&e);
+	}
+	ctl_snapshot();
+}
+
+/* Rebuild the snapshot only. */
+static void
+ctl_snapshot(void)
 {
 	struct err	e = { ERR_OK, NULL };
 
@@ -116,7 +142,7 @@ ctl_usage_changed(void)
 	ms = (now.tv_sec - ctl_rebuilt.tv_sec) * 1000 +
 	    (now.tv_nsec - ctl_rebuilt.tv_nsec) / 1000000;
 	if (ms >= 1000)
-		ctl_changed();
+		ctl_snapshot();
 	else
 		ctl_usage_pending = 1;
 }

@@ -110,6 +110,18 @@ void		 ctl_account_refresh_work(struct acctjob *,
 json_t		*ctl_account_refresh_store(struct acctjob *,
 		     struct acctjob_item *);
 
+/* ctl-route.c */
+enum ctl_ret	 ctl_route_list(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_route_show(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_route_explain(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_route_add(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_route_edit(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_route_rm(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_route_rebuild(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_channel_set(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_channel_cooldown_clear(struct ctl_req *, json_t **,
+		     struct err *);
+
 /* ctl-token.c */
 enum ctl_ret	 ctl_token_list(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_token_sync(struct ctl_req *, json_t **, struct err *);

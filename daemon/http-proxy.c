@@ -10,7 +10,9 @@
  *
  * Format conversion is not done here: a channel must speak the client's
  * format (relay_path() says which do). proxy_candidates() is the seam
- * where conversion and the routing engine plug in.
+ * where the routing engine plugs in: the matched route's channels become
+ * router candidates with their runtime state (routestate.c), and each
+ * attempt's outcome goes back there.
  */
 #include "config.h"
 
@@ -30,6 +32,8 @@
 #include "log.h"
 #include "proxylog.h"
 #include "relay.h"
+#include "router.h"
+#include "routestate.h"
 #include "snapshot.h"
 #include "sse.h"
 #include "usage.h"
@@ -85,6 +89,10 @@ struct proxy_req {
 	json_t				*body;
 	char				*send;		/* body sent upstream */
 	const char			*model;
+	char				*model_copy;	/* model outlives body edits */
+	const struct snap_route		*route;
+	enum snap_match			 how;
+	const char			*fwd;		/* model sent upstream */
 	int				 stream;
 	int				 strip_usage;	/* we added include_usage */
 	struct proxylog_rec		*log;
@@ -167,38 +175,118 @@ proxy_prepare_body(struct proxy_req *rq)
 		rq->send = json_dumps(rq->body, JSON_COMPACT);
 }
 
-/*
- * The channels that can serve this request, in the order to try them:
- * those speaking the client's format, drawn by site weight without
- * replacement (the routing engine will replace this choice).
- */
-static size_t
-proxy_candidates(struct proxy_req *rq, const struct snap_model *m,
-    const struct snap_channel **out, size_t max)
-{
-	const struct snap_channel	*pool[256];
-	double				 w[256], total, r;
-	size_t				 n = 0, i, k = 0;
+/* Routing state of one request: the route's candidates and channels. */
+struct proxy_route {
+	struct router_candidate		*cands;
+	const struct snap_channel	**chs;
+	size_t				 n;
+	struct router_request		 req;
+};
 
-	for (i = 0; i < m->nchans && n < nitems(pool); i++) {
-		pool[n] = &rq->snap->channels[m->chans[i]];
-		if (relay_path(pool[n]->platform, rq->surf->fmt) == NULL)
-			continue;
-		w[n] = pool[n]->weight > 0 ? pool[n]->weight : 0.001;
-		n++;
+/* The matched route's channels as router candidates. */
+static void
+proxy_route_init(struct proxy_req *rq, struct proxy_route *pr)
+{
+	const struct snap_route	*r = rq->route;
+	size_t			 n = r->nchans > 0 ? r->nchans : 1;
+
+	pr->cands = xcalloc(n, sizeof *pr->cands);
+	pr->chs = xcalloc(n, sizeof *pr->chs);
+	memset(&pr->req, 0, sizeof pr->req);
+	pr->req.strategy = r->strategy;
+	pr->req.now = routestate_now();
+	pr->n = routestate_candidates(rq->snap, r, rq->how, rq->model,
+	    (int)rq->surf->fmt, pr->req.now, pr->cands, pr->chs);
+}
+
+static void
+proxy_route_free(struct proxy_route *pr)
+{
+	free(pr->cands);
+	free(pr->chs);
+}
+
+/*
+ * When every channel of the route is cooling or behind an open breaker, a
+ * request that has tried nothing yet still gets one attempt: the pick as
+ * if no channel were cooling. A certain 503 helps no one; an upstream
+ * that recovered answers, and one that did not is only tried once more.
+ */
+static long
+proxy_pick_cooling(struct proxy_req *rq, struct proxy_route *pr)
+{
+	struct router_candidate	*c;
+	struct router_plan	*plan;
+	size_t			 i;
+	long			 k;
+
+	for (i = 0; i < pr->n; i++)
+		if (pr->cands[i].tried)
+			return (-1);
+	c = xcalloc(pr->n > 0 ? pr->n : 1, sizeof *c);
+	memcpy(c, pr->cands, pr->n * sizeof *c);
+	for (i = 0; i < pr->n; i++) {
+		c[i].st.cooldown_until = 0;
+		c[i].st.last_fail_at = 0;
+		c[i].site_health.breaker_until = 0;
+		c[i].model_health.breaker_until = 0;
 	}
-	while (n > 0 && k < max) {
-		for (total = 0, i = 0; i < n; i++)
-			total += w[i];
-		r = total * (randombytes_uniform(1000000) / 1000000.0);
-		for (i = 0; i + 1 < n && r >= w[i]; i++)
-			r -= w[i];
-		out[k++] = pool[i];
-		pool[i] = pool[n - 1];
-		w[i] = w[n - 1];
-		n--;
-	}
+	plan = router_plan_new(c, pr->n, &rq->snap->rset, &pr->req);
+	k = router_pick(plan, randombytes_uniform(1000000) / 1000000.0);
+	router_plan_free(plan);
+	free(c);
 	return (k);
+}
+
+/*
+ * The next channel to try: the router's pick among the candidates not
+ * tried yet in this request (only those speaking the client's format are
+ * eligible), or NULL when none is left.
+ */
+static const struct snap_channel *
+proxy_candidates(struct proxy_req *rq, struct proxy_route *pr)
+{
+	struct router_plan	*plan;
+	long			 i;
+
+	plan = router_plan_new(pr->cands, pr->n, &rq->snap->rset, &pr->req);
+	i = router_pick(plan, randombytes_uniform(1000000) / 1000000.0);
+	router_plan_free(plan);
+	if (i < 0)
+		i = proxy_pick_cooling(rq, pr);
+	if (i < 0)
+		return (NULL);
+	pr->cands[i].tried = 1;
+	routestate_selected(pr->cands[i].channel_id, pr->req.now);
+	return (pr->chs[i]);
+}
+
+/* Put the forwarded model into the body sent upstream when it differs. */
+static void
+proxy_set_model(struct proxy_req *rq, const struct snap_channel *ch)
+{
+	rq->fwd = snapshot_forward_model(rq->route, rq->how, rq->model, ch);
+	if (strcmp(rq->fwd, json_string_value(json_object_get(rq->body,
+	    "model"))) == 0)
+		return;
+	json_object_set_new(rq->body, "model", json_string(rq->fwd));
+	free(rq->send);
+	rq->send = json_dumps(rq->body, JSON_COMPACT);
+}
+
+/* Tell the runtime state how an attempt went. */
+static void
+proxy_report(struct proxy_req *rq, struct proxy_attempt *at, int ok,
+    long long latency, double cost)
+{
+	char	*text;
+
+	text = at->errbody.len > 0 ? xstrndup(at->errbody.data,
+	    at->errbody.len) : xstrdup(at->error != NULL ? at->error : "");
+	routestate_report(rq->snap, at->ch, at->ch->source_model,
+	    rq->route->strategy, ok, (int)at->status, text, latency, cost,
+	    routestate_now());
+	free(text);
 }
 
 static int
@@ -531,7 +619,7 @@ proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
 	sse_init(&at->parser, SSE_MAX_EVENT);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	la = &rq->log->attempts[rq->log->nattempts++];
-	la->channel_id = ch->token_id;
+	la->channel_id = ch->id;
 	la->site_id = ch->site_id;
 	la->account_id = ch->account_id;
 	la->upstream_path = xstrdup(relay_path(ch->platform, rq->surf->fmt));
@@ -684,7 +772,7 @@ proxy_account(struct proxy_req *rq, struct proxy_attempt *at)
 	r->cache_read_tokens = at->usage.cache_read;
 	r->cache_write_tokens = at->usage.cache_write;
 	r->usage_source = usage_source_name(at->usage.source);
-	price = snapshot_price(rq->snap, at->ch->site_id, rq->model);
+	price = snapshot_price(rq->snap, at->ch->site_id, at->ch->source_model);
 	if (price == NULL) {
 		memset(&none, 0, sizeof none);
 		price = &none;
@@ -717,14 +805,14 @@ static int
 proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 {
 	const struct mg_request_info	*ri = mg_get_request_info(conn);
-	const struct snap_channel	*cands[16];
-	const struct snap_model		*m;
+	const struct snap_channel	*ch;
+	struct proxy_route		 pr;
 	struct proxy_req		 rq;
 	struct proxy_attempt		 at;
 	json_error_t			 jerr;
-	size_t				 n, i;
-	int				 rv, status = 0;
+	int				 i, rv = -1, status = 0;
 
+	memset(&pr, 0, sizeof pr);
 	memset(&rq, 0, sizeof rq);
 	memset(&at, 0, sizeof at);
 	rq.conn = conn;
@@ -768,6 +856,7 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 		status = 400;
 		goto log;
 	}
+	rq.model = rq.model_copy = xstrdup(rq.model);
 	rq.log->model_requested = xstrdup(rq.model);
 	rq.stream = rq.surf->streams &&
 	    json_is_true(json_object_get(rq.body, "stream"));
@@ -776,34 +865,45 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 		status = 403;
 		goto log;
 	}
-	if ((m = snapshot_model(rq.snap, rq.model)) == NULL) {
+	if ((rq.route = snapshot_route(rq.snap, rq.model, &rq.how)) == NULL) {
 		http_error(conn, 404, "invalid_request_error", "model_not_found",
 		    "model %s is not offered by any site", rq.model);
 		status = 404;
 		goto log;
 	}
-	n = proxy_candidates(&rq, m, cands, (size_t)rq.snap->limits.max_attempts);
-	if (n == 0) {
+	rq.log->route_id = rq.route->id;
+	proxy_route_init(&rq, &pr);
+	if ((ch = proxy_candidates(&rq, &pr)) == NULL) {
 		http_error(conn, 503, "server_error", "no_channel", "no channel "
-		    "serves %s in the %s format", rq.model,
+		    "serves %s in the %s format now", rq.model,
 		    relay_format_name(fmt));
 		status = 503;
 		goto log;
 	}
 	proxy_prepare_body(&rq);
-	for (i = 0; i < n; i++) {
+	for (i = 0; ch != NULL && i < rq.snap->limits.max_attempts &&
+	    i < PROXYLOG_MAX_ATTEMPTS; i++) {
 		if (i > 0)
 			proxy_attempt_free(&at);
-		rv = proxy_attempt_run(&rq, cands[i], &at);
+		proxy_set_model(&rq, ch);
+		rv = proxy_attempt_run(&rq, ch, &at);
+		if (rv != 0 && !at.client_gone)
+			proxy_report(&rq, &at, 0, rq.log->attempts[
+			    rq.log->nattempts - 1].latency_ms, 0);
 		if (rv == 0 || rv == 1)
 			break;
+		ch = proxy_candidates(&rq, &pr);
 	}
-	rq.log->channel_id = at.ch != NULL ? at.ch->token_id : 0;
+	rq.log->channel_id = at.ch != NULL ? at.ch->id : 0;
 	rq.log->site_id = at.ch != NULL ? at.ch->site_id : 0;
 	rq.log->account_id = at.ch != NULL ? at.ch->account_id : 0;
 	if (at.committed) {
-		rq.log->model = xstrdup(rq.model);
+		rq.log->model = xstrdup(rq.fwd);
 		proxy_account(&rq, &at);
+		if (!at.client_gone)
+			proxy_report(&rq, &at, at.error == NULL,
+			    rq.log->attempts[rq.log->nattempts - 1].latency_ms,
+			    rq.log->cost_usd);
 		if (at.error != NULL)
 			proxy_stream_error(&at);
 		if (!at.client_gone)
@@ -827,6 +927,8 @@ log:
 	proxy_finish(&rq, status, "failed", NULL);
 out:
 	proxy_attempt_free(&at);
+	proxy_route_free(&pr);
+	free(rq.model_copy);
 	proxylog_rec_free(rq.log);
 	json_decref(rq.body);
 	free(rq.raw);

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "paths.h"
 #include "setting.h"
+#include "routestate.h"
 #include "snapshot.h"
 #include "upstream.h"
 #include "vault.h"
@@ -529,6 +530,7 @@ metapid_main(int argc, char **argv, const char *data_dir_opt,
 	logwriter_stop();
 	async_wait_all();
 	snapshot_clear();
+	routestate_clear();
 	settings_free(metapid->settings);
 	db_close(metapid->db);
 	vault_forget();

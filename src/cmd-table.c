@@ -174,6 +174,69 @@ const struct cmd_spec cmd_table[] = {
 	{ "model.list", "model list", NULL, { { NULL } },
 	  N_("the models the accounts offer, with sites and prices") },
 
+	{ "route.list", "route list", NULL, { { NULL } },
+	  N_("list routes: model patterns, aliases, strategies, channels") },
+	{ "route.show", "route show", NULL, {
+	    { "route", NULL, "ROUTE", ARG_STR, CMD_ARG_REQUIRED,
+	      N_("a route id or its model pattern") },
+	    { NULL } },
+	  N_("a route's channels with priority, weight, cooldown and current "
+	  "probability") },
+	{ "route.explain", "route explain", NULL, {
+	    { "model", NULL, "MODEL", ARG_STR, CMD_ARG_REQUIRED,
+	      N_("a model name as a client would request it") },
+	    { "key", "--key", "KEY_ID", ARG_INT, 0,
+	      N_("apply this downstream key's model policy") },
+	    { NULL } },
+	  N_("which channel would serve MODEL now, every candidate's "
+	  "probability and the reasons") },
+	{ "route.add", "route add", NULL, {
+	    { "pattern", NULL, "PATTERN", ARG_STR, CMD_ARG_REQUIRED,
+	      N_("a model name, glob (*, ?) or re:REGEX") },
+	    { "alias", "--alias", "NAME", ARG_STR, 0,
+	      N_("a display name clients may request") },
+	    { "strategy", "--strategy", "S", ARG_STR, 0,
+	      N_("weighted (default), round_robin or stable_first") },
+	    { NULL } },
+	  N_("add a manual route") },
+	{ "route.edit", "route edit", NULL, {
+	    { "route", NULL, "ROUTE", ARG_STR, CMD_ARG_REQUIRED,
+	      N_("a route id or its model pattern") },
+	    { "alias", "--alias", "NAME", ARG_STR, 0,
+	      N_("a display name clients may request (\"\" removes it)") },
+	    { "strategy", "--strategy", "S", ARG_STR, 0,
+	      N_("weighted, round_robin or stable_first") },
+	    { "map", "--map", "FROM=TO", ARG_LIST, 0,
+	      N_("forward requests for FROM as TO (repeatable; replaces the "
+	      "map)") },
+	    { NULL } },
+	  N_("change a route's alias, strategy or model map") },
+	{ "route.rm", "route rm", NULL, {
+	    { "route", NULL, "ROUTE", ARG_STR, CMD_ARG_REQUIRED,
+	      N_("a route id or its model pattern") },
+	    { NULL } },
+	  N_("delete a route and its channels") },
+	{ "route.rebuild", "route rebuild", NULL, { { NULL } },
+	  N_("rebuild the route table from the discovered models now") },
+	{ "channel.set", "channel set", NULL, {
+	    { "id", NULL, "CHANNEL_ID", ARG_INT, CMD_ARG_REQUIRED,
+	      N_("a channel id") },
+	    { "priority", "--priority", "N", ARG_INT, 0,
+	      N_("priority layer: lower is tried first") },
+	    { "weight", "--weight", "N", ARG_INT, 0,
+	      N_("base weight (default 10)") },
+	    { "enable", "--enable", NULL, ARG_FLAG, 0,
+	      N_("let it serve requests") },
+	    { "disable", "--disable", NULL, ARG_FLAG, 0,
+	      N_("keep it from serving requests") },
+	    { NULL } },
+	  N_("change a channel's priority, weight or state") },
+	{ "channel.cooldown-clear", "channel cooldown-clear", NULL, {
+	    { "id", NULL, "CHANNEL_ID", ARG_INT, CMD_ARG_REQUIRED,
+	      N_("a channel id") },
+	    { NULL } },
+	  N_("end a channel's cooldown now") },
+
 	{ "key.add", "key add", NULL, {
 	    { "name", NULL, "NAME", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("a name for the key") },

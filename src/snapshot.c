@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,8 @@
 #include "log.h"
 #include "model.h"
 #include "modelpat.h"
+#include "route.h"
+#include "router.h"
 #include "snapshot.h"
 #include "token.h"
 #include "vault.h"
@@ -28,6 +31,24 @@
 static pthread_mutex_t	 snapshot_mtx = PTHREAD_MUTEX_INITIALIZER;
 static struct snapshot	*snapshot_current;
 static unsigned long long snapshot_generation;
+
+static void
+snapshot_chans_free(struct snap_channel *c, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(c[i].source_model);
+		free(c[i].site_name);
+		free(c[i].url);
+		free(c[i].platform);
+		free(c[i].proxy);
+		free(c[i].key_blob);
+		free(c[i].key_ad);
+		free(c[i].headers_blob);
+	}
+	free(c);
+}
 
 static void
 snapshot_free(struct snapshot *s)
@@ -39,22 +60,20 @@ snapshot_free(struct snapshot *s)
 	for (i = 0; i < s->nmodels; i++) {
 		free(s->models[i].name);
 		free(s->models[i].owned_by);
-		free(s->models[i].chans);
 	}
-	for (i = 0; i < s->nchannels; i++) {
-		free(s->channels[i].site_name);
-		free(s->channels[i].url);
-		free(s->channels[i].platform);
-		free(s->channels[i].proxy);
-		free(s->channels[i].key_blob);
-		free(s->channels[i].key_ad);
-		free(s->channels[i].headers_blob);
+	for (i = 0; i < s->nroutes; i++) {
+		free(s->routes[i].pattern);
+		free(s->routes[i].alias);
+		json_decref(s->routes[i].model_map);
+		modelpat_free(s->routes[i].pat);
+		free(s->routes[i].chans);
 	}
+	free(s->routes);
+	snapshot_chans_free(s->channels, s->nchannels);
+	free(s->keys);
 	for (i = 0; i < s->nprices; i++)
 		free(s->prices[i].model);
-	free(s->keys);
 	free(s->models);
-	free(s->channels);
 	free(s->prices);
 	free(s);
 }
@@ -110,20 +129,22 @@ snapshot_copy(const void *p, size_t len)
 }
 
 struct snapshot_build {
-	struct snapshot	*s;
-	struct db	*db;
-	const char	*system_proxy;
+	struct snapshot		*s;
+	struct db		*db;
+	const char		*system_proxy;
+	struct snap_channel	*accts;		/* one per usable account */
+	size_t			 naccts;
 };
 
 /*
- * A channel per active account: its own API key, or the default token of
- * a logged-in account. An account with neither cannot serve requests.
+ * An account's credential: its own API key, or the default token of a
+ * logged-in account. An account with neither cannot serve requests.
+ * Channels copy it (a channel's own token_id is not used yet).
  */
 static int
 snapshot_add_channel(const struct account_channel *a, void *arg)
 {
 	struct snapshot_build	*b = arg;
-	struct snapshot		*s = b->s;
 	struct snap_channel	*c;
 	void			*blob = NULL;
 	size_t			 len = 0;
@@ -135,11 +156,11 @@ snapshot_add_channel(const struct account_channel *a, void *arg)
 	} else if (token_default_sealed(b->db, a->account_id, &token_id, &blob,
 	    &len) != 0)
 		return (0);
-	s->channels = xreallocarray(s->channels, s->nchannels + 1,
-	    sizeof *s->channels);
-	c = &s->channels[s->nchannels++];
+	b->accts = xreallocarray(b->accts, b->naccts + 1, sizeof *b->accts);
+	c = &b->accts[b->naccts++];
 	memset(c, 0, sizeof *c);
 	c->account_id = a->account_id;
+	snprintf(c->account, sizeof c->account, "#%lld", a->account_id);
 	c->site_id = a->site_id;
 	c->token_id = token_id;
 	c->site_name = xstrdup(a->site_name);
@@ -178,24 +199,151 @@ snapshot_model(const struct snapshot *s, const char *name)
 	    snapshot_model_cmp));
 }
 
-/* Give each model the channels of the accounts that list it. */
 static int
-snapshot_add_pair(long long account_id, const char *model, void *arg)
+snapshot_add_route(const struct route_row *r, void *arg)
 {
 	struct snapshot		*s = arg;
-	struct snap_model	*m;
-	size_t			 i;
+	struct snap_route	*sr;
+	struct err		 e = { ERR_OK, NULL };
+	json_t			*pats;
 
-	if ((m = (struct snap_model *)snapshot_model(s, model)) == NULL)
+	if (!r->enabled)
 		return (0);
-	for (i = 0; i < s->nchannels; i++) {
-		if (s->channels[i].account_id != account_id)
-			continue;
-		m->chans = xreallocarray(m->chans, m->nchans + 1,
-		    sizeof *m->chans);
-		m->chans[m->nchans++] = i;
+	s->routes = xreallocarray(s->routes, s->nroutes + 1,
+	    sizeof *s->routes);
+	sr = &s->routes[s->nroutes];
+	memset(sr, 0, sizeof *sr);
+	sr->exact = route_is_exact(r->pattern);
+	if (!sr->exact) {
+		pats = json_pack("[s]", r->pattern);
+		sr->pat = modelpat_compile(pats, &e);
+		json_decref(pats);
+		if (sr->pat == NULL) {
+			log_warnx("snapshot: route %lld: %s", r->id, e.msg);
+			err_clear(&e);
+			return (0);
+		}
+	}
+	s->nroutes++;
+	sr->id = r->id;
+	sr->pattern = xstrdup(r->pattern);
+	sr->alias = r->alias != NULL && *r->alias != '\0' ?
+	    xstrdup(r->alias) : NULL;
+	if (router_strategy_find(r->strategy, &sr->strategy) != 0)
+		sr->strategy = ROUTER_WEIGHTED;
+	sr->model_map = json_loads(r->model_map != NULL ? r->model_map : "{}",
+	    0, NULL);
+	if (!json_is_object(sr->model_map)) {
+		json_decref(sr->model_map);
+		sr->model_map = json_object();
 	}
 	return (0);
+}
+
+/* A channels row, with its account's credential and site copied in. */
+static int
+snapshot_add_route_channel(const struct route_chan_row *r, void *arg)
+{
+	struct snapshot_build	*b = arg;
+	struct snapshot		*s = b->s;
+	struct snap_route	*sr = NULL;
+	const struct snap_channel *a = NULL;
+	struct snap_channel	*c;
+	size_t			 i;
+
+	for (i = 0; i < s->nroutes; i++)
+		if (s->routes[i].id == r->route_id)
+			sr = &s->routes[i];
+	for (i = 0; i < b->naccts; i++)
+		if (b->accts[i].account_id == r->account_id)
+			a = &b->accts[i];
+	if (sr == NULL || a == NULL)
+		return (0);
+	s->channels = xreallocarray(s->channels, s->nchannels + 1,
+	    sizeof *s->channels);
+	c = &s->channels[s->nchannels];
+	*c = *a;
+	c->id = r->id;
+	c->route_id = r->route_id;
+	c->source_model = xstrdup(r->source_model != NULL ? r->source_model :
+	    sr->pattern);
+	c->priority = r->priority;
+	c->chan_weight = r->weight;
+	c->enabled = r->enabled;
+	c->site_name = xstrdup(a->site_name);
+	c->url = xstrdup(a->url);
+	c->platform = xstrdup(a->platform);
+	c->proxy = a->proxy != NULL ? xstrdup(a->proxy) : NULL;
+	c->key_blob = snapshot_copy(a->key_blob, a->key_len);
+	c->key_ad = xstrdup(a->key_ad);
+	c->headers_blob = snapshot_copy(a->headers_blob, a->headers_len);
+	sr->chans = xreallocarray(sr->chans, sr->nchans + 1,
+	    sizeof *sr->chans);
+	sr->chans[sr->nchans++] = s->nchannels++;
+	return (0);
+}
+
+/*
+ * The route serving a requested model: an exact pattern first, then an
+ * alias, then glob and re: patterns in route order.
+ */
+const struct snap_route *
+snapshot_route(const struct snapshot *s, const char *model,
+    enum snap_match *how)
+{
+	size_t	i;
+
+	if (s == NULL || model == NULL)
+		return (NULL);
+	for (i = 0; i < s->nroutes; i++)
+		if (s->routes[i].exact &&
+		    strcmp(s->routes[i].pattern, model) == 0) {
+			*how = SNAP_MATCH_EXACT;
+			return (&s->routes[i]);
+		}
+	for (i = 0; i < s->nroutes; i++)
+		if (s->routes[i].alias != NULL &&
+		    strcmp(s->routes[i].alias, model) == 0) {
+			*how = SNAP_MATCH_ALIAS;
+			return (&s->routes[i]);
+		}
+	for (i = 0; i < s->nroutes; i++)
+		if (s->routes[i].pat != NULL &&
+		    modelpat_match(s->routes[i].pat, model)) {
+			*how = SNAP_MATCH_PATTERN;
+			return (&s->routes[i]);
+		}
+	return (NULL);
+}
+
+/*
+ * Does channel c serve a request for model on route r? A pattern match
+ * needs the channel's own model (after the map); exact and alias matches
+ * take every channel of the route.
+ */
+int
+snapshot_channel_serves(const struct snap_route *r, enum snap_match how,
+    const char *model, const struct snap_channel *c)
+{
+	const char	*to;
+
+	if (how != SNAP_MATCH_PATTERN)
+		return (1);
+	to = json_string_value(json_object_get(r->model_map, model));
+	return (strcmp(c->source_model, to != NULL ? to : model) == 0);
+}
+
+/* The model name sent upstream: the route's map, else the channel's. */
+const char *
+snapshot_forward_model(const struct snap_route *r, enum snap_match how,
+    const char *model, const struct snap_channel *c)
+{
+	const char	*to;
+
+	if ((to = json_string_value(json_object_get(r->model_map, model))) !=
+	    NULL)
+		return (to);
+	return (how == SNAP_MATCH_PATTERN ? model : c->source_model);
 }
 
 static int
@@ -275,6 +423,22 @@ snapshot_limits(struct snap_limits *l, const struct settings *set)
 	l->max_response = settings_int(set, "proxy_max_response_bytes");
 }
 
+static void
+snapshot_rset(struct router_settings *r, const struct settings *set)
+{
+	router_settings_default(r);
+	r->cost_weight = settings_real(set, "routing_cost_weight");
+	r->balance_weight = settings_real(set, "routing_balance_weight");
+	r->usage_weight = settings_real(set, "routing_usage_weight");
+	r->base_factor = settings_real(set, "routing_base_weight_factor");
+	r->value_factor = settings_real(set, "routing_value_score_factor");
+	r->fallback_unit_cost = settings_real(set,
+	    "routing_fallback_unit_cost");
+	if (settings_int(set, "failure_cooldown_max_sec") > 0)
+		r->cooldown_cap = settings_int(set, "failure_cooldown_max_sec") *
+		    ROUTER_SEC;
+}
+
 /* Build a new snapshot from the database and make it current. */
 int
 snapshot_rebuild(struct db *db, const struct settings *set, struct err *e)
@@ -290,13 +454,20 @@ snapshot_rebuild(struct db *db, const struct settings *set, struct err *e)
 	b.s = s;
 	b.db = db;
 	b.system_proxy = settings_str(set, "system_proxy_url");
+	b.accts = NULL;
+	b.naccts = 0;
+	snapshot_rset(&s->rset, set);
 	if (apikey_foreach(db, snapshot_add_key, s, e) != 0 ||
 	    account_channels(db, snapshot_add_channel, &b, e) != 0 ||
+	    route_foreach(db, snapshot_add_route, s, e) != 0 ||
+	    route_channels(db, snapshot_add_route_channel, &b, e) != 0 ||
 	    model_price_rows(db, snapshot_add_price, s, e) != 0 ||
 	    (models = model_served(db, e)) == NULL) {
+		snapshot_chans_free(b.accts, b.naccts);
 		snapshot_free(s);
 		return (-1);
 	}
+	snapshot_chans_free(b.accts, b.naccts);
 	if (s->nprices > 0)
 		qsort(s->prices, s->nprices, sizeof *s->prices,
 		    snapshot_price_cmp);
@@ -313,11 +484,6 @@ snapshot_rebuild(struct db *db, const struct settings *set, struct err *e)
 	}
 	s->nmodels = json_array_size(models);
 	json_decref(models);
-	/* model_served() sorts by name: snapshot_model() can search now. */
-	if (model_pairs(db, snapshot_add_pair, s, e) != 0) {
-		snapshot_free(s);
-		return (-1);
-	}
 
 	pthread_mutex_lock(&snapshot_mtx);
 	s->generation = ++snapshot_generation;

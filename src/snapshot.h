@@ -13,6 +13,7 @@
 #include "db.h"
 #include "err.h"
 #include "modelpat.h"
+#include "router.h"
 #include "setting.h"
 #include "usage.h"
 #include "vault.h"
@@ -31,9 +32,19 @@ struct snap_key {
 	struct modelpat	*models;
 };
 
-/* An account with a usable key on an enabled site. Secrets stay sealed. */
+/*
+ * A channel (channels row) whose account is active with a usable key on an
+ * enabled site. Secrets stay sealed.
+ */
 struct snap_channel {
+	long long	 id;		/* channels.id */
+	long long	 route_id;
+	char		*source_model;	/* the model it serves */
+	int		 priority;	/* lower first */
+	int		 chan_weight;	/* the channel's, default 10 */
+	int		 enabled;
 	long long	 account_id;
+	char		 account[32];	/* its name in explanations */
 	long long	 site_id;
 	long long	 token_id;	/* 0: the account's own API key */
 	char		*site_name;
@@ -52,8 +63,26 @@ struct snap_model {
 	char		*name;
 	char		*owned_by;
 	long long	 created;
-	size_t		*chans;		/* indexes into channels */
-	size_t		 nchans;
+};
+
+/* A route: a model pattern or alias, its strategy, map and channels. */
+struct snap_route {
+	long long		 id;
+	char			*pattern;
+	char			*alias;		/* or NULL */
+	enum router_strategy	 strategy;
+	json_t			*model_map;	/* {"FROM": "TO"} */
+	int			 exact;		/* pattern is a model name */
+	struct modelpat		*pat;		/* glob / re:, else NULL */
+	size_t			*chans;		/* indexes into channels */
+	size_t			 nchans;
+};
+
+/* How a requested model found its route. */
+enum snap_match {
+	SNAP_MATCH_EXACT,
+	SNAP_MATCH_ALIAS,
+	SNAP_MATCH_PATTERN
 };
 
 struct snap_price {
@@ -82,6 +111,9 @@ struct snapshot {
 	size_t			 nmodels;
 	struct snap_channel	*channels;
 	size_t			 nchannels;
+	struct snap_route	*routes;
+	size_t			 nroutes;
+	struct router_settings	 rset;
 	struct snap_price	*prices;	/* sorted by model, site */
 	size_t			 nprices;
 	struct snap_limits	 limits;
@@ -94,6 +126,13 @@ void		 snapshot_put(struct snapshot *);
 void		 snapshot_clear(void);
 const struct snap_key	*snapshot_key(const struct snapshot *, const char *);
 const struct snap_model	*snapshot_model(const struct snapshot *, const char *);
+const struct snap_route	*snapshot_route(const struct snapshot *, const char *,
+			     enum snap_match *);
+const char	*snapshot_forward_model(const struct snap_route *,
+		     enum snap_match, const char *, const struct snap_channel *);
+int		 snapshot_channel_serves(const struct snap_route *,
+		     enum snap_match, const char *,
+		     const struct snap_channel *);
 const struct usage_price *snapshot_price(const struct snapshot *, long long,
 			     const char *);
 char		*snapshot_channel_key(const struct snap_channel *);

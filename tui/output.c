@@ -44,6 +44,22 @@ static const struct {
 	    "max_cost_usd", "used_cost_usd", "used_requests", NULL },
 	  { "ID", "NAME", "KEY", "ENABLED", "MODELS", "EXPIRES", "MAX $",
 	    "USED $", "REQUESTS", NULL } },
+	{ "route.list",
+	  { "id", "pattern", "alias", "strategy", "channels", "available",
+	    "manual", "enabled", NULL },
+	  { "ID", "PATTERN", "ALIAS", "STRATEGY", "CHANNELS", "AVAILABLE",
+	    "MANUAL", "ENABLED", NULL } },
+	{ "route.rebuild",
+	  { "id", "pattern", "alias", "strategy", "channels", "available",
+	    "manual", "enabled", NULL },
+	  { "ID", "PATTERN", "ALIAS", "STRATEGY", "CHANNELS", "AVAILABLE",
+	    "MANUAL", "ENABLED", NULL } },
+	{ "route.show",
+	  { "id", "site", "account", "source_model", "priority", "weight",
+	    "enabled", "manual", "probability", "cooldown_remaining_sec",
+	    "reason", NULL },
+	  { "CHANNEL", "SITE", "ACCOUNT", "MODEL", "PRIORITY", "WEIGHT",
+	    "ENABLED", "MANUAL", "PROB %", "COOLDOWN S", "REASON", NULL } },
 	{ "settings.list",
 	  { "key", "value", "default", "help", NULL },
 	  { "KEY", "VALUE", "DEFAULT", "HELP", NULL } },
@@ -278,12 +294,13 @@ output_status(json_t *d)
 {
 	json_t		*counts = json_object_get(d, "counts"), *job;
 	size_t		 i;
-	long long	 up = 0, sites = 0, keys = 0, accounts = 0;
+	long long	 up = 0, sites = 0, keys = 0, accounts = 0, routes = 0;
 
 	jx_int(d, "uptime_sec", &up);
 	jx_int(counts, "sites", &sites);
 	jx_int(counts, "accounts", &accounts);
 	jx_int(counts, "keys", &keys);
+	jx_int(counts, "routes", &routes);
 	printf(_("metapi %s, pid %lld, up %lldd %02lld:%02lld:%02lld\n"),
 	    jx_str(d, "version"), (long long)json_integer_value(
 	    json_object_get(d, "pid")), up / 86400, up / 3600 % 24,
@@ -292,8 +309,8 @@ output_status(json_t *d)
 	output_field(_("data dir:"), jx_str(d, "data_dir"));
 	output_field(_("socket:"), jx_str(d, "socket"));
 	output_field(_("database:"), jx_str(d, "database"));
-	printf(_("sites %lld, accounts %lld, keys %lld\n"), sites, accounts,
-	    keys);
+	printf(_("sites %lld, accounts %lld, routes %lld, keys %lld\n"),
+	    sites, accounts, routes, keys);
 	json_array_foreach(json_object_get(d, "jobs"), i, job)
 		printf(_("next %-12s %s\n"), jx_str(job, "name"),
 		    jx_str(job, "next_run") != NULL ? jx_str(job, "next_run") :
@@ -496,6 +513,33 @@ output_log_line(json_t *item)
 	putchar('\n');
 }
 
+/* route explain: the route, the pick, then every candidate. */
+static void
+output_explain(json_t *d)
+{
+	static const char *const fields[] = { "channel_id", "site",
+	    "account", "priority", "weight", "eligible", "probability",
+	    "reason", NULL };
+	static const char *const titles[] = { "CHANNEL", "SITE", "ACCOUNT",
+	    "PRIORITY", "WEIGHT", "ELIGIBLE", "PROB %", "REASON", NULL };
+	json_t	*route = json_object_get(d, "route");
+	json_t	*sel = json_object_get(d, "selected");
+	char	*s;
+
+	printf(_("model %s: route %lld (%s), %s\n"), jx_str(d, "model"),
+	    (long long)json_integer_value(json_object_get(route, "id")),
+	    jx_str(route, "pattern"), jx_str(d, "strategy"));
+	if (json_is_object(sel)) {
+		s = output_cell(json_object_get(sel, "probability"));
+		printf(_("selected: channel %lld on %s (%s%%)\n"), (long long)
+		    json_integer_value(json_object_get(sel, "channel_id")),
+		    jx_str(sel, "site"), s);
+		free(s);
+	} else
+		printf("%s\n", _("selected: none (no eligible channel)"));
+	output_table(json_object_get(d, "candidates"), fields, titles);
+}
+
 /* Commands that print one secret alone on stdout, for scripts. */
 static const char *const output_secret_cmds[] = {
 	"key.add", "key.rotate", "key.reveal"
@@ -514,6 +558,10 @@ output_reply(const char *cmd, json_t *data)
 			    output_lists[i].fields, output_lists[i].titles);
 			return;
 		}
+	}
+	if (strcmp(cmd, "route.explain") == 0) {
+		output_explain(data);
+		return;
 	}
 	if (strcmp(cmd, "daemon.status") == 0) {
 		output_status(data);

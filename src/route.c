@@ -1,0 +1,566 @@
+/*
+ * Routes and channels: the routes and channels tables' SQL and JSON forms.
+ * route_rebuild() derives exact routes and their channels from model
+ * availability and keeps manual routes, manual channels and edits. This
+ * module does not choose channels (router.c) nor hold runtime state.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "compat.h"
+#include "db.h"
+#include "err.h"
+#include "jx.h"
+#include "modelpat.h"
+#include "route.h"
+#include "router.h"
+#include "xmalloc.h"
+
+#define ROUTE_COLUMNS "r.id, r.pattern, r.alias, r.strategy, r.model_map, " \
+	"r.enabled, r.manual, r.created_at, r.updated_at, (SELECT COUNT(*) " \
+	"FROM channels c WHERE c.route_id = r.id), EXISTS (SELECT 1 FROM " \
+	"model_availability m WHERE m.model = r.pattern AND m.available = 1)"
+
+/* An exact model name, not a glob or re: pattern. */
+int
+route_is_exact(const char *p)
+{
+	return (strncmp(p, "re:", 3) != 0 && strpbrk(p, "*?[") == NULL);
+}
+
+static int
+route_exec(struct db *db, const char *sql, long long now, struct err *e)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = db_prepare_err(db, sql, e)) == NULL)
+		return (-1);
+	if (now != 0)
+		db_bind_int(st, 1, now, 1);
+	return (db_step_done(db, st, e));
+}
+
+/* Channels for a manual glob or re: route: every serving pair it matches. */
+static int
+route_rebuild_glob(struct db *db, long long id, const char *pattern,
+    long long now, struct err *e)
+{
+	sqlite3_stmt	*st, *ins;
+	struct modelpat	*mp;
+	json_t		*pats;
+	int		 rc;
+
+	pats = json_pack("[s]", pattern);
+	mp = modelpat_compile(pats, e);
+	json_decref(pats);
+	if (mp == NULL)
+		return (-1);
+	st = db_prepare_err(db, "SELECT DISTINCT account_id, model FROM "
+	    "model_availability WHERE available = 1", e);
+	if (st == NULL) {
+		modelpat_free(mp);
+		return (-1);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!modelpat_match(mp, db_col_text(st, 1)))
+			continue;
+		ins = db_prepare_err(db, "INSERT INTO channels (route_id, "
+		    "account_id, source_model, created_at, updated_at) SELECT "
+		    "?1, ?2, ?3, ?4, ?4 WHERE NOT EXISTS (SELECT 1 FROM channels "
+		    "WHERE route_id = ?1 AND account_id = ?2 AND source_model = "
+		    "?3)", e);
+		if (ins == NULL)
+			break;
+		db_bind_int(ins, 1, id, 1);
+		db_bind_int(ins, 2, sqlite3_column_int64(st, 0), 1);
+		db_bind_text(ins, 3, db_col_text(st, 1));
+		db_bind_int(ins, 4, now, 1);
+		if (db_step_done(db, ins, e) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	modelpat_free(mp);
+	if (e->code != ERR_OK)
+		return (-1);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Bring the tables in line with model availability: an exact route per
+ * served model, a channel per (account, model) pair on the routes whose
+ * pattern matches it. Rows that exist keep their edits. An automatic
+ * channel whose pair is gone is deleted; an automatic route whose model is
+ * gone is deleted unless a manual channel holds it (it then lists as
+ * unavailable). Call it inside a transaction when atomicity matters.
+ */
+int
+route_rebuild(struct db *db, struct err *e)
+{
+	sqlite3_stmt	*st;
+	long long	 now = (long long)time(NULL), *ids = NULL;
+	char		**pats = NULL;
+	size_t		 n = 0, i;
+	int		 rc, rv = -1;
+
+	if (route_exec(db, "INSERT OR IGNORE INTO routes (pattern, created_at, "
+	    "updated_at) SELECT DISTINCT model, ?1, ?1 FROM model_availability "
+	    "WHERE available = 1", now, e) != 0 ||
+	    route_exec(db, "INSERT INTO channels (route_id, account_id, "
+	    "source_model, created_at, updated_at) SELECT DISTINCT r.id, "
+	    "m.account_id, m.model, ?1, ?1 FROM model_availability m JOIN "
+	    "routes r ON r.pattern = m.model WHERE m.available = 1 AND NOT "
+	    "EXISTS (SELECT 1 FROM channels c WHERE c.route_id = r.id AND "
+	    "c.account_id = m.account_id AND c.source_model = m.model)", now,
+	    e) != 0)
+		return (-1);
+	st = db_prepare_err(db, "SELECT id, pattern FROM routes WHERE manual = 1",
+	    e);
+	if (st == NULL)
+		return (-1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (route_is_exact(db_col_text(st, 1)))
+			continue;
+		ids = xreallocarray(ids, n + 1, sizeof *ids);
+		pats = xreallocarray(pats, n + 1, sizeof *pats);
+		ids[n] = sqlite3_column_int64(st, 0);
+		pats[n++] = xstrdup(db_col_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (route_rebuild_glob(db, ids[i], pats[i], now, e) != 0)
+			goto out;
+	if (route_exec(db, "DELETE FROM channels WHERE manual = 0 AND NOT "
+	    "EXISTS (SELECT 1 FROM model_availability m WHERE m.account_id = "
+	    "channels.account_id AND m.model = channels.source_model AND "
+	    "m.available = 1)", 0, e) != 0 ||
+	    route_exec(db, "DELETE FROM routes WHERE manual = 0 AND NOT EXISTS "
+	    "(SELECT 1 FROM model_availability m WHERE m.model = routes.pattern "
+	    "AND m.available = 1) AND NOT EXISTS (SELECT 1 FROM channels c "
+	    "WHERE c.route_id = routes.id AND c.manual = 1)", 0, e) != 0)
+		goto out;
+	rv = 0;
+out:
+	for (i = 0; i < n; i++)
+		free(pats[i]);
+	free(pats);
+	free(ids);
+	return (rv);
+}
+
+int
+route_foreach(struct db *db, route_row_cb cb, void *arg, struct err *e)
+{
+	sqlite3_stmt		*st;
+	struct route_row	 r;
+	int			 rc;
+
+	st = db_prepare_err(db, "SELECT id, pattern, alias, strategy, "
+	    "model_map, enabled, manual FROM routes ORDER BY id", e);
+	if (st == NULL)
+		return (-1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof r);
+		r.id = sqlite3_column_int64(st, 0);
+		r.pattern = db_col_text(st, 1);
+		r.alias = db_col_text(st, 2);
+		r.strategy = db_col_text(st, 3);
+		r.model_map = db_col_text(st, 4);
+		r.enabled = sqlite3_column_int(st, 5);
+		r.manual = sqlite3_column_int(st, 6);
+		if (cb(&r, arg) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	return (0);
+}
+
+int
+route_channels(struct db *db, route_chan_cb cb, void *arg, struct err *e)
+{
+	sqlite3_stmt		*st;
+	struct route_chan_row	 c;
+	int			 rc;
+
+	st = db_prepare_err(db, "SELECT id, route_id, account_id, token_id, "
+	    "source_model, priority, weight, enabled FROM channels ORDER BY "
+	    "route_id, id", e);
+	if (st == NULL)
+		return (-1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&c, 0, sizeof c);
+		c.id = sqlite3_column_int64(st, 0);
+		c.route_id = sqlite3_column_int64(st, 1);
+		c.account_id = sqlite3_column_int64(st, 2);
+		c.token_id = sqlite3_column_int64(st, 3);
+		c.source_model = db_col_text(st, 4);
+		c.priority = sqlite3_column_int(st, 5);
+		c.weight = sqlite3_column_int(st, 6);
+		c.enabled = sqlite3_column_int(st, 7);
+		if (cb(&c, arg) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	return (0);
+}
+
+static json_t *
+route_row_json(sqlite3_stmt *st)
+{
+	json_t		*o, *map;
+	const char	*pattern = db_col_text(st, 1);
+
+	map = json_loads(db_col_text(st, 4) != NULL ? db_col_text(st, 4) :
+	    "{}", 0, NULL);
+	o = json_object();
+	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+	json_object_set_new(o, "pattern", json_string(pattern));
+	jx_set_str_or_null(o, "alias", db_col_text(st, 2));
+	json_object_set_new(o, "strategy", json_string(db_col_text(st, 3)));
+	json_object_set_new(o, "model_map", map != NULL ? map : json_object());
+	json_object_set_new(o, "enabled",
+	    json_boolean(sqlite3_column_int(st, 5)));
+	json_object_set_new(o, "manual", json_boolean(sqlite3_column_int(st, 6)));
+	json_object_set_new(o, "created_at",
+	    jx_time(sqlite3_column_int64(st, 7)));
+	json_object_set_new(o, "updated_at",
+	    jx_time(sqlite3_column_int64(st, 8)));
+	json_object_set_new(o, "channels",
+	    json_integer(sqlite3_column_int64(st, 9)));
+	json_object_set_new(o, "available", json_boolean(
+	    !route_is_exact(pattern) || sqlite3_column_int(st, 10)));
+	return (o);
+}
+
+json_t *
+route_list(struct db *db, struct err *e)
+{
+	json_t	*items;
+
+	items = db_rows(db, db_prepare_err(db, "SELECT " ROUTE_COLUMNS
+	    " FROM routes r ORDER BY r.pattern", e), route_row_json, e);
+	return (items != NULL ? jx_items(items) : NULL);
+}
+
+/* A route id, or its pattern; 0 when none (e says so), -1 on error. */
+long long
+route_find(struct db *db, const char *ref, struct err *e)
+{
+	sqlite3_stmt	*st;
+	const char	*errstr = NULL;
+	long long	 id;
+	int		 rc;
+
+	id = strtonum(ref, 1, LLONG_MAX, &errstr);
+	st = db_prepare_err(db, "SELECT id FROM routes WHERE id = ?1 OR "
+	    "pattern = ?2 ORDER BY pattern = ?2 DESC LIMIT 1", e);
+	if (st == NULL)
+		return (-1);
+	db_bind_int(st, 1, errstr == NULL ? id : 0, 1);
+	db_bind_text(st, 2, ref);
+	rc = sqlite3_step(st);
+	id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	if (id == 0)
+		err_set(e, ERR_NOT_FOUND, "no route \"%s\"", ref);
+	return (id);
+}
+
+static json_t *
+route_chan_json(sqlite3_stmt *st)
+{
+	json_t	*o;
+
+	o = json_object();
+	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+	json_object_set_new(o, "route_id",
+	    json_integer(sqlite3_column_int64(st, 1)));
+	json_object_set_new(o, "account_id",
+	    json_integer(sqlite3_column_int64(st, 2)));
+	json_object_set_new(o, "token_id", jx_opt_int(sqlite3_column_type(st,
+	    3) != SQLITE_NULL, sqlite3_column_int64(st, 3)));
+	jx_set_str_or_null(o, "source_model", db_col_text(st, 4));
+	json_object_set_new(o, "priority", json_integer(sqlite3_column_int(st,
+	    5)));
+	json_object_set_new(o, "weight", json_integer(sqlite3_column_int(st,
+	    6)));
+	json_object_set_new(o, "enabled",
+	    json_boolean(sqlite3_column_int(st, 7)));
+	json_object_set_new(o, "manual", json_boolean(sqlite3_column_int(st, 8)));
+	jx_set_str_or_null(o, "site", db_col_text(st, 9));
+	json_object_set_new(o, "site_id",
+	    json_integer(sqlite3_column_int64(st, 10)));
+	jx_set_str_or_null(o, "account", db_col_text(st, 11));
+	return (o);
+}
+
+#define ROUTE_CHAN_COLUMNS "c.id, c.route_id, c.account_id, c.token_id, " \
+	"c.source_model, c.priority, c.weight, c.enabled, c.manual, s.name, " \
+	"s.id, COALESCE(a.label, a.username, s.name || ' #' || a.id)"
+#define ROUTE_CHAN_FROM " FROM channels c JOIN accounts a ON a.id = " \
+	"c.account_id JOIN sites s ON s.id = a.site_id"
+
+json_t *
+route_get(struct db *db, const char *ref, struct err *e)
+{
+	sqlite3_stmt	*st;
+	json_t		*o = NULL, *chans;
+	long long	 id;
+
+	if ((id = route_find(db, ref, e)) <= 0)
+		return (NULL);
+	if ((st = db_prepare_err(db, "SELECT " ROUTE_COLUMNS " FROM routes r "
+	    "WHERE r.id = ?1", e)) == NULL)
+		return (NULL);
+	db_bind_int(st, 1, id, 1);
+	if (db_row(db, st, route_row_json, &o, e) != 1)
+		return (NULL);
+	if ((st = db_prepare_err(db, "SELECT " ROUTE_CHAN_COLUMNS
+	    ROUTE_CHAN_FROM " WHERE c.route_id = ?1 ORDER BY c.priority, c.id",
+	    e)) == NULL) {
+		json_decref(o);
+		return (NULL);
+	}
+	db_bind_int(st, 1, id, 1);
+	if ((chans = db_rows(db, st, route_chan_json, e)) == NULL) {
+		json_decref(o);
+		return (NULL);
+	}
+	json_object_set_new(o, "items", chans);
+	return (o);
+}
+
+json_t *
+route_add(struct db *db, const char *pattern, const char *alias,
+    const char *strategy, struct err *e)
+{
+	sqlite3_stmt		*st;
+	enum router_strategy	 s;
+	struct modelpat		*mp;
+	json_t			*pats;
+	long long		 now = (long long)time(NULL);
+
+	if (pattern == NULL || *pattern == '\0') {
+		err_set(e, ERR_INVALID, "empty pattern");
+		return (NULL);
+	}
+	if (strategy != NULL && router_strategy_find(strategy, &s) != 0) {
+		err_set(e, ERR_INVALID, "unknown strategy \"%s\" (weighted, "
+		    "round_robin or stable_first)", strategy);
+		return (NULL);
+	}
+	pats = json_pack("[s]", pattern);
+	mp = modelpat_compile(pats, e);
+	json_decref(pats);
+	if (mp == NULL)
+		return (NULL);
+	modelpat_free(mp);
+	if ((st = db_prepare_err(db, "SELECT 1 FROM routes WHERE pattern = ?1",
+	    e)) == NULL)
+		return (NULL);
+	db_bind_text(st, 1, pattern);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		sqlite3_finalize(st);
+		err_set(e, ERR_CONFLICT, "a route for \"%s\" exists", pattern);
+		return (NULL);
+	}
+	sqlite3_finalize(st);
+	if ((st = db_prepare_err(db, "INSERT INTO routes (pattern, alias, "
+	    "strategy, manual, created_at, updated_at) VALUES (?1, ?2, "
+	    "COALESCE(?3, 'weighted'), 1, ?4, ?4)", e)) == NULL)
+		return (NULL);
+	db_bind_text(st, 1, pattern);
+	db_bind_text(st, 2, alias);
+	db_bind_text(st, 3, strategy);
+	db_bind_int(st, 4, now, 1);
+	if (db_step_done(db, st, e) != 0)
+		return (NULL);
+	if (route_rebuild(db, e) != 0)
+		return (NULL);
+	return (route_get(db, pattern, e));
+}
+
+/* Apply --alias, --strategy and --map FROM=TO (repeatable) to a route. */
+json_t *
+route_edit(struct db *db, const char *ref, const json_t *args, struct err *e)
+{
+	sqlite3_stmt		*st;
+	enum router_strategy	 s;
+	const char		*alias, *strategy, *m;
+	json_t			*maps, *map = NULL, *v;
+	char			*from, *to, *text = NULL, idbuf[32];
+	long long		 id;
+	size_t			 i;
+
+	if ((id = route_find(db, ref, e)) <= 0)
+		return (NULL);
+	alias = jx_str(args, "alias");
+	strategy = jx_str(args, "strategy");
+	maps = json_object_get(args, "map");
+	if (strategy != NULL && router_strategy_find(strategy, &s) != 0) {
+		err_set(e, ERR_INVALID, "unknown strategy \"%s\" (weighted, "
+		    "round_robin or stable_first)", strategy);
+		return (NULL);
+	}
+	if (json_array_size(maps) > 0) {
+		map = json_object();
+		json_array_foreach(maps, i, v) {
+			m = json_string_value(v);
+			if (m == NULL || (to = strchr(m, '=')) == NULL ||
+			    to == m || to[1] == '\0') {
+				err_set(e, ERR_INVALID, "bad --map \"%s\": want "
+				    "FROM=TO", m != NULL ? m : "");
+				json_decref(map);
+				return (NULL);
+			}
+			from = xstrndup(m, to - m);
+			json_object_set_new(map, from, json_string(to + 1));
+			free(from);
+		}
+		text = json_dumps(map, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(map);
+	}
+	st = db_prepare_err(db, "UPDATE routes SET alias = CASE WHEN ?2 IS "
+	    "NULL THEN alias WHEN ?2 = '' THEN NULL ELSE ?2 END, strategy = "
+	    "COALESCE(?3, strategy), model_map = COALESCE(?4, model_map), "
+	    "updated_at = ?5 WHERE id = ?1", e);
+	if (st == NULL) {
+		free(text);
+		return (NULL);
+	}
+	db_bind_int(st, 1, id, 1);
+	db_bind_text(st, 2, alias);
+	db_bind_text(st, 3, strategy);
+	db_bind_text(st, 4, text);
+	db_bind_int(st, 5, (long long)time(NULL), 1);
+	free(text);
+	if (db_step_done(db, st, e) != 0)
+		return (NULL);
+	snprintf(idbuf, sizeof idbuf, "%lld", id);
+	return (route_get(db, idbuf, e));
+}
+
+int
+route_rm(struct db *db, const char *ref, struct err *e)
+{
+	sqlite3_stmt	*st;
+	long long	 id;
+
+	if ((id = route_find(db, ref, e)) <= 0)
+		return (-1);
+	if ((st = db_prepare_err(db, "DELETE FROM routes WHERE id = ?1",
+	    e)) == NULL)
+		return (-1);
+	db_bind_int(st, 1, id, 1);
+	return (db_step_done(db, st, e));
+}
+
+int
+route_channel_exists(struct db *db, long long id)
+{
+	sqlite3_stmt	*st;
+	int		 found;
+
+	if ((st = db_prepare(db, "SELECT 1 FROM channels WHERE id = ?1",
+	    NULL)) == NULL)
+		return (0);
+	db_bind_int(st, 1, id, 1);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return (found);
+}
+
+/* priority, weight, enable/disable: an edit rebuilds keep. */
+json_t *
+route_channel_set(struct db *db, long long id, const json_t *args,
+    struct err *e)
+{
+	sqlite3_stmt	*st;
+	json_t		*o = NULL;
+	long long	 priority = 0, weight = 0;
+	int		 has_p, has_w, en = -1;
+
+	has_p = jx_int(args, "priority", &priority) == 0;
+	has_w = jx_int(args, "weight", &weight) == 0;
+	if (jx_bool(args, "enable"))
+		en = 1;
+	if (jx_bool(args, "disable")) {
+		if (en == 1) {
+			err_set(e, ERR_INVALID, "--enable and --disable "
+			    "together");
+			return (NULL);
+		}
+		en = 0;
+	}
+	if (has_w && (weight < 0 || weight > 1000000)) {
+		err_set(e, ERR_INVALID, "weight must be 0 to 1000000");
+		return (NULL);
+	}
+	if (has_p && (priority < -1000000 || priority > 1000000)) {
+		err_set(e, ERR_INVALID, "priority must be -1000000 to 1000000");
+		return (NULL);
+	}
+	if (!route_channel_exists(db, id)) {
+		err_set(e, ERR_NOT_FOUND, "no channel %lld", id);
+		return (NULL);
+	}
+	st = db_prepare_err(db, "UPDATE channels SET priority = COALESCE(?2, "
+	    "priority), weight = COALESCE(?3, weight), enabled = CASE WHEN ?4 "
+	    "< 0 THEN enabled ELSE ?4 END, updated_at = ?5 WHERE id = ?1", e);
+	if (st == NULL)
+		return (NULL);
+	db_bind_int(st, 1, id, 1);
+	db_bind_int(st, 2, priority, has_p);
+	db_bind_int(st, 3, weight, has_w);
+	db_bind_int(st, 4, en, 1);
+	db_bind_int(st, 5, (long long)time(NULL), 1);
+	if (db_step_done(db, st, e) != 0)
+		return (NULL);
+	if ((st = db_prepare_err(db, "SELECT " ROUTE_CHAN_COLUMNS
+	    ROUTE_CHAN_FROM " WHERE c.id = ?1", e)) == NULL)
+		return (NULL);
+	db_bind_int(st, 1, id, 1);
+	if (db_row(db, st, route_chan_json, &o, e) != 1)
+		return (NULL);
+	return (o);
+}
+
+int
+route_count(struct db *db)
+{
+	sqlite3_stmt	*st;
+	int		 n = 0;
+
+	if ((st = db_prepare(db, "SELECT COUNT(*) FROM routes", NULL)) == NULL)
+		return (0);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return (n);
+}

@@ -1,0 +1,258 @@
+/*
+ * The owner of runtime routing state, under routestate_mtx: each
+ * channel's cooldown and counters and each site's and (site, model)'s
+ * health. HTTP workers report attempts here and read it to build router
+ * candidates; ctl reads it for explanations. It is kept in memory only:
+ * a restart forgets cooldowns and health (persisting them comes later).
+ * It makes no choice itself (router.c) and touches no database.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "relay.h"
+#include "router.h"
+#include "routestate.h"
+#include "snapshot.h"
+#include "usage.h"
+#include "xmalloc.h"
+
+struct routestate_chan {
+	long long		 id;
+	struct router_chan_state st;
+	long long		 success;
+	long long		 total_latency;	/* ms */
+	double			 total_cost;	/* USD */
+	long long		 last_used_at;
+	long long		 last_selected_at;
+};
+
+struct routestate_health {
+	long long		 site_id;
+	char			*model;		/* NULL: the site's */
+	struct router_health	 h;
+};
+
+static pthread_mutex_t		 routestate_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct routestate_chan	*routestate_chans;
+static size_t			 routestate_nchans;
+static struct routestate_health	*routestate_healths;
+static size_t			 routestate_nhealths;
+
+long long
+routestate_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* Under the lock: the channel's state, created when create is set. */
+static struct routestate_chan *
+routestate_chan(long long id, int create)
+{
+	size_t	i;
+
+	for (i = 0; i < routestate_nchans; i++)
+		if (routestate_chans[i].id == id)
+			return (&routestate_chans[i]);
+	if (!create)
+		return (NULL);
+	routestate_chans = xreallocarray(routestate_chans,
+	    routestate_nchans + 1, sizeof *routestate_chans);
+	memset(&routestate_chans[routestate_nchans], 0,
+	    sizeof *routestate_chans);
+	routestate_chans[routestate_nchans].id = id;
+	return (&routestate_chans[routestate_nchans++]);
+}
+
+static struct router_health *
+routestate_health(long long site_id, const char *model, int create)
+{
+	struct routestate_health	*h;
+	size_t				 i;
+
+	for (i = 0; i < routestate_nhealths; i++) {
+		h = &routestate_healths[i];
+		if (h->site_id != site_id)
+			continue;
+		if ((model == NULL && h->model == NULL) || (model != NULL &&
+		    h->model != NULL && strcmp(model, h->model) == 0))
+			return (&h->h);
+	}
+	if (!create)
+		return (NULL);
+	routestate_healths = xreallocarray(routestate_healths,
+	    routestate_nhealths + 1, sizeof *routestate_healths);
+	h = &routestate_healths[routestate_nhealths++];
+	memset(h, 0, sizeof *h);
+	h->site_id = site_id;
+	h->model = model != NULL ? xstrdup(model) : NULL;
+	return (&h->h);
+}
+
+/*
+ * Router candidates for every channel of route r (out and chs have room
+ * for r->nchans). fmt is a relay_format, or -1 for any: a channel whose
+ * platform does not speak it is marked ineligible (as a model mismatch).
+ */
+size_t
+routestate_candidates(const struct snapshot *s, const struct snap_route *r,
+    enum snap_match how, const char *model, int fmt, long long now,
+    struct router_candidate *out, const struct snap_channel **chs)
+{
+	const struct snap_channel	*c;
+	const struct usage_price	*p;
+	struct router_candidate		*rc;
+	struct routestate_chan		*st;
+	struct router_health		*h;
+	size_t				 i;
+
+	(void)now;
+	pthread_mutex_lock(&routestate_mtx);
+	for (i = 0; i < r->nchans; i++) {
+		c = chs[i] = &s->channels[r->chans[i]];
+		rc = &out[i];
+		router_candidate_init(rc);
+		rc->channel_id = c->id;
+		rc->site_id = c->site_id;
+		rc->account_id = c->account_id;
+		rc->credential_id = c->account_id;
+		rc->site_name = c->site_name;
+		rc->account_name = c->account;
+		rc->token_name = NULL;
+		rc->priority = c->priority;
+		rc->weight = c->chan_weight;
+		rc->enabled = c->enabled;
+		rc->model_mismatch = !snapshot_channel_serves(r, how, model, c);
+		if (fmt >= 0 && relay_path(c->platform, fmt) == NULL)
+			rc->model_mismatch = 1;
+		rc->no_credential = c->key_blob == NULL;
+		rc->site_weight = c->weight > 0 ? c->weight : 1;
+		p = snapshot_price(s, c->site_id, c->source_model);
+		if (p != NULL)
+			rc->catalog_cost = (p->input + p->output) / 2;
+		if ((st = routestate_chan(c->id, 0)) != NULL) {
+			rc->st = st->st;
+			rc->success_count = st->success;
+			rc->total_latency = st->total_latency;
+			rc->total_cost = st->total_cost;
+			rc->last_used_at = st->last_used_at;
+			rc->last_selected_at = st->last_selected_at;
+		}
+		if ((h = routestate_health(c->site_id, NULL, 0)) != NULL)
+			rc->site_health = *h;
+		if ((h = routestate_health(c->site_id, c->source_model, 0)) !=
+		    NULL)
+			rc->model_health = *h;
+	}
+	pthread_mutex_unlock(&routestate_mtx);
+	return (r->nchans);
+}
+
+void
+routestate_selected(long long id, long long now)
+{
+	pthread_mutex_lock(&routestate_mtx);
+	routestate_chan(id, 1)->last_selected_at = now;
+	pthread_mutex_unlock(&routestate_mtx);
+}
+
+/*
+ * One attempt's outcome on channel c: ok, or the upstream's HTTP status
+ * (0: none) and error text. Client errors are not the channel's fault and
+ * are not counted. A usage-limit 429 cools every channel sharing the
+ * credential (the account's, in this snapshot) for 5 minutes.
+ */
+void
+routestate_report(const struct snapshot *s, const struct snap_channel *c,
+    const char *model, enum router_strategy strategy, int ok, int status,
+    const char *text, long long latency, double cost, long long now)
+{
+	struct routestate_chan		*st;
+	struct router_candidate		*cands;
+	struct router_cool		*cools;
+	enum router_fail_kind		 kind;
+	size_t				 i, n = 0, failed = 0, k;
+
+	pthread_mutex_lock(&routestate_mtx);
+	st = routestate_chan(c->id, 1);
+	st->last_used_at = now;
+	if (ok) {
+		router_chan_ok(&st->st);
+		st->success++;
+		st->total_latency += latency;
+		st->total_cost += cost;
+		router_health_ok(routestate_health(c->site_id, NULL, 1),
+		    latency, now);
+		router_health_ok(routestate_health(c->site_id, model, 1),
+		    latency, now);
+		goto out;
+	}
+	kind = router_classify(status, text);
+	if (kind == ROUTER_FAIL_CLIENT || kind == ROUTER_FAIL_VALIDATION)
+		goto out;
+	router_health_fail(routestate_health(c->site_id, NULL, 1), kind, now);
+	router_health_fail(routestate_health(c->site_id, model, 1), kind, now);
+	if (kind != ROUTER_FAIL_USAGE_LIMIT) {
+		router_chan_fail(&st->st, strategy, &s->rset, now);
+		goto out;
+	}
+	cands = xcalloc(s->nchannels, sizeof *cands);
+	cools = xcalloc(s->nchannels, sizeof *cools);
+	for (i = 0; i < s->nchannels; i++) {
+		if (s->channels[i].account_id != c->account_id)
+			continue;
+		if (s->channels[i].id == c->id)
+			failed = n;
+		cands[n].channel_id = s->channels[i].id;
+		cands[n++].credential_id = s->channels[i].account_id;
+	}
+	k = router_usage_limit(cands, n, failed, 0, now, cools);
+	for (i = 0; i < k; i++) {
+		st = routestate_chan(cools[i].channel_id, 1);
+		st->st.cooldown_until = cools[i].until;
+		st->st.fail_count = 0;
+		st->st.last_fail_at = now;
+	}
+	free(cands);
+	free(cools);
+out:
+	pthread_mutex_unlock(&routestate_mtx);
+}
+
+/* 0, or -1 when the channel has no runtime state to clear. */
+int
+routestate_cooldown_clear(long long id)
+{
+	struct routestate_chan	*st;
+
+	pthread_mutex_lock(&routestate_mtx);
+	if ((st = routestate_chan(id, 0)) != NULL)
+		router_chan_ok(&st->st);
+	pthread_mutex_unlock(&routestate_mtx);
+	return (st != NULL ? 0 : -1);
+}
+
+/* At shutdown, after the HTTP workers are gone. */
+void
+routestate_clear(void)
+{
+	size_t	i;
+
+	pthread_mutex_lock(&routestate_mtx);
+	for (i = 0; i < routestate_nhealths; i++)
+		free(routestate_healths[i].model);
+	free(routestate_healths);
+	free(routestate_chans);
+	routestate_healths = NULL;
+	routestate_chans = NULL;
+	routestate_nhealths = routestate_nchans = 0;
+	pthread_mutex_unlock(&routestate_mtx);
+}

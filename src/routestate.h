@@ -1,0 +1,28 @@
+/*
+ * Runtime routing state: per-channel cooldowns and counters, per-site and
+ * per-(site, model) health. In memory only (lost on restart for now).
+ */
+#ifndef ROUTESTATE_H
+#define ROUTESTATE_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "router.h"
+#include "snapshot.h"
+
+long long	 routestate_now(void);
+size_t		 routestate_candidates(const struct snapshot *,
+		     const struct snap_route *, enum snap_match, const char *,
+		     int, long long, struct router_candidate *,
+		     const struct snap_channel **);
+void		 routestate_selected(long long, long long);
+void		 routestate_report(const struct snapshot *,
+		     const struct snap_channel *, const char *,
+		     enum router_strategy, int, int, const char *, long long,
+		     double, long long);
+int		 routestate_cooldown_clear(long long);
+void		 routestate_clear(void);
+
+#endif
