@@ -471,9 +471,23 @@ route_rm(struct db *db, const char *ref, struct err *e)
 {
 	sqlite3_stmt	*st;
 	long long	 id;
+	int		 manual;
 
 	if ((id = route_find(db, ref, e)) <= 0)
 		return (-1);
+	/* A discovered route would come back at the next rebuild. */
+	if ((st = db_prepare_err(db, "SELECT manual FROM routes WHERE id = ?1",
+	    e)) == NULL)
+		return (-1);
+	db_bind_int(st, 1, id, 1);
+	manual = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (!manual) {
+		err_set(e, ERR_INVALID, "route %s was made from the discovered "
+		    "models and would come back; disable its channels "
+		    "(metapi channel set ID --disable) instead", ref);
+		return (-1);
+	}
 	if ((st = db_prepare_err(db, "DELETE FROM routes WHERE id = ?1",
 	    e)) == NULL)
 		return (-1);

@@ -134,7 +134,7 @@ routestate_candidates(const struct snapshot *s, const struct snap_route *r,
 		if (fmt >= 0 && relay_path(c->platform, fmt) == NULL)
 			rc->model_mismatch = 1;
 		rc->no_credential = c->key_blob == NULL;
-		rc->site_weight = c->weight > 0 ? c->weight : 1;
+		rc->site_weight = c->weight >= 0 ? c->weight : 1;
 		p = snapshot_price(s, c->site_id, c->source_model);
 		if (p != NULL)
 			rc->catalog_cost = (p->input + p->output) / 2;
@@ -234,8 +234,9 @@ routestate_cooldown_clear(long long id)
 	struct routestate_chan	*st;
 
 	pthread_mutex_lock(&routestate_mtx);
+	/* The admin's clear forgets the failures too (metapi-node 2.6). */
 	if ((st = routestate_chan(id, 0)) != NULL)
-		router_chan_ok(&st->st);
+		memset(&st->st, 0, sizeof st->st);
 	pthread_mutex_unlock(&routestate_mtx);
 	return (st != NULL ? 0 : -1);
 }

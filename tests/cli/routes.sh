@@ -198,4 +198,5 @@ refuse "enable and disable" 1 'together' channel set "$CA" --enable --disable
 refuse "route add without pattern" 2 '.' route add
 refuse "channel set with a word" 2 '.' channel set abc
 
+refuse "a discovered route cannot be removed" 1 "would come back" route rm gpt-4o-mini
 test_done
