@@ -811,7 +811,8 @@ account_channels(struct db *db, account_channel_cb cb, void *arg,
 
 	st = db_prepare(db, "SELECT a.id, s.id, s.name, s.url, s.platform, "
 	    "s.proxy_url, s.weight, s.headers_sealed, a.credential_kind, "
-	    "a.credential_sealed FROM accounts a JOIN sites s ON s.id = "
+	    "a.credential_sealed, COALESCE(a.label, a.username), "
+	    "COALESCE(a.balance_usd, 0) FROM accounts a JOIN sites s ON s.id = "
 	    "a.site_id WHERE a.status = 'active' AND s.enabled = 1 ORDER BY "
 	    "a.id", NULL);
 	if (st == NULL) {
@@ -832,6 +833,8 @@ account_channels(struct db *db, account_channel_cb cb, void *arg,
 		c.kind = db_col_text(st, 8);
 		c.cred_blob = sqlite3_column_blob(st, 9);
 		c.cred_len = sqlite3_column_bytes(st, 9);
+		c.name = db_col_text(st, 10);
+		c.balance = sqlite3_column_double(st, 11);
 		if (cb(&c, arg) != 0)
 			break;
 	}

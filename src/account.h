@@ -60,6 +60,8 @@ struct account_channel {
 	const char	*kind;		/* credential kind */
 	const void	*cred_blob;	/* sealed credential (API keys) */
 	size_t		 cred_len;
+	const char	*name;		/* label, else username, or NULL */
+	double		 balance;	/* USD, last known; 0 if never */
 };
 typedef int (*account_channel_cb)(const struct account_channel *, void *);
 int	 account_channels(struct db *, account_channel_cb, void *,

@@ -135,6 +135,7 @@ routestate_candidates(const struct snapshot *s, const struct snap_route *r,
 			rc->model_mismatch = 1;
 		rc->no_credential = c->key_blob == NULL;
 		rc->site_weight = c->weight >= 0 ? c->weight : 1;
+		rc->balance = c->balance;
 		p = snapshot_price(s, c->site_id, c->source_model);
 		if (p != NULL)
 			rc->catalog_cost = (p->input + p->output) / 2;

@@ -160,7 +160,11 @@ snapshot_add_channel(const struct account_channel *a, void *arg)
 	c = &b->accts[b->naccts++];
 	memset(c, 0, sizeof *c);
 	c->account_id = a->account_id;
-	snprintf(c->account, sizeof c->account, "#%lld", a->account_id);
+	if (a->name != NULL && *a->name != '\0')
+		snprintf(c->account, sizeof c->account, "%s", a->name);
+	else
+		snprintf(c->account, sizeof c->account, "#%lld", a->account_id);
+	c->balance = a->balance;
 	c->site_id = a->site_id;
 	c->token_id = token_id;
 	c->site_name = xstrdup(a->site_name);

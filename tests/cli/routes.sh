@@ -82,6 +82,9 @@ expect "explain: two candidates" "$(jget "$OUT" candidates.length)" 2
 expect "explain: probabilities sum to 100" "$(prob_sum)" 100
 expect_match "explain: ~50% each" "$(jget "$OUT" candidates.0.probability)" '^(4[5-9]|5[0-5])(\.[0-9]+)?$'
 expect_match "explain: a selected channel" "$(jget "$OUT" selected.channel_id)" '^[0-9]+$'
+expect "explain: the account by name" "$(jget "$OUT" candidates.0.account)" alice
+expect "explain: the account's balance is a factor" \
+    "$(jget "$OUT" candidates.0.factors.balance)" 5.0
 CA=$(chan a)
 CB=$(chan b)
 ok "explain human" route explain gpt-4o-mini
