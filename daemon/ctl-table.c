@@ -11,6 +11,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "route.h"
+#include "routestate.h"
 #include "snapshot.h"
 
 const struct ctl_entry ctl_cmd_table[] = {
@@ -151,6 +152,18 @@ ctl_usage_changed(void)
 void
 ctl_tick(void)
 {
+	static time_t	saved;
+	struct err	e = { ERR_OK, NULL };
+	time_t		now = time(NULL);
+
 	if (ctl_usage_pending)
 		ctl_usage_changed();
+	/* Cooldowns and counters reach the database once a minute. */
+	if (now - saved >= 60) {
+		saved = now;
+		if (routestate_save(metapid->db, &e) != 0) {
+			log_warnx("routing state: %s", e.msg);
+			err_clear(&e);
+		}
+	}
 }

@@ -490,6 +490,11 @@ metapid_main(int argc, char **argv, const char *data_dir_opt,
 		err_clear(&e);
 		goto fail;
 	}
+	/* What the last daemon learnt about its channels (cooldowns...). */
+	if (routestate_load(metapid->db, &e) != 0) {
+		log_warnx("routing state: %s", e.msg);
+		err_clear(&e);
+	}
 	if (upstream_global_init() != 0) {
 		cause = xstrdup("libcurl failed to initialise");
 		goto fail;
@@ -530,6 +535,10 @@ metapid_main(int argc, char **argv, const char *data_dir_opt,
 	logwriter_stop();
 	async_wait_all();
 	snapshot_clear();
+	if (routestate_save(metapid->db, &e) != 0) {
+		log_warnx("routing state: %s", e.msg);
+		err_clear(&e);
+	}
 	routestate_clear();
 	settings_free(metapid->settings);
 	db_close(metapid->db);

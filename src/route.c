@@ -578,3 +578,93 @@ route_count(struct db *db)
 	sqlite3_finalize(st);
 	return (n);
 }
+
+/*
+ * Keep the channels' runtime state (counters, cooldowns) across restarts:
+ * written by the main thread now and then and at shutdown, read back at
+ * start-up. The columns hold seconds; the router works in milliseconds.
+ */
+int
+route_runtime_save(struct db *db, const struct route_runtime *v, size_t n,
+    struct err *e)
+{
+	sqlite3_stmt	*st;
+	char		*cause;
+	size_t		 i;
+
+	if (db_begin(db, &cause) != 0) {
+		err_set(e, ERR_STORAGE, "%s", cause);
+		free(cause);
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		st = db_prepare_err(db, "UPDATE channels SET success_count = ?, "
+		    "fail_count = ?, consecutive_fails = ?, cooldown_level = ?, "
+		    "cooldown_until = ?, last_fail_at = ?, last_used_at = ?, "
+		    "total_latency_ms = ?, total_cost_usd = ? WHERE id = ?", e);
+		if (st == NULL)
+			goto fail;
+		sqlite3_bind_int64(st, 1, v[i].success);
+		sqlite3_bind_int64(st, 2, v[i].fail);
+		sqlite3_bind_int64(st, 3, v[i].consecutive);
+		sqlite3_bind_int64(st, 4, v[i].level);
+		db_bind_int(st, 5, v[i].cooldown_until / 1000,
+		    v[i].cooldown_until > 0);
+		db_bind_int(st, 6, v[i].last_fail_at / 1000,
+		    v[i].last_fail_at > 0);
+		db_bind_int(st, 7, v[i].last_used_at / 1000,
+		    v[i].last_used_at > 0);
+		sqlite3_bind_int64(st, 8, v[i].total_latency);
+		sqlite3_bind_double(st, 9, v[i].total_cost);
+		sqlite3_bind_int64(st, 10, v[i].id);
+		if (db_step_done(db, st, e) != 0)
+			goto fail;
+	}
+	if (db_commit(db, &cause) != 0) {
+		err_set(e, ERR_STORAGE, "%s", cause);
+		free(cause);
+		return (-1);
+	}
+	return (0);
+fail:
+	db_rollback(db);
+	return (-1);
+}
+
+int
+route_runtime_load(struct db *db, route_runtime_cb cb, void *arg,
+    struct err *e)
+{
+	sqlite3_stmt		*st;
+	struct route_runtime	 r;
+	int			 rc;
+
+	st = db_prepare_err(db, "SELECT id, success_count, fail_count, "
+	    "consecutive_fails, cooldown_level, COALESCE(cooldown_until, 0), "
+	    "COALESCE(last_fail_at, 0), COALESCE(last_used_at, 0), "
+	    "total_latency_ms, total_cost_usd FROM channels WHERE "
+	    "success_count > 0 OR fail_count > 0", e);
+	if (st == NULL)
+		return (-1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof r);
+		r.id = sqlite3_column_int64(st, 0);
+		r.success = sqlite3_column_int64(st, 1);
+		r.fail = sqlite3_column_int64(st, 2);
+		r.consecutive = sqlite3_column_int64(st, 3);
+		r.level = sqlite3_column_int64(st, 4);
+		r.cooldown_until = sqlite3_column_int64(st, 5) * 1000;
+		r.last_fail_at = sqlite3_column_int64(st, 6) * 1000;
+		r.last_used_at = sqlite3_column_int64(st, 7) * 1000;
+		r.total_latency = sqlite3_column_int64(st, 8);
+		r.total_cost = sqlite3_column_double(st, 9);
+		if (cb(&r, arg) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	return (0);
+}

@@ -47,4 +47,23 @@ json_t	*route_channel_set(struct db *, long long, const json_t *,
 int	 route_channel_exists(struct db *, long long);
 int	 route_count(struct db *);
 
+/* A channel's runtime routing state as stored (times in Unix ms). */
+struct route_runtime {
+	long long	 id;
+	long long	 success;
+	long long	 fail;
+	long long	 consecutive;
+	long long	 level;
+	long long	 cooldown_until;
+	long long	 last_fail_at;
+	long long	 last_used_at;
+	long long	 total_latency;
+	double		 total_cost;
+};
+typedef int (*route_runtime_cb)(const struct route_runtime *, void *);
+int	 route_runtime_save(struct db *, const struct route_runtime *, size_t,
+	     struct err *);
+int	 route_runtime_load(struct db *, route_runtime_cb, void *,
+	     struct err *);
+
 #endif

@@ -2,9 +2,10 @@
  * The owner of runtime routing state, under routestate_mtx: each
  * channel's cooldown and counters and each site's and (site, model)'s
  * health. HTTP workers report attempts here and read it to build router
- * candidates; ctl reads it for explanations. It is kept in memory only:
- * a restart forgets cooldowns and health (persisting them comes later).
- * It makes no choice itself (router.c) and touches no database.
+ * candidates; ctl reads it for explanations. Channels' counters and
+ * cooldowns are saved to the channels table (src/route.c) by the main
+ * thread once a minute and at shutdown, and loaded at start-up; site
+ * health lives in memory only. It makes no choice itself (router.c).
  */
 #include "config.h"
 
@@ -16,6 +17,7 @@
 #include <jansson.h>
 
 #include "relay.h"
+#include "route.h"
 #include "router.h"
 #include "routestate.h"
 #include "snapshot.h"
@@ -257,4 +259,68 @@ routestate_clear(void)
 	routestate_chans = NULL;
 	routestate_nhealths = routestate_nchans = 0;
 	pthread_mutex_unlock(&routestate_mtx);
+}
+
+/*
+ * Save the channels' counters and cooldowns (main thread): a copy is
+ * taken under the lock, the database is written outside it.
+ */
+int
+routestate_save(struct db *db, struct err *e)
+{
+	struct route_runtime	*v;
+	struct routestate_chan	*c;
+	size_t			 i, n;
+	int			 rv;
+
+	pthread_mutex_lock(&routestate_mtx);
+	n = routestate_nchans;
+	v = xcalloc(n > 0 ? n : 1, sizeof *v);
+	for (i = 0; i < n; i++) {
+		c = &routestate_chans[i];
+		v[i].id = c->id;
+		v[i].success = c->success;
+		v[i].fail = c->st.fail_count;
+		v[i].consecutive = c->st.consecutive;
+		v[i].level = c->st.level;
+		v[i].cooldown_until = c->st.cooldown_until;
+		v[i].last_fail_at = c->st.last_fail_at;
+		v[i].last_used_at = c->last_used_at;
+		v[i].total_latency = c->total_latency;
+		v[i].total_cost = c->total_cost;
+	}
+	pthread_mutex_unlock(&routestate_mtx);
+	rv = n > 0 ? route_runtime_save(db, v, n, e) : 0;
+	free(v);
+	return (rv);
+}
+
+static int
+routestate_load_one(const struct route_runtime *r, void *arg)
+{
+	struct routestate_chan	*c;
+
+	c = routestate_chan(r->id, 1);
+	c->success = r->success;
+	c->st.fail_count = (int)r->fail;
+	c->st.consecutive = (int)r->consecutive;
+	c->st.level = (int)r->level;
+	c->st.cooldown_until = r->cooldown_until;
+	c->st.last_fail_at = r->last_fail_at;
+	c->last_used_at = r->last_used_at;
+	c->total_latency = r->total_latency;
+	c->total_cost = r->total_cost;
+	return (0);
+}
+
+/* At start-up, before requests: what the last daemon learnt. */
+int
+routestate_load(struct db *db, struct err *e)
+{
+	int	rv;
+
+	pthread_mutex_lock(&routestate_mtx);
+	rv = route_runtime_load(db, routestate_load_one, NULL, e);
+	pthread_mutex_unlock(&routestate_mtx);
+	return (rv);
 }

@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "db.h"
+#include "err.h"
 #include "router.h"
 #include "snapshot.h"
 
@@ -24,5 +26,7 @@ void		 routestate_report(const struct snapshot *,
 		     double, long long);
 int		 routestate_cooldown_clear(long long);
 void		 routestate_clear(void);
+int		 routestate_save(struct db *, struct err *);
+int		 routestate_load(struct db *, struct err *);
 
 #endif

@@ -133,6 +133,12 @@ expect "failing site: not eligible" "$(field c eligible)" false
 expect_match "failing site: cooling" "$(field c reason)" 'cool'
 expect_match "failing site: cooldown remaining" "$(field c factors.cooldown_remaining_sec)" '^[1-9][0-9]*$'
 expect "the others share everything" "$(prob_sum)" 100
+# A restart remembers the cooldown (saved at shutdown, loaded at start).
+ok "stop" stop
+wait_gone
+ok "explain after a restart" --json route explain gpt-4o-mini
+expect "still cooling after a restart" "$(field c eligible)" false
+BASE="http://$(listen_addr)"	# a new daemon, a new ephemeral port
 CC=$(chan c)
 curl -s -X DELETE "$C/__fake/faults" >/dev/null
 ok "cooldown-clear" channel cooldown-clear "$CC"
