@@ -95,6 +95,7 @@ struct proxy_req {
 	const char			*fwd;		/* model sent upstream */
 	int				 stream;
 	int				 strip_usage;	/* we added include_usage */
+	char				 sticky[192];	/* session key, or "" */
 	struct proxylog_rec		*log;
 	struct timespec			 t0;
 };
@@ -183,6 +184,65 @@ struct proxy_route {
 	struct router_request		 req;
 };
 
+/*
+ * The client's conversation, for sticky sessions: an explicit session
+ * header (x-session-id, Codex's session_id / conversation_id), else
+ * Claude Code's metadata.user_id, which names its session. The key is
+ * "downstream key|model|session".
+ */
+static const char *const proxy_session_headers[] = {
+	"x-session-id", "session_id", "session-id", "conversation_id",
+	"conversation-id",
+};
+
+static void
+proxy_session_key(struct proxy_req *rq)
+{
+	const char	*sid = NULL;
+	size_t		 i;
+
+	rq->sticky[0] = '\0';
+	if (!rq->snap->limits.sticky)
+		return;
+	for (i = 0; i < nitems(proxy_session_headers) && sid == NULL; i++)
+		sid = mg_get_header(rq->conn, proxy_session_headers[i]);
+	if (sid == NULL) {
+		sid = json_string_value(json_object_get(json_object_get(
+		    rq->body, "metadata"), "user_id"));
+		if (sid != NULL && strstr(sid, "session") == NULL)
+			sid = NULL;
+	}
+	if (sid != NULL && *sid != '\0')
+		snprintf(rq->sticky, sizeof rq->sticky, "%lld|%s|%s",
+		    rq->key->id, rq->model, sid);
+}
+
+/*
+ * The channel this session is bound to, when it can still serve: it is
+ * tried first, ahead of the router's draw. -1: no such channel.
+ */
+static long
+proxy_sticky_pick(struct proxy_req *rq, struct proxy_route *pr)
+{
+	long long	ch;
+	size_t		i;
+
+	if (rq->sticky[0] == '\0' ||
+	    (ch = routestate_sticky_get(rq->sticky, pr->req.now)) == 0)
+		return (-1);
+	for (i = 0; i < pr->n; i++) {
+		if (pr->cands[i].channel_id != ch)
+			continue;
+		if (pr->cands[i].tried || !pr->cands[i].enabled ||
+		    pr->cands[i].model_mismatch ||
+		    pr->cands[i].st.cooldown_until > pr->req.now)
+			break;
+		return ((long)i);
+	}
+	routestate_sticky_drop(rq->sticky);
+	return (-1);
+}
+
 /* The matched route's channels as router candidates. */
 static void
 proxy_route_init(struct proxy_req *rq, struct proxy_route *pr)
@@ -249,6 +309,11 @@ proxy_candidates(struct proxy_req *rq, struct proxy_route *pr)
 	struct router_plan	*plan;
 	long			 i;
 
+	if ((i = proxy_sticky_pick(rq, pr)) >= 0) {
+		pr->cands[i].tried = 1;
+		routestate_selected(pr->cands[i].channel_id, pr->req.now);
+		return (pr->chs[i]);
+	}
 	plan = router_plan_new(pr->cands, pr->n, &rq->snap->rset, &pr->req);
 	i = router_pick(plan, randombytes_uniform(1000000) / 1000000.0);
 	router_plan_free(plan);
@@ -872,6 +937,7 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 		goto log;
 	}
 	rq.log->route_id = rq.route->id;
+	proxy_session_key(&rq);
 	proxy_route_init(&rq, &pr);
 	if ((ch = proxy_candidates(&rq, &pr)) == NULL) {
 		http_error(conn, 503, "server_error", "no_channel", "no channel "
@@ -890,6 +956,8 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 		if (rv != 0 && !at.client_gone)
 			proxy_report(&rq, &at, 0, rq.log->attempts[
 			    rq.log->nattempts - 1].latency_ms, 0);
+		if (rv != 0 && rq.sticky[0] != '\0')
+			routestate_sticky_drop(rq.sticky);
 		if (rv == 0 || rv == 1)
 			break;
 		ch = proxy_candidates(&rq, &pr);
@@ -904,6 +972,11 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 			proxy_report(&rq, &at, at.error == NULL,
 			    rq.log->attempts[rq.log->nattempts - 1].latency_ms,
 			    rq.log->cost_usd);
+		/* The conversation stays where it was served well. */
+		if (rq.sticky[0] != '\0' && at.error == NULL)
+			routestate_sticky_set(rq.sticky, at.ch->id,
+			    routestate_now() + rq.snap->limits.sticky_ttl_sec *
+			    1000);
 		if (at.error != NULL)
 			proxy_stream_error(&at);
 		if (!at.client_gone)

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -41,6 +42,17 @@ struct routestate_health {
 };
 
 static pthread_mutex_t		 routestate_mtx = PTHREAD_MUTEX_INITIALIZER;
+#define ROUTESTATE_STICKY_MAX	4096
+#define ROUTESTATE_STICKY_KEY	192
+
+struct routestate_sticky {
+	char		key[ROUTESTATE_STICKY_KEY];
+	long long	channel;
+	long long	until;		/* ms */
+};
+static struct routestate_sticky	*routestate_stickies;
+static size_t			 routestate_nstickies;
+
 static struct routestate_chan	*routestate_chans;
 static size_t			 routestate_nchans;
 static struct routestate_health	*routestate_healths;
@@ -255,9 +267,11 @@ routestate_clear(void)
 		free(routestate_healths[i].model);
 	free(routestate_healths);
 	free(routestate_chans);
+	free(routestate_stickies);
 	routestate_healths = NULL;
 	routestate_chans = NULL;
-	routestate_nhealths = routestate_nchans = 0;
+	routestate_stickies = NULL;
+	routestate_nhealths = routestate_nchans = routestate_nstickies = 0;
 	pthread_mutex_unlock(&routestate_mtx);
 }
 
@@ -323,4 +337,74 @@ routestate_load(struct db *db, struct err *e)
 	rv = route_runtime_load(db, routestate_load_one, NULL, e);
 	pthread_mutex_unlock(&routestate_mtx);
 	return (rv);
+}
+
+/*
+ * Sticky sessions: one client conversation ("key|model|session") stays on
+ * the channel that served it, so the upstream's prompt cache is reused.
+ * A bounded table: when it is full, the binding closest to expiry goes.
+ */
+
+static struct routestate_sticky *
+routestate_sticky_find(const char *key)
+{
+	size_t	i;
+
+	for (i = 0; i < routestate_nstickies; i++)
+		if (strcmp(routestate_stickies[i].key, key) == 0)
+			return (&routestate_stickies[i]);
+	return (NULL);
+}
+
+/* The channel bound to a session, 0 when none (or it expired). */
+long long
+routestate_sticky_get(const char *key, long long now)
+{
+	struct routestate_sticky	*s;
+	long long			 ch = 0;
+
+	pthread_mutex_lock(&routestate_mtx);
+	if ((s = routestate_sticky_find(key)) != NULL && s->until > now)
+		ch = s->channel;
+	pthread_mutex_unlock(&routestate_mtx);
+	return (ch);
+}
+
+void
+routestate_sticky_set(const char *key, long long channel, long long until)
+{
+	struct routestate_sticky	*s;
+	size_t				 i, old = 0;
+
+	pthread_mutex_lock(&routestate_mtx);
+	if ((s = routestate_sticky_find(key)) == NULL) {
+		if (routestate_nstickies < ROUTESTATE_STICKY_MAX) {
+			routestate_stickies = xreallocarray(routestate_stickies,
+			    routestate_nstickies + 1,
+			    sizeof *routestate_stickies);
+			s = &routestate_stickies[routestate_nstickies++];
+		} else {
+			for (i = 1; i < routestate_nstickies; i++)
+				if (routestate_stickies[i].until <
+				    routestate_stickies[old].until)
+					old = i;
+			s = &routestate_stickies[old];
+		}
+		snprintf(s->key, sizeof s->key, "%s", key);
+	}
+	s->channel = channel;
+	s->until = until;
+	pthread_mutex_unlock(&routestate_mtx);
+}
+
+/* The bound channel failed: the session is free to move. */
+void
+routestate_sticky_drop(const char *key)
+{
+	struct routestate_sticky	*s;
+
+	pthread_mutex_lock(&routestate_mtx);
+	if ((s = routestate_sticky_find(key)) != NULL)
+		s->until = 0;
+	pthread_mutex_unlock(&routestate_mtx);
 }

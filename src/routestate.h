@@ -27,6 +27,9 @@ void		 routestate_report(const struct snapshot *,
 int		 routestate_cooldown_clear(long long);
 void		 routestate_clear(void);
 int		 routestate_save(struct db *, struct err *);
+long long	 routestate_sticky_get(const char *, long long);
+void		 routestate_sticky_set(const char *, long long, long long);
+void		 routestate_sticky_drop(const char *);
 int		 routestate_load(struct db *, struct err *);
 
 #endif

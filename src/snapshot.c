@@ -425,6 +425,8 @@ snapshot_limits(struct snap_limits *l, const struct settings *set)
 	l->max_attempts = settings_int(set, "proxy_max_channel_attempts");
 	l->max_body = settings_int(set, "http_max_request_body_bytes");
 	l->max_response = settings_int(set, "proxy_max_response_bytes");
+	l->sticky = settings_bool(set, "sticky_session_enabled");
+	l->sticky_ttl_sec = settings_int(set, "sticky_session_ttl_sec");
 }
 
 static void

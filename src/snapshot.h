@@ -101,6 +101,8 @@ struct snap_limits {
 	int		 max_attempts;
 	long long	 max_body;
 	long long	 max_response;
+	int		 sticky;		/* sticky sessions on */
+	long long	 sticky_ttl_sec;
 };
 
 struct snapshot {

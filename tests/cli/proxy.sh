@@ -184,6 +184,39 @@ expect "as failed" "$(jget "$OUT" items.0.status)" failed
 expect_match "with the upstream's words" "$(jget "$OUT" items.0.error)" "upstream error event"
 for u in "$A" "$B"; do curl -s -X DELETE "$u/__fake/faults" >/dev/null; done
 
+# Sticky sessions: one conversation stays on the site that served it,
+# and moves when that site fails.
+hits() {
+	curl -s "$1/__fake/requests?path=/v1/chat/completions" | jget - count
+}
+# clear_cooldowns: the fault sections above left both sites cooling.
+clear_cooldowns() {
+	"$METAPI" --json route show gpt-4o-mini >"$TMP/route.json"
+	for c in $(grep -o '"id": [0-9]*' "$TMP/route.json" | awk '{print $2}'); do
+		"$METAPI" channel cooldown-clear "$c" >/dev/null 2>&1
+	done
+}
+clear_cooldowns
+a0=$(hits "$A")
+b0=$(hits "$B")
+i=0
+while [ $i -lt 10 ]; do
+	post /v1/chat/completions "{\"model\":\"gpt-4o-mini\",$HELLO}" -H 'x-session-id: conv-1'
+	i=$((i + 1))
+done
+da=$(( $(hits "$A") - a0 ))
+db=$(( $(hits "$B") - b0 ))
+expect "sticky: ten requests, one site" "$(echo "$da $db" | tr ' ' '\n' | sort -n | tr '\n' ' ')" "0 10 "
+if [ "$da" -eq 10 ]; then bound=$A other=$B; else bound=$B other=$A; fi
+curl -s -X POST "$bound/__fake/fault" -d '{"path":"/v1/chat/completions","status":500,"times":-1}' >/dev/null
+o0=$(hits "$other")
+post /v1/chat/completions "{\"model\":\"gpt-4o-mini\",$HELLO}" -H 'x-session-id: conv-1'
+expect "sticky: the bound site fails, the request still works" "$CODE" 200
+curl -s -X DELETE "$bound/__fake/faults" >/dev/null
+clear_cooldowns
+post /v1/chat/completions "{\"model\":\"gpt-4o-mini\",$HELLO}" -H 'x-session-id: conv-1'
+expect "sticky: rebound to the site that answered" "$(( $(hits "$other") - o0 ))" 2
+
 # A key's request limit holds on the request path as requests are logged.
 ok "limited key" key add three --max-requests 3
 L=$(cat "$OUT")
