@@ -800,48 +800,47 @@ account_balances(struct db *db, struct err *e)
 	    "today_spend_usd", ts));
 }
 
+/* A caller's callback and its argument, carried through db_each(). */
+struct account_each {
+	account_channel_cb	 cb;
+	void			*arg;
+};
+
+static int
+account_channel_each(sqlite3_stmt *st, void *arg)
+{
+	struct account_each	*x = arg;
+	struct account_channel	 c;
+
+	memset(&c, 0, sizeof c);
+	c.account_id = sqlite3_column_int64(st, 0);
+	c.site_id = sqlite3_column_int64(st, 1);
+	c.site_name = db_col_text(st, 2);
+	c.url = db_col_text(st, 3);
+	c.platform = db_col_text(st, 4);
+	c.proxy = db_col_text(st, 5);
+	c.weight = sqlite3_column_double(st, 6);
+	c.headers_blob = sqlite3_column_blob(st, 7);
+	c.headers_len = sqlite3_column_bytes(st, 7);
+	c.kind = db_col_text(st, 8);
+	c.cred_blob = sqlite3_column_blob(st, 9);
+	c.cred_len = sqlite3_column_bytes(st, 9);
+	c.name = db_col_text(st, 10);
+	c.balance = sqlite3_column_double(st, 11);
+	return (x->cb(&c, x->arg));
+}
+
 /* Every active account of an enabled site, for the request path. */
 int
 account_channels(struct db *db, account_channel_cb cb, void *arg,
     struct err *e)
 {
-	sqlite3_stmt		*st;
-	struct account_channel	 c;
-	int			 rc;
+	struct account_each	x = { cb, arg };
 
-	st = db_prepare(db, "SELECT a.id, s.id, s.name, s.url, s.platform, "
-	    "s.proxy_url, s.weight, s.headers_sealed, a.credential_kind, "
-	    "a.credential_sealed, COALESCE(a.label, a.username), "
-	    "COALESCE(a.balance_usd, 0) FROM accounts a JOIN sites s ON s.id = "
-	    "a.site_id WHERE a.status = 'active' AND s.enabled = 1 ORDER BY "
-	    "a.id", NULL);
-	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (-1);
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&c, 0, sizeof c);
-		c.account_id = sqlite3_column_int64(st, 0);
-		c.site_id = sqlite3_column_int64(st, 1);
-		c.site_name = db_col_text(st, 2);
-		c.url = db_col_text(st, 3);
-		c.platform = db_col_text(st, 4);
-		c.proxy = db_col_text(st, 5);
-		c.weight = sqlite3_column_double(st, 6);
-		c.headers_blob = sqlite3_column_blob(st, 7);
-		c.headers_len = sqlite3_column_bytes(st, 7);
-		c.kind = db_col_text(st, 8);
-		c.cred_blob = sqlite3_column_blob(st, 9);
-		c.cred_len = sqlite3_column_bytes(st, 9);
-		c.name = db_col_text(st, 10);
-		c.balance = sqlite3_column_double(st, 11);
-		if (cb(&c, arg) != 0)
-			break;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (-1);
-	}
-	return (0);
+	return (db_each(db, db_prepare_err(db, "SELECT a.id, s.id, s.name, "
+	    "s.url, s.platform, s.proxy_url, s.weight, s.headers_sealed, "
+	    "a.credential_kind, a.credential_sealed, COALESCE(a.label, "
+	    "a.username), COALESCE(a.balance_usd, 0) FROM accounts a JOIN "
+	    "sites s ON s.id = a.site_id WHERE a.status = 'active' AND "
+	    "s.enabled = 1 ORDER BY a.id", e), account_channel_each, &x, e));
 }

@@ -467,47 +467,47 @@ apikey_set_enabled(struct db *db, long long id, int on, struct err *e)
 	return (apikey_get(db, id, e));
 }
 
+/* A caller's callback and its argument, carried through db_each(). */
+struct apikey_each {
+	apikey_row_cb	 cb;
+	void		*arg;
+};
+
+static int
+apikey_row_each(sqlite3_stmt *st, void *arg)
+{
+	struct apikey_each	*x = arg;
+	struct apikey_row	 r;
+	int			 rv;
+
+	if (sqlite3_column_bytes(st, 1) != VAULT_HASH_LEN)
+		return (0);
+	memset(&r, 0, sizeof r);
+	r.id = sqlite3_column_int64(st, 0);
+	r.hash = sqlite3_column_blob(st, 1);
+	r.enabled = sqlite3_column_int(st, 2);
+	r.expires_at = sqlite3_column_int64(st, 3);
+	r.has_max_cost = sqlite3_column_type(st, 4) != SQLITE_NULL;
+	r.max_cost = sqlite3_column_double(st, 4);
+	r.used_cost = sqlite3_column_double(st, 5);
+	r.has_max_requests = sqlite3_column_type(st, 6) != SQLITE_NULL;
+	r.max_requests = sqlite3_column_int64(st, 6);
+	r.used_requests = sqlite3_column_int64(st, 7);
+	r.models = json_loads(db_col_text(st, 8), 0, NULL);
+	rv = x->cb(&r, x->arg);
+	json_decref(r.models);
+	return (rv);
+}
+
 /* Every key for the request path's snapshot. */
 int
 apikey_foreach(struct db *db, apikey_row_cb cb, void *arg, struct err *e)
 {
-	sqlite3_stmt		*st;
-	struct apikey_row	 r;
-	int			 rc;
+	struct apikey_each	x = { cb, arg };
 
-	st = db_prepare(db, "SELECT id, key_hash, enabled, expires_at, "
-	    "max_cost_usd, used_cost_usd, max_requests, used_requests, models "
-	    "FROM api_keys", NULL);
-	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (-1);
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (sqlite3_column_bytes(st, 1) != VAULT_HASH_LEN)
-			continue;
-		memset(&r, 0, sizeof r);
-		r.id = sqlite3_column_int64(st, 0);
-		r.hash = sqlite3_column_blob(st, 1);
-		r.enabled = sqlite3_column_int(st, 2);
-		r.expires_at = sqlite3_column_int64(st, 3);
-		r.has_max_cost = sqlite3_column_type(st, 4) != SQLITE_NULL;
-		r.max_cost = sqlite3_column_double(st, 4);
-		r.used_cost = sqlite3_column_double(st, 5);
-		r.has_max_requests = sqlite3_column_type(st, 6) != SQLITE_NULL;
-		r.max_requests = sqlite3_column_int64(st, 6);
-		r.used_requests = sqlite3_column_int64(st, 7);
-		r.models = json_loads(db_col_text(st, 8), 0, NULL);
-		rc = cb(&r, arg);
-		json_decref(r.models);
-		if (rc != 0)
-			break;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (-1);
-	}
-	return (0);
+	return (db_each(db, db_prepare_err(db, "SELECT id, key_hash, enabled, "
+	    "expires_at, max_cost_usd, used_cost_usd, max_requests, "
+	    "used_requests, models FROM api_keys", e), apikey_row_each, &x, e));
 }
 
 /*

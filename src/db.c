@@ -287,6 +287,31 @@ db_rows(struct db *db, sqlite3_stmt *st, db_row_cb row_json, struct err *e)
 	return (items);
 }
 
+/*
+ * Hand each row of a prepared, bound statement (NULL: its preparation
+ * failed and e says so) to row() until it returns nonzero, and finalize
+ * it. Stopping early is not an error; 0, or -1 with e set.
+ */
+int
+db_each(struct db *db, sqlite3_stmt *st, db_each_cb row, void *arg,
+    struct err *e)
+{
+	int	rc;
+
+	if (st == NULL)
+		return (-1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (row(st, arg) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	return (0);
+}
+
 /* The statement's one row: 1 found, 0 none, -1 error. Finalizes st. */
 int
 db_row(struct db *db, sqlite3_stmt *st, db_row_cb row_json, json_t **out,

@@ -55,6 +55,9 @@ json_t		*db_rows(struct db *, sqlite3_stmt *, db_row_cb, struct err *);
 int		 db_row(struct db *, sqlite3_stmt *, db_row_cb, json_t **,
 		     struct err *);
 int		 db_step_done(struct db *, sqlite3_stmt *, struct err *);
+typedef int	(*db_each_cb)(sqlite3_stmt *, void *);
+int		 db_each(struct db *, sqlite3_stmt *, db_each_cb, void *,
+		     struct err *);
 sqlite3_stmt	*db_cached(struct db *, const char *, struct err *);
 int		 db_cached_step(struct db *, sqlite3_stmt *, struct err *);
 

@@ -268,50 +268,50 @@ model_pairs(struct db *db, model_pair_cb cb, void *arg, struct err *e)
 	return (0);
 }
 
+/* A caller's callback and its argument, carried through db_each(). */
+struct model_each {
+	model_price_cb	 cb;
+	void		*arg;
+};
+
+static int
+model_price_each(sqlite3_stmt *st, void *arg)
+{
+	struct model_each	*x = arg;
+	struct model_price_row	 r;
+
+	memset(&r, 0, sizeof r);
+	r.site_id = sqlite3_column_int64(st, 0);
+	r.model = db_col_text(st, 1);
+	r.group = db_col_text(st, 2);
+	if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+		r.price.input_per_m = sqlite3_column_double(st, 3);
+		r.price.output_per_m = sqlite3_column_double(st, 4);
+		r.price.has |= ADAPTER_PRICE_TOKENS;
+	}
+	if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
+		r.price.cache_read_per_m = sqlite3_column_double(st, 5);
+		r.price.has |= ADAPTER_PRICE_CACHE_R;
+	}
+	if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+		r.price.cache_write_per_m = sqlite3_column_double(st, 6);
+		r.price.has |= ADAPTER_PRICE_CACHE_W;
+	}
+	if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
+		r.price.per_call = sqlite3_column_double(st, 7);
+		r.price.has |= ADAPTER_PRICE_CALL;
+	}
+	return (x->cb(&r, x->arg));
+}
+
 /* Every stored price, for the request path's cost. */
 int
 model_price_rows(struct db *db, model_price_cb cb, void *arg, struct err *e)
 {
-	sqlite3_stmt		*st;
-	struct model_price_row	 r;
-	int			 rc;
+	struct model_each	x = { cb, arg };
 
-	st = db_prepare(db, "SELECT site_id, model, price_group, input_per_m, "
-	    "output_per_m, cache_read_per_m, cache_write_per_m, per_call FROM "
-	    "model_prices", NULL);
-	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (-1);
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&r, 0, sizeof r);
-		r.site_id = sqlite3_column_int64(st, 0);
-		r.model = db_col_text(st, 1);
-		r.group = db_col_text(st, 2);
-		if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
-			r.price.input_per_m = sqlite3_column_double(st, 3);
-			r.price.output_per_m = sqlite3_column_double(st, 4);
-			r.price.has |= ADAPTER_PRICE_TOKENS;
-		}
-		if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
-			r.price.cache_read_per_m = sqlite3_column_double(st, 5);
-			r.price.has |= ADAPTER_PRICE_CACHE_R;
-		}
-		if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
-			r.price.cache_write_per_m = sqlite3_column_double(st, 6);
-			r.price.has |= ADAPTER_PRICE_CACHE_W;
-		}
-		if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
-			r.price.per_call = sqlite3_column_double(st, 7);
-			r.price.has |= ADAPTER_PRICE_CALL;
-		}
-		if (cb(&r, arg) != 0)
-			break;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (-1);
-	}
-	return (0);
+	return (db_each(db, db_prepare_err(db, "SELECT site_id, model, "
+	    "price_group, input_per_m, output_per_m, cache_read_per_m, "
+	    "cache_write_per_m, per_call FROM model_prices", e),
+	    model_price_each, &x, e));
 }

@@ -162,68 +162,66 @@ out:
 	return (rv);
 }
 
+/* A caller's callback and its argument, carried through db_each(). */
+struct route_each {
+	route_row_cb	 row;
+	route_chan_cb	 chan;
+	void		*arg;
+};
+
+static int
+route_row_each(sqlite3_stmt *st, void *arg)
+{
+	struct route_each	*x = arg;
+	struct route_row	 r;
+
+	memset(&r, 0, sizeof r);
+	r.id = sqlite3_column_int64(st, 0);
+	r.pattern = db_col_text(st, 1);
+	r.alias = db_col_text(st, 2);
+	r.strategy = db_col_text(st, 3);
+	r.model_map = db_col_text(st, 4);
+	r.enabled = sqlite3_column_int(st, 5);
+	r.manual = sqlite3_column_int(st, 6);
+	return (x->row(&r, x->arg));
+}
+
 int
 route_foreach(struct db *db, route_row_cb cb, void *arg, struct err *e)
 {
-	sqlite3_stmt		*st;
-	struct route_row	 r;
-	int			 rc;
+	struct route_each	x = { .row = cb, .arg = arg };
 
-	st = db_prepare_err(db, "SELECT id, pattern, alias, strategy, "
-	    "model_map, enabled, manual FROM routes ORDER BY id", e);
-	if (st == NULL)
-		return (-1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&r, 0, sizeof r);
-		r.id = sqlite3_column_int64(st, 0);
-		r.pattern = db_col_text(st, 1);
-		r.alias = db_col_text(st, 2);
-		r.strategy = db_col_text(st, 3);
-		r.model_map = db_col_text(st, 4);
-		r.enabled = sqlite3_column_int(st, 5);
-		r.manual = sqlite3_column_int(st, 6);
-		if (cb(&r, arg) != 0)
-			break;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (-1);
-	}
-	return (0);
+	return (db_each(db, db_prepare_err(db, "SELECT id, pattern, alias, "
+	    "strategy, model_map, enabled, manual FROM routes ORDER BY id", e),
+	    route_row_each, &x, e));
+}
+
+static int
+route_chan_each(sqlite3_stmt *st, void *arg)
+{
+	struct route_each	*x = arg;
+	struct route_chan_row	 c;
+
+	memset(&c, 0, sizeof c);
+	c.id = sqlite3_column_int64(st, 0);
+	c.route_id = sqlite3_column_int64(st, 1);
+	c.account_id = sqlite3_column_int64(st, 2);
+	c.token_id = sqlite3_column_int64(st, 3);
+	c.source_model = db_col_text(st, 4);
+	c.priority = sqlite3_column_int(st, 5);
+	c.weight = sqlite3_column_int(st, 6);
+	c.enabled = sqlite3_column_int(st, 7);
+	return (x->chan(&c, x->arg));
 }
 
 int
 route_channels(struct db *db, route_chan_cb cb, void *arg, struct err *e)
 {
-	sqlite3_stmt		*st;
-	struct route_chan_row	 c;
-	int			 rc;
+	struct route_each	x = { .chan = cb, .arg = arg };
 
-	st = db_prepare_err(db, "SELECT id, route_id, account_id, token_id, "
-	    "source_model, priority, weight, enabled FROM channels ORDER BY "
-	    "route_id, id", e);
-	if (st == NULL)
-		return (-1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&c, 0, sizeof c);
-		c.id = sqlite3_column_int64(st, 0);
-		c.route_id = sqlite3_column_int64(st, 1);
-		c.account_id = sqlite3_column_int64(st, 2);
-		c.token_id = sqlite3_column_int64(st, 3);
-		c.source_model = db_col_text(st, 4);
-		c.priority = sqlite3_column_int(st, 5);
-		c.weight = sqlite3_column_int(st, 6);
-		c.enabled = sqlite3_column_int(st, 7);
-		if (cb(&c, arg) != 0)
-			break;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (-1);
-	}
-	return (0);
+	return (db_each(db, db_prepare_err(db, "SELECT id, route_id, "
+	    "account_id, token_id, source_model, priority, weight, enabled "
+	    "FROM channels ORDER BY route_id, id", e), route_chan_each, &x, e));
 }
 
 static json_t *
