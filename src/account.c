@@ -146,7 +146,6 @@ account_row_json(sqlite3_stmt *st)
 }
 
 /* All accounts, or those of one site when site_id is not 0. */
-/* All accounts, or those of one site when site_id is not 0. */
 json_t *
 account_list(struct db *db, long long site_id, struct err *e)
 {

@@ -56,7 +56,6 @@ token_row_json(sqlite3_stmt *st)
 }
 
 /* Tokens of one account, or all when account_id is 0. */
-/* Tokens of one account, or all when account_id is 0. */
 json_t *
 token_list(struct db *db, long long account_id, struct err *e)
 {
