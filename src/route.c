@@ -47,6 +47,8 @@ route_exec(struct db *db, const char *sql, long long now, struct err *e)
 	return (db_step_done(db, st, e));
 }
 
+static int	route_rebuild_tx(struct db *, struct err *);
+
 /* Channels for a manual glob or re: route: every serving pair it matches. */
 static int
 route_rebuild_glob(struct db *db, long long id, const char *pattern,
@@ -102,10 +104,37 @@ route_rebuild_glob(struct db *db, long long id, const char *pattern,
  * pattern matches it. Rows that exist keep their edits. An automatic
  * channel whose pair is gone is deleted; an automatic route whose model is
  * gone is deleted unless a manual channel holds it (it then lists as
- * unavailable). Call it inside a transaction when atomicity matters.
+ * unavailable). Runs in the caller's transaction, or in its own: the glob
+ * pass writes while it reads, and outside a write transaction SQLite
+ * refuses that lock upgrade at once ("database is locked") whenever
+ * another connection, such as the log writer, has written meanwhile.
  */
 int
 route_rebuild(struct db *db, struct err *e)
+{
+	char	*cause;
+	int	 own = sqlite3_get_autocommit(db->h);
+
+	if (own && db_begin(db, &cause) != 0) {
+		err_set(e, ERR_STORAGE, "%s", cause);
+		free(cause);
+		return (-1);
+	}
+	if (route_rebuild_tx(db, e) != 0) {
+		if (own)
+			db_rollback(db);
+		return (-1);
+	}
+	if (own && db_commit(db, &cause) != 0) {
+		err_set(e, ERR_STORAGE, "%s", cause);
+		free(cause);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+route_rebuild_tx(struct db *db, struct err *e)
 {
 	sqlite3_stmt	*st;
 	long long	 now = (long long)time(NULL), *ids = NULL;
@@ -362,6 +391,7 @@ route_add(struct db *db, const char *pattern, const char *alias,
 	enum router_strategy	 s;
 	struct modelpat		*mp;
 	json_t			*pats;
+	char			*cause;
 	long long		 now = (long long)time(NULL);
 
 	if (pattern == NULL || *pattern == '\0') {
@@ -379,29 +409,40 @@ route_add(struct db *db, const char *pattern, const char *alias,
 	if (mp == NULL)
 		return (NULL);
 	modelpat_free(mp);
+	if (db_begin(db, &cause) != 0) {
+		err_set(e, ERR_STORAGE, "%s", cause);
+		free(cause);
+		return (NULL);
+	}
 	if ((st = db_prepare_err(db, "SELECT 1 FROM routes WHERE pattern = ?1",
 	    e)) == NULL)
-		return (NULL);
+		goto fail;
 	db_bind_text(st, 1, pattern);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		sqlite3_finalize(st);
 		err_set(e, ERR_CONFLICT, "a route for \"%s\" exists", pattern);
-		return (NULL);
+		goto fail;
 	}
 	sqlite3_finalize(st);
 	if ((st = db_prepare_err(db, "INSERT INTO routes (pattern, alias, "
 	    "strategy, manual, created_at, updated_at) VALUES (?1, ?2, "
 	    "COALESCE(?3, 'weighted'), 1, ?4, ?4)", e)) == NULL)
-		return (NULL);
+		goto fail;
 	db_bind_text(st, 1, pattern);
 	db_bind_text(st, 2, alias);
 	db_bind_text(st, 3, strategy);
 	db_bind_int(st, 4, now, 1);
-	if (db_step_done(db, st, e) != 0)
+	if (db_step_done(db, st, e) != 0 || route_rebuild(db, e) != 0)
+		goto fail;
+	if (db_commit(db, &cause) != 0) {
+		err_set(e, ERR_STORAGE, "%s", cause);
+		free(cause);
 		return (NULL);
-	if (route_rebuild(db, e) != 0)
-		return (NULL);
+	}
 	return (route_get(db, pattern, e));
+fail:
+	db_rollback(db);
+	return (NULL);
 }
 
 /* Apply --alias, --strategy and --map FROM=TO (repeatable) to a route. */
