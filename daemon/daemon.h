@@ -205,6 +205,11 @@ void		 http_stop(void);
 void		 http_apply_settings(const struct settings *);
 const char	*http_listen_address(void);
 
+/* conversation.c */
+void		 conversation_put(const char *, json_t *);
+json_t		*conversation_get(const char *);
+void		 conversation_clear(void);
+
 /* acctjob.c */
 struct acctjob_item {
 	struct account_ctx		 ctx;

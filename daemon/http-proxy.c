@@ -8,11 +8,16 @@
  * ends the stream with an in-band error event. Every request becomes one
  * log record for the log writer; this thread never writes SQLite.
  *
- * Format conversion is not done here: a channel must speak the client's
- * format (relay_path() says which do). proxy_candidates() is the seam
- * where the routing engine plugs in: the matched route's channels become
- * router candidates with their runtime state (routestate.c), and each
- * attempt's outcome goes back there.
+ * A channel whose site does not speak the client's format gets the
+ * request converted (xform.h): the formats to try on a channel come from
+ * relay_upstream_formats(), the one that worked last is tried first, and
+ * a protocol error ("no such endpoint") moves on to the next format on
+ * the same channel. A converted stream goes event by event through the
+ * upstream format's parser and the client format's writer; a converted
+ * whole reply is held (up to the max response setting) and rewritten.
+ * proxy_candidates() is the seam where the routing engine plugs in: the
+ * matched route's channels become router candidates with their runtime
+ * state (routestate.c), and each attempt's outcome goes back there.
  */
 #include "config.h"
 
@@ -38,11 +43,13 @@
 #include "sse.h"
 #include "usage.h"
 #include "vault.h"
+#include "xform.h"
 #include "xmalloc.h"
 
 #define PROXY_MAX_HEADERS	64
 #define PROXY_ERRBODY_MAX	(64 * 1024)
 #define PROXY_COPY_MAX		(2 * 1024 * 1024)
+#define PROXY_FORMAT_TTL_MS	(6 * 3600 * 1000LL)	/* format memory */
 
 struct proxy_surface {
 	enum relay_format	 fmt;
@@ -98,6 +105,18 @@ struct proxy_req {
 	char				 sticky[192];	/* session key, or "" */
 	struct proxylog_rec		*log;
 	struct timespec			 t0;
+	json_t				*hub;		/* as Chat, when converted */
+	json_t				*history;	/* Responses: earlier turns */
+	int				 force_convert;	/* history must be sent */
+	const char			*prev_unknown;	/* a previous id not here */
+};
+
+/* A converted attempt's state, only allocated when converting. */
+struct proxy_conv {
+	struct xf_parser		 p;		/* the upstream's format */
+	struct xf_writer		 w;		/* the client's format */
+	struct buf			 out;		/* written, not yet sent */
+	struct xf_final			 fin;		/* a whole reply */
 };
 
 /* One attempt at one channel. */
@@ -119,6 +138,10 @@ struct proxy_attempt {
 	struct sse_parser		 parser;
 	struct usage			 usage;
 	char				*error;
+	enum relay_format		 up;		/* the upstream's format */
+	char				*send;		/* converted body */
+	struct proxy_conv		*conv;		/* NULL: same format */
+	int				 whole;		/* sent unchunked */
 };
 
 static long long
@@ -384,7 +407,10 @@ proxy_send_head(struct proxy_attempt *at)
 	struct mg_connection	*conn = at->rq->conn;
 	char			*ct = NULL;
 
-	curl_easy_getinfo(at->curl, CURLINFO_CONTENT_TYPE, &ct);
+	if (at->conv != NULL)
+		ct = "text/event-stream";	/* only streams are converted so */
+	else
+		curl_easy_getinfo(at->curl, CURLINFO_CONTENT_TYPE, &ct);
 	mg_response_header_start(conn, (int)at->status);
 	mg_response_header_add(conn, "Content-Type", ct != NULL ? ct :
 	    "application/json", -1);
@@ -497,6 +523,102 @@ proxy_event(const struct sse_event *ev, void *arg, struct err *e)
 	return (0);
 }
 
+/* Send what the converting writer wrote. */
+static int
+proxy_conv_flush(struct proxy_attempt *at)
+{
+	struct buf	*out = &at->conv->out;
+	int		 rc;
+
+	rc = proxy_client_write(at, out->data, out->len);
+	buf_reset(out);
+	return (rc);
+}
+
+/* One normalized step of a converted reply. */
+static int
+proxy_conv_delta(const struct xf_delta *d, void *arg)
+{
+	struct proxy_attempt	*at = arg;
+	struct proxy_conv	*cv = at->conv;
+
+	switch (d->kind) {
+	case XF_D_USAGE:
+		xf_usage_merge(&at->usage, d->usage);
+		break;
+	case XF_D_ERROR:
+		free(at->error);
+		xasprintf(&at->error, "upstream error event: %.*s",
+		    (int)d->len, d->text);
+		at->upstream_error = 1;
+		at->ended = 1;
+		break;
+	case XF_D_DONE:
+		at->ended = 1;
+		break;
+	default:
+		break;
+	}
+	if (!at->rq->stream) {
+		xf_final_add(&cv->fin, d);	/* a whole reply is wanted */
+		return (0);
+	}
+	return (xf_write_delta(&cv->w, d, &cv->out));
+}
+
+/* One complete upstream event of a converted stream. */
+static int
+proxy_conv_event(const struct sse_event *ev, void *arg, struct err *e)
+{
+	struct proxy_attempt	*at = arg;
+	json_t			*j = NULL;
+
+	if (ev->data_len > 0 && ev->data[0] == '{')
+		j = json_loadb(ev->data, ev->data_len, 0, NULL);
+	xf_parse_event(&at->conv->p, ev->event, j, ev->data, ev->data_len,
+	    proxy_conv_delta, at);
+	json_decref(j);
+	if (at->rq->stream && proxy_conv_flush(at) != 0) {
+		err_set(e, ERR_BUSY, "client went away");
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Bytes of a converted success. Events are converted as they come; a
+ * whole reply is held until it is complete, up to the response limit.
+ */
+static size_t
+proxy_conv_write(struct proxy_attempt *at, char *p, size_t len)
+{
+	struct err	e = { ERR_OK, NULL };
+
+	if (!at->sse) {
+		if (buf_add(&at->copy, p, len) != 0) {
+			xasprintf(&at->error, "the upstream reply is larger "
+			    "than %zu bytes, the limit for converting it",
+			    at->copy.max);
+			return (0);
+		}
+		return (len);
+	}
+	if (at->rq->stream && !at->committed) {
+		if (proxy_send_head(at) != 0) {
+			at->client_gone = 1;
+			return (0);
+		}
+		at->rq->log->ttfb_ms = proxy_ms(&at->rq->t0, &at->tfirst);
+	}
+	if (sse_feed(&at->parser, p, len, proxy_conv_event, at, &e) != 0) {
+		if (!at->client_gone)
+			xasprintf(&at->error, "bad event stream: %s", e.msg);
+		err_clear(&e);
+		return (0);
+	}
+	return (len);
+}
+
 static size_t
 proxy_curl_write(char *p, size_t size, size_t n, void *arg)
 {
@@ -522,6 +644,8 @@ proxy_curl_write(char *p, size_t size, size_t n, void *arg)
 			    at->errbody.len);
 		return (len);
 	}
+	if (at->conv != NULL)
+		return (proxy_conv_write(at, p, len));
 	if (!at->committed) {
 		if (proxy_send_head(at) != 0) {
 			at->client_gone = 1;
@@ -586,15 +710,14 @@ proxy_url(const struct snap_channel *ch, const char *path)
 /* Build the upstream headers: auth, content, passed client headers, site. */
 static struct curl_slist *
 proxy_headers(struct proxy_req *rq, const struct snap_channel *ch,
-    const char *key, char **site_headers)
+    enum relay_format up, const char *key, char **site_headers)
 {
 	const struct mg_request_info	*ri = mg_get_request_info(rq->conn);
 	struct curl_slist		*h = NULL;
 	char				*line;
 	int				 i, anthropic;
 
-	anthropic = rq->surf->fmt == RELAY_MESSAGES ||
-	    rq->surf->fmt == RELAY_COUNT_TOKENS;
+	anthropic = up == RELAY_MESSAGES || up == RELAY_COUNT_TOKENS;
 	if (anthropic && relay_anthropic_auth(ch->platform))
 		xasprintf(&line, "x-api-key: %s", key);
 	else
@@ -608,8 +731,9 @@ proxy_headers(struct proxy_req *rq, const struct snap_channel *ch,
 	if (anthropic && mg_get_header(rq->conn, "anthropic-version") == NULL)
 		h = curl_slist_append(h, "anthropic-version: 2023-06-01");
 	for (i = 0; i < ri->num_headers; i++) {
+		/* A format's own headers mean nothing to another format. */
 		if (!proxy_header_passes(ri->http_headers[i].name,
-		    rq->surf->fmt))
+		    up == rq->surf->fmt ? up : RELAY_CHAT))
 			continue;
 		xasprintf(&line, "%s: %s", ri->http_headers[i].name,
 		    ri->http_headers[i].value);
@@ -662,10 +786,116 @@ proxy_retryable(const struct proxy_attempt *at, CURLcode rc)
 	    at->status == 403 || at->status == 404 || at->status == 402);
 }
 
+/*
+ * A Responses conversation that went through another format is kept
+ * here, under the id the client saw, for its next turn.
+ */
+static void
+proxy_conv_store(struct proxy_req *rq, const char *id,
+    const struct xf_final *f)
+{
+	json_t		*all, *m;
+	const char	*role;
+	size_t		 i;
+
+	if (rq->surf->fmt != RELAY_RESPONSES || rq->hub == NULL)
+		return;
+	all = json_array();
+	json_array_foreach(json_object_get(rq->hub, "messages"), i, m) {
+		role = json_string_value(json_object_get(m, "role"));
+		/* Instructions are per request, not carried over. */
+		if (role != NULL && (strcmp(role, "system") == 0 ||
+		    strcmp(role, "developer") == 0))
+			continue;
+		json_array_append(all, m);
+	}
+	json_array_append_new(all, xf_chat_message(f));
+	conversation_put(id, all);
+	json_decref(all);
+}
+
+/*
+ * The upstream finished a converted success: end the client's stream, or
+ * rewrite the whole reply in the client's format. An unreadable reply is
+ * the channel's failure (502), and nothing has reached the client yet.
+ */
+static void
+proxy_conv_end(struct proxy_req *rq, struct proxy_attempt *at)
+{
+	struct proxy_conv	*cv = at->conv;
+	struct xf_delta		 d;
+	struct err		 e = { ERR_OK, NULL };
+	json_t			*j = NULL, *o;
+	struct timespec		 now;
+
+	if (at->sse && !at->ended && cv->p.finished) {
+		/* It said why it stopped but not that it ended: it did. */
+		memset(&d, 0, sizeof d);
+		d.kind = XF_D_DONE;
+		proxy_conv_delta(&d, at);
+	}
+	if (rq->stream && at->sse) {
+		proxy_conv_flush(at);
+		if (at->ended && at->error == NULL)
+			proxy_conv_store(rq, cv->w.id, &cv->w.final);
+		return;
+	}
+	if (!at->sse) {
+		if (at->error != NULL)
+			goto fail;
+		if ((j = json_loadb(at->copy.data, at->copy.len, 0, NULL)) ==
+		    NULL || xf_parse_final(at->up, j, &cv->fin, &e) != 0) {
+			xasprintf(&at->error, "the upstream reply is not a %s "
+			    "reply%s%s", relay_format_name(at->up), e.msg !=
+			    NULL ? ": " : "", e.msg != NULL ? e.msg : "");
+			goto fail;
+		}
+		xf_usage_merge(&at->usage, &cv->fin.usage);
+	} else if (!at->ended) {
+		at->error = xstrdup("the upstream stream ended before its "
+		    "last event");
+		goto fail;
+	}
+	if (cv->fin.error != NULL) {
+		xasprintf(&at->error, "upstream error: %s", cv->fin.error);
+		goto fail;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	rq->log->ttfb_ms = proxy_ms(&rq->t0, &now);
+	if (rq->stream) {
+		/* A stream was asked for and a whole reply came. */
+		if (proxy_send_head(at) != 0) {
+			at->client_gone = 1;
+			goto out;
+		}
+		xf_final_deltas(&cv->fin, proxy_conv_delta, at);
+		proxy_conv_flush(at);
+		if (at->error == NULL)
+			proxy_conv_store(rq, cv->w.id, &cv->w.final);
+		goto out;
+	}
+	free(cv->fin.id);
+	cv->fin.id = xstrdup(cv->w.id);
+	cv->fin.created = cv->w.created;
+	free(cv->fin.model);
+	cv->fin.model = xstrdup(rq->model);
+	o = xf_write_final(rq->surf->fmt, &cv->fin);
+	http_send_json(rq->conn, (int)at->status, o);
+	json_decref(o);
+	at->committed = at->whole = 1;
+	proxy_conv_store(rq, cv->fin.id, &cv->fin);
+	goto out;
+fail:
+	at->status = 502;
+out:
+	err_clear(&e);
+	json_decref(j);
+}
+
 /* Run one attempt. 0: the client got an answer (of any kind); -1: try on. */
 static int
 proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
-    struct proxy_attempt *at)
+    struct proxy_attempt *at, enum relay_format up, char *send)
 {
 	const struct snap_limits	*l = &rq->snap->limits;
 	struct proxylog_attempt		*la;
@@ -677,17 +907,33 @@ proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
 	memset(at, 0, sizeof *at);
 	at->rq = rq;
 	at->ch = ch;
+	at->up = up;
+	at->send = send;
 	buf_init(&at->errbody, PROXY_ERRBODY_MAX + 1);
 	/* Enough for any usage-bearing JSON; a bigger body has no usage. */
 	buf_init(&at->copy, (size_t)l->max_response < PROXY_COPY_MAX ?
 	    (size_t)l->max_response : PROXY_COPY_MAX);
 	sse_init(&at->parser, SSE_MAX_EVENT);
+	if (send != NULL) {
+		/* A converted reply is held whole, up to the setting. */
+		at->copy.max = (size_t)l->max_response;
+		at->conv = xcalloc(1, sizeof *at->conv);
+		xf_parser_init(&at->conv->p, up);
+		xf_writer_init(&at->conv->w, rq->surf->fmt, rq->model,
+		    rq->surf->fmt == RELAY_CHAT && !rq->strip_usage &&
+		    json_is_true(json_object_get(json_object_get(rq->body,
+		    "stream_options"), "include_usage")));
+		/* Responses needs the whole reply at its end. */
+		at->conv->w.keep = rq->surf->fmt == RELAY_RESPONSES;
+		buf_init(&at->conv->out, SIZE_MAX);
+		xf_final_init(&at->conv->fin);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	la = &rq->log->attempts[rq->log->nattempts++];
 	la->channel_id = ch->id;
 	la->site_id = ch->site_id;
 	la->account_id = ch->account_id;
-	la->upstream_path = xstrdup(relay_path(ch->platform, rq->surf->fmt));
+	la->upstream_path = xstrdup(relay_path(ch->platform, up));
 	la->started_at = (long long)time(NULL);
 
 	if ((key = snapshot_channel_key(ch)) == NULL) {
@@ -696,7 +942,7 @@ proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
 		return (-1);
 	}
 	site_headers = snapshot_channel_headers(ch);
-	hdrs = proxy_headers(rq, ch, key, site_headers);
+	hdrs = proxy_headers(rq, ch, up, key, site_headers);
 	vault_secret_free(key);
 	snapshot_headers_free(site_headers);
 	url = proxy_url(ch, la->upstream_path);
@@ -704,10 +950,17 @@ proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
 	at->curl = proxy_curl();
 	curl_easy_setopt(at->curl, CURLOPT_URL, url);
 	curl_easy_setopt(at->curl, CURLOPT_POST, 1L);
-	curl_easy_setopt(at->curl, CURLOPT_POSTFIELDS, rq->send != NULL ?
-	    rq->send : rq->raw);
-	curl_easy_setopt(at->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)
-	    (rq->send != NULL ? strlen(rq->send) : rq->rawlen));
+	if (send != NULL) {
+		curl_easy_setopt(at->curl, CURLOPT_POSTFIELDS, send);
+		curl_easy_setopt(at->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)strlen(send));
+	} else {
+		curl_easy_setopt(at->curl, CURLOPT_POSTFIELDS, rq->send !=
+		    NULL ? rq->send : rq->raw);
+		curl_easy_setopt(at->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)(rq->send != NULL ? strlen(rq->send) :
+		    rq->rawlen));
+	}
 	curl_easy_setopt(at->curl, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(at->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(at->curl, CURLOPT_NOSIGNAL, 1L);
@@ -729,6 +982,9 @@ proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
 		curl_easy_getinfo(at->curl, CURLINFO_RESPONSE_CODE, &at->status);
 	curl_slist_free_all(hdrs);
 	free(url);
+	if (at->conv != NULL && rc == CURLE_OK && at->status >= 200 &&
+	    at->status < 300 && !at->client_gone)
+		proxy_conv_end(rq, at);
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	la->latency_ms = proxy_ms(&t1, &now);
@@ -744,7 +1000,8 @@ proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
 			la->error = xstrdup(at->error);
 		return (0);
 	}
-	if (rc == CURLE_OK && at->status >= 200 && at->status < 300) {
+	if (rc == CURLE_OK && at->status >= 200 && at->status < 300 &&
+	    at->conv == NULL) {
 		/* An empty success: answer it as it is. */
 		proxy_send_head(at);
 		return (0);
@@ -763,6 +1020,15 @@ proxy_attempt_free(struct proxy_attempt *at)
 	buf_free(&at->copy);
 	sse_free(&at->parser);
 	free(at->error);
+	free(at->send);
+	if (at->conv != NULL) {
+		xf_parser_free(&at->conv->p);
+		xf_writer_free(&at->conv->w);
+		buf_free(&at->conv->out);
+		xf_final_free(&at->conv->fin);
+		free(at->conv);
+	}
+	memset(at, 0, sizeof *at);
 }
 
 /* The last failure, told to the client: the upstream's reply if it had one. */
@@ -770,8 +1036,20 @@ static void
 proxy_fail(struct proxy_req *rq, struct proxy_attempt *at)
 {
 	json_t	*j;
+	char	*msg;
 
-	if (at->status >= 400 && at->errbody.len > 0 &&
+	if (at->status >= 400 && at->conv != NULL) {
+		/* The upstream's words, in the client's format. */
+		j = json_loadb(at->errbody.data, at->errbody.len, 0, NULL);
+		msg = at->errbody.len > 0 ? xf_error_message(j,
+		    at->errbody.data, at->errbody.len) : xstrdup(at->error !=
+		    NULL ? at->error : "upstream error");
+		json_decref(j);
+		j = xf_error_body(rq->surf->fmt, (int)at->status, msg);
+		http_send_json(rq->conn, (int)at->status, j);
+		json_decref(j);
+		free(msg);
+	} else if (at->status >= 400 && at->errbody.len > 0 &&
 	    (j = json_loadb(at->errbody.data, at->errbody.len, 0, NULL)) !=
 	    NULL) {
 		http_send_json(rq->conn, (int)at->status, j);
@@ -799,6 +1077,11 @@ proxy_stream_error(struct proxy_attempt *at)
 	if (!at->sse || at->client_gone || at->error == NULL ||
 	    at->upstream_error)
 		return;	/* the upstream's own error event already went */
+	if (at->conv != NULL) {
+		xf_write_error(&at->conv->w, at->error, &at->conv->out);
+		proxy_conv_flush(at);
+		return;
+	}
 	buf_init(&b, 64 * 1024);
 	if (at->rq->surf->fmt == RELAY_MESSAGES) {
 		o = json_pack("{s:s, s:{s:s, s:s}}", "type", "error", "error",
@@ -827,7 +1110,8 @@ proxy_account(struct proxy_req *rq, struct proxy_attempt *at)
 	struct usage_price		 none;
 	json_t				*j;
 
-	if (!at->sse && at->copy.len > 0 && at->copy.len < at->copy.max &&
+	if (at->conv == NULL && !at->sse && at->copy.len > 0 &&
+	    at->copy.len < at->copy.max &&
 	    (j = json_loadb(at->copy.data, at->copy.len, 0, NULL)) != NULL) {
 		usage_from_body(&at->usage, rq->surf->ufmt, j);
 		json_decref(j);
@@ -866,6 +1150,191 @@ proxy_finish(struct proxy_req *rq, int http_status, const char *status,
 	rq->log = NULL;
 }
 
+/*
+ * The client's request as the hub, once, with the kept turns of a
+ * Responses conversation put after its instructions.
+ */
+static int
+proxy_hub(struct proxy_req *rq, struct err *e)
+{
+	json_t		*all, *m;
+	const char	*role;
+	size_t		 i;
+	int		 pass;
+
+	if (rq->hub != NULL)
+		return (0);
+	if ((rq->hub = xf_to_chat(rq->surf->fmt, rq->body, e)) == NULL)
+		return (-1);
+	if (rq->history == NULL)
+		return (0);
+	all = json_array();
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			json_array_extend(all, rq->history);
+		json_array_foreach(json_object_get(rq->hub, "messages"), i, m) {
+			role = json_string_value(json_object_get(m, "role"));
+			if ((role != NULL && (strcmp(role, "system") == 0 ||
+			    strcmp(role, "developer") == 0)) == (pass == 0))
+				json_array_append(all, m);
+		}
+	}
+	json_object_set_new(rq->hub, "messages", all);
+	return (0);
+}
+
+/* The request converted for an upstream speaking format up. */
+static char *
+proxy_conv_body(struct proxy_req *rq, enum relay_format up, struct err *e)
+{
+	json_t	*b;
+	char	*s;
+
+	if (proxy_hub(rq, e) != 0)
+		return (NULL);
+	json_object_set_new(rq->hub, "model", json_string(rq->fwd));
+	json_object_set_new(rq->hub, "stream", json_boolean(rq->stream));
+	if ((b = xf_from_chat(up, rq->hub, e)) == NULL)
+		return (NULL);
+	if (up == RELAY_CHAT && rq->stream)
+		json_object_set_new(b, "stream_options", json_pack("{s:b}",
+		    "include_usage", 1));
+	s = json_dumps(b, JSON_COMPACT);
+	json_decref(b);
+	if (s == NULL)
+		err_set(e, ERR_INVALID, "the converted request has text "
+		    "that is not UTF-8");
+	return (s);
+}
+
+/*
+ * The formats to try on a channel: relay_upstream_formats()' order, with
+ * the one that worked there last moved to the front. A Responses turn
+ * continuing a conversation kept elsewhere can only go to Responses.
+ */
+static size_t
+proxy_formats(struct proxy_req *rq, const struct snap_channel *ch,
+    enum relay_format *ups)
+{
+	enum relay_format	f;
+	size_t			n, i;
+	int			m;
+
+	n = relay_upstream_formats(ch->platform, rq->surf->fmt, rq->fwd, ups);
+	if (rq->prev_unknown != NULL) {
+		for (i = 0; i < n && ups[i] != RELAY_RESPONSES; i++)
+			;
+		if (i == n)
+			return (0);
+		ups[0] = RELAY_RESPONSES;
+		return (1);
+	}
+	m = routestate_format_get(ch->site_id, rq->fwd, (int)rq->surf->fmt,
+	    routestate_now());
+	for (i = 1; m > 0 && i < n; i++) {
+		if ((int)ups[i] == m - 1) {
+			f = ups[i];
+			memmove(ups + 1, ups, i * sizeof *ups);
+			ups[0] = f;
+			break;
+		}
+	}
+	return (n);
+}
+
+/*
+ * Words of a site that does not have an endpoint: 404, 405, 415 and 501
+ * always; other 4xx only when the body says so.
+ */
+static const char *const proxy_protocol_words[] = {
+	"not implemented", "unsupported endpoint", "unsupported path",
+	"unknown endpoint", "invalid url", "no route", "not supported",
+	"unsupported api", "unsupported format",
+};
+
+static int
+proxy_protocol_error(const struct proxy_attempt *at)
+{
+	char	*text;
+	size_t	 i;
+	int	 hit = 0;
+
+	if (at->committed || at->client_gone)
+		return (0);
+	if (at->status == 404 || at->status == 405 || at->status == 415 ||
+	    at->status == 501)
+		return (1);
+	if (at->status < 400 || at->status >= 500 || at->errbody.len == 0)
+		return (0);
+	text = xstrndup(at->errbody.data, at->errbody.len);
+	for (i = 0; i < nitems(proxy_protocol_words) && !hit; i++)
+		hit = strcasestr(text, proxy_protocol_words[i]) != NULL;
+	free(text);
+	return (hit);
+}
+
+/* Add the text of every string in j to est, but not ids or images. */
+static void
+proxy_count_walk(const json_t *j, struct usage_est *est, long long *images)
+{
+	const char	*k;
+	json_t		*v;
+	size_t		 i;
+
+	if (json_is_string(j)) {
+		usage_est_add(est, json_string_value(j), json_string_length(j));
+		return;
+	}
+	if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			proxy_count_walk(v, est, images);
+		return;
+	}
+	json_object_foreach((json_t *)j, k, v) {
+		if (strcmp(k, "type") == 0 && json_is_string(v) &&
+		    (strcmp(json_string_value(v), "image") == 0 ||
+		    strcmp(json_string_value(v), "document") == 0))
+			(*images)++;
+		if (strcmp(k, "source") == 0 || strcmp(k, "id") == 0 ||
+		    strcmp(k, "tool_use_id") == 0 || strcmp(k, "type") == 0 ||
+		    strcmp(k, "signature") == 0 || strcmp(k, "model") == 0)
+			continue;
+		proxy_count_walk(v, est, images);
+	}
+}
+
+/*
+ * count_tokens with no channel that counts: an estimate from the text
+ * (and a flat 1600 tokens per image or document, about what a full-size
+ * image costs), said to be one in a header.
+ */
+static void
+proxy_count_local(struct proxy_req *rq)
+{
+	struct usage_est	 est;
+	long long		 images = 0, n;
+	static const char *const parts[] = { "system", "messages", "tools" };
+	size_t			 i;
+	char			 body[64];
+
+	memset(&est, 0, sizeof est);
+	for (i = 0; i < nitems(parts); i++)
+		proxy_count_walk(json_object_get(rq->body, parts[i]), &est,
+		    &images);
+	n = usage_est_tokens(&est) + images * 1600;
+	if (n < 1)
+		n = 1;
+	snprintf(body, sizeof body, "{\"input_tokens\":%lld}", n);
+	mg_printf(rq->conn, "HTTP/1.1 200 OK\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n"
+	    "X-Metapi-Estimated: true\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "\r\n%s", strlen(body), body);
+	rq->log->prompt_tokens = n;
+	rq->log->usage_source = usage_source_name(USAGE_ESTIMATED);
+}
+
 static int
 proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 {
@@ -875,6 +1344,11 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 	struct proxy_req		 rq;
 	struct proxy_attempt		 at;
 	json_error_t			 jerr;
+	struct err			 e = { ERR_OK, NULL };
+	enum relay_format		 ups[RELAY_MAX_UPSTREAM];
+	const char			*prev;
+	char				*send;
+	size_t				 k, nf;
 	int				 i, rv = -1, status = 0;
 
 	memset(&pr, 0, sizeof pr);
@@ -937,9 +1411,23 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 		goto log;
 	}
 	rq.log->route_id = rq.route->id;
+	/* A Responses turn after one this daemon converted. */
+	if (fmt == RELAY_RESPONSES && (prev = json_string_value(
+	    json_object_get(rq.body, "previous_response_id"))) != NULL) {
+		if ((rq.history = conversation_get(prev)) != NULL)
+			rq.force_convert = 1;
+		else
+			rq.prev_unknown = prev;
+	}
 	proxy_session_key(&rq);
 	proxy_route_init(&rq, &pr);
 	if ((ch = proxy_candidates(&rq, &pr)) == NULL) {
+		if (fmt == RELAY_COUNT_TOKENS) {
+			proxy_count_local(&rq);
+			proxy_finish(&rq, 200, "ok", NULL);
+			status = 200;
+			goto out;
+		}
 		http_error(conn, 503, "server_error", "no_channel", "no channel "
 		    "serves %s in the %s format now", rq.model,
 		    relay_format_name(fmt));
@@ -948,11 +1436,35 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 	}
 	proxy_prepare_body(&rq);
 	for (i = 0; ch != NULL && i < rq.snap->limits.max_attempts &&
-	    i < PROXYLOG_MAX_ATTEMPTS; i++) {
-		if (i > 0)
-			proxy_attempt_free(&at);
+	    rq.log->nattempts < PROXYLOG_MAX_ATTEMPTS; i++) {
 		proxy_set_model(&rq, ch);
-		rv = proxy_attempt_run(&rq, ch, &at);
+		if ((nf = proxy_formats(&rq, ch, ups)) == 0) {
+			http_error(conn, 400, "invalid_request_error",
+			    "previous_response_not_found", "previous response "
+			    "%s is not known here", rq.prev_unknown);
+			status = 400;
+			goto log;
+		}
+		/* Each format in turn while the site says it has no such API. */
+		for (k = 0; k < nf; k++) {
+			send = NULL;
+			if ((ups[k] != fmt || rq.force_convert) &&
+			    (send = proxy_conv_body(&rq, ups[k], &e)) == NULL) {
+				http_error(conn, 400, "invalid_request_error",
+				    "invalid_request", "%s", e.msg);
+				err_clear(&e);
+				status = 400;
+				goto log;
+			}
+			proxy_attempt_free(&at);
+			rv = proxy_attempt_run(&rq, ch, &at, ups[k], send);
+			if (rv == 0 || !proxy_protocol_error(&at) ||
+			    rq.log->nattempts == PROXYLOG_MAX_ATTEMPTS)
+				break;
+		}
+		if (rv == 0 && at.error == NULL && at.committed)
+			routestate_format_set(ch->site_id, rq.fwd, (int)fmt,
+			    (int)at.up, routestate_now() + PROXY_FORMAT_TTL_MS);
 		if (rv != 0 && !at.client_gone)
 			proxy_report(&rq, &at, 0, rq.log->attempts[
 			    rq.log->nattempts - 1].latency_ms, 0);
@@ -979,7 +1491,7 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 			    1000);
 		if (at.error != NULL)
 			proxy_stream_error(&at);
-		if (!at.client_gone)
+		if (!at.client_gone && !at.whole)
 			mg_send_chunk(conn, "", 0);
 		proxy_finish(&rq, (int)at.status, at.client_gone ?
 		    "client_closed" : at.error != NULL ? "failed" : "ok",
@@ -1003,6 +1515,8 @@ out:
 	proxy_route_free(&pr);
 	free(rq.model_copy);
 	proxylog_rec_free(rq.log);
+	json_decref(rq.hub);
+	json_decref(rq.history);
 	json_decref(rq.body);
 	free(rq.raw);
 	free(rq.send);

@@ -540,6 +540,7 @@ metapid_main(int argc, char **argv, const char *data_dir_opt,
 		err_clear(&e);
 	}
 	routestate_clear();
+	conversation_clear();
 	settings_free(metapid->settings);
 	db_close(metapid->db);
 	vault_forget();

@@ -195,6 +195,8 @@ proxylog_attempts(sqlite3_stmt *att, long long id, json_t **out)
 		json_object_set_new(o, "retryable",
 		    json_boolean(sqlite3_column_int(att, 5)));
 		json_object_set_new(o, "latency_ms", proxylog_col_int(att, 6));
+		/* The path says which format the attempt spoke. */
+		jx_set_str_or_null(o, "upstream_path", db_col_text(att, 7));
 		json_array_append_new(a, o);
 	}
 	if (rc != SQLITE_DONE) {
@@ -315,8 +317,8 @@ proxylog_list(struct db *db, const struct proxylog_filter *f, struct err *e)
 	if ((st = db_prepare(db, sql, NULL)) == NULL)
 		goto storage;
 	att = db_prepare(db, "SELECT a.n, a.channel_id, s.name, "
-	    "a.http_status, a.error, a.retryable, a.latency_ms FROM "
-	    "request_attempts a LEFT JOIN sites s ON s.id = a.site_id "
+	    "a.http_status, a.error, a.retryable, a.latency_ms, "
+	    "a.upstream_path FROM request_attempts a LEFT JOIN sites s ON s.id = a.site_id "
 	    "WHERE a.log_id = ? ORDER BY a.n", NULL);
 	if (att == NULL)
 		goto storage;

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <string.h>
+#include <strings.h>
 
 #include "compat.h"
 #include "relay.h"
@@ -75,4 +76,72 @@ relay_anthropic_auth(const char *platform)
 		if (strcmp(relay_table[i].platform, platform) == 0)
 			return (relay_table[i].anthropic_auth);
 	return (0);
+}
+
+/*
+ * Conversational formats in the order a platform prefers them when the
+ * client's own is not spoken (metapi-node.md 3.2): Anthropic's own API
+ * and AnyRouter (a Claude relay) lead with Messages, OpenAI's with
+ * Responses, the aggregators with Chat.
+ */
+static const struct {
+	const char		*platform;
+	enum relay_format	 order[3];
+} relay_prefer[] = {
+	{ "claude", { RELAY_MESSAGES, RELAY_CHAT, RELAY_RESPONSES } },
+	{ "anyrouter", { RELAY_MESSAGES, RELAY_CHAT, RELAY_RESPONSES } },
+	{ "openai", { RELAY_RESPONSES, RELAY_CHAT, RELAY_MESSAGES } },
+};
+static const enum relay_format relay_prefer_default[3] = {
+	RELAY_CHAT, RELAY_MESSAGES, RELAY_RESPONSES
+};
+
+static int
+relay_conversational(enum relay_format f)
+{
+	return (f == RELAY_CHAT || f == RELAY_MESSAGES || f == RELAY_RESPONSES);
+}
+
+static size_t
+relay_add(enum relay_format *out, size_t n, const char *platform,
+    enum relay_format f)
+{
+	size_t	i;
+
+	if (relay_path(platform, f) == NULL)
+		return (n);
+	for (i = 0; i < n; i++)
+		if (out[i] == f)
+			return (n);
+	out[n] = f;
+	return (n + 1);
+}
+
+/*
+ * The formats to try, in order, for a client request in format client
+ * on a site of this platform: the client's own first when the site
+ * speaks it (no conversion at all), then a Claude model's own Messages,
+ * then the platform's preference. Formats other than the three
+ * conversational ones are never converted. out has room for
+ * RELAY_MAX_UPSTREAM. Returns how many (0: the
+ * site cannot serve this request).
+ */
+size_t
+relay_upstream_formats(const char *platform, enum relay_format client,
+    const char *model, enum relay_format *out)
+{
+	const enum relay_format	*order = relay_prefer_default;
+	size_t			 i, n = 0;
+
+	n = relay_add(out, n, platform, client);
+	if (!relay_conversational(client))
+		return (n);
+	if (model != NULL && strcasestr(model, "claude") != NULL)
+		n = relay_add(out, n, platform, RELAY_MESSAGES);
+	for (i = 0; i < nitems(relay_prefer); i++)
+		if (strcmp(relay_prefer[i].platform, platform) == 0)
+			order = relay_prefer[i].order;
+	for (i = 0; i < 3; i++)
+		n = relay_add(out, n, platform, order[i]);
+	return (n);
 }

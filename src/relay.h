@@ -2,6 +2,8 @@
 #ifndef RELAY_H
 #define RELAY_H
 
+#include <stddef.h>
+
 enum relay_format {
 	RELAY_CHAT,		/* OpenAI /v1/chat/completions */
 	RELAY_COMPLETIONS,	/* OpenAI /v1/completions */
@@ -13,6 +15,11 @@ enum relay_format {
 	RELAY_FORMAT_COUNT
 };
 
+/* At most the three conversational formats are tried per channel. */
+#define RELAY_MAX_UPSTREAM	3
+
+size_t		 relay_upstream_formats(const char *, enum relay_format,
+		     const char *, enum relay_format *);
 const char	*relay_path(const char *, enum relay_format);
 int		 relay_anthropic_auth(const char *);
 const char	*relay_format_name(enum relay_format);

@@ -114,7 +114,8 @@ routestate_health(long long site_id, const char *model, int create)
 /*
  * Router candidates for every channel of route r (out and chs have room
  * for r->nchans). fmt is a relay_format, or -1 for any: a channel whose
- * platform does not speak it is marked ineligible (as a model mismatch).
+ * platform can serve it neither natively nor by conversion is marked
+ * ineligible (as a model mismatch).
  */
 size_t
 routestate_candidates(const struct snapshot *s, const struct snap_route *r,
@@ -126,6 +127,7 @@ routestate_candidates(const struct snapshot *s, const struct snap_route *r,
 	struct router_candidate		*rc;
 	struct routestate_chan		*st;
 	struct router_health		*h;
+	enum relay_format		 ups[RELAY_MAX_UPSTREAM];
 	size_t				 i;
 
 	(void)now;
@@ -145,7 +147,8 @@ routestate_candidates(const struct snapshot *s, const struct snap_route *r,
 		rc->weight = c->chan_weight;
 		rc->enabled = c->enabled;
 		rc->model_mismatch = !snapshot_channel_serves(r, how, model, c);
-		if (fmt >= 0 && relay_path(c->platform, fmt) == NULL)
+		if (fmt >= 0 && relay_upstream_formats(c->platform, fmt, model,
+		    ups) == 0)
 			rc->model_mismatch = 1;
 		rc->no_credential = c->key_blob == NULL;
 		rc->site_weight = c->weight >= 0 ? c->weight : 1;
@@ -407,4 +410,36 @@ routestate_sticky_drop(const char *key)
 	if ((s = routestate_sticky_find(key)) != NULL)
 		s->until = 0;
 	pthread_mutex_unlock(&routestate_mtx);
+}
+
+/*
+ * Which upstream format worked for a client format on a site and model:
+ * kept in the sticky table under a "fmt|" key, so it shares its bound
+ * and its expiry. 0 when nothing is remembered, else format + 1.
+ */
+static void
+routestate_format_key(char *key, size_t size, long long site, const char *model,
+    int client)
+{
+	snprintf(key, size, "fmt|%lld|%d|%s", site, client, model);
+}
+
+int
+routestate_format_get(long long site, const char *model, int client,
+    long long now)
+{
+	char	key[ROUTESTATE_STICKY_KEY];
+
+	routestate_format_key(key, sizeof key, site, model, client);
+	return ((int)routestate_sticky_get(key, now));
+}
+
+void
+routestate_format_set(long long site, const char *model, int client,
+    int upstream, long long until)
+{
+	char	key[ROUTESTATE_STICKY_KEY];
+
+	routestate_format_key(key, sizeof key, site, model, client);
+	routestate_sticky_set(key, upstream + 1, until);
 }

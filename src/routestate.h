@@ -30,6 +30,9 @@ int		 routestate_save(struct db *, struct err *);
 long long	 routestate_sticky_get(const char *, long long);
 void		 routestate_sticky_set(const char *, long long, long long);
 void		 routestate_sticky_drop(const char *);
+int		 routestate_format_get(long long, const char *, int, long long);
+void		 routestate_format_set(long long, const char *, int, int,
+		     long long);
 int		 routestate_load(struct db *, struct err *);
 
 #endif

@@ -1,7 +1,7 @@
 #!/bin/sh
-# The whole test suite: the C unit tests, then every tests/cli/*.sh against
-# private daemons. Prints one line "N passed, N failed" over all of them and
-# exits non-zero when anything failed.
+# The whole test suite: the C unit tests, the fuzz corpus replays, then every
+# tests/cli/*.sh against private daemons. Prints one line "N passed, N
+# failed" over all of them and exits non-zero when anything failed.
 # Usage: tests/run.sh BUILDDIR SRCDIR [TEST...]
 BUILDDIR=${1:?builddir}
 SRCDIR=${2:?srcdir}
@@ -33,7 +33,7 @@ count() {
 }
 
 if [ $# -eq 0 ]; then
-	set -- unit fakerelay $(ls "$SRCDIR"/tests/cli/*.sh | sort)
+	set -- unit fakerelay fuzz $(ls "$SRCDIR"/tests/cli/*.sh | sort)
 fi
 for t in "$@"; do
 	name=$(basename "$t" .sh)
@@ -44,6 +44,21 @@ for t in "$@"; do
 	elif [ "$t" = fakerelay ]; then
 		sh "$SRCDIR/tests/fakerelay/selftest.sh" \
 		    "$BUILDDIR/tests/fakerelay/fakerelay" >"$log" 2>&1
+	elif [ "$t" = fuzz ]; then
+		# Each fuzz harness over its seed corpus: a pass if it exits 0.
+		fp=0 ff=0
+		: >"$log"
+		for h in sse xform; do
+			if "$BUILDDIR/tests/fuzz/replay-$h" -v \
+			    "$SRCDIR/tests/fuzz/corpus/$h" >>"$log" 2>&1; then
+				fp=$((fp + 1))
+			else
+				echo "FAIL replay-$h (exit $?)" >>"$log"
+				ff=$((ff + 1))
+			fi
+		done
+		echo "$fp passed, $ff failed" >>"$log"
+		[ "$ff" -eq 0 ]
 	else
 		sh "$t" >"$log" 2>&1
 	fi

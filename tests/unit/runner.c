@@ -34,6 +34,7 @@ static const struct unit_suite unit_suites[] = {
 	{ "sse", t_sse },
 	{ "usage", t_usage },
 	{ "router", t_router },
+	{ "xform", t_xform },
 };
 
 /* The runner's own state: counts and the case being run. */
@@ -243,4 +244,53 @@ main(int argc, char **argv)
 	}
 	printf("%d passed, %d failed\n", unit.passed, unit.failed);
 	return (unit.failed != 0 ? 1 : 0);
+}
+
+static int
+unit_name_cmp(const void *a, const void *b)
+{
+	return (strcmp(*(char *const *)a, *(char *const *)b));
+}
+
+/*
+ * Run fn on every NAME.json in $SRCDIR/tests/cases/sub, in name order.
+ * A missing or empty directory is a failure: data-driven tests that
+ * find no data must not pass.
+ */
+void
+unit_case_files(const char *sub, void (*fn)(const char *, const char *))
+{
+	const char	*srcdir = getenv("SRCDIR");
+	char		*dir, *path, **names = NULL;
+	DIR		*d;
+	struct dirent	*de;
+	size_t		 n = 0, i, len;
+
+	xasprintf(&dir, "%s/tests/cases/%s", srcdir != NULL ? srcdir : ".",
+	    sub);
+	if ((d = opendir(dir)) == NULL) {
+		unit_ok(__FILE__, __LINE__, 0, "the case directory exists "
+		    "(set SRCDIR)");
+		free(dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len > 5 && strcmp(de->d_name + len - 5, ".json") == 0) {
+			names = xreallocarray(names, n + 1, sizeof *names);
+			names[n++] = xstrdup(de->d_name);
+		}
+	}
+	closedir(d);
+	unit_ok(__FILE__, __LINE__, n > 0, "the case directory has cases");
+	if (n > 0)
+		qsort(names, n, sizeof *names, unit_name_cmp);
+	for (i = 0; i < n; i++) {
+		xasprintf(&path, "%s/%s", dir, names[i]);
+		fn(path, names[i]);
+		free(path);
+		free(names[i]);
+	}
+	free(names);
+	free(dir);
 }

@@ -25,7 +25,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,46 +339,11 @@ out:
 	unit_case_end();
 }
 
-static int
-case_cmp(const void *a, const void *b)
-{
-	return (strcmp(*(char *const *)a, *(char *const *)b));
-}
-
 void
 t_adapter(void)
 {
-	const char	*srcdir = getenv("SRCDIR");
-	char		*dir, *path, **names = NULL;
-	DIR		*d;
-	struct dirent	*de;
-	size_t		 n = 0, i, len;
-
 	vault_init();
 	adapter_set_transport(replay_transport);
-	xasprintf(&dir, "%s/tests/cases/adapter", srcdir != NULL ? srcdir :
-	    ".");
-	if ((d = opendir(dir)) == NULL) {
-		CHECK(!"tests/cases/adapter exists (set SRCDIR)");
-		free(dir);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		len = strlen(de->d_name);
-		if (len > 5 && strcmp(de->d_name + len - 5, ".json") == 0) {
-			names = xreallocarray(names, n + 1, sizeof *names);
-			names[n++] = xstrdup(de->d_name);
-		}
-	}
-	closedir(d);
-	qsort(names, n, sizeof *names, case_cmp);
-	for (i = 0; i < n; i++) {
-		xasprintf(&path, "%s/%s", dir, names[i]);
-		case_file(path, names[i]);
-		free(path);
-		free(names[i]);
-	}
-	free(names);
-	free(dir);
+	unit_case_files("adapter", case_file);
 	adapter_set_transport(upstream_do);
 }

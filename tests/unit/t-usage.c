@@ -18,7 +18,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,49 +170,6 @@ usage_case_file(const char *path, const char *name)
 out:
 	json_decref(c);
 	unit_case_end();
-}
-
-static int
-usage_name_cmp(const void *a, const void *b)
-{
-	return (strcmp(*(char *const *)a, *(char *const *)b));
-}
-
-static void
-usage_case_files(void)
-{
-	const char	*srcdir = getenv("SRCDIR");
-	char		*dir, *path, **names = NULL;
-	DIR		*d;
-	struct dirent	*de;
-	size_t		 n = 0, i, len;
-
-	xasprintf(&dir, "%s/tests/cases/usage", srcdir != NULL ? srcdir :
-	    ".");
-	if ((d = opendir(dir)) == NULL) {
-		CHECK(!"tests/cases/usage exists (set SRCDIR)");
-		free(dir);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		len = strlen(de->d_name);
-		if (len > 5 && strcmp(de->d_name + len - 5, ".json") == 0) {
-			names = xreallocarray(names, n + 1, sizeof *names);
-			names[n++] = xstrdup(de->d_name);
-		}
-	}
-	closedir(d);
-	CHECK(n > 0);
-	if (n > 0)
-		qsort(names, n, sizeof *names, usage_name_cmp);
-	for (i = 0; i < n; i++) {
-		xasprintf(&path, "%s/%s", dir, names[i]);
-		usage_case_file(path, names[i]);
-		free(path);
-		free(names[i]);
-	}
-	free(names);
-	free(dir);
 }
 
 /* Cost: usage and price in, USD out. */
@@ -429,7 +385,7 @@ usage_rule_tests(void)
 void
 t_usage(void)
 {
-	usage_case_files();
+	unit_case_files("usage", usage_case_file);
 	usage_cost_tests();
 	usage_est_tests();
 	usage_rule_tests();

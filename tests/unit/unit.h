@@ -27,6 +27,8 @@ struct unit_suite {
  * unit_sub a non-NULL string holding the expected text. unit_case names
  * the case that failures report until unit_case_end. unit_tmpdir makes a
  * private directory under /tmp that unit_rmtree removes with its files.
+ * unit_case_files runs a function on each case file of a directory under
+ * tests/cases.
  */
 int	 unit_ok(const char *, int, int, const char *);
 int	 unit_int(const char *, int, const char *, long long, long long);
@@ -37,6 +39,7 @@ int	 unit_sub(const char *, int, const char *, const char *,
 void	 unit_case(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 unit_case_end(void);
 char	*unit_tmpdir(void);
+void	 unit_case_files(const char *, void (*)(const char *, const char *));
 void	 unit_rmtree(const char *);
 
 /* t-*.c */
@@ -50,5 +53,6 @@ void	 t_proxylog(void);
 void	 t_sse(void);
 void	 t_usage(void);
 void	 t_router(void);
+void	 t_xform(void);
 
 #endif
