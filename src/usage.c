@@ -101,14 +101,15 @@ usage_num(const json_t *o, const char *k, long long *v)
 	double		 d;
 
 	if (json_is_integer(x)) {
-		if (json_integer_value(x) < 0)
+		if (json_integer_value(x) < 0 ||
+		    json_integer_value(x) > USAGE_MAX_COUNT)
 			return (0);
 		*v = json_integer_value(x);
 		return (1);
 	}
 	if (json_is_real(x)) {
 		d = json_real_value(x);
-		if (!(d >= 0 && d < 9e18))
+		if (!(d >= 0 && d <= USAGE_MAX_COUNT))
 			return (0);
 		*v = (long long)d;
 		return (1);

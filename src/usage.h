@@ -23,6 +23,12 @@
  * not report thinking tokens apart: reasoning stays 0 there. Gemini's
  * candidatesTokenCount leaves out thoughtsTokenCount: they are added.
  */
+/*
+ * A count above this is not a token count but a broken upstream: it is
+ * ignored, and sums of counts cannot overflow.
+ */
+#define USAGE_MAX_COUNT	1000000000000000LL
+
 struct usage {
 	long long	 prompt;	/* all input tokens */
 	long long	 completion;	/* all output tokens */

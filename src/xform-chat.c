@@ -677,6 +677,10 @@ xf_chat_write_error(struct xf_writer *w, const char *msg, struct buf *out)
 	o = json_pack("{s:{s:s, s:s, s:s}}", "error", "message", msg != NULL ?
 	    msg : "upstream error", "type", "upstream_error", "code",
 	    "upstream_error");
+	if (o == NULL)	/* msg was not UTF-8 */
+		o = json_pack("{s:{s:s, s:s, s:s}}", "error", "message",
+		    "upstream error", "type", "upstream_error", "code",
+		    "upstream_error");
 	s = json_dumps(o, JSON_COMPACT);
 	sse_write_event(out, NULL, s);
 	free(s);

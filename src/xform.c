@@ -276,6 +276,44 @@ xf_make_id(char *out, size_t size, const char *prefix)
 }
 
 /*
+ * A copy of len bytes of raw text as valid UTF-8: a broken or cut
+ * sequence becomes "?", so that it can go into JSON.
+ */
+static char *
+xf_utf8_clean(const char *raw, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)raw;
+	char			*out = xmalloc(len + 1);
+	size_t			 i = 0, n = 0, k, need;
+
+	while (i < len) {
+		need = p[i] < 0x80 ? 0 : (p[i] & 0xe0) == 0xc0 && p[i] >= 0xc2 ?
+		    1 : (p[i] & 0xf0) == 0xe0 ? 2 : (p[i] & 0xf8) == 0xf0 &&
+		    p[i] <= 0xf4 ? 3 : 4;
+		for (k = 1; need < 4 && k <= need; k++)
+			if (i + k >= len || (p[i + k] & 0xc0) != 0x80)
+				break;
+		/* No overlong forms, surrogates or code points past U+10FFFF. */
+		if (need >= 2 && k > need &&
+		    ((p[i] == 0xe0 && p[i + 1] < 0xa0) ||
+		    (p[i] == 0xed && p[i + 1] > 0x9f) ||
+		    (p[i] == 0xf0 && p[i + 1] < 0x90) ||
+		    (p[i] == 0xf4 && p[i + 1] > 0x8f)))
+			need = 4;
+		if (need == 4 || k <= need || (need == 0 && p[i] == 0)) {
+			out[n++] = '?';
+			i++;
+			continue;
+		}
+		memcpy(out + n, p + i, need + 1);
+		n += need + 1;
+		i += need + 1;
+	}
+	out[n] = '\0';
+	return (out);
+}
+
+/*
  * The words of an upstream error, whatever its shape: {"error":
  * {"message"}}, {"error": "..."}, {"message"}, {"detail"}, or the raw
  * text when it is not JSON. Never NULL.
@@ -297,7 +335,7 @@ xf_error_message(const json_t *j, const char *raw, size_t len)
 	if (s != NULL)
 		return (xstrdup(s));
 	if (raw != NULL && len > 0)
-		return (xstrndup(raw, len < 512 ? len : 512));
+		return (xf_utf8_clean(raw, len < 512 ? len : 512));
 	return (xstrdup("upstream error"));
 }
 
@@ -325,6 +363,7 @@ xf_error_body(enum relay_format f, int status, const char *message)
 			    "invalid_request_error";
 	const char	*an = status >= 500 ? "api_error" :
 			    "invalid_request_error";
+	json_t		*probe;
 	size_t		 i;
 
 	for (i = 0; i < nitems(xf_error_types); i++) {
@@ -333,6 +372,11 @@ xf_error_body(enum relay_format f, int status, const char *message)
 			an = xf_error_types[i].anthropic;
 		}
 	}
+	/* Text that is not UTF-8 cannot be said in JSON. */
+	probe = message != NULL ? json_string(message) : NULL;
+	if (probe == NULL)
+		message = "upstream error";
+	json_decref(probe);
 	if (f == RELAY_MESSAGES || f == RELAY_COUNT_TOKENS)
 		return (json_pack("{s:s, s:{s:s, s:s}}", "type", "error",
 		    "error", "type", an, "message", message));
