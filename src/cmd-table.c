@@ -290,7 +290,7 @@ const struct cmd_spec cmd_table[] = {
 	      N_("over the last N days (default 7)") },
 	    { NULL } },
 	  N_("totals, and per-site and per-model calls, success rate, "
-	  "spend and latency") },
+	  "spend and latency; per day, and per site and hour for 24 h") },
 
 	{ "notify.add", "notify add",
 	  "(webhook URL | bark URL | serverchan SENDKEY | telegram BOT_TOKEN "

@@ -8,11 +8,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
 
 #include "adapter.h"
+#include "compat.h"
 #include "db.h"
 #include "err.h"
 #include "jx.h"
@@ -155,9 +157,90 @@ model_min(json_t *o, const char *k, sqlite3_stmt *st, int col)
 }
 
 /*
- * The marketplace: every available model with the sites and accounts that
- * offer it and the cheapest price any group of those sites lists (the
- * account's own group is not yet taken into account).
+ * Who makes a model, by the start of its name (after any "vendor/"):
+ * first match wins, so longer prefixes come before shorter ones.
+ */
+static const struct {
+	const char	*prefix;
+	const char	*brand;
+} model_brands[] = {
+	{ "chatgpt", "OpenAI" }, { "gpt-", "OpenAI" }, { "o1", "OpenAI" },
+	{ "o3", "OpenAI" }, { "o4", "OpenAI" }, { "dall-e", "OpenAI" },
+	{ "text-embedding", "OpenAI" }, { "whisper", "OpenAI" },
+	{ "tts-", "OpenAI" }, { "codex", "OpenAI" },
+	{ "claude", "Anthropic" },
+	{ "gemini", "Google" }, { "gemma", "Google" },
+	{ "deepseek", "DeepSeek" },
+	{ "qwen", "Alibaba" }, { "qwq", "Alibaba" },
+	{ "chatglm", "Zhipu" }, { "glm", "Zhipu" },
+	{ "moonshot", "Moonshot" }, { "kimi", "Moonshot" },
+	{ "llama", "Meta" },
+	{ "mistral", "Mistral" }, { "mixtral", "Mistral" },
+	{ "codestral", "Mistral" },
+	{ "grok", "xAI" }, { "doubao", "ByteDance" }, { "ernie", "Baidu" },
+	{ "hunyuan", "Tencent" }, { "minimax", "MiniMax" },
+	{ "abab", "MiniMax" }, { "step-", "StepFun" }, { "yi-", "01.AI" },
+	{ "command", "Cohere" },
+};
+
+const char *
+model_brand(const char *model)
+{
+	const char	*p = strrchr(model, '/');
+	size_t		 i;
+
+	p = p != NULL ? p + 1 : model;
+	for (i = 0; i < nitems(model_brands); i++)
+		if (strncasecmp(p, model_brands[i].prefix,
+		    strlen(model_brands[i].prefix)) == 0)
+			return (model_brands[i].brand);
+	return (NULL);
+}
+
+/* How each model served in the last 7 days: success rate, latency. */
+static int
+model_market_stats(struct db *db, json_t *items, struct err *e)
+{
+	sqlite3_stmt	*st;
+	json_t		*by = json_object(), *o;
+	size_t		 i;
+	int		 rc;
+
+	json_array_foreach(items, i, o)
+		json_object_set(by, jx_str(o, "model"), o);
+	st = db_prepare(db, "SELECT model, COUNT(*), SUM(status = 'ok'), "
+	    "AVG(CASE WHEN status = 'ok' THEN latency_ms END) FROM "
+	    "request_logs WHERE time >= ?1 AND model IS NOT NULL GROUP BY "
+	    "model", NULL);
+	if (st == NULL) {
+		json_decref(by);
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	sqlite3_bind_int64(st, 1, (long long)time(NULL) - 7 * 86400);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((o = json_object_get(by, db_col_text(st, 0))) == NULL)
+			continue;
+		json_object_set_new(o, "success_rate", json_real(100.0 *
+		    sqlite3_column_int64(st, 2) / sqlite3_column_int64(st, 1)));
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+			json_object_set_new(o, "avg_latency_ms", json_integer(
+			    (json_int_t)sqlite3_column_double(st, 3)));
+	}
+	sqlite3_finalize(st);
+	json_decref(by);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * The marketplace: every available model with its maker, the sites and
+ * accounts that offer it, the cheapest price any group of those sites
+ * lists (the account's own group is not yet taken into account), and how
+ * it served in the last 7 days.
  */
 json_t *
 model_market(struct db *db, struct err *e)
@@ -183,10 +266,12 @@ model_market(struct db *db, struct err *e)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (last == NULL || o == NULL ||
 		    strcmp(last, db_col_text(st, 0)) != 0) {
-			o = json_pack("{s:s, s:s, s:[], s:i, s:n, s:n, s:n}",
-			    "id", db_col_text(st, 0), "model",
-			    db_col_text(st, 0), "sites", "accounts", 0,
-			    "input_per_m", "output_per_m", "per_call");
+			o = json_pack("{s:s, s:s, s:s?, s:[], s:i, s:n, s:n, "
+			    "s:n, s:n, s:n}", "id", db_col_text(st, 0),
+			    "model", db_col_text(st, 0), "brand",
+			    model_brand(db_col_text(st, 0)), "sites",
+			    "accounts", 0, "input_per_m", "output_per_m",
+			    "per_call", "success_rate", "avg_latency_ms");
 			json_array_append_new(items, o);
 			last = json_string_value(json_object_get(o, "model"));
 		}
@@ -203,6 +288,10 @@ model_market(struct db *db, struct err *e)
 	if (rc != SQLITE_DONE) {
 		json_decref(items);
 		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (NULL);
+	}
+	if (model_market_stats(db, items, e) != 0) {
+		json_decref(items);
 		return (NULL);
 	}
 	return (jx_items(items));

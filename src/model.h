@@ -12,6 +12,7 @@ int	 model_set_available(struct db *, long long, json_t *, struct err *);
 int	 model_set_prices(struct db *, long long, const struct adapter_prices *,
 	     struct err *);
 json_t	*model_market(struct db *, struct err *);
+const char	*model_brand(const char *);
 int	 model_count(struct db *, long long);
 json_t	*model_served(struct db *, struct err *);
 typedef int (*model_pair_cb)(long long, const char *, void *);

@@ -368,6 +368,9 @@ storage:
 	return (NULL);
 }
 
+/* The hours of the stats report's "hourly" availability strip. */
+#define PROXYLOG_STATS_HOURS	24
+
 /* Success rate in percent, or null without calls. */
 static json_t *
 proxylog_rate(long long ok, long long calls)
@@ -466,9 +469,150 @@ proxylog_p50(struct db *db, long long since, long long n)
 }
 
 /*
+ * Calls and spend per calendar day in local time (the dashboard's trend
+ * chart): the last days up to today, oldest first, and every day there
+ * even without calls, so that a chart's axis does not depend on traffic.
+ * Local days, because "today's spend" is what a user compares it with.
+ */
+static json_t *
+proxylog_stats_daily(struct db *db, int days, time_t now)
+{
+	sqlite3_stmt	*st;
+	struct tm	 tm, d;
+	json_t		*a, *o;
+	time_t		 start;
+	char		 day[16];
+	const char	*row = NULL;
+	int		 i, rc, more = 1;
+
+	if (localtime_r(&now, &tm) == NULL)
+		return (NULL);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_mday -= days - 1;
+	tm.tm_isdst = -1;
+	if ((start = mktime(&tm)) == (time_t)-1)
+		return (NULL);
+	st = db_prepare(db, "SELECT date(time, 'unixepoch', 'localtime'), "
+	    "COUNT(*), SUM(CASE WHEN status = 'ok' THEN 1 ELSE 0 END), "
+	    "SUM(cost_usd), SUM(prompt_tokens + completion_tokens) "
+	    "FROM request_logs WHERE time >= ? GROUP BY 1 ORDER BY 1", NULL);
+	if (st == NULL)
+		return (NULL);
+	sqlite3_bind_int64(st, 1, (long long)start);
+	a = json_array();
+	for (i = 0; i < days; i++) {
+		d = tm;
+		d.tm_mday += i;
+		d.tm_isdst = -1;
+		if (mktime(&d) == (time_t)-1 ||
+		    strftime(day, sizeof day, "%Y-%m-%d", &d) == 0)
+			goto fail;
+		/* Rows come in day order; skip any before this day. */
+		while (more && (row == NULL || strcmp(row, day) < 0)) {
+			if ((rc = sqlite3_step(st)) == SQLITE_DONE) {
+				more = 0;
+				row = NULL;
+			} else if (rc != SQLITE_ROW)
+				goto fail;
+			else if ((row = db_col_text(st, 0)) == NULL)
+				row = "";
+		}
+		o = json_pack("{s:s, s:i, s:i, s:f, s:I}", "day", day, "calls",
+		    0, "ok", 0, "cost_usd", 0.0, "tokens", (json_int_t)0);
+		if (row != NULL && strcmp(row, day) == 0) {
+			json_object_set_new(o, "calls", json_integer(
+			    sqlite3_column_int64(st, 1)));
+			json_object_set_new(o, "ok", json_integer(
+			    sqlite3_column_int64(st, 2)));
+			json_object_set_new(o, "cost_usd", json_real(
+			    sqlite3_column_double(st, 3)));
+			json_object_set_new(o, "tokens", json_integer(
+			    sqlite3_column_int64(st, 4)));
+		}
+		json_array_append_new(a, o);
+	}
+	sqlite3_finalize(st);
+	return (a);
+fail:
+	sqlite3_finalize(st);
+	json_decref(a);
+	return (NULL);
+}
+
+/*
+ * Each site's upstream attempts and their successes per hour over the
+ * last 24 clock hours (the dashboard's availability strip), whatever the
+ * report's days: entry i of "attempts" and "ok" is the hour starting at
+ * since + i h, the last one the current hour. Attempts, not requests,
+ * because a failover hides a failing site behind the one that answered;
+ * an attempt succeeded when it recorded no error. Requests are found by
+ * their time (indexed); one that arrived up to ten minutes before the
+ * first hour still counts its attempts inside it.
+ */
+static json_t *
+proxylog_stats_hourly(struct db *db, time_t now)
+{
+	sqlite3_stmt	*st;
+	json_t		*sites, *o = NULL, *calls = NULL, *ok = NULL;
+	long long	 since, id, last = -1;
+	int		 rc, h, i;
+
+	since = ((long long)now / 3600 - (PROXYLOG_STATS_HOURS - 1)) * 3600;
+	st = db_prepare(db, "SELECT a.site_id, s.name, (a.started_at - ?1) "
+	    "/ 3600, COUNT(*), SUM(CASE WHEN a.error IS NULL THEN 1 ELSE 0 "
+	    "END) FROM request_logs r JOIN request_attempts a ON "
+	    "a.log_id = r.id LEFT JOIN sites s ON s.id = a.site_id WHERE "
+	    "r.time >= ?1 - 600 AND a.started_at >= ?1 GROUP BY a.site_id, "
+	    "s.name, 3 ORDER BY s.name, a.site_id, 3", NULL);
+	if (st == NULL)
+		return (NULL);
+	sqlite3_bind_int64(st, 1, since);
+	sites = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 :
+		    sqlite3_column_int64(st, 0);
+		if (o == NULL || id != last) {
+			o = json_object();
+			json_object_set_new(o, "site_id", proxylog_col_int(st,
+			    0));
+			jx_set_str_or_null(o, "site", db_col_text(st, 1));
+			calls = json_array();
+			ok = json_array();
+			for (i = 0; i < PROXYLOG_STATS_HOURS; i++) {
+				json_array_append_new(calls, json_integer(0));
+				json_array_append_new(ok, json_integer(0));
+			}
+			json_object_set_new(o, "attempts", calls);
+			json_object_set_new(o, "ok", ok);
+			json_array_append_new(sites, o);
+			last = id;
+		}
+		/* A clock stepped back can put an attempt out of range. */
+		h = sqlite3_column_int(st, 2);
+		if (h < 0 || h >= PROXYLOG_STATS_HOURS)
+			continue;
+		json_array_set_new(calls, h, json_integer(
+		    json_integer_value(json_array_get(calls, h)) +
+		    sqlite3_column_int64(st, 3)));
+		json_array_set_new(ok, h, json_integer(
+		    json_integer_value(json_array_get(ok, h)) +
+		    sqlite3_column_int64(st, 4)));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(sites);
+		return (NULL);
+	}
+	return (json_pack("{s:o, s:o}", "since", jx_time(since), "sites",
+	    sites));
+}
+
+/*
  * The `stats` report over the last days (by request time): totals, then
- * per site and per model. "failed" counts every request that did not end
- * ok (client_closed included, as --status fail does); rates are percent.
+ * per site and per model, then per local day ("daily") and per site and
+ * hour over the last 24 h ("hourly"). "failed" counts every request that
+ * did not end ok (client_closed included, as --status fail does); rates
+ * are percent.
  */
 json_t *
 proxylog_stats(struct db *db, int days, struct err *e)
@@ -476,6 +620,7 @@ proxylog_stats(struct db *db, int days, struct err *e)
 	sqlite3_stmt	*st;
 	json_t		*r = NULL, *t, *a;
 	long long	 since, n, ok, nlat, p50;
+	time_t		 now;
 	size_t		 g;
 
 	if (days == 0)
@@ -485,7 +630,8 @@ proxylog_stats(struct db *db, int days, struct err *e)
 		    PROXYLOG_STATS_MAX_DAYS);
 		return (NULL);
 	}
-	since = (long long)time(NULL) - (long long)days * 86400;
+	now = time(NULL);
+	since = (long long)now - (long long)days * 86400;
 	st = db_prepare(db, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN "
 	    "status = 'ok' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN "
 	    "status = 'client_closed' THEN 1 ELSE 0 END), 0), "
@@ -535,6 +681,12 @@ proxylog_stats(struct db *db, int days, struct err *e)
 			goto storage;
 		json_object_set_new(r, proxylog_stats_groups[g].key, a);
 	}
+	if ((a = proxylog_stats_daily(db, days, now)) == NULL)
+		goto storage;
+	json_object_set_new(r, "daily", a);
+	if ((a = proxylog_stats_hourly(db, now)) == NULL)
+		goto storage;
+	json_object_set_new(r, "hourly", a);
 	return (r);
 storage:
 	err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));

@@ -35,6 +35,7 @@ cli_usage(FILE *f)
 		fprintf(f, "  %-18s %s\n", cmd_table[i].words,
 		    _(cmd_table[i].help));
 	fprintf(f, "  %-18s %s\n", "daemon", _("run the daemon"));
+	fprintf(f, "  %-18s %s\n", "tui", _("open the full-screen dashboard"));
 	fprintf(f, "%s", _("\n`metapi COMMAND --help` describes a command.\n"));
 }
 

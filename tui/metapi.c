@@ -28,7 +28,10 @@ main(int argc, char **argv)
 
 	setlocale(LC_ALL, "");
 #ifdef ENABLE_NLS
-	bindtextdomain(PACKAGE, LOCALEDIR);
+	/* METAPI_LOCALEDIR: catalogues not yet installed (the tests'). */
+	bindtextdomain(PACKAGE, getenv("METAPI_LOCALEDIR") != NULL &&
+	    *getenv("METAPI_LOCALEDIR") != '\0' ? getenv("METAPI_LOCALEDIR") :
+	    LOCALEDIR);
 	textdomain(PACKAGE);
 #endif
 	memset(&g, 0, sizeof g);
@@ -83,5 +86,7 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[i], "daemon") == 0)
 		return (metapid_main(argc - i, argv + i, g.data_dir, g.socket));
+	if (strcmp(argv[i], "tui") == 0 && argc == i + 1)
+		return (tui_main(&g));
 	return (cli_main(&g, argc - i, argv + i));
 }

@@ -32,95 +32,104 @@ static const struct {
 	{ "site.list",
 	  { "id", "name", "platform", "url", "status", "weight", "accounts",
 	    "proxy", NULL },
-	  { "ID", "NAME", "PLATFORM", "URL", "STATUS", "WEIGHT", "ACCOUNTS",
-	    "PROXY", NULL } },
+	  { N_("ID"), N_("NAME"), N_("PLATFORM"), N_("URL"), N_("STATUS"),
+	    N_("WEIGHT"), N_("ACCOUNTS"), N_("PROXY"), NULL } },
 	{ "account.list",
 	  { "id", "site", "label", "credential_kind", "credential", "status",
 	    "health", "balance_usd", NULL },
-	  { "ID", "SITE", "LABEL", "KIND", "CREDENTIAL", "STATUS", "HEALTH",
-	    "BALANCE", NULL } },
+	  { N_("ID"), N_("SITE"), N_("LABEL"), N_("KIND"), N_("CREDENTIAL"),
+	    N_("STATUS"), N_("HEALTH"), N_("BALANCE"), NULL } },
 	{ "key.list",
 	  { "id", "name", "key_mask", "enabled", "models", "expires",
 	    "max_cost_usd", "used_cost_usd", "used_requests", NULL },
-	  { "ID", "NAME", "KEY", "ENABLED", "MODELS", "EXPIRES", "MAX $",
-	    "USED $", "REQUESTS", NULL } },
+	  { N_("ID"), N_("NAME"), N_("KEY"), N_("ENABLED"), N_("MODELS"),
+	    N_("EXPIRES"), N_("MAX $"), N_("USED $"), N_("REQUESTS"), NULL } },
 	{ "route.list",
 	  { "id", "pattern", "alias", "strategy", "channels", "available",
 	    "manual", "enabled", NULL },
-	  { "ID", "PATTERN", "ALIAS", "STRATEGY", "CHANNELS", "AVAILABLE",
-	    "MANUAL", "ENABLED", NULL } },
+	  { N_("ID"), N_("PATTERN"), N_("ALIAS"), N_("STRATEGY"),
+	    N_("CHANNELS"), N_("AVAILABLE"), N_("MANUAL"), N_("ENABLED"), NULL } },
 	{ "route.rebuild",
 	  { "id", "pattern", "alias", "strategy", "channels", "available",
 	    "manual", "enabled", NULL },
-	  { "ID", "PATTERN", "ALIAS", "STRATEGY", "CHANNELS", "AVAILABLE",
-	    "MANUAL", "ENABLED", NULL } },
+	  { N_("ID"), N_("PATTERN"), N_("ALIAS"), N_("STRATEGY"),
+	    N_("CHANNELS"), N_("AVAILABLE"), N_("MANUAL"), N_("ENABLED"), NULL } },
 	{ "route.show",
 	  { "id", "site", "account", "source_model", "priority", "weight",
 	    "enabled", "manual", "probability", "cooldown_remaining_sec",
 	    "reason", NULL },
-	  { "CHANNEL", "SITE", "ACCOUNT", "MODEL", "PRIORITY", "WEIGHT",
-	    "ENABLED", "MANUAL", "PROB %", "COOLDOWN S", "REASON", NULL } },
+	  { N_("CHANNEL"), N_("SITE"), N_("ACCOUNT"), N_("MODEL"),
+	    N_("PRIORITY"), N_("WEIGHT"), N_("ENABLED"), N_("MANUAL"),
+	    N_("PROB %"), N_("COOLDOWN S"), N_("REASON"), NULL } },
 	{ "settings.list",
 	  { "key", "value", "default", "help", NULL },
-	  { "KEY", "VALUE", "DEFAULT", "HELP", NULL } },
+	  { N_("KEY"), N_("VALUE"), N_("DEFAULT"), N_("HELP"), NULL } },
 	{ "token.list",
 	  { "id", "account_id", "site", "name", "key_mask", "group",
 	    "value_status", "default", "enabled", "remain_usd", NULL },
-	  { "ID", "ACCOUNT", "SITE", "NAME", "KEY", "GROUP", "STATUS",
-	    "DEFAULT", "ENABLED", "REMAIN $", NULL } },
+	  { N_("ID"), N_("ACCOUNT"), N_("SITE"), N_("NAME"), N_("KEY"),
+	    N_("GROUP"), N_("STATUS"), N_("DEFAULT"), N_("ENABLED"),
+	    N_("REMAIN $"), NULL } },
 	{ "token.create",
 	  { "id", "account_id", "site", "name", "key_mask", "group",
 	    "value_status", "default", "enabled", "remain_usd", NULL },
-	  { "ID", "ACCOUNT", "SITE", "NAME", "KEY", "GROUP", "STATUS",
-	    "DEFAULT", "ENABLED", "REMAIN $", NULL } },
+	  { N_("ID"), N_("ACCOUNT"), N_("SITE"), N_("NAME"), N_("KEY"),
+	    N_("GROUP"), N_("STATUS"), N_("DEFAULT"), N_("ENABLED"),
+	    N_("REMAIN $"), NULL } },
 	{ "token.sync",
 	  { "account_id", "site", "ok", "tokens", "error", NULL },
-	  { "ACCOUNT", "SITE", "OK", "TOKENS", "ERROR", NULL } },
+	  { N_("ACCOUNT"), N_("SITE"), N_("OK"), N_("TOKENS"), N_("ERROR"),
+	    NULL } },
 	{ "account.refresh",
 	  { "account_id", "site", "ok", "balance_usd", "used_usd", "tokens",
 	    "models", "error", "warning", NULL },
-	  { "ACCOUNT", "SITE", "OK", "BALANCE $", "USED $", "TOKENS", "MODELS",
-	    "ERROR", "WARNING", NULL } },
+	  { N_("ACCOUNT"), N_("SITE"), N_("OK"), N_("BALANCE $"), N_("USED $"),
+	    N_("TOKENS"), N_("MODELS"), N_("ERROR"), N_("WARNING"), NULL } },
 	{ "checkin.run",
 	  { "account_id", "site", "outcome", "reward_usd", "message", NULL },
-	  { "ACCOUNT", "SITE", "OUTCOME", "REWARD $", "MESSAGE", NULL } },
+	  { N_("ACCOUNT"), N_("SITE"), N_("OUTCOME"), N_("REWARD $"),
+	    N_("MESSAGE"), NULL } },
 	{ "checkin.log",
 	  { "id", "time", "account_id", "site", "outcome", "reward_usd",
 	    "message", NULL },
-	  { "ID", "TIME", "ACCOUNT", "SITE", "OUTCOME", "REWARD $", "MESSAGE",
-	    NULL } },
+	  { N_("ID"), N_("TIME"), N_("ACCOUNT"), N_("SITE"), N_("OUTCOME"),
+	    N_("REWARD $"), N_("MESSAGE"), NULL } },
 	{ "log.list",
 	  { "id", "time", "model_requested", "model", "site", "status",
 	    "http_status", "latency_ms", "prompt_tokens", "completion_tokens",
 	    "cost_usd", NULL },
-	  { "ID", "TIME", "MODEL", "SERVED", "SITE", "STATUS", "HTTP", "MS",
-	    "IN", "OUT", "COST $", NULL } },
+	  { N_("ID"), N_("TIME"), N_("MODEL"), N_("SERVED"), N_("SITE"),
+	    N_("STATUS"), N_("HTTP"), N_("MS"), N_("IN"), N_("OUT"),
+	    N_("COST $"), NULL } },
 	{ "job.run",
 	  { "account_id", "site", "outcome", "ok", "reward_usd", "balance_usd",
 	    "message", "error", NULL },
-	  { "ACCOUNT", "SITE", "OUTCOME", "OK", "REWARD $", "BALANCE $",
-	    "MESSAGE", "ERROR", NULL } },
+	  { N_("ACCOUNT"), N_("SITE"), N_("OUTCOME"), N_("OK"), N_("REWARD $"),
+	    N_("BALANCE $"), N_("MESSAGE"), N_("ERROR"), NULL } },
 	{ "job.list",
 	  { "name", "schedule", "running", "last_outcome", "last_started",
 	    "next_run", NULL },
-	  { "JOB", "SCHEDULE", "RUNNING", "LAST", "LAST RUN", "NEXT RUN",
-	    NULL } },
+	  { N_("JOB"), N_("SCHEDULE"), N_("RUNNING"), N_("LAST"),
+	    N_("LAST RUN"), N_("NEXT RUN"), NULL } },
 	{ "notify.list",
 	  { "id", "kind", "target", "secret_mask", "enabled", "last_sent_at",
 	    "last_error", NULL },
-	  { "ID", "KIND", "TARGET", "SECRET", "ENABLED", "LAST SENT",
-	    "LAST ERROR", NULL } },
+	  { N_("ID"), N_("KIND"), N_("TARGET"), N_("SECRET"), N_("ENABLED"),
+	    N_("LAST SENT"), N_("LAST ERROR"), NULL } },
 	{ "notify.test",
 	  { "id", "kind", "target", "ok", "error", NULL },
-	  { "ID", "KIND", "TARGET", "OK", "ERROR", NULL } },
+	  { N_("ID"), N_("KIND"), N_("TARGET"), N_("OK"), N_("ERROR"), NULL } },
 	{ "event.list",
 	  { "id", "time", "type", "level", "title", "message", NULL },
-	  { "ID", "TIME", "TYPE", "LEVEL", "TITLE", "MESSAGE", NULL } },
+	  { N_("ID"), N_("TIME"), N_("TYPE"), N_("LEVEL"), N_("TITLE"),
+	    N_("MESSAGE"), NULL } },
 	{ "model.list",
-	  { "model", "sites", "accounts", "input_per_m", "output_per_m",
-	    "per_call", NULL },
-	  { "MODEL", "SITES", "ACCOUNTS", "IN $/1M", "OUT $/1M", "PER CALL $",
-	    NULL } },
+	  { "model", "brand", "sites", "accounts", "input_per_m",
+	    "output_per_m", "per_call", "success_rate", "avg_latency_ms",
+	    NULL },
+	  { N_("MODEL"), N_("BRAND"), N_("SITES"), N_("ACCOUNTS"),
+	    N_("IN $/1M"), N_("OUT $/1M"), N_("PER CALL $"), N_("OK %"),
+	    N_("MS"), NULL } },
 };
 
 static int
@@ -138,7 +147,7 @@ output_term_width(void)
 }
 
 /* A JSON value as table text; owned. */
-static char *
+char *
 output_cell(json_t *v)
 {
 	struct buf	 b;
@@ -544,6 +553,23 @@ output_explain(json_t *d)
 static const char *const output_secret_cmds[] = {
 	"key.add", "key.rotate", "key.reveal"
 };
+
+/* The columns a list command shows (the TUI's too); -1 when none. */
+int
+output_list_columns(const char *cmd, const char *const **fields,
+    const char *const **titles)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(output_lists); i++) {
+		if (strcmp(output_lists[i].cmd, cmd) == 0) {
+			*fields = output_lists[i].fields;
+			*titles = output_lists[i].titles;
+			return (0);
+		}
+	}
+	return (-1);
+}
 
 void
 output_reply(const char *cmd, json_t *data)

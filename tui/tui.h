@@ -40,9 +40,84 @@ int	 cli_main(const struct globals *, int, char **);
 void	 cli_usage(FILE *);
 
 /* output.c */
+char	*output_cell(json_t *);
+int	 output_list_columns(const char *, const char *const **,
+	     const char *const **);
 void	 output_reply(const char *, json_t *);
 void	 output_table(json_t *, const char *const *, const char *const *);
 void	 output_log_header(void);
 void	 output_log_line(json_t *);
+
+/*
+ * The full-screen dashboard (tui-*.c, screen.c, form.c, view-*.c). One
+ * struct tui holds the two daemon connections (requests; subscribed
+ * events), the views and what the screen shows. A view is a table of
+ * callbacks with its own state; all drawing goes through screen.c.
+ */
+struct tui;
+
+/* A key a view answers to, for the footer and the help screen. */
+struct tui_action {
+	int		 key;		/* a curses key code, 0: end */
+	const char	*name;		/* "a", "Enter", "F5" */
+	const char	*help;		/* N_() */
+};
+
+struct tui_view {
+	const char		*name;		/* for :name */
+	const char		*title;		/* N_(): the tab */
+	void			*(*open)(struct tui *);
+	void			 (*load)(struct tui *, void *);
+	void			 (*draw)(struct tui *, void *, int, int, int,
+				     int);
+	int			 (*key)(struct tui *, void *, int);
+	void			 (*event)(struct tui *, void *, const char *,
+				     json_t *);
+	void			 (*tick)(struct tui *, void *);
+	void			 (*close)(void *);
+	const struct tui_action	*actions;
+};
+
+/* tui.c */
+int	 tui_main(const struct globals *);
+int	 tui_request(struct tui *, const char *, json_t *, json_t **,
+	     char **);
+void	 tui_status(struct tui *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 tui_dirty(struct tui *);
+int	 tui_confirm(struct tui *, const char *);
+int	 tui_prompt(struct tui *, const char *, const char *, char **);
+const char *tui_filter(struct tui *);
+int	 tui_form(struct tui *, const char *, json_t *, json_t **);
+int	 tui_edit_key(char *, size_t, int);
+int	 tui_wait_key(struct tui *);
+
+/* screen.c */
+#define SCR_FKEY(k)	(0x110000 + (k))	/* curses KEY_* codes */
+#define SCR_CTRL(c)	((c) & 0x1f)
+enum scr_color {
+	SCR_NORMAL, SCR_TITLE, SCR_SELECTED, SCR_TAB, SCR_TAB_ON, SCR_DIM,
+	SCR_OK, SCR_WARN, SCR_ERR, SCR_BAR, SCR_KEY, SCR_COUNT
+};
+void	 scr_start(void);
+void	 scr_stop(void);
+int	 scr_ascii(void);
+int	 scr_attr(enum scr_color);
+int	 scr_put(int, int, int, enum scr_color, const char *);
+int	 scr_putf(int, int, int, enum scr_color, const char *, ...)
+	    __attribute__((format(printf, 5, 6)));
+void	 scr_fill(int, int, int, enum scr_color);
+void	 scr_bar(int, int, int, double, enum scr_color);
+void	 scr_hline(int, int, int);
+void	 scr_box(int, int, int, int, const char *);
+int	 scr_getkey(int *);
+
+/* form.c */
+int	 form_run(struct tui *, const char *, json_t *, json_t **);
+
+/* view-*.c */
+extern const struct tui_view	 view_dash, view_routes, view_logs;
+extern const struct tui_view	*const view_lists[];
+extern const size_t		 view_lists_count;
 
 #endif

@@ -81,4 +81,30 @@ ok "site enable" site enable na
 get on -H "Authorization: Bearer $MINI" "$URL"
 expect "back" "$(jget "$TMP/on.json" data.length)" 2
 
+# The marketplace (metapi model list): makers, prices, and how each
+# model served in the last 7 days.
+curl -s -o /dev/null -H "Authorization: Bearer $MINI" -H 'Content-Type: application/json' \
+    -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}' \
+    "http://$ADDR/v1/chat/completions"
+sleep 0.3
+ok "logs" --json logs --limit 1
+expect "market: the request went through" "$(jget "$OUT" items.0.status)" ok
+ok "market" --json model list
+jget "$OUT" items >"$TMP/market.json"
+n=$(jget "$TMP/market.json" length)
+i=0
+while [ $i -lt "$n" ]; do
+	case $(jget "$TMP/market.json" $i.model) in
+	gpt-4o-mini) MINI_AT=$i ;;
+	claude-3-5-sonnet-20241022) CLAUDE_AT=$i ;;
+	esac
+	i=$((i + 1))
+done
+expect "market: OpenAI's" "$(jget "$TMP/market.json" $MINI_AT.brand)" OpenAI
+expect "market: Anthropic's" "$(jget "$TMP/market.json" $CLAUDE_AT.brand)" Anthropic
+expect_match "market: success rate of a served model" "$(jget "$TMP/market.json" $MINI_AT.success_rate)" "^100(\\.0)?$"
+expect_match "market: its latency" "$(jget "$TMP/market.json" $MINI_AT.avg_latency_ms)" '^[0-9]+$'
+expect "market: none for an unused one" "$(jget "$TMP/market.json" $CLAUDE_AT.success_rate)" null
+ok "market as text" model list
+expect_match "market text: brand column" "$(cat "$OUT")" 'BRAND'
 test_done

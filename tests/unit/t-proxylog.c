@@ -442,6 +442,30 @@ t_proxylog_stats(struct db *db)
 	t_proxylog_group(a, 1, "model", "claude-3", 2, 0, 0.25, 350);
 	t_proxylog_group(a, 2, "model", "gpt-4o-mini", 1, 1, 0.25, 600);
 	t_proxylog_group(a, 3, "model", "deepseek[x]", 1, 0, 0, 0);
+
+	/* Per day: 7 calendar days, oldest first; every row of the last hour. */
+	a = json_object_get(r, "daily");
+	CHECK_INT(json_array_size(a), 7);
+	{
+		json_t		*d, *h;
+		long long	 calls = 0;
+		double		 cost = 0;
+		size_t		 i;
+
+		json_array_foreach(a, i, d) {
+			calls += t_proxylog_get_int(d, "calls");
+			cost += t_proxylog_real(d, "cost_usd");
+			CHECK(json_is_string(json_object_get(d, "day")));
+		}
+		CHECK_INT(calls, 5);
+		CHECK(fabs(cost - 1.0) < 1e-9);
+		/* Per site and hour: 24 hours for each site. */
+		h = json_object_get(r, "hourly");
+		CHECK(json_is_string(json_object_get(h, "since")));
+		json_array_foreach(json_object_get(h, "sites"), i, d)
+			CHECK_INT(json_array_size(json_object_get(d,
+			    "attempts")), 24);
+	}
 	json_decref(r);
 
 	/* 30 days take row 1 in too: latencies 0 100 200 300 400 600. */

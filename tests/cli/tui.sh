@@ -1,0 +1,212 @@
+# The terminal UI driven through tmux: every view renders with data, a
+# site added through the form, a bad URL refused inline with nothing
+# saved, a proxied request in the live log, a resize to 80x24, NO_COLOR
+# and ASCII mode, zh_CN, a snapshot of the Sites view with volatile
+# fields masked, and the daemon going away and coming back.
+. "$SRCDIR/tests/lib/libtest.sh"
+test_init tui
+
+if ! command -v tmux >/dev/null; then
+	[ "${CI:-}" = true ] && fail "tmux is not installed in CI"
+	echo "tui: tmux not installed, skipped" >&2
+	test_done
+	exit $?
+fi
+# A private tmux server: never the user's.
+TMUX_SOCK="metapi-test-$$"
+unset TMUX
+tm() { tmux -L "$TMUX_SOCK" -f /dev/null "$@"; }
+trap 'tm kill-server 2>/dev/null; test_cleanup' EXIT
+
+fake_start new-api
+A=$FAKE_URL
+fake_start new-api
+B=$FAKE_URL
+ok "site" site add alpha "$A"
+ok "account" account add alpha --username alice --password pass-123
+ok "key" key add tui-key
+K=$(cat "$OUT")
+BASE="http://$(listen_addr)"
+curl -s -o /dev/null -H "Authorization: Bearer $K" -H 'Content-Type: application/json' \
+    -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"before the tui"}]}' \
+    "$BASE/v1/chat/completions"
+
+# screen: the pane's text now. wait_for TEXT: until the pane shows it (8 s).
+screen() { tm capture-pane -p -t t; }
+wait_for() {
+	i=0
+	while [ $i -lt 80 ]; do
+		screen >"$TMP/screen" 2>/dev/null
+		grep -qF -- "$1" "$TMP/screen" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+shows() {	# shows DESC TEXT
+	if wait_for "$2"; then pass; else
+		fail "$1: the screen does not show '$2':
+$(cat "$TMP/screen")"
+	fi
+}
+hides() {	# hides DESC TEXT (after a moment)
+	sleep 0.3
+	screen >"$TMP/screen"
+	if grep -qF -- "$2" "$TMP/screen"; then
+		fail "$1: the screen shows '$2'"
+	else pass; fi
+}
+key() { tm send-keys -t t "$@"; }
+start_tui() {	# start_tui COLS ROWS [ENV...]
+	cols=$1 rows=$2
+	shift 2
+	tm kill-session -t t 2>/dev/null
+	tm new-session -d -s t -x "$cols" -y "$rows" \
+	    "env $* '$METAPI' tui; echo TUI-EXITED \$?; sleep 60"
+}
+
+start_tui 120 30 TERM=xterm-256color
+shows "tab bar" "1 Dashboard"
+shows "footer" "help"
+key 2
+shows "sites view" "alpha"
+key 3
+shows "accounts view" "password"
+key 4
+shows "tokens view" "default"
+key 5
+shows "keys view" "tui-key"
+key 7
+shows "models view" "gpt-4o-mini"
+key 8
+shows "logs view: the earlier request" "gpt-4o-mini"
+key 9
+shows "check-ins view" "ACCOUNT"
+key 0
+shows "events view" "TITLE"
+key :
+key 'jobs' Enter
+shows "jobs view" "checkin"
+key :
+key 'settings' Enter
+shows "settings view" "proxy_max_channel_attempts"
+key :
+key 'notify' Enter
+shows "notifications view" "KIND"
+key '?'
+shows "help screen" "this help"
+key Escape
+
+# The live log: a request made now appears without a key pressed.
+key 8
+shows "logs view" "STATUS"
+curl -s -o /dev/null -H "Authorization: Bearer $K" -H 'Content-Type: application/json' \
+    -d '{"model":"gpt-4o","messages":[{"role":"user","content":"live"}]}' \
+    "$BASE/v1/chat/completions"
+shows "live log: the new request" "gpt-4o "
+key Enter
+shows "log detail: attempts" "attempts"
+key Escape
+
+# A bad URL in the form: an inline error, nothing saved.
+key 2
+shows "sites again" "alpha"
+key a
+shows "form" "site add"
+key 'beta' Enter 'not a url' Enter Enter Enter Enter Enter
+shows "inline error" "bad URL"
+key Escape
+hides "form closed" "site add:"
+run site list
+expect_nomatch "bad URL: nothing saved" "$(cat "$OUT")" 'beta'
+
+# The form again, right this time: the site is added and listed.
+key a
+shows "form again" "site add"
+key 'beta' Enter "$B" Enter Enter Enter Enter Enter
+shows "added" "beta"
+run site list
+expect_match "form: the site is saved" "$(cat "$OUT")" 'beta'
+
+# Routes: a second account makes two channels; a new weight moves the
+# probabilities on screen and is stored.
+ok "account on beta" account add beta --username alice --password pass-123
+key 6
+shows "routes view" "gpt-4o-mini"
+key r
+key j j j Enter
+sleep 0.5
+screen | grep '%' >"$TMP/before"
+expect_match "two channels with probabilities" "$(grep -c '%' "$TMP/before")" '^[2-9]'
+key w
+key C-u '30' Enter
+sleep 0.8
+screen | grep '%' >"$TMP/after"
+if cmp -s "$TMP/before" "$TMP/after"; then
+	fail "weight edit: the probabilities did not change: $(cat "$TMP/after")"
+else
+	pass
+fi
+run --json route show gpt-4o-mini
+expect_match "weight edit: stored" "$(cat "$OUT")" '"weight": *30'
+key 2
+
+# Filter.
+key /
+key 'beta' Enter
+shows "filter keeps beta" "beta"
+hides "filter hides alpha" "alpha "
+key / C-u Enter
+
+# A snapshot of the Sites view, volatile fields masked.
+key 2
+wait_for "beta" >/dev/null
+screen | sed -e 's/127\.0\.0\.1:[0-9]*/127.0.0.1:PORT/g' -e 's/ *$//' |
+    sed -n '1,4p' >"$TMP/snap"
+if diff -u "$SRCDIR/tests/cases/tui/sites-120x30.txt" "$TMP/snap" >"$TMP/snap.diff"; then
+	pass
+else
+	fail "sites snapshot differs:
+$(cat "$TMP/snap.diff")"
+fi
+
+# Resize to 80x24: the tab bar and the footer stay where they belong.
+tm resize-window -t t -x 80 -y 24
+key 2
+shows "80x24: redrawn" "2 Sites"
+shows "80x24: footer redrawn" "details"
+screen >"$TMP/screen"
+expect "80x24: 24 lines" "$(wc -l <"$TMP/screen" | tr -d ' ')" 24
+expect_match "80x24: tab bar first" "$(head -1 "$TMP/screen")" 'Sites'
+expect_match "80x24: footer last" "$(tail -1 "$TMP/screen")" 'help'
+key q
+shows "q quits" "TUI-EXITED 0"
+
+# The daemon goes away and comes back: the TUI says so and reconnects.
+start_tui 100 30
+shows "started again" "1 Dashboard"
+ok "stop" --no-start stop
+shows "daemon gone: said" "reconnecting"
+ok "daemon back" status
+shows "reconnected" "again"
+key q
+
+# NO_COLOR and ASCII lines.
+start_tui 100 30 NO_COLOR=1 METAPI_TUI_ASCII=1
+key '?'
+shows "ascii box" "+-"
+key Escape q
+
+# zh_CN: the catalogue from the build tree, through LANGUAGE.
+if [ -f "$BUILDDIR/po/zh_CN.gmo" ]; then
+	mkdir -p "$TMP/locale/zh_CN/LC_MESSAGES"
+	cp "$BUILDDIR/po/zh_CN.gmo" "$TMP/locale/zh_CN/LC_MESSAGES/metapi.mo"
+	start_tui 100 30 LANG=C.UTF-8 LANGUAGE=zh_CN METAPI_LOCALEDIR="$TMP/locale"
+	shows "zh_CN: tab titles" "站点"
+	key 2
+	shows "zh_CN: data under Chinese titles" "alpha"
+	screen >"$TMP/screen"
+	expect "zh_CN: 30 lines" "$(wc -l <"$TMP/screen" | tr -d ' ')" 30
+	key q
+fi
+test_done
