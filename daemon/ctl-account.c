@@ -18,6 +18,7 @@
 #include "err.h"
 #include "jx.h"
 #include "model.h"
+#include "setting.h"
 #include "site.h"
 #include "token.h"
 #include "vault.h"
@@ -173,6 +174,56 @@ ctl_account_health(struct acctjob_item *it, const char *source)
 		    it->err.msg, source);
 }
 
+/*
+ * Accounts told to be low on balance, so that an hourly refresh of a
+ * balance that stays low says nothing new; one that rises above the line
+ * leaves the list and is told again next time it falls. Main thread
+ * only; a restart tells once more.
+ */
+#define CTL_LOW_MAX	1024
+static long long	ctl_low_ids[CTL_LOW_MAX];
+static size_t		ctl_low_n;
+
+static int
+ctl_low_find(long long id)
+{
+	size_t	i;
+
+	for (i = 0; i < ctl_low_n; i++)
+		if (ctl_low_ids[i] == id)
+			return ((int)i);
+	return (-1);
+}
+
+/* Alert when a balance is below low_balance_usd (0: never). */
+static void
+ctl_account_low_balance(struct acctjob_item *it)
+{
+	double	 low = settings_real(metapid->settings, "low_balance_usd");
+	double	 now = it->user.balance_usd;
+	char	*title, *msg;
+	int	 at = ctl_low_find(it->ctx.id);
+
+	if (!(it->user.has & ADAPTER_HAS_BALANCE))
+		return;
+	if (low <= 0 || now >= low) {
+		if (at >= 0)
+			ctl_low_ids[at] = ctl_low_ids[--ctl_low_n];
+		return;
+	}
+	if (at >= 0)
+		return;
+	if (ctl_low_n < CTL_LOW_MAX)
+		ctl_low_ids[ctl_low_n++] = it->ctx.id;
+	xasprintf(&title, "account %lld on %s: balance low", it->ctx.id,
+	    it->ctx.site_name);
+	xasprintf(&msg, "balance USD %.2f is below low_balance_usd %.2f",
+	    now, low);
+	notify_event("balance", "warning", title, msg);
+	free(title);
+	free(msg);
+}
+
 json_t *
 ctl_account_refresh_store(struct acctjob *j, struct acctjob_item *it)
 {
@@ -196,7 +247,8 @@ ctl_account_refresh_store(struct acctjob *j, struct acctjob_item *it)
 		} else if (db_commit(metapid->db, &cause) != 0) {
 			err_set(&it->err, ERR_STORAGE, "%s", cause);
 			free(cause);
-		}
+		} else if (it->has_user && it->ctx.site_name != NULL)
+			ctl_account_low_balance(it);
 		err_clear(&e);
 	}
 	if (it->ctx.site_name != NULL)

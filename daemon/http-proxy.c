@@ -109,6 +109,7 @@ struct proxy_req {
 	json_t				*history;	/* Responses: earlier turns */
 	int				 force_convert;	/* history must be sent */
 	const char			*prev_unknown;	/* a previous id not here */
+	long long			 pin;		/* X-Metapi-Channel, or 0 */
 };
 
 /* A converted attempt's state, only allocated when converting. */
@@ -322,6 +323,29 @@ proxy_pick_cooling(struct proxy_req *rq, struct proxy_route *pr)
 }
 
 /*
+ * A pinned channel (X-Metapi-Channel: the playground, a user testing one
+ * channel): that one only, once, if the route has it and it is enabled,
+ * cooling or not. No failover: the point is to see what it does.
+ */
+static const struct snap_channel *
+proxy_pinned(struct proxy_req *rq, struct proxy_route *pr)
+{
+	size_t	i;
+
+	for (i = 0; i < pr->n; i++) {
+		if (pr->cands[i].channel_id != rq->pin)
+			continue;
+		if (pr->cands[i].tried || !pr->cands[i].enabled ||
+		    pr->cands[i].model_mismatch)
+			return (NULL);
+		pr->cands[i].tried = 1;
+		routestate_selected(pr->cands[i].channel_id, pr->req.now);
+		return (pr->chs[i]);
+	}
+	return (NULL);
+}
+
+/*
  * The next channel to try: the router's pick among the candidates not
  * tried yet in this request (only those speaking the client's format are
  * eligible), or NULL when none is left.
@@ -331,6 +355,9 @@ proxy_candidates(struct proxy_req *rq, struct proxy_route *pr)
 {
 	struct router_plan	*plan;
 	long			 i;
+
+	if (rq->pin > 0)
+		return (proxy_pinned(rq, pr));
 
 	if ((i = proxy_sticky_pick(rq, pr)) >= 0) {
 		pr->cands[i].tried = 1;
@@ -1346,7 +1373,7 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 	json_error_t			 jerr;
 	struct err			 e = { ERR_OK, NULL };
 	enum relay_format		 ups[RELAY_MAX_UPSTREAM];
-	const char			*prev;
+	const char			*prev, *h;
 	char				*send;
 	size_t				 k, nf;
 	int				 i, rv = -1, status = 0;
@@ -1420,8 +1447,23 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 			rq.prev_unknown = prev;
 	}
 	proxy_session_key(&rq);
+	if ((h = mg_get_header(conn, "X-Metapi-Channel")) != NULL &&
+	    (rq.pin = strtoll(h, NULL, 10)) <= 0) {
+		http_error(conn, 400, "invalid_request_error", "bad_channel",
+		    "X-Metapi-Channel must be a channel id");
+		status = 400;
+		goto log;
+	}
 	proxy_route_init(&rq, &pr);
-	if ((ch = proxy_candidates(&rq, &pr)) == NULL) {
+	if ((ch = proxy_candidates(&rq, &pr)) == NULL && rq.pin > 0) {
+		http_error(conn, 503, "server_error", "no_channel", "channel "
+		    "%lld does not serve %s in the %s format now (not in its "
+		    "route, disabled, or another model)", rq.pin, rq.model,
+		    relay_format_name(fmt));
+		status = 503;
+		goto log;
+	}
+	if (ch == NULL) {
 		if (fmt == RELAY_COUNT_TOKENS) {
 			proxy_count_local(&rq);
 			proxy_finish(&rq, 200, "ok", NULL);

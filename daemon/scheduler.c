@@ -17,6 +17,8 @@
 #include <jansson.h>
 
 #include "account.h"
+#include "buf.h"
+#include "checkin.h"
 #include "compat.h"
 #include "cron.h"
 #include "daemon.h"
@@ -53,6 +55,8 @@ static enum ctl_ret	job_balance(const struct job_entry *, struct ctl_req *,
 			    json_t **, struct err *);
 static enum ctl_ret	job_cleanup(const struct job_entry *, struct ctl_req *,
 			    json_t **, struct err *);
+static enum ctl_ret	job_summary(const struct job_entry *, struct ctl_req *,
+			    json_t **, struct err *);
 
 static const struct job_entry job_table[] = {
 	{ "checkin", "checkin_cron", job_checkin,
@@ -61,6 +65,8 @@ static const struct job_entry job_table[] = {
 	  "refresh every account's balance, tokens, models and prices" },
 	{ "log-cleanup", "log_cleanup_cron", job_cleanup,
 	  "delete request logs and events past their retention days" },
+	{ "daily-summary", "daily_summary_cron", job_summary,
+	  "send the day's requests, spend, income, balances and check-ins" },
 };
 
 static struct job_state	job_states[nitems(job_table)];
@@ -207,6 +213,61 @@ job_cleanup(const struct job_entry *j, struct ctl_req *req, json_t **reply,
 	return (CTL_DONE);
 }
 
+/*
+ * The day in a few lines, as a notification: requests and spend over the
+ * last 24 hours, today's income and check-ins, and the balance now.
+ * Quick and local, on the main thread.
+ */
+static enum ctl_ret
+job_summary(const struct job_entry *j, struct ctl_req *req, json_t **reply,
+    struct err *e)
+{
+	json_t		*stats = NULL, *bal = NULL, *ci = NULL, *t, *b;
+	struct buf	 msg;
+	double		 rate;
+	char		*text;
+	enum ctl_ret	 ret = CTL_ERROR;
+
+	(void)req;
+	if ((stats = proxylog_stats(metapid->db, 1, e)) == NULL ||
+	    (bal = account_balances(metapid->db, e)) == NULL ||
+	    (ci = checkin_outcomes_since(metapid->db, account_today_start(),
+	    e)) == NULL) {
+		job_done(job_index(j), "failed", e->msg);
+		goto out;
+	}
+	t = json_object_get(stats, "totals");
+	b = json_object_get(bal, "total");
+	buf_init(&msg, 4096);
+	buf_printf(&msg, "Requests in 24 h: %lld", (long long)
+	    json_integer_value(json_object_get(t, "requests")));
+	if (jx_real(t, "success_rate", &rate) == 0)
+		buf_printf(&msg, " (%.1f%% ok)", rate);
+	buf_printf(&msg, ", tokens %lld, spend USD %.4f.\n", (long long)
+	    json_integer_value(json_object_get(t, "tokens")),
+	    json_number_value(json_object_get(t, "cost_usd")));
+	buf_printf(&msg, "Balance USD %.2f over %zu accounts; income today "
+	    "USD %.2f.\n", json_number_value(json_object_get(b,
+	    "balance_usd")), json_array_size(json_object_get(bal, "accounts")),
+	    json_number_value(json_object_get(b, "today_income_usd")));
+	buf_printf(&msg, "Check-ins today: %lld done, %lld already, %lld "
+	    "failed.", (long long)json_integer_value(json_object_get(ci,
+	    "success")), (long long)json_integer_value(json_object_get(ci,
+	    "already")), (long long)json_integer_value(json_object_get(ci,
+	    "failed")));
+	text = buf_cstr(&msg);
+	notify_event("summary", "info", "metapi daily summary", text);
+	job_done(job_index(j), "ok", "summary sent");
+	*reply = json_pack("{s:s, s:s}", "job", j->name, "message", text);
+	buf_free(&msg);
+	ret = CTL_DONE;
+out:
+	json_decref(stats);
+	json_decref(bal);
+	json_decref(ci);
+	return (ret);
+}
+
 /* Start job i for req (a client's, or the daemon's own with client 0). */
 static enum ctl_ret
 job_start(size_t i, struct ctl_req *req, json_t **reply, struct err *e)
@@ -326,7 +387,7 @@ ctl_job_run(struct ctl_req *req, json_t **reply, struct err *e)
 	for (i = 0; i < nitems(job_table); i++)
 		if (strcmp(job_table[i].name, name) == 0)
 			return (job_start(i, req, reply, e));
-	err_set(e, ERR_NOT_FOUND, "no job \"%s\" (checkin, balance or "
-	    "log-cleanup)", name);
+	err_set(e, ERR_NOT_FOUND, "no job \"%s\" (checkin, balance, "
+	    "log-cleanup or daily-summary)", name);
 	return (CTL_ERROR);
 }

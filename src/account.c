@@ -729,7 +729,7 @@ account_mark_checkin(struct db *db, long long id, long long when)
 }
 
 /* Local midnight today, as a Unix time: "today" for income and spend. */
-static long long
+long long
 account_today_start(void)
 {
 	time_t		now = time(NULL);

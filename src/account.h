@@ -45,6 +45,7 @@ int	 account_set_health(struct db *, long long, const char *,
 	     const char *, const char *);
 int	 account_mark_checkin(struct db *, long long, long long);
 json_t	*account_balances(struct db *, struct err *);
+long long account_today_start(void);
 
 /* An active account on an enabled site, as the request path needs it. */
 struct account_channel {

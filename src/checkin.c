@@ -42,6 +42,34 @@ checkin_log_add(struct db *db, long long account_id,
 	return (0);
 }
 
+/* Check-in outcomes since a time: {"success": n, "failed": n, ...}. */
+json_t *
+checkin_outcomes_since(struct db *db, long long since, struct err *e)
+{
+	sqlite3_stmt	*st;
+	json_t		*o;
+	int		 rc;
+
+	st = db_prepare(db, "SELECT outcome, COUNT(*) FROM checkin_logs "
+	    "WHERE time >= ? GROUP BY outcome", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (NULL);
+	}
+	sqlite3_bind_int64(st, 1, since);
+	o = json_object();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_object_set_new(o, db_col_text(st, 0),
+		    json_integer(sqlite3_column_int64(st, 1)));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(o);
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (NULL);
+	}
+	return (o);
+}
+
 /* The newest limit rows, of one account or (account_id 0) all. */
 json_t *
 checkin_log_list(struct db *db, long long account_id, long long limit,

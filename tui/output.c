@@ -36,9 +36,11 @@ static const struct {
 	    N_("WEIGHT"), N_("ACCOUNTS"), N_("PROXY"), NULL } },
 	{ "account.list",
 	  { "id", "site", "label", "credential_kind", "credential", "status",
-	    "health", "balance_usd", NULL },
+	    "health", "balance_usd", "last_checkin_at", "health_reason",
+	    NULL },
 	  { N_("ID"), N_("SITE"), N_("LABEL"), N_("KIND"), N_("CREDENTIAL"),
-	    N_("STATUS"), N_("HEALTH"), N_("BALANCE"), NULL } },
+	    N_("STATUS"), N_("HEALTH"), N_("BALANCE"), N_("CHECKED IN"),
+	    N_("REASON"), NULL } },
 	{ "key.list",
 	  { "id", "name", "key_mask", "enabled", "models", "expires",
 	    "max_cost_usd", "used_cost_usd", "used_requests", NULL },
@@ -335,6 +337,8 @@ output_status(json_t *d)
 	if (keys == 0)
 		output_hint("metapi key add NAME",
 		    _("make a key for your clients"));
+	if (sites == 0 || accounts == 0 || keys == 0)
+		output_hint("metapi tui", _("open the full-screen dashboard"));
 }
 
 static const char *const output_balance_fields[] = { "id", "site",

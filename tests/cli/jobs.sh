@@ -14,12 +14,12 @@ checkins() {
 }
 
 ok "job list" --json job list
-expect "three jobs" "$(jget "$OUT" items.length)" 3
+expect "four jobs" "$(jget "$OUT" items.length)" 4
 expect "check-in at 08:00" "$(jget "$OUT" items.0.schedule)" "0 8 * * *"
 expect_match "next run known" "$(jget "$OUT" items.0.next_run)" '^20[0-9-]+T08:00:00Z$'
 expect "never ran" "$(jget "$OUT" items.0.last_run)" null
 ok "status shows next runs" --json status
-expect "status jobs" "$(jget "$OUT" jobs.length)" 3
+expect "status jobs" "$(jget "$OUT" jobs.length)" 4
 
 ok "job run checkin" --json job run checkin
 expect "checked in" "$(jget "$OUT" items.0.outcome)" success
@@ -73,4 +73,24 @@ next=$(date -d "$(jget "$OUT" items.0.next_run)" +%s)
 left=$(( next - $(date +%s) ))
 expect_match "a restart does not push it back" "$left" '^3[0-9]{3}$'
 
+# The daily summary: a notification event with the day's figures.
+ok "summary" --json job run daily-summary
+expect_match "summary: requests" "$(jget "$OUT" message)" 'Requests in 24 h: [0-9]+'
+expect_match "summary: balance" "$(jget "$OUT" message)" 'Balance USD [0-9.]+ over [0-9]+ accounts'
+expect_match "summary: check-ins" "$(jget "$OUT" message)" 'Check-ins today: [0-9]+ done'
+ok "summary event" --json events --limit 5
+expect "summary: stored as an event" "$(jget "$OUT" items.0.title)" "metapi daily summary"
+expect "summary: info" "$(jget "$OUT" items.0.level)" info
+
+# Low balance: told once when a balance falls below low_balance_usd.
+ok "threshold above the balance" settings set low_balance_usd 10
+ok "refresh" account refresh 1
+ok "low balance event" --json events --limit 5
+expect "low balance: told" "$(jget "$OUT" items.0.title)" "account 1 on a: balance low"
+expect "low balance: a warning" "$(jget "$OUT" items.0.level)" warning
+expect_match "low balance: the figures" "$(jget "$OUT" items.0.message)" 'below low_balance_usd 10.00'
+ok "refresh again" account refresh 1
+ok "events again" --json events --limit 5
+expect "still low: not told again" "$(grep -c 'balance low' "$OUT")" 1
+ok "alert off" settings set low_balance_usd 0
 test_done

@@ -184,6 +184,25 @@ refuse "removed route" 1 'no route' route show 'gpt-4o*'
 post fast
 expect "alias gone: 404" "$CODE" 404
 
+# X-Metapi-Channel pins one channel: only it is tried.
+pin() {
+	CODE=$(curl -s -o "$TMP/r" -w '%{http_code}' -H "Authorization: Bearer $K" \
+	    -H 'Content-Type: application/json' -H "X-Metapi-Channel: $2" \
+	    -d "{\"model\":\"$1\",$HELLO}" "$BASE/v1/chat/completions")
+}
+ok "explain for pins" --json route explain gpt-4o-mini
+PB=$(chan b)
+before=$(hits "$B")
+pin gpt-4o-mini "$PB"
+expect "pinned: 200" "$CODE" 200
+pin gpt-4o-mini "$PB"
+expect "pinned: every request to b" "$(hits "$B")" $((before + 2))
+pin gpt-4o-mini 999999
+expect "pinned to a channel not in the route: 503" "$CODE" 503
+expect_match "pinned elsewhere: says so" "$(jget "$TMP/r" error.message)" 'channel 999999'
+pin gpt-4o-mini abc
+expect "pin not a number: 400" "$CODE" 400
+
 # The log rows name the route and channel.
 sleep 0.5
 ok "logs" --json logs --status ok --model gpt-4o-mini --limit 1
