@@ -143,6 +143,7 @@ struct proxy_attempt {
 	char				*send;		/* converted body */
 	struct proxy_conv		*conv;		/* NULL: same format */
 	int				 whole;		/* sent unchunked */
+	int				 spilled;	/* too big to hold */
 };
 
 static long long
@@ -646,6 +647,54 @@ proxy_conv_write(struct proxy_attempt *at, char *p, size_t len)
 	return (len);
 }
 
+/*
+ * A whole (not event stream) reply is held until it is complete and then
+ * sent with its length: an upstream that cuts it short has sent the
+ * client nothing, so the next channel can still answer, and the client
+ * never takes a cut body for a whole one. A reply larger than the
+ * response limit is relayed as it comes after all.
+ */
+static size_t
+proxy_hold(struct proxy_attempt *at, char *p, size_t len)
+{
+	if (buf_add(&at->copy, p, len) == 0)
+		return (len);
+	at->spilled = 1;
+	if (proxy_send_head(at) != 0) {
+		at->client_gone = 1;
+		return (0);
+	}
+	at->rq->log->ttfb_ms = proxy_ms(&at->rq->t0, &at->tfirst);
+	if (proxy_client_write(at, at->copy.data, at->copy.len) != 0 ||
+	    proxy_client_write(at, p, len) != 0)
+		return (0);
+	buf_reset(&at->copy);		/* no usage from a part */
+	at->copy.max = 0;
+	return (len);
+}
+
+/* A held reply, complete: its head with the length, then the body. */
+static void
+proxy_send_whole(struct proxy_req *rq, struct proxy_attempt *at)
+{
+	char		*ct = NULL, lenbuf[32];
+	struct timespec	 now;
+
+	curl_easy_getinfo(at->curl, CURLINFO_CONTENT_TYPE, &ct);
+	snprintf(lenbuf, sizeof lenbuf, "%zu", at->copy.len);
+	mg_response_header_start(rq->conn, (int)at->status);
+	mg_response_header_add(rq->conn, "Content-Type", ct != NULL ? ct :
+	    "application/json", -1);
+	mg_response_header_add(rq->conn, "Content-Length", lenbuf, -1);
+	mg_response_header_add(rq->conn, "Cache-Control", "no-cache", -1);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	rq->log->ttfb_ms = proxy_ms(&rq->t0, &now);
+	at->committed = at->whole = 1;
+	if (mg_response_header_send(rq->conn) != 0 || (at->copy.len > 0 &&
+	    mg_write(rq->conn, at->copy.data, at->copy.len) <= 0))
+		at->client_gone = 1;
+}
+
 static size_t
 proxy_curl_write(char *p, size_t size, size_t n, void *arg)
 {
@@ -673,6 +722,8 @@ proxy_curl_write(char *p, size_t size, size_t n, void *arg)
 	}
 	if (at->conv != NULL)
 		return (proxy_conv_write(at, p, len));
+	if (!at->sse && !at->spilled)
+		return (proxy_hold(at, p, len));
 	if (!at->committed) {
 		if (proxy_send_head(at) != 0) {
 			at->client_gone = 1;
@@ -690,7 +741,6 @@ proxy_curl_write(char *p, size_t size, size_t n, void *arg)
 		}
 		return (len);
 	}
-	buf_add(&at->copy, p, len);	/* beyond the bound: no usage */
 	return (proxy_client_write(at, p, len) == 0 ? len : 0);
 }
 
@@ -807,7 +857,9 @@ proxy_curl(void)
 static int
 proxy_retryable(const struct proxy_attempt *at, CURLcode rc)
 {
-	if (rc != CURLE_OK && !at->got_first)
+	/* No answer, or one cut before anything reached the client. */
+	if (rc != CURLE_OK && (!at->got_first || (!at->committed &&
+	    at->status >= 200 && at->status < 300)))
 		return (1);
 	return (at->status >= 500 || at->status == 429 || at->status == 401 ||
 	    at->status == 403 || at->status == 404 || at->status == 402);
@@ -937,13 +989,10 @@ proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
 	at->up = up;
 	at->send = send;
 	buf_init(&at->errbody, PROXY_ERRBODY_MAX + 1);
-	/* Enough for any usage-bearing JSON; a bigger body has no usage. */
-	buf_init(&at->copy, (size_t)l->max_response < PROXY_COPY_MAX ?
-	    (size_t)l->max_response : PROXY_COPY_MAX);
+	/* Whole replies are held up to the limit (proxy_hold). */
+	buf_init(&at->copy, (size_t)l->max_response);
 	sse_init(&at->parser, SSE_MAX_EVENT);
 	if (send != NULL) {
-		/* A converted reply is held whole, up to the setting. */
-		at->copy.max = (size_t)l->max_response;
 		at->conv = xcalloc(1, sizeof *at->conv);
 		xf_parser_init(&at->conv->p, up);
 		xf_writer_init(&at->conv->w, rq->surf->fmt, rq->model,
@@ -1012,6 +1061,10 @@ proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
 	if (at->conv != NULL && rc == CURLE_OK && at->status >= 200 &&
 	    at->status < 300 && !at->client_gone)
 		proxy_conv_end(rq, at);
+	else if (at->conv == NULL && !at->sse && !at->committed &&
+	    rc == CURLE_OK && at->status >= 200 && at->status < 300 &&
+	    !at->client_gone)
+		proxy_send_whole(rq, at);
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	la->latency_ms = proxy_ms(&t1, &now);
@@ -1138,7 +1191,7 @@ proxy_account(struct proxy_req *rq, struct proxy_attempt *at)
 	json_t				*j;
 
 	if (at->conv == NULL && !at->sse && at->copy.len > 0 &&
-	    at->copy.len < at->copy.max &&
+	    at->copy.len <= PROXY_COPY_MAX &&
 	    (j = json_loadb(at->copy.data, at->copy.len, 0, NULL)) != NULL) {
 		usage_from_body(&at->usage, rq->surf->ufmt, j);
 		json_decref(j);

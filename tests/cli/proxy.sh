@@ -232,4 +232,21 @@ done
 expect "three requests, then 429" "$codes" " 200 200 200 429 429"
 
 ok "daemon alive" status
+# A whole reply cut short reaches the client as nothing at all: the other
+# channel answers it in full, and with none left the client gets a 502 in
+# its own shape, never a short 200.
+for u in "$A" "$B"; do curl -s -X DELETE "$u/__fake/faults" >/dev/null; done
+ok "channels for the cut test" --json route explain gpt-4o-mini
+for c in $(jget "$OUT" candidates.0.channel_id) $(jget "$OUT" candidates.1.channel_id); do
+	ok "clear $c" channel cooldown-clear "$c"
+done
+curl -s -X POST "$A/__fake/fault" -d '{"path":"/v1/chat/completions","kind":"reset","times":-1}' >/dev/null
+post /v1/chat/completions "{\"model\":\"gpt-4o-mini\",$HELLO}"
+expect "one site cuts: 200" "$CODE" 200
+expect_match "one site cuts: the whole reply" "$(jget "$TMP/r" choices.0.message.content)" '^echo: '
+curl -s -X POST "$B/__fake/fault" -d '{"path":"/v1/chat/completions","kind":"reset","times":-1}' >/dev/null
+post /v1/chat/completions "{\"model\":\"gpt-4o-mini\",$HELLO}"
+expect "both cut: 502, not a short 200" "$CODE" 502
+expect "both cut: OpenAI's error shape" "$(jget "$TMP/r" error.type)" upstream_error
+for u in "$A" "$B"; do curl -s -X DELETE "$u/__fake/faults" >/dev/null; done
 test_done
