@@ -213,7 +213,8 @@ fault_kinds_json(void)
  * Validate and store a rule. Fields: path ("*" or a "prefix*" allowed;
  * default "*"), method, key (substring of the Authorization, x-api-key or
  * Cookie header), kind (default "status"), status, times (default 1, -1
- * for ever), delay_ms, bytes, retry_after, body, content_type.
+ * for ever), percent (of the matching requests, default all), delay_ms,
+ * bytes, retry_after, body, content_type.
  */
 int
 fault_add(json_t *doc, char **cause)
@@ -321,6 +322,24 @@ fault_match(struct req *r, json_t *f)
 }
 
 /*
+ * A rule with "percent": P hits P of every 100 matching requests, spread
+ * evenly and the same on every run (the n-th request is hit when
+ * floor(n * P / 100) steps up), so tests can count on the share.
+ */
+static int
+fault_share(json_t *f)
+{
+	long long	p, seen;
+
+	if (json_object_get(f, "percent") == NULL)
+		return (1);
+	p = state_int(f, "percent");
+	seen = state_int(f, "seen");
+	state_set_int(f, "seen", seen + 1);
+	return ((seen + 1) * p / 100 > seen * p / 100);
+}
+
+/*
  * The fault for this request, consumed: the X-Mock-Fail header (with
  * X-Mock-Delay for the delay kinds, default 2000 ms), else the first
  * matching rule, whose "times" goes down by one. Caller owns the copy.
@@ -346,7 +365,7 @@ fault_take(struct req *r)
 
 	state_lock();
 	json_array_foreach(fault_rules, i, f) {
-		if (!fault_match(r, f))
+		if (!fault_match(r, f) || !fault_share(f))
 			continue;
 		out = json_deep_copy(f);
 		times = state_int(f, "times");

@@ -1,0 +1,89 @@
+# Failover under load (issue #5's proof): three sites serve one model, one
+# failing every request and one failing 30%; 500 requests through metapi
+# give clients no error, the failing site ends cooled and the healthy one
+# serves most; then 64 slow requests in flight while the route table and
+# the snapshot are rebuilt again and again: none of them fails.
+. "$SRCDIR/tests/lib/libtest.sh"
+test_init failover
+
+fake_start new-api
+A=$FAKE_URL
+fake_start new-api
+B=$FAKE_URL
+fake_start new-api
+C=$FAKE_URL
+for s in a b c; do
+	eval "u=\$$(echo $s | tr a-z A-Z)"
+	ok "site $s" site add "$s" "$u"
+	ok "account $s" account add "$s" --username alice --password pass-123
+done
+ok "key" key add load
+K=$(cat "$OUT")
+BASE="http://$(listen_addr)"
+curl -s -X POST "$A/__fake/fault" -d '{"path":"/v1/chat/completions","status":500,"times":-1}' >/dev/null
+curl -s -X POST "$B/__fake/fault" -d '{"path":"/v1/chat/completions","status":500,"times":-1,"percent":30}' >/dev/null
+
+# many N P: N chat requests, P at a time; the HTTP codes in $TMP/codes.
+many() {
+	seq "$1" | xargs -P "$2" -I{} curl -s -o /dev/null -w '%{http_code}\n' \
+	    -H "Authorization: Bearer $K" -H 'Content-Type: application/json' \
+	    -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"load {}"}]}' \
+	    "$BASE/v1/chat/completions" >"$TMP/codes"
+}
+many 500 8
+expect "500 requests answered" "$(wc -l <"$TMP/codes" | tr -d ' ')" 500
+expect "no client errors" "$(grep -cv '^200$' "$TMP/codes")" 0
+
+ok "explain" --json route explain gpt-4o-mini
+n=$(jget "$OUT" candidates.length)
+i=0
+while [ $i -lt "$n" ]; do
+	site=$(jget "$OUT" candidates.$i.site)
+	eval "ELIG_$site=\$(jget \"\$OUT\" candidates.$i.eligible)"
+	i=$((i + 1))
+done
+expect "the always-failing site is cooling" "$ELIG_a" false
+sleep 0.5
+ok "stats" --json stats --days 1
+served() {	# served SITE: requests that site answered
+	m=$(jget "$OUT" sites.length)
+	j=0
+	while [ $j -lt "$m" ]; do
+		if [ "$(jget "$OUT" sites.$j.site)" = "$1" ]; then
+			jget "$OUT" sites.$j.ok
+			return
+		fi
+		j=$((j + 1))
+	done
+	echo 0
+}
+SA=$(served a) SB=$(served b) SC=$(served c)
+expect "the failing site served nothing" "$SA" 0
+expect "every request served by b or c" "$((SB + SC))" 500
+if [ "$SC" -gt "$SB" ]; then pass; else
+	fail "the share did not shift to the healthy site: b $SB, c $SC"
+fi
+
+# Rebuilds while 64 slow requests are in flight: none fails.
+for u in "$A" "$B"; do curl -s -X DELETE "$u/__fake/faults" >/dev/null; done
+for u in "$A" "$B" "$C"; do
+	curl -s -X POST "$u/__fake/fault" -d '{"path":"/v1/chat/completions","kind":"slow","delay_ms":700,"times":-1}' >/dev/null
+done
+ok "cooldowns cleared" --json route explain gpt-4o-mini
+for c in $(jget "$OUT" candidates.0.channel_id) $(jget "$OUT" candidates.1.channel_id) $(jget "$OUT" candidates.2.channel_id); do
+	"$METAPI" channel cooldown-clear "$c" >/dev/null 2>&1
+done
+many 64 64 &
+bg=$!
+sleep 0.2
+rebuilds=0
+for i in 1 2 3 4 5; do
+	"$METAPI" route rebuild >/dev/null 2>&1 && rebuilds=$((rebuilds + 1))
+	"$METAPI" settings set proxy_max_channel_attempts 3 >/dev/null 2>&1
+	"$METAPI" key add "extra$i" >/dev/null 2>&1
+done
+wait $bg
+expect "rebuilds ran while requests were in flight" "$rebuilds" 5
+expect "64 in flight: all answered" "$(wc -l <"$TMP/codes" | tr -d ' ')" 64
+expect "64 in flight: none failed" "$(grep -cv '^200$' "$TMP/codes")" 0
+test_done
