@@ -205,6 +205,9 @@ void		 http_stop(void);
 void		 http_apply_settings(const struct settings *);
 const char	*http_listen_address(void);
 
+/* probe.c */
+void		 probe_tick(void);
+
 /* conversation.c */
 void		 conversation_put(const char *, json_t *);
 json_t		*conversation_get(const char *);

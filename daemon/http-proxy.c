@@ -770,20 +770,6 @@ proxy_curl_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 	return (0);
 }
 
-/* The upstream URL: the site's base URL and the platform's path. */
-static char *
-proxy_url(const struct snap_channel *ch, const char *path)
-{
-	size_t	n = strlen(ch->url);
-	char	*url;
-
-	if (n >= 3 && strcmp(ch->url + n - 3, "/v1") == 0 &&
-	    strncmp(path, "/v1/", 4) == 0)
-		path += 3;
-	xasprintf(&url, "%s%s", ch->url, path);
-	return (url);
-}
-
 /* Build the upstream headers: auth, content, passed client headers, site. */
 static struct curl_slist *
 proxy_headers(struct proxy_req *rq, const struct snap_channel *ch,
@@ -1021,7 +1007,7 @@ proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
 	hdrs = proxy_headers(rq, ch, up, key, site_headers);
 	vault_secret_free(key);
 	snapshot_headers_free(site_headers);
-	url = proxy_url(ch, la->upstream_path);
+	url = relay_url(ch->url, la->upstream_path);
 
 	at->curl = proxy_curl();
 	curl_easy_setopt(at->curl, CURLOPT_URL, url);

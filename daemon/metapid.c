@@ -368,6 +368,7 @@ metapid_loop(void)
 		ctl_poll_handle(pfd + 2, n);
 		ctl_tick();
 		scheduler_tick();
+		probe_tick();
 		notify_event_tick();
 	}
 }

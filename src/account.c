@@ -826,6 +826,7 @@ account_channel_each(sqlite3_stmt *st, void *arg)
 	c.cred_len = sqlite3_column_bytes(st, 9);
 	c.name = db_col_text(st, 10);
 	c.balance = sqlite3_column_double(st, 11);
+	c.probe = sqlite3_column_int(st, 12);
 	return (x->cb(&c, x->arg));
 }
 
@@ -839,7 +840,7 @@ account_channels(struct db *db, account_channel_cb cb, void *arg,
 	return (db_each(db, db_prepare_err(db, "SELECT a.id, s.id, s.name, "
 	    "s.url, s.platform, s.proxy_url, s.weight, s.headers_sealed, "
 	    "a.credential_kind, a.credential_sealed, COALESCE(a.label, "
-	    "a.username), COALESCE(a.balance_usd, 0) FROM accounts a JOIN "
-	    "sites s ON s.id = a.site_id WHERE a.status = 'active' AND "
+	    "a.username), COALESCE(a.balance_usd, 0), s.probe FROM accounts a "
+	    "JOIN sites s ON s.id = a.site_id WHERE a.status = 'active' AND "
 	    "s.enabled = 1 ORDER BY a.id", e), account_channel_each, &x, e));
 }

@@ -63,6 +63,7 @@ struct account_channel {
 	size_t		 cred_len;
 	const char	*name;		/* label, else username, or NULL */
 	double		 balance;	/* USD, last known; 0 if never */
+	int		 probe;		/* the site allows recovery probes */
 };
 typedef int (*account_channel_cb)(const struct account_channel *, void *);
 int	 account_channels(struct db *, account_channel_cb, void *,

@@ -49,6 +49,8 @@ const struct cmd_spec cmd_table[] = {
 	      N_("new proxy, or none") },
 	    { "weight", "--weight", "W", ARG_REAL, 0,
 	      N_("new routing weight") },
+	    { "probe", "--probe", "on|off", ARG_STR, 0,
+	      N_("recovery probes of its cooling channels (default on)") },
 	    { "header", "--header", "'Name: value'", ARG_LIST, 0,
 	      N_("replace the extra headers (repeatable; --header none "
 	      "clears them)") },

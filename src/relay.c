@@ -12,6 +12,7 @@
 
 #include "compat.h"
 #include "relay.h"
+#include "xmalloc.h"
 
 static const struct {
 	const char	*platform;
@@ -144,4 +145,21 @@ relay_upstream_formats(const char *platform, enum relay_format client,
 	for (i = 0; i < 3; i++)
 		n = relay_add(out, n, platform, order[i]);
 	return (n);
+}
+
+/*
+ * An upstream URL: the site's base URL and a platform path. A base that
+ * already ends in /v1 does not get a second one.
+ */
+char *
+relay_url(const char *base, const char *path)
+{
+	size_t	n = strlen(base);
+	char	*url;
+
+	if (n >= 3 && strcmp(base + n - 3, "/v1") == 0 &&
+	    strncmp(path, "/v1/", 4) == 0)
+		path += 3;
+	xasprintf(&url, "%s%s", base, path);
+	return (url);
 }

@@ -259,6 +259,45 @@ routestate_cooldown_clear(long long id)
 	return (st != NULL ? 0 : -1);
 }
 
+struct routestate_cool {
+	long long	id;
+	long long	until;
+};
+
+static int
+routestate_cool_cmp(const void *a, const void *b)
+{
+	const struct routestate_cool	*x = a, *y = b;
+
+	return (x->until < y->until ? 1 : x->until > y->until ? -1 : 0);
+}
+
+/*
+ * The channels cooling at now, those whose cooldown ends last first (the
+ * ones a recovery probe helps most); at most max ids. Returns how many.
+ */
+size_t
+routestate_cooling(long long now, long long *ids, size_t max)
+{
+	struct routestate_cool	*v;
+	size_t			 i, n = 0;
+
+	pthread_mutex_lock(&routestate_mtx);
+	v = xcalloc(routestate_nchans + 1, sizeof *v);
+	for (i = 0; i < routestate_nchans; i++) {
+		if (routestate_chans[i].st.cooldown_until <= now)
+			continue;
+		v[n].id = routestate_chans[i].id;
+		v[n++].until = routestate_chans[i].st.cooldown_until;
+	}
+	pthread_mutex_unlock(&routestate_mtx);
+	qsort(v, n, sizeof *v, routestate_cool_cmp);
+	for (i = 0; i < n && i < max; i++)
+		ids[i] = v[i].id;
+	free(v);
+	return (i);
+}
+
 /* At shutdown, after the HTTP workers are gone. */
 void
 routestate_clear(void)

@@ -25,6 +25,7 @@ void		 routestate_report(const struct snapshot *,
 		     enum router_strategy, int, int, const char *, long long,
 		     double, long long);
 int		 routestate_cooldown_clear(long long);
+size_t		 routestate_cooling(long long, long long *, size_t);
 void		 routestate_clear(void);
 int		 routestate_save(struct db *, struct err *);
 long long	 routestate_sticky_get(const char *, long long);

@@ -78,6 +78,10 @@ const struct setting_entry setting_table[] = {
 	{ .name = "routing_fallback_unit_cost", .type = SETTING_REAL,
 	  .def = "1", .min = 0, .max = 1000,
 	  .help = "unit cost assumed for a channel with no known price" },
+	{ .name = "channel_probe_sec", .type = SETTING_INT, .def = "30",
+	  .min = 0, .max = 86400,
+	  .help = "seconds between recovery probes of cooling channels "
+	  "(0: none)" },
 	{ .name = "failure_cooldown_max_sec", .type = SETTING_INT,
 	  .def = "2592000", .min = 0, .max = 31536000,
 	  .help = "longest cooldown a failing channel can get" },

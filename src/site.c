@@ -130,7 +130,7 @@ site_resolve(struct db *db, const char *ref, long long *id, struct err *e)
 
 #define SITE_COLUMNS "s.id, s.name, s.url, s.platform, s.proxy_url, " \
 	"s.weight, s.header_names, s.enabled, s.created_at, s.updated_at, " \
-	"(SELECT COUNT(*) FROM accounts a WHERE a.site_id = s.id)"
+	"(SELECT COUNT(*) FROM accounts a WHERE a.site_id = s.id), s.probe"
 
 static json_t *
 site_row_json(sqlite3_stmt *st)
@@ -155,6 +155,8 @@ site_row_json(sqlite3_stmt *st)
 	    "disabled");
 	json_object_set_new(o, "accounts", json_integer(sqlite3_column_int(st,
 	    10)));
+	json_object_set_new(o, "probe", json_boolean(sqlite3_column_int(st,
+	    11)));
 	json_object_set_new(o, "created_at", jx_time(sqlite3_column_int64(st,
 	    8)));
 	json_object_set_new(o, "updated_at", jx_time(sqlite3_column_int64(st,
@@ -222,7 +224,7 @@ site_name_taken(struct db *db, const char *name, long long except)
 static int
 site_check(struct db *db, const json_t *args, long long self, struct err *e)
 {
-	const char	*s;
+	const char	*s, *p;
 	double		 w;
 	char		*cause;
 	json_t		*hdrs, *h;
@@ -251,6 +253,11 @@ site_check(struct db *db, const json_t *args, long long self, struct err *e)
 	    url_check(s, URL_HTTP|URL_PROXY, &cause) != 0) {
 		err_set(e, ERR_INVALID, "proxy: %s", cause);
 		free(cause);
+		return (-1);
+	}
+	if ((p = jx_str(args, "probe")) != NULL && strcmp(p, "on") != 0 &&
+	    strcmp(p, "off") != 0) {
+		err_set(e, ERR_INVALID, "--probe must be on or off");
 		return (-1);
 	}
 	if (jx_real(args, "weight", &w) == 0 && (w < 0 || w > 1000)) {
@@ -440,13 +447,14 @@ json_t *
 site_edit(struct db *db, long long id, const json_t *args, struct err *e)
 {
 	static const char *const cols[] = { "name", "url", "platform",
-	    "proxy", "weight" };
+	    "proxy", "weight", "probe" };
 	static const char *const sql[] = {
 	    "UPDATE sites SET name = ?, updated_at = ? WHERE id = ?",
 	    "UPDATE sites SET url = ?, updated_at = ? WHERE id = ?",
 	    "UPDATE sites SET platform = ?, updated_at = ? WHERE id = ?",
 	    "UPDATE sites SET proxy_url = ?, updated_at = ? WHERE id = ?",
-	    "UPDATE sites SET weight = ?, updated_at = ? WHERE id = ?" };
+	    "UPDATE sites SET weight = ?, updated_at = ? WHERE id = ?",
+	    "UPDATE sites SET probe = ?, updated_at = ? WHERE id = ?" };
 	sqlite3_stmt	*st;
 	json_t		*v, *hdrs;
 	const char	*s;
@@ -471,6 +479,8 @@ site_edit(struct db *db, long long id, const json_t *args, struct err *e)
 		s = json_string_value(v);
 		if (json_is_number(v))
 			sqlite3_bind_double(st, 1, json_number_value(v));
+		else if (strcmp(cols[i], "probe") == 0)
+			sqlite3_bind_int(st, 1, strcmp(s, "on") == 0);
 		else if (strcmp(cols[i], "url") == 0) {
 			norm = url_normalize(s);
 			db_bind_text(st, 1, norm);
@@ -497,7 +507,7 @@ site_edit(struct db *db, long long id, const json_t *args, struct err *e)
 	}
 	if (changed == 0) {
 		err_set(e, ERR_USAGE, "nothing to change: give --name, --url, "
-		    "--platform, --proxy, --weight or --header");
+		    "--platform, --proxy, --weight, --probe or --header");
 		goto fail;
 	}
 	if (site_commit(db, e) != 0)

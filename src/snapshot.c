@@ -175,6 +175,7 @@ snapshot_add_channel(const struct account_channel *a, void *arg)
 	else if (b->system_proxy != NULL && *b->system_proxy != '\0')
 		c->proxy = xstrdup(b->system_proxy);
 	c->weight = a->weight;
+	c->probe = a->probe;
 	c->key_blob = blob;
 	c->key_len = len;
 	c->key_ad = token_id != 0 ? vault_ad("upstream_tokens", "token",

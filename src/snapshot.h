@@ -53,6 +53,7 @@ struct snap_channel {
 	char		*proxy;		/* the site's, else the system's */
 	double		 weight;	/* the site's */
 	double		 balance;	/* the account's, USD */
+	int		 probe;		/* the site allows recovery probes */
 	uint8_t		*key_blob;	/* sealed upstream key */
 	size_t		 key_len;
 	char		*key_ad;	/* its associated data */

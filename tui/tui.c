@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -52,6 +53,7 @@ struct tui {
 	int			 dirty;
 	int			 help;		/* the help screen is up */
 	int			 quit;
+	int			 wake[2];	/* tui_wake's pipe */
 };
 
 static volatile sig_atomic_t	tui_sig_quit;
@@ -67,6 +69,48 @@ void
 tui_dirty(struct tui *t)
 {
 	t->dirty = 1;
+}
+
+/*
+ * Wake the main loop from any thread (the playground's streams): one
+ * byte down a non-blocking pipe the loop polls, which then redraws. A
+ * full pipe already holds a wake-up, so a failed write loses nothing.
+ */
+void
+tui_wake(struct tui *t)
+{
+	ssize_t	n;
+
+	if (t->wake[1] == -1)
+		return;
+	n = write(t->wake[1], "", 1);
+	(void)n;
+}
+
+static void
+tui_drain_wake(struct tui *t)
+{
+	char	b[256];
+
+	while (read(t->wake[0], b, sizeof b) > 0)
+		;
+	t->dirty = 1;
+}
+
+static void
+tui_open_wake(struct tui *t)
+{
+	int	i;
+
+	if (pipe(t->wake) == -1) {
+		t->wake[0] = t->wake[1] = -1;
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		fcntl(t->wake[i], F_SETFL, fcntl(t->wake[i], F_GETFL) |
+		    O_NONBLOCK);
+		fcntl(t->wake[i], F_SETFD, FD_CLOEXEC);
+	}
 }
 
 const char *
@@ -543,6 +587,8 @@ tui_switch(struct tui *t, size_t i)
 {
 	if (i >= t->nviews)
 		return;
+	if (i != t->cur && t->views[t->cur]->leave != NULL)
+		t->views[t->cur]->leave(t, t->state[t->cur]);
 	t->cur = i;
 	t->filter[0] = '\0';
 	t->help = 0;
@@ -647,6 +693,7 @@ tui_add_views(struct tui *t)
 	for (; i < view_lists_count && i < 5; i++)
 		tui_add_view(t, view_lists[i]);
 	tui_add_view(t, &view_logs);
+	tui_add_view(t, &view_play);
 	for (; i < view_lists_count; i++)
 		tui_add_view(t, view_lists[i]);
 }
@@ -655,7 +702,7 @@ int
 tui_main(const struct globals *g)
 {
 	struct tui		 t;
-	struct pollfd		 pfd[2];
+	struct pollfd		 pfd[3];
 	struct sigaction	 sa;
 	struct timespec		 last, now;
 	time_t			 sec = 0;
@@ -681,6 +728,7 @@ tui_main(const struct globals *g)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	scr_start();
+	tui_open_wake(&t);
 	tui_add_views(&t);
 	tui_load(&t);
 	clock_gettime(CLOCK_MONOTONIC, &last);
@@ -695,13 +743,17 @@ tui_main(const struct globals *g)
 		pfd[0].events = POLLIN;
 		pfd[1].fd = t.online ? t.ev.fd : -1;
 		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, t.dirty ? TUI_FRAME_MS : 1000) == -1 &&
+		pfd[2].fd = t.wake[0];
+		pfd[2].events = POLLIN;
+		if (poll(pfd, 3, t.dirty ? TUI_FRAME_MS : 1000) == -1 &&
 		    errno != EINTR)
 			break;
 		while (!t.quit && scr_getkey(&key))
 			tui_key(&t, key);
 		if (pfd[1].fd != -1 && (pfd[1].revents & (POLLIN | POLLHUP)))
 			tui_read_events(&t);
+		if (pfd[2].fd != -1 && (pfd[2].revents & POLLIN))
+			tui_drain_wake(&t);
 		if (time(NULL) != sec) {
 			sec = time(NULL);
 			tui_retry(&t);
@@ -718,5 +770,8 @@ tui_main(const struct globals *g)
 			t.views[i]->close(t.state[i]);
 	client_close(&t.req);
 	client_close(&t.ev);
+	for (i = 0; i < 2; i++)
+		if (t.wake[i] != -1)
+			close(t.wake[i]);
 	return (0);
 }

@@ -76,6 +76,8 @@ struct tui_view {
 	void			 (*tick)(struct tui *, void *);
 	void			 (*close)(void *);
 	const struct tui_action	*actions;
+	/* Another view is shown instead (may be NULL). */
+	void			 (*leave)(struct tui *, void *);
 };
 
 /* tui.c */
@@ -91,6 +93,7 @@ const char *tui_filter(struct tui *);
 int	 tui_form(struct tui *, const char *, json_t *, json_t **);
 int	 tui_edit_key(char *, size_t, int);
 int	 tui_wait_key(struct tui *);
+void	 tui_wake(struct tui *);
 
 /* screen.c */
 #define SCR_FKEY(k)	(0x110000 + (k))	/* curses KEY_* codes */
@@ -116,7 +119,7 @@ int	 scr_getkey(int *);
 int	 form_run(struct tui *, const char *, json_t *, json_t **);
 
 /* view-*.c */
-extern const struct tui_view	 view_dash, view_routes, view_logs;
+extern const struct tui_view	 view_dash, view_routes, view_logs, view_play;
 extern const struct tui_view	*const view_lists[];
 extern const size_t		 view_lists_count;
 

@@ -64,6 +64,36 @@ if [ "$SC" -gt "$SB" ]; then pass; else
 	fail "the share did not shift to the healthy site: b $SB, c $SC"
 fi
 
+# Recovery probes: the cooling site answers again, and a probe brings
+# it back without any client traffic; not while its probes are off.
+curl -s -X DELETE "$A/__fake/faults" >/dev/null
+ok "probes off for a" site edit a --probe off
+ok "probe often" settings set channel_probe_sec 1
+sleep 2.5
+ok "explain, probes off" --json route explain gpt-4o-mini
+i=0
+while [ $i -lt 3 ]; do
+	[ "$(jget "$OUT" candidates.$i.site)" = a ] && break
+	i=$((i + 1))
+done
+expect "no probe: still cooling" "$(jget "$OUT" candidates.$i.eligible)" false
+before=$(curl -s "$A/__fake/requests?path=/v1/chat/completions" | jget - count)
+ok "probes on for a" site edit a --probe on
+ok "site shows probe" --json site show a
+expect "site: probe on" "$(jget "$OUT" probe)" true
+j=0
+while [ $j -lt 50 ]; do
+	"$METAPI" --json route explain gpt-4o-mini >"$OUT" 2>/dev/null
+	[ "$(jget "$OUT" candidates.$i.eligible)" = true ] && break
+	sleep 0.1
+	j=$((j + 1))
+done
+expect "probed: eligible again" "$(jget "$OUT" candidates.$i.eligible)" true
+after=$(curl -s "$A/__fake/requests?path=/v1/chat/completions" | jget - count)
+expect_match "the probe reached the site" "$((after - before))" '^[1-9]$'
+refuse "bad probe value" 1 'on or off' site edit a --probe maybe
+ok "probes back to normal" settings set channel_probe_sec 30
+
 # Rebuilds while 64 slow requests are in flight: none fails.
 for u in "$A" "$B"; do curl -s -X DELETE "$u/__fake/faults" >/dev/null; done
 for u in "$A" "$B" "$C"; do

@@ -1,6 +1,7 @@
 # The terminal UI driven through tmux: every view renders with data, a
 # site added through the form, a bad URL refused inline with nothing
-# saved, a proxied request in the live log, a resize to 80x24, NO_COLOR
+# saved, a proxied request in the live log, the playground streaming an
+# answer and comparing two pinned channels, a resize to 80x24, NO_COLOR
 # and ASCII mode, zh_CN, a snapshot of the Sites view with volatile
 # fields masked, and the daemon going away and coming back.
 . "$SRCDIR/tests/lib/libtest.sh"
@@ -81,8 +82,11 @@ shows "models view" "gpt-4o-mini"
 key 8
 shows "logs view: the earlier request" "gpt-4o-mini"
 key 9
-shows "check-ins view" "ACCOUNT"
+shows "playground view" "Model:"
 key 0
+shows "check-ins view" "ACCOUNT"
+key :
+key 'events' Enter
 shows "events view" "TITLE"
 key :
 key 'jobs' Enter
@@ -169,6 +173,41 @@ else
 	fail "sites snapshot differs:
 $(cat "$TMP/snap.diff")"
 fi
+
+# The playground: an answer streamed from the daemon's own endpoint under
+# a "playground" key, then the two channels of gpt-4o-mini side by side,
+# each pinned, both answering the same message.
+key :
+key 'play' Enter
+shows "playground view" "Model:"
+key m
+key C-u 'gpt-4o-mini' Enter
+key i
+key 'hello playground' Enter
+shows "playground: streamed answer" "echo: hello playground"
+shows "playground: answer complete" "total "
+run key list
+expect_match "playground: its key" "$(cat "$OUT")" 'playground'
+run --json route show gpt-4o-mini
+CH1=$(jget "$OUT" items.0.id)
+CH2=$(jget "$OUT" items.1.id)
+key v
+key c
+key C-u "$CH1" Enter
+shows "compare: left pinned" "left: #$CH1 "
+key C
+key C-u "$CH2" Enter
+shows "compare: right pinned" "right: #$CH2 "
+key i
+key 'both' Enter
+i=0
+while [ $i -lt 80 ]; do
+	n=$(screen | grep -o 'echo: both' | wc -l | tr -d ' ')
+	[ "$n" -ge 2 ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
+expect "compare: both panes answered" "$n" 2
 
 # Resize to 80x24: the tab bar and the footer stay where they belong.
 tm resize-window -t t -x 80 -y 24
