@@ -43,6 +43,7 @@ struct list_spec {
 	const char	*edit;		/* form command, or NULL */
 	const char	*rm;		/* remove command, or NULL */
 	struct list_key	 keys[LIST_MAX_KEYS];
+	int		 replace;	/* edit: add anew, then remove */
 };
 
 struct list_state {
@@ -118,6 +119,9 @@ static const struct tui_action list_actions_notify[] = {
 	{ '\r', "Enter", N_("details") },
 	{ 'o', "o O", N_("sort by the next column, reverse") },
 	{ 'a', "a", N_("add") },
+	{ 'e', "e", N_("edit (secrets typed again)") },
+	{ 'x', "x", N_("disable") },
+	{ 'n', "n", N_("enable") },
 	{ 't', "t", N_("send a test") },
 	{ 'd', "d", N_("delete") },
 	{ 0, NULL, NULL }
@@ -161,8 +165,10 @@ static const struct list_spec list_specs[] = {
 	{ LIST_VIEW("events", N_("Events"), list_actions_ro), "event.list",
 	  list_args_events, "id", NULL, NULL, NULL, { { 0 } } },
 	{ LIST_VIEW("notify", N_("Notifications"), list_actions_notify),
-	  "notify.list", NULL, "id", "notify.add", NULL, "notify.rm", {
-	    { 't', "notify.test", N_("send a test"), 0, 0 } } },
+	  "notify.list", NULL, "id", "notify.add", "notify.add", "notify.rm", {
+	    { 't', "notify.test", N_("send a test"), 0, 0 },
+	    { 'x', "notify.disable", N_("disable"), 1, 0 },
+	    { 'n', "notify.enable", N_("enable"), 0, 0 } }, 1 },
 	{ LIST_VIEW("settings", N_("Settings"), list_actions_settings),
 	  "settings.list", NULL, "key", NULL, NULL, NULL, { { 0 } } },
 	{ LIST_VIEW("jobs", N_("Jobs"), list_actions_jobs), "job.list", NULL,
@@ -513,6 +519,39 @@ list_after_add(struct tui *t, struct list_state *st, json_t *data)
 	list_load(t, st);
 }
 
+/*
+ * Edit by replacing, where the daemon has no edit command (notification
+ * channels): the add form filled in with the row's settings (its secret
+ * is never sent back, so it is typed again), and only once the new one
+ * was added is the old one removed. A refused form changes nothing.
+ */
+static void
+list_replace(struct tui *t, struct list_state *st, json_t *item)
+{
+	json_t	*prefill, *data = NULL, *gone = NULL;
+	char	*err = NULL;
+
+	prefill = json_deep_copy(json_object_get(item, "config"));
+	if (!json_is_object(prefill)) {
+		json_decref(prefill);
+		prefill = json_object();
+	}
+	json_object_set(prefill, "kind", json_object_get(item, "kind"));
+	if (tui_form(t, st->spec->edit, prefill, &data) == 0) {
+		if (tui_request(t, st->spec->rm, list_id_args(st->spec,
+		    st->spec->rm, item), &gone, &err) != 0) {
+			tui_status(t, _("added the new one; the old one stays: "
+			    "%s"), err);
+			free(err);
+		} else
+			tui_status(t, "%s", _("saved"));
+		list_load(t, st);
+	}
+	json_decref(prefill);
+	json_decref(data);
+	json_decref(gone);
+}
+
 /* Sort by the next column; after the last, back to the daemon's order. */
 static void
 list_sort_next(struct list_state *st)
@@ -567,6 +606,8 @@ list_key(struct tui *t, void *arg, int key)
 	} else if (key == 'e' && strcmp(sp->cmd, "settings.list") == 0 &&
 	    item != NULL) {
 		list_edit_setting(t, st, item);
+	} else if (key == 'e' && sp->replace && item != NULL) {
+		list_replace(t, st, item);
 	} else if (key == 'e' && sp->edit != NULL && item != NULL) {
 		data = list_id_args(sp, sp->edit, item);
 		if (tui_form(t, sp->edit, data, &item) == 0) {

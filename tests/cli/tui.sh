@@ -97,6 +97,17 @@ shows "settings view" "proxy_max_channel_attempts"
 key :
 key 'notify' Enter
 shows "notifications view" "KIND"
+# Editing a channel: the add form filled in, the old one replaced.
+ok "a mail channel" notify add smtp --host 127.0.0.1 --port 2525 --from a@b.c --to d@e.f --tls none
+key r
+shows "mail channel listed" "a@b.c -> d@e.f"
+key e
+shows "edit form prefilled" "2525"
+key F2
+shows "edited: the new one listed" "2   smtp"
+run --json notify list
+expect "edited: one channel left" "$(jget "$OUT" items.length)" 1
+expect "edited: the settings kept" "$(jget "$OUT" items.0.config.port)" 2525
 key '?'
 shows "help screen" "this help"
 key Escape
