@@ -161,6 +161,22 @@ ctl_account_refresh_result(struct acctjob_item *it)
 	return (o);
 }
 
+/* The health stored for an account, owned; NULL when unknown. */
+static char *
+ctl_account_stored_health(long long id)
+{
+	struct err	 e = { ERR_OK, NULL };
+	json_t		*a;
+	char		*h = NULL;
+
+	if ((a = account_get(metapid->db, id, &e)) != NULL &&
+	    jx_str(a, "health") != NULL)
+		h = xstrdup(jx_str(a, "health"));
+	err_clear(&e);
+	json_decref(a);
+	return (h);
+}
+
 /* Health after a contact with the site. */
 static void
 ctl_account_health(struct acctjob_item *it, const char *source)
@@ -229,7 +245,8 @@ ctl_account_refresh_store(struct acctjob *j, struct acctjob_item *it)
 {
 	struct err	 e = { ERR_OK, NULL };
 	json_t		*o;
-	char		*cause, *title;
+	const char	*state;
+	char		*cause, *title, *before;
 
 	if (it->preset) {
 		o = acctjob_item_json(it);
@@ -251,15 +268,23 @@ ctl_account_refresh_store(struct acctjob *j, struct acctjob_item *it)
 			ctl_account_low_balance(it);
 		err_clear(&e);
 	}
+	before = it->ctx.site_name != NULL ? ctl_account_stored_health(
+	    it->ctx.id) : NULL;
 	if (it->ctx.site_name != NULL)
 		ctl_account_health(it, "refresh");
-	if (it->ctx.site_name != NULL && it->err.code != ERR_OK) {
+	/*
+	 * Told when an account turns expired or unhealthy, not at every
+	 * hourly refresh that finds it still so.
+	 */
+	state = it->err.code == ERR_UNAUTHORIZED ? "expired" : "unhealthy";
+	if (it->ctx.site_name != NULL && it->err.code != ERR_OK &&
+	    (before == NULL || strcmp(before, state) != 0)) {
 		xasprintf(&title, "account %lld on %s is %s", it->ctx.id,
-		    it->ctx.site_name, it->err.code == ERR_UNAUTHORIZED ?
-		    "expired" : "unhealthy");
+		    it->ctx.site_name, state);
 		notify_event("account", "error", title, it->err.msg);
 		free(title);
 	}
+	free(before);
 	return (ctl_account_refresh_result(it));
 }
 

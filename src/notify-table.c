@@ -923,6 +923,19 @@ notify_smtp_config(const json_t *args, json_t *config, char **secret,
 		err_set(e, ERR_INVALID, "--password is too long");
 		return (-1);
 	}
+	/*
+	 * A password in clear text over the network is given away; to a
+	 * relay on this machine (a local postfix) it goes nowhere.
+	 */
+	if (pass != NULL && strcmp(tls, "none") == 0 &&
+	    strcmp(host, "localhost") != 0 && strncmp(host, "127.", 4) != 0 &&
+	    strcmp(host, "::1") != 0 && strcmp(host, "[::1]") != 0) {
+		err_set(e, ERR_INVALID, "refusing to send the SMTP password "
+		    "unencrypted to %s: use --tls starttls or implicit (--tls "
+		    "none with a password only for a relay on this machine)",
+		    host);
+		return (-1);
+	}
 	json_object_set_new(config, "host", json_string(host));
 	json_object_set_new(config, "port", json_integer(port));
 	json_object_set_new(config, "from", json_string(from));

@@ -180,6 +180,10 @@ expect_match "last sent" "$(jget "$OUT" items.0.last_sent_at)" '^[0-9]{4}-'
 # --- bad input: nothing stored -------------------------------------------
 before=$(count_items notify list)
 refuse "unknown kind" 1 'unknown channel kind "pigeon"' notify add pigeon x
+run_in "pw" notify add smtp --host mail.example.com --from a@b.c --to d@e.f \
+    --user u --password - --tls none
+expect "clear-text password to another host: refused" "$RC" 1
+expect_match "clear-text password: says why" "$(cat "$ERR")" 'unencrypted'
 refuse "missing kind" 2 "missing KIND" notify add
 refuse "missing url" 1 "missing URL" notify add webhook
 refuse "bad url" 1 "bad webhook URL: must start with http" \
@@ -301,6 +305,11 @@ wait_req $((n0 + 1))
 f=$(req 'account 1 on relay is')
 expect_match "account alert" "$(jget "$(body "$f")" title)" \
     '^account 1 on relay is (expired|unhealthy)$'
+n1=$(nreq)
+run account refresh 1
+expect "still failing" "$RC" 1
+sleep 0.5
+expect "still expired: not told again" "$(nreq)" "$n1"
 curl -s -X DELETE "$FAKE_URL/__fake/faults" >/dev/null
 ok "smtp on again" notify enable 7
 ok "webhook off again" notify disable 1
