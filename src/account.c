@@ -361,8 +361,9 @@ account_set_enabled(struct db *db, long long id, int on, struct err *e)
 		    "enable the site first", id);
 		return (NULL);
 	}
-	st = db_prepare(db, "UPDATE accounts SET status = ?, updated_at = ? "
-	    "WHERE id = ?", NULL);
+	/* The user's own word: the site's re-enabling does not undo it. */
+	st = db_prepare(db, "UPDATE accounts SET status = ?, "
+	    "status_before_site = NULL, updated_at = ? WHERE id = ?", NULL);
 	if (st == NULL) {
 		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
 		return (NULL);
@@ -379,7 +380,12 @@ account_set_enabled(struct db *db, long long id, int on, struct err *e)
 	return (account_get(db, id, e));
 }
 
-/* A site was switched: carry its accounts along (inside its transaction). */
+/*
+ * A site was switched: carry its accounts along (inside its transaction).
+ * Off: each account not already disabled is, remembering its status. On:
+ * those get their status back; an account the user disabled on its own
+ * stays disabled, and an expired one stays expired.
+ */
 int
 account_cascade_site(struct db *db, long long site_id, int on, struct err *e)
 {
@@ -387,9 +393,11 @@ account_cascade_site(struct db *db, long long site_id, int on, struct err *e)
 	int		 rc;
 
 	st = db_prepare(db, on ?
-	    "UPDATE accounts SET status = 'active', updated_at = ? "
-	    "WHERE site_id = ? AND status = 'disabled'" :
-	    "UPDATE accounts SET status = 'disabled', updated_at = ? "
+	    "UPDATE accounts SET status = status_before_site, "
+	    "status_before_site = NULL, updated_at = ? "
+	    "WHERE site_id = ? AND status_before_site IS NOT NULL" :
+	    "UPDATE accounts SET status_before_site = status, "
+	    "status = 'disabled', updated_at = ? "
 	    "WHERE site_id = ? AND status != 'disabled'", NULL);
 	if (st == NULL) {
 		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));

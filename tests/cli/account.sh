@@ -84,6 +84,25 @@ refuse "account of a disabled site stays off" 1 "enable the site first" account 
 ok "site enable cascades" site enable oa
 expect "account back" "$("$METAPI" --json account show 1 | jget - status)" active
 
+# The site's switch gives back each account's own state: one the user
+# disabled stays disabled, one that expired stays expired.
+ok "another account" account add oa --api-key "$KEY" --label second
+SECOND=$(jget "$("$METAPI" --json account list --site oa >"$TMP/al.json"; echo "$TMP/al.json")" items.1.id)
+ok "user disables it" account disable "$SECOND"
+sqlite3 "$METAPI_DATA_DIR/metapi.db" "UPDATE accounts SET status = 'expired' WHERE id = 1"
+ok "site off" site disable oa
+ok "site on" site enable oa
+expect "user-disabled account stays disabled" "$("$METAPI" --json account show "$SECOND" | jget - status)" disabled
+expect "expired account stays expired" "$("$METAPI" --json account show 1 | jget - status)" expired
+sqlite3 "$METAPI_DATA_DIR/metapi.db" "UPDATE accounts SET status = 'active' WHERE id = 1"
+ok "second enabled" account enable "$SECOND"
+ok "site off again" site disable oa
+ok "disabled on its own meanwhile" account disable "$SECOND"
+ok "site on again" site enable oa
+expect "disabling it while the site was off sticks" "$("$METAPI" --json account show "$SECOND" | jget - status)" disabled
+expect "the other comes back" "$("$METAPI" --json account show 1 | jget - status)" active
+ok "rm second" account rm "$SECOND"
+
 ok "rm" account rm 2
 refuse "removed" 1 "no account 2" account show 2
 ok "removing a site removes its accounts" site rm oa
