@@ -192,12 +192,19 @@ job_cleanup(const struct job_entry *j, struct ctl_req *req, json_t **reply,
 			    "log_retention_days");
 	long long	edays = settings_int(metapid->settings,
 			    "event_retention_days");
-	int		n = 0;
+	long long	now = (long long)time(NULL);
+	int		n = 0, rc = 0;
 	char		msg[128];
 
-	if ((days > 0 && (n = proxylog_prune(metapid->db, (long long)time(NULL)
-	    - days * 86400, e)) < 0) || (edays > 0 && event_prune(metapid->db,
-	    (long long)time(NULL) - edays * 86400, e) < 0)) {
+	/* Balance snapshots are kept as long as the request logs. */
+	if (days > 0 && ((n = proxylog_prune(metapid->db, now - days * 86400,
+	    e)) < 0 || account_snapshots_prune(metapid->db, now - days * 86400,
+	    e) != 0))
+		rc = -1;
+	if (rc == 0 && edays > 0 && event_prune(metapid->db,
+	    now - edays * 86400, e) < 0)
+		rc = -1;
+	if (rc != 0) {
 		job_done(job_index(j), "failed", e->msg);
 		return (CTL_ERROR);
 	}

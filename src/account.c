@@ -648,6 +648,92 @@ account_store_session(struct db *db, long long id,
 	return (0);
 }
 
+/*
+ * Every refresh that read a balance leaves a snapshot: income, spend and
+ * net over any period come from them, also for sites that report no
+ * income of their own.
+ */
+static int
+account_snapshot(struct db *db, long long id, const struct adapter_user *u,
+    struct err *e)
+{
+	sqlite3_stmt	*st;
+	time_t		 now = time(NULL);
+	struct tm	 tm;
+	char		 day[16];
+
+	if (!(u->has & ADAPTER_HAS_BALANCE))
+		return (0);
+	localtime_r(&now, &tm);
+	strftime(day, sizeof day, "%Y-%m-%d", &tm);
+	st = db_prepare_err(db, "INSERT INTO balance_snapshots (account_id, "
+	    "time, day, balance_usd, used_usd, today_income_usd) VALUES (?, ?, "
+	    "?, ?, ?, ?)", e);
+	if (st == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (long long)now);
+	db_bind_text(st, 3, day);
+	db_bind_real(st, 4, u->balance_usd, 1);
+	db_bind_real(st, 5, u->used_usd, u->has & ADAPTER_HAS_USED);
+	db_bind_real(st, 6, u->today_income_usd, u->has & ADAPTER_HAS_INCOME);
+	return (db_step_done(db, st, e));
+}
+
+/* Snapshots older than before go with the request logs of their time. */
+int
+account_snapshots_prune(struct db *db, long long before, struct err *e)
+{
+	sqlite3_stmt	*st;
+
+	st = db_prepare_err(db, "DELETE FROM balance_snapshots WHERE time < ?",
+	    e);
+	if (st != NULL)
+		sqlite3_bind_int64(st, 1, before);
+	return (db_step_done(db, st, e));
+}
+
+/*
+ * Income an account received since a time, from its snapshots: between
+ * two snapshots, what the balance rose by plus what the site says was
+ * used meanwhile (spend by any client, not only through metapi). Top-ups
+ * and check-in rewards both show here. A fall is spend, not negative
+ * income.
+ */
+double
+account_income_since(struct db *db, long long id, long long since)
+{
+	sqlite3_stmt	*st;
+	double		 sum = 0, pb = 0, pu = 0, d;
+	int		 first = 1, has_used = 0;
+
+	/* The last snapshot before since is the day's starting point. */
+	st = db_prepare(db, "SELECT balance_usd, used_usd FROM "
+	    "balance_snapshots WHERE account_id = ?1 AND time >= COALESCE(("
+	    "SELECT MAX(time) FROM balance_snapshots WHERE account_id = ?1 "
+	    "AND time < ?2), ?2) ORDER BY time, id", NULL);
+	if (st == NULL)
+		return (0);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, since);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (!first) {
+			d = sqlite3_column_double(st, 0) - pb;
+			if (has_used && sqlite3_column_type(st, 1) !=
+			    SQLITE_NULL)
+				d += sqlite3_column_double(st, 1) - pu;
+			if (d > 0.000001)
+				sum += d;
+		}
+		pb = sqlite3_column_double(st, 0);
+		has_used = sqlite3_column_type(st, 1) != SQLITE_NULL;
+		pu = sqlite3_column_double(st, 1);
+		first = 0;
+	}
+	sqlite3_finalize(st);
+	return (sum);
+}
+
 /* Balance and identity from the site; the account is healthy again. */
 int
 account_store_user(struct db *db, long long id, const struct adapter_user *u,
@@ -687,7 +773,7 @@ account_store_user(struct db *db, long long id, const struct adapter_user *u,
 		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
 		return (-1);
 	}
-	return (0);
+	return (account_snapshot(db, id, u, e));
 }
 
 /*
@@ -750,6 +836,37 @@ account_today_start(void)
 }
 
 /*
+ * An account's balance for the report, into o: as the site last told it
+ * ("reported"); never told ("not_reported": null); or, when the last
+ * refresh failed, the last one told minus what metapi logged as spent
+ * through it since ("refresh_failed", estimated). Returns the figure
+ * that goes into the total.
+ */
+static double
+account_balance_now(struct db *db, sqlite3_stmt *st, json_t *o)
+{
+	const char	*health = db_col_text(st, 6);
+	double		 b = sqlite3_column_double(st, 2);
+	long long	 at = sqlite3_column_int64(st, 5);
+	int		 failed;
+
+	if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
+		json_object_set_new(o, "balance_usd", json_null());
+		jx_set_str(o, "balance_state", "not_reported");
+		json_object_set_new(o, "estimated", json_false());
+		return (0);
+	}
+	failed = health != NULL && (strcmp(health, "unhealthy") == 0 ||
+	    strcmp(health, "expired") == 0);
+	if (failed)
+		b -= proxylog_spend_since(db, sqlite3_column_int64(st, 0), at);
+	json_object_set_new(o, "balance_usd", json_real(b));
+	jx_set_str(o, "balance_state", failed ? "refresh_failed" : "reported");
+	json_object_set_new(o, "estimated", json_boolean(failed));
+	return (b);
+}
+
+/*
  * The balance report (CLI.md's shape): each account's last known balance,
  * lifetime spend, today's income and today's spend through metapi, and
  * the totals. "estimated" marks accounts never refreshed from their site.
@@ -759,13 +876,13 @@ account_balances(struct db *db, struct err *e)
 {
 	sqlite3_stmt	*st;
 	json_t		*items, *o;
-	double		 tb = 0, tu = 0, ti = 0, ts = 0, spend;
+	double		 tb = 0, tu = 0, ti = 0, ts = 0, spend, bal, income;
 	long long	 today = account_today_start(), id;
 	int		 rc;
 
 	st = db_prepare(db, "SELECT a.id, s.name, a.balance_usd, a.used_usd, "
-	    "a.today_income_usd, a.last_refresh_at FROM accounts a JOIN "
-	    "sites s ON s.id = a.site_id ORDER BY a.id", NULL);
+	    "a.today_income_usd, a.last_refresh_at, a.health_state FROM "
+	    "accounts a JOIN sites s ON s.id = a.site_id ORDER BY a.id", NULL);
 	if (st == NULL) {
 		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
 		return (NULL);
@@ -777,23 +894,29 @@ account_balances(struct db *db, struct err *e)
 		o = json_object();
 		json_object_set_new(o, "id", json_integer(id));
 		jx_set_str(o, "site", db_col_text(st, 1));
-		json_object_set_new(o, "balance_usd", jx_opt_real(
-		    sqlite3_column_type(st, 2) != SQLITE_NULL,
-		    sqlite3_column_double(st, 2)));
+		bal = account_balance_now(db, st, o);
 		json_object_set_new(o, "used_usd", jx_opt_real(
 		    sqlite3_column_type(st, 3) != SQLITE_NULL,
 		    sqlite3_column_double(st, 3)));
-		json_object_set_new(o, "today_income_usd", json_real(
-		    sqlite3_column_double(st, 4)));
+		/* The site's own figure when it gives one, else snapshots'. */
+		if (sqlite3_column_type(st, 4) != SQLITE_NULL &&
+		    sqlite3_column_int64(st, 5) >= today) {
+			income = sqlite3_column_double(st, 4);
+			jx_set_str(o, "income_source", "site");
+		} else {
+			income = account_income_since(db, id, today);
+			jx_set_str(o, "income_source", "snapshots");
+		}
+		json_object_set_new(o, "today_income_usd", json_real(income));
 		json_object_set_new(o, "today_spend_usd", json_real(spend));
-		json_object_set_new(o, "estimated", json_boolean(
-		    sqlite3_column_type(st, 5) == SQLITE_NULL));
+		json_object_set_new(o, "today_net_usd", json_real(income -
+		    spend));
 		json_object_set_new(o, "refreshed_at",
 		    jx_time(sqlite3_column_int64(st, 5)));
 		json_array_append_new(items, o);
-		tb += sqlite3_column_double(st, 2);
+		tb += bal;
 		tu += sqlite3_column_double(st, 3);
-		ti += sqlite3_column_double(st, 4);
+		ti += income;
 		ts += spend;
 	}
 	sqlite3_finalize(st);

@@ -46,6 +46,8 @@ int	 account_set_health(struct db *, long long, const char *,
 int	 account_mark_checkin(struct db *, long long, long long);
 json_t	*account_balances(struct db *, struct err *);
 long long account_today_start(void);
+double	 account_income_since(struct db *, long long, long long);
+int	 account_snapshots_prune(struct db *, long long, struct err *);
 
 /* An active account on an enabled site, as the request path needs it. */
 struct account_channel {

@@ -342,11 +342,11 @@ output_status(json_t *d)
 }
 
 static const char *const output_balance_fields[] = { "id", "site",
-    "balance_usd", "used_usd", "today_income_usd", "today_spend_usd",
-    "refreshed_at", NULL };
+    "balance_usd", "balance_state", "used_usd", "today_income_usd",
+    "today_spend_usd", "refreshed_at", NULL };
 static const char *const output_balance_titles[] = { "ACCOUNT", "SITE",
-    "BALANCE $", "USED $", "INCOME TODAY $", "SPEND TODAY $", "REFRESHED",
-    NULL };
+    "BALANCE $", "STATE", "USED $", "INCOME TODAY $", "SPEND TODAY $",
+    "REFRESHED", NULL };
 
 /* The balance report: one row per account, then the totals and errors. */
 static void

@@ -93,4 +93,30 @@ ok "refresh again" account refresh 1
 ok "events again" --json events --limit 5
 expect "still low: not told again" "$(grep -c 'balance low' "$OUT")" 1
 ok "alert off" settings set low_balance_usd 0
+# Income from balance snapshots (One API reports none of its own), and
+# an estimated balance while the site cannot be read.
+fake_start one-api
+O=$FAKE_URL
+ok "one-api site" site add o "$O" --platform one-api
+ok "one-api account" --json account add o --username alice --password pass-123
+OID=$(jget "$OUT" id)
+q=$(curl -s "$O/__fake/state?pointer=/users/alice/quota")
+curl -s -X POST "$O/__fake/state" -d "{\"patch_users\":[{\"username\":\"alice\",\"quota\":$((q + 500000))}]}" >/dev/null
+ok "refresh after a top-up" account refresh "$OID"
+ok "balance" --json balance
+n=$(jget "$OUT" accounts.length)
+i=0
+while [ $i -lt "$n" ] && [ "$(jget "$OUT" accounts.$i.id)" != "$OID" ]; do i=$((i + 1)); done
+expect "income: from snapshots" "$(jget "$OUT" accounts.$i.income_source)" snapshots
+expect_match "income: the USD 1 top-up" "$(jget "$OUT" accounts.$i.today_income_usd)" '^1(\.0+)?$'
+expect "balance: reported" "$(jget "$OUT" accounts.$i.balance_state)" reported
+before=$(jget "$OUT" accounts.$i.balance_usd)
+curl -s -X POST "$O/__fake/fault" -d '{"path":"/api/user/*","status":500,"times":-1}' >/dev/null
+run account refresh "$OID"
+expect "refresh fails" "$RC" 1
+ok "balance after a failed refresh" --json balance
+expect "balance: refresh_failed" "$(jget "$OUT" accounts.$i.balance_state)" refresh_failed
+expect "balance: estimated" "$(jget "$OUT" accounts.$i.estimated)" true
+expect "estimate: the last known less logged spend (none yet)" "$(jget "$OUT" accounts.$i.balance_usd)" "$before"
+curl -s -X DELETE "$O/__fake/faults" >/dev/null
 test_done
