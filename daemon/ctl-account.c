@@ -375,6 +375,28 @@ ctl_account_login_store(struct acctjob *j, struct acctjob_item *it)
 	return (acctjob_item_json(it));
 }
 
+/*
+ * The renew job: log in again, ahead of expiry, the password accounts
+ * whose session is getting old, so a session never runs out between two
+ * uses (a check-in at 08:00 on a cookie that expired at night).
+ */
+enum ctl_ret
+ctl_account_renew_start(struct ctl_req *req, const long long *ids, size_t n,
+    acctjob_finish_cb finish, void *finish_arg, struct err *e)
+{
+	struct acctjob	*j;
+
+	j = acctjob_new(req, ctl_account_login_work, ctl_account_login_store,
+	    0, n);
+	j->finish = finish;
+	j->finish_arg = finish_arg;
+	if (acctjob_load(j, ids, e) != 0) {
+		acctjob_discard(j);
+		return (CTL_ERROR);
+	}
+	return (acctjob_run(req, j));
+}
+
 enum ctl_ret
 ctl_account_login(struct ctl_req *req, json_t **reply, struct err *e)
 {

@@ -265,6 +265,8 @@ int		 acctjob_relogin(struct acctjob_item *);
 json_t		*acctjob_item_json(struct acctjob_item *);
 enum ctl_ret	 ctl_checkin_start(struct ctl_req *, const long long *, size_t,
 		     acctjob_finish_cb, void *, struct err *);
+enum ctl_ret	 ctl_account_renew_start(struct ctl_req *, const long long *,
+		     size_t, acctjob_finish_cb, void *, struct err *);
 enum ctl_ret	 ctl_account_refresh_start(struct ctl_req *, const long long *,
 		     size_t, acctjob_finish_cb, void *, struct err *);
 

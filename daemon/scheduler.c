@@ -57,6 +57,8 @@ static enum ctl_ret	job_cleanup(const struct job_entry *, struct ctl_req *,
 			    json_t **, struct err *);
 static enum ctl_ret	job_summary(const struct job_entry *, struct ctl_req *,
 			    json_t **, struct err *);
+static enum ctl_ret	job_renew(const struct job_entry *, struct ctl_req *,
+			    json_t **, struct err *);
 
 static const struct job_entry job_table[] = {
 	{ "checkin", "checkin_cron", job_checkin,
@@ -67,6 +69,8 @@ static const struct job_entry job_table[] = {
 	  "delete request logs and events past their retention days" },
 	{ "daily-summary", "daily_summary_cron", job_summary,
 	  "send the day's requests, spend, income, balances and check-ins" },
+	{ "renew", "session_renew_cron", job_renew,
+	  "log in again the password accounts whose session is getting old" },
 };
 
 static struct job_state	job_states[nitems(job_table)];
@@ -178,6 +182,33 @@ job_balance(const struct job_entry *j, struct ctl_req *req, json_t **reply,
 	if (account_ids(metapid->db, &ids, &n, e) != 0)
 		return (CTL_ERROR);
 	ret = ctl_account_refresh_start(req, ids, n, job_finish,
+	    &job_states[job_index(j)], e);
+	free(ids);
+	return (ret);
+}
+
+/* Sub2API's JWTs live 24 hours: renewed after 20. */
+#define JOB_SUB2API_RENEW	(20 * 3600)
+
+static enum ctl_ret
+job_renew(const struct job_entry *j, struct ctl_req *req, json_t **reply,
+    struct err *e)
+{
+	long long	 days = settings_int(metapid->settings,
+			    "session_renew_days"), *ids;
+	size_t		 n;
+	enum ctl_ret	 ret;
+
+	if (days <= 0) {
+		job_done(job_index(j), "ok", "session_renew_days is 0");
+		*reply = json_pack("{s:s, s:[], s:n, s:i}", "job", j->name,
+		    "items", "next", "failed", 0);
+		return (CTL_DONE);
+	}
+	if (account_renew_ids(metapid->db, days * 86400, JOB_SUB2API_RENEW,
+	    &ids, &n, e) != 0)
+		return (CTL_ERROR);
+	ret = ctl_account_renew_start(req, ids, n, job_finish,
 	    &job_states[job_index(j)], e);
 	free(ids);
 	return (ret);
@@ -395,6 +426,6 @@ ctl_job_run(struct ctl_req *req, json_t **reply, struct err *e)
 		if (strcmp(job_table[i].name, name) == 0)
 			return (job_start(i, req, reply, e));
 	err_set(e, ERR_NOT_FOUND, "no job \"%s\" (checkin, balance, "
-	    "log-cleanup or daily-summary)", name);
+	    "log-cleanup, daily-summary or renew)", name);
 	return (CTL_ERROR);
 }

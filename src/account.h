@@ -48,6 +48,8 @@ json_t	*account_balances(struct db *, struct err *);
 long long account_today_start(void);
 double	 account_income_since(struct db *, long long, long long);
 int	 account_snapshots_prune(struct db *, long long, struct err *);
+int	 account_renew_ids(struct db *, long long, long long, long long **,
+	     size_t *, struct err *);
 
 /* An active account on an enabled site, as the request path needs it. */
 struct account_channel {

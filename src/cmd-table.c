@@ -170,7 +170,7 @@ const struct cmd_spec cmd_table[] = {
 	  N_("scheduled jobs: schedule, last run and outcome, next run") },
 	{ "job.run", "job run", NULL, {
 	    { "name", NULL, "NAME", ARG_STR, CMD_ARG_REQUIRED,
-	      N_("checkin, balance, log-cleanup or daily-summary") },
+	      N_("checkin, balance, log-cleanup, daily-summary or renew") },
 	    { NULL } },
 	  N_("run a job now and wait for it") },
 	{ "model.list", "model list", NULL, { { NULL } },

@@ -22,6 +22,13 @@ const struct setting_entry setting_table[] = {
 	{ .name = "balance_refresh_cron", .type = SETTING_CRON,
 	  .def = "0 * * * *",
 	  .help = "when balances, models and routes are refreshed" },
+	{ .name = "session_renew_cron", .type = SETTING_CRON,
+	  .def = "30 */6 * * *",
+	  .help = "when old login sessions are renewed" },
+	{ .name = "session_renew_days", .type = SETTING_INT, .def = "20",
+	  .min = 0, .max = 365,
+	  .help = "log password accounts in again when their session is this "
+	  "many days old (Sub2API: 20 hours); 0: only when refused" },
 	{ .name = "daily_summary_cron", .type = SETTING_CRON,
 	  .def = "58 23 * * *",
 	  .help = "when the daily summary notification is sent" },

@@ -14,12 +14,12 @@ checkins() {
 }
 
 ok "job list" --json job list
-expect "four jobs" "$(jget "$OUT" items.length)" 4
+expect "five jobs" "$(jget "$OUT" items.length)" 5
 expect "check-in at 08:00" "$(jget "$OUT" items.0.schedule)" "0 8 * * *"
 expect_match "next run known" "$(jget "$OUT" items.0.next_run)" '^20[0-9-]+T08:00:00Z$'
 expect "never ran" "$(jget "$OUT" items.0.last_run)" null
 ok "status shows next runs" --json status
-expect "status jobs" "$(jget "$OUT" jobs.length)" 4
+expect "status jobs" "$(jget "$OUT" jobs.length)" 5
 
 ok "job run checkin" --json job run checkin
 expect "checked in" "$(jget "$OUT" items.0.outcome)" success
@@ -119,4 +119,19 @@ expect "balance: refresh_failed" "$(jget "$OUT" accounts.$i.balance_state)" refr
 expect "balance: estimated" "$(jget "$OUT" accounts.$i.estimated)" true
 expect "estimate: the last known less logged spend (none yet)" "$(jget "$OUT" accounts.$i.balance_usd)" "$before"
 curl -s -X DELETE "$O/__fake/faults" >/dev/null
+# Sessions renewed ahead of expiry: only the old ones log in again.
+logins() {
+	curl -s "$A/__fake/requests?path=/api/user/login" | jget - count
+}
+l0=$(logins)
+ok "renew: nothing old" --json job run renew
+expect "renew: no account due" "$(jget "$OUT" items.length)" 0
+sqlite3 "$METAPI_DATA_DIR/metapi.db" \
+    "UPDATE accounts SET session_updated_at = session_updated_at - 25 * 86400 WHERE id = 1"
+ok "renew: one old session" --json job run renew
+expect "renew: one account" "$(jget "$OUT" items.length)" 1
+expect "renew: logged in" "$(jget "$OUT" items.0.ok)" true
+expect "renew: the site saw a login" "$(logins)" $((l0 + 1))
+age=$(sqlite3 "$METAPI_DATA_DIR/metapi.db" "SELECT strftime('%s','now') - session_updated_at FROM accounts WHERE id = 1")
+expect_match "renew: the session is new" "$age" '^[0-9]$'
 test_done
