@@ -144,6 +144,7 @@ struct proxy_attempt {
 	struct proxy_conv		*conv;		/* NULL: same format */
 	int				 whole;		/* sent unchunked */
 	int				 spilled;	/* too big to hold */
+	char				 retry_after[64]; /* a failure's */
 };
 
 static long long
@@ -395,13 +396,14 @@ static void
 proxy_report(struct proxy_req *rq, struct proxy_attempt *at, int ok,
     long long latency, double cost)
 {
-	char	*text;
+	char		*text;
+	long long	 now = routestate_now();
 
 	text = at->errbody.len > 0 ? xstrndup(at->errbody.data,
 	    at->errbody.len) : xstrdup(at->error != NULL ? at->error : "");
 	routestate_report(rq->snap, at->ch, at->ch->source_model,
-	    rq->route->strategy, ok, (int)at->status, text, latency, cost,
-	    routestate_now());
+	    rq->route->strategy, ok, (int)at->status, text, ok ? 0 :
+	    router_reset_at(at->retry_after, text, now), latency, cost, now);
 	free(text);
 }
 
@@ -744,6 +746,32 @@ proxy_curl_write(char *p, size_t size, size_t n, void *arg)
 	return (proxy_client_write(at, p, len) == 0 ? len : 0);
 }
 
+/*
+ * Response headers: only Retry-After is kept, for a limit's reset time
+ * (router_reset_at()); everything else the proxy needs curl tells.
+ */
+static size_t
+proxy_curl_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct proxy_attempt	*at = arg;
+	size_t			 len = size * n, k;
+
+	if (len > 12 && strncasecmp(p, "retry-after:", 12) == 0) {
+		p += 12;
+		len -= 12;
+		while (len > 0 && (*p == ' ' || *p == '\t'))
+			p++, len--;
+		while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n' ||
+		    p[len - 1] == ' '))
+			len--;
+		k = len < sizeof at->retry_after - 1 ? len :
+		    sizeof at->retry_after - 1;
+		memcpy(at->retry_after, p, k);
+		at->retry_after[k] = '\0';
+	}
+	return (size * n);
+}
+
 /* Timeouts curl cannot express: first byte and silence between bytes. */
 static int
 proxy_curl_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
@@ -1035,6 +1063,8 @@ proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
 	    PACKAGE_VERSION);
 	curl_easy_setopt(at->curl, CURLOPT_WRITEFUNCTION, proxy_curl_write);
 	curl_easy_setopt(at->curl, CURLOPT_WRITEDATA, at);
+	curl_easy_setopt(at->curl, CURLOPT_HEADERFUNCTION, proxy_curl_header);
+	curl_easy_setopt(at->curl, CURLOPT_HEADERDATA, at);
 	curl_easy_setopt(at->curl, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(at->curl, CURLOPT_XFERINFOFUNCTION,
 	    proxy_curl_progress);

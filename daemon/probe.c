@@ -182,7 +182,7 @@ probe_done(void *arg, int alive, json_t **reply, struct err *e)
 				rt = &s->routes[k];
 		routestate_report(s, ch, ch->source_model, rt != NULL ?
 		    rt->strategy : ROUTER_WEIGHTED, 1, (int)r->v[i].status, "",
-		    r->v[i].latency, 0, routestate_now());
+		    0, r->v[i].latency, 0, routestate_now());
 		log_info("probe: channel %lld on %s answered: cooldown ended",
 		    ch->id, ch->site_name);
 	}

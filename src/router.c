@@ -48,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -703,6 +704,87 @@ router_recently_failed(const struct router_chan_state *st,
 		return (0);
 	return (now - st->last_fail_at <
 	    router_fib_cooldown(st->fail_count, set->cooldown_cap));
+}
+
+/* Body fields that say when a limit resets: seconds from now, or a time. */
+static const struct {
+	const char	*key;
+	int		 absolute;	/* epoch seconds or ISO time */
+} router_reset_keys[] = {
+	{ "resets_in_seconds", 0 }, { "reset_after_seconds", 0 },
+	{ "retry_after", 0 }, { "retry_after_seconds", 0 },
+	{ "resets_at", 1 }, { "reset_at", 1 }, { "reset_time", 1 },
+};
+
+/* Seconds since the epoch of an ISO 8601 UTC time, 0 when it is none. */
+static long long
+router_iso_time(const char *s)
+{
+	struct tm	 tm;
+
+	memset(&tm, 0, sizeof tm);
+	if (strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+		return (0);
+	return ((long long)timegm(&tm));
+}
+
+/* A reset field in o or, one level down, in o.error. */
+static long long
+router_reset_field(const json_t *o, long long now_sec)
+{
+	const json_t	*v;
+	size_t		 i;
+	long long	 t;
+
+	for (i = 0; i < nitems(router_reset_keys); i++) {
+		v = json_object_get(o, router_reset_keys[i].key);
+		if (json_is_number(v) && json_number_value(v) > 0) {
+			t = (long long)json_number_value(v);
+			if (!router_reset_keys[i].absolute)
+				return (now_sec + t);
+			/* Milliseconds, by their size. */
+			return (t > 100000000000LL ? t / 1000 : t);
+		}
+		if (json_is_string(v) && router_reset_keys[i].absolute &&
+		    (t = router_iso_time(json_string_value(v))) > 0)
+			return (t);
+	}
+	return (0);
+}
+
+/*
+ * When a provider says its limit resets, in ms since the epoch (0: it
+ * does not say): a Retry-After header (seconds, or an HTTP date), else a
+ * field of the error body (resets_in_seconds, reset_at, ...). A time in
+ * the past or more than a week ahead is not believed.
+ */
+long long
+router_reset_at(const char *retry_after, const char *body, long long now)
+{
+	struct tm	 tm;
+	json_t		*j;
+	long long	 t = 0, now_sec = now / 1000;
+	char		*end;
+
+	if (retry_after != NULL && *retry_after != '\0') {
+		t = strtoll(retry_after, &end, 10);
+		if (*end == '\0' && end != retry_after)
+			t += now_sec;
+		else {
+			memset(&tm, 0, sizeof tm);
+			t = strptime(retry_after, "%a, %d %b %Y %H:%M:%S",
+			    &tm) != NULL ? (long long)timegm(&tm) : 0;
+		}
+	}
+	if (t == 0 && body != NULL && (j = json_loads(body, 0, NULL)) != NULL) {
+		if ((t = router_reset_field(j, now_sec)) == 0)
+			t = router_reset_field(json_object_get(j, "error"),
+			    now_sec);
+		json_decref(j);
+	}
+	if (t <= now_sec || t > now_sec + 7 * 86400)
+		return (0);
+	return (t * 1000);
 }
 
 /*

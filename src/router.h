@@ -263,6 +263,7 @@ void		 router_chan_fail(struct router_chan_state *,
 void		 router_chan_ok(struct router_chan_state *);
 int		 router_recently_failed(const struct router_chan_state *,
 		     const struct router_settings *, long long);
+long long	 router_reset_at(const char *, const char *, long long);
 size_t		 router_usage_limit(const struct router_candidate *, size_t,
 		     size_t, long long, long long, struct router_cool *);
 

@@ -191,7 +191,8 @@ routestate_selected(long long id, long long now)
 void
 routestate_report(const struct snapshot *s, const struct snap_channel *c,
     const char *model, enum router_strategy strategy, int ok, int status,
-    const char *text, long long latency, double cost, long long now)
+    const char *text, long long reset_at, long long latency, double cost,
+    long long now)
 {
 	struct routestate_chan		*st;
 	struct router_candidate		*cands;
@@ -232,7 +233,7 @@ routestate_report(const struct snapshot *s, const struct snap_channel *c,
 		cands[n].channel_id = s->channels[i].id;
 		cands[n++].credential_id = s->channels[i].account_id;
 	}
-	k = router_usage_limit(cands, n, failed, 0, now, cools);
+	k = router_usage_limit(cands, n, failed, reset_at, now, cools);
 	for (i = 0; i < k; i++) {
 		st = routestate_chan(cools[i].channel_id, 1);
 		st->st.cooldown_until = cools[i].until;

@@ -23,7 +23,7 @@ void		 routestate_selected(long long, long long);
 void		 routestate_report(const struct snapshot *,
 		     const struct snap_channel *, const char *,
 		     enum router_strategy, int, int, const char *, long long,
-		     double, long long);
+		     long long, double, long long);
 int		 routestate_cooldown_clear(long long);
 size_t		 routestate_cooling(long long, long long *, size_t);
 void		 routestate_clear(void);

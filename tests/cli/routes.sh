@@ -158,6 +158,18 @@ ok "explain b other model" --json route explain gpt-4o
 expect "usage limit: the credential's other channels cool too" "$(field b eligible)" false
 expect "other accounts untouched" "$(field a eligible)" true
 curl -s -X DELETE "$B/__fake/faults" >/dev/null
+# Until the provider's reset when it says (Retry-After), not 5 minutes.
+ok "clear b for the reset" channel cooldown-clear "$CB"
+curl -s -X POST "$B/__fake/fault" -d '{"path":"/v1/chat/completions","status":429,"times":1,"retry_after":3600,"body":"{\"error\":{\"message\":\"usage_limit_reached\",\"type\":\"rate_limit\"}}"}' >/dev/null
+CODE=$(curl -s -o "$TMP/r" -w '%{http_code}' -H "Authorization: Bearer $K" \
+    -H 'Content-Type: application/json' -H "X-Metapi-Channel: $CB" \
+    -d "{\"model\":\"gpt-4o-mini\",$HELLO}" "$BASE/v1/chat/completions")
+expect "b refused with a reset time" "$CODE" 429
+ok "explain after a reset time" --json route explain gpt-4o-mini
+i=0
+while [ $i -lt 3 ] && [ "$(jget "$OUT" candidates.$i.channel_id)" != "$CB" ]; do i=$((i + 1)); done
+expect_match "cooling until the provider's reset" "$(jget "$OUT" candidates.$i.factors.cooldown_remaining_sec)" '^3[56][0-9][0-9]$'
+curl -s -X DELETE "$B/__fake/faults" >/dev/null
 ok "enable a" channel set "$CA" --enable
 ok "enable c" channel set "$CC" --enable
 ok "clear b" channel cooldown-clear "$CB"

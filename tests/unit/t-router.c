@@ -889,6 +889,51 @@ rt_names(void)
 	CHECK_STR(router_breaker_name(ROUTER_BREAKER_HALF_OPEN), "half_open");
 }
 
+/* When a provider's limit resets, from Retry-After or the error body. */
+static void
+rt_reset_at(void)
+{
+	static const struct {
+		const char	*retry_after;
+		const char	*body;
+		long long	 want_sec;	/* from now; -1: 0 expected */
+	} cases[] = {
+		{ "120", NULL, 120 },
+		{ "30 s", NULL, -1 },			/* not all digits */
+		{ NULL, "{\"error\":{\"type\":\"usage_limit_reached\","
+		  "\"resets_in_seconds\":900}}", 900 },
+		{ NULL, "{\"resets_in_seconds\":60}", 60 },
+		{ NULL, "{\"error\":{\"reset_at\":2000000600}}", 600 },
+		{ NULL, "{\"error\":{\"reset_at\":2000000600000}}", 600 },
+		{ NULL, "{\"error\":{\"resets_at\":\"2033-05-18T03:43:20Z\"}}",
+		  0 },
+		{ NULL, "{\"error\":{\"reset_at\":1}}", -1 },	/* past */
+		{ "99999999", NULL, -1 },		/* beyond a week */
+		{ NULL, "usage limit reached", -1 },	/* not JSON */
+		{ NULL, NULL, -1 },
+	};
+	/* 2033-05-18T03:33:20Z: reset_at above is 10 minutes later. */
+	long long	now = 2000000000LL * 1000, got;
+	size_t		i;
+
+	for (i = 0; i < nitems(cases); i++) {
+		unit_case("reset %zu", i);
+		got = router_reset_at(cases[i].retry_after, cases[i].body,
+		    now);
+		if (cases[i].want_sec < 0)
+			CHECK_INT(got, 0);
+		else if (cases[i].want_sec == 0)	/* the ISO case */
+			CHECK_INT(got, 2000000600LL * 1000);
+		else
+			CHECK_INT(got, now + cases[i].want_sec * 1000);
+		unit_case_end();
+	}
+	unit_case("reset: HTTP date");
+	CHECK_INT(router_reset_at("Wed, 18 May 2033 03:38:20 GMT", NULL, now),
+	    2000000300LL * 1000);
+	unit_case_end();
+}
+
 void
 t_router(void)
 {
@@ -900,6 +945,7 @@ t_router(void)
 	rt_classify();
 	rt_health();
 	rt_usage_limit();
+	rt_reset_at();
 	rt_round_robin();
 	rt_stable_first();
 	rt_json();
