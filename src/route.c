@@ -707,3 +707,121 @@ route_runtime_load(struct db *db, route_runtime_cb cb, void *arg,
 	}
 	return (0);
 }
+
+/*
+ * Site health across restarts: each entry as a JSON object of the
+ * router's fields (times in ms), replacing what was stored.
+ */
+static json_t *
+route_health_json(const struct router_health *h)
+{
+	return (json_pack("{s:f, s:f, s:f, s:I, s:f, s:b, s:i, s:I, s:i, s:I}",
+	    "penalty", h->penalty, "recent_ok", h->recent_ok, "recent_fail",
+	    h->recent_fail, "updated_at", (json_int_t)h->updated_at,
+	    "latency_ema", h->latency_ema, "has_latency", h->has_latency,
+	    "streak", h->streak, "streak_at", (json_int_t)h->streak_at,
+	    "breaker_level", h->breaker_level, "breaker_until",
+	    (json_int_t)h->breaker_until));
+}
+
+int
+route_health_save(struct db *db, const struct route_health *v, size_t n,
+    struct err *e)
+{
+	sqlite3_stmt	*st;
+	json_t		*o;
+	char		*cause, *text;
+	size_t		 i;
+
+	if (db_begin(db, &cause) != 0) {
+		err_set(e, ERR_STORAGE, "%s", cause);
+		free(cause);
+		return (-1);
+	}
+	if (route_exec(db, "DELETE FROM site_health", 0, e) != 0)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		/* A site removed meanwhile has no row to point at. */
+		st = db_prepare_err(db, "INSERT INTO site_health (site_id, "
+		    "model, state, updated_at) SELECT ?1, ?2, ?3, ?4 WHERE "
+		    "EXISTS (SELECT 1 FROM sites WHERE id = ?1)", e);
+		if (st == NULL)
+			goto fail;
+		o = route_health_json(&v[i].h);
+		text = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+		sqlite3_bind_int64(st, 1, v[i].site_id);
+		db_bind_text(st, 2, v[i].model != NULL ? v[i].model : "");
+		db_bind_text(st, 3, text);
+		sqlite3_bind_int64(st, 4, (long long)time(NULL));
+		free(text);
+		if (db_step_done(db, st, e) != 0)
+			goto fail;
+	}
+	if (db_commit(db, &cause) != 0) {
+		err_set(e, ERR_STORAGE, "%s", cause);
+		free(cause);
+		return (-1);
+	}
+	return (0);
+fail:
+	db_rollback(db);
+	return (-1);
+}
+
+static double
+route_health_real(const json_t *o, const char *k)
+{
+	return (json_number_value(json_object_get(o, k)));
+}
+
+static long long
+route_health_int(const json_t *o, const char *k)
+{
+	return ((long long)json_number_value(json_object_get(o, k)));
+}
+
+/* Each stored entry to cb; an entry that does not parse is skipped. */
+int
+route_health_load(struct db *db, route_health_cb cb, void *arg,
+    struct err *e)
+{
+	sqlite3_stmt		*st;
+	struct route_health	 r;
+	json_t			*o;
+	const char		*model;
+	int			 rc;
+
+	st = db_prepare_err(db, "SELECT site_id, model, state FROM "
+	    "site_health", e);
+	if (st == NULL)
+		return (-1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((o = json_loads(db_col_text(st, 2), 0, NULL)) == NULL)
+			continue;
+		memset(&r, 0, sizeof r);
+		r.site_id = sqlite3_column_int64(st, 0);
+		model = db_col_text(st, 1);
+		r.model = model != NULL && *model != '\0' ? model : NULL;
+		r.h.penalty = route_health_real(o, "penalty");
+		r.h.recent_ok = route_health_real(o, "recent_ok");
+		r.h.recent_fail = route_health_real(o, "recent_fail");
+		r.h.updated_at = route_health_int(o, "updated_at");
+		r.h.latency_ema = route_health_real(o, "latency_ema");
+		r.h.has_latency = json_is_true(json_object_get(o,
+		    "has_latency"));
+		r.h.streak = (int)route_health_int(o, "streak");
+		r.h.streak_at = route_health_int(o, "streak_at");
+		r.h.breaker_level = (int)route_health_int(o, "breaker_level");
+		r.h.breaker_until = route_health_int(o, "breaker_until");
+		json_decref(o);
+		if (cb(&r, arg) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	return (0);
+}

@@ -6,6 +6,7 @@
 
 #include "db.h"
 #include "err.h"
+#include "router.h"
 
 /* One channels row joined with its route, as the snapshot needs it. */
 struct route_chan_row {
@@ -61,6 +62,18 @@ struct route_runtime {
 	double		 total_cost;
 };
 typedef int (*route_runtime_cb)(const struct route_runtime *, void *);
+
+/* A site's health (model NULL) or a (site, model)'s, as site_health has. */
+struct route_health {
+	long long		 site_id;
+	const char		*model;
+	struct router_health	 h;
+};
+typedef int (*route_health_cb)(const struct route_health *, void *);
+int	 route_health_save(struct db *, const struct route_health *, size_t,
+	     struct err *);
+int	 route_health_load(struct db *, route_health_cb, void *,
+	     struct err *);
 int	 route_runtime_save(struct db *, const struct route_runtime *, size_t,
 	     struct err *);
 int	 route_runtime_load(struct db *, route_runtime_cb, void *,

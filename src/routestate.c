@@ -318,6 +318,31 @@ routestate_clear(void)
 	pthread_mutex_unlock(&routestate_mtx);
 }
 
+/* The sites' health, as route_health_save() keeps it. */
+static int
+routestate_health_save(struct db *db, struct err *e)
+{
+	struct route_health	*v;
+	size_t			 i, n;
+	int			 rv;
+
+	pthread_mutex_lock(&routestate_mtx);
+	n = routestate_nhealths;
+	v = xcalloc(n > 0 ? n : 1, sizeof *v);
+	for (i = 0; i < n; i++) {
+		v[i].site_id = routestate_healths[i].site_id;
+		v[i].model = routestate_healths[i].model != NULL ?
+		    xstrdup(routestate_healths[i].model) : NULL;
+		v[i].h = routestate_healths[i].h;
+	}
+	pthread_mutex_unlock(&routestate_mtx);
+	rv = route_health_save(db, v, n, e);
+	for (i = 0; i < n; i++)
+		free((char *)v[i].model);
+	free(v);
+	return (rv);
+}
+
 /*
  * Save the channels' counters and cooldowns (main thread): a copy is
  * taken under the lock, the database is written outside it.
@@ -349,7 +374,17 @@ routestate_save(struct db *db, struct err *e)
 	pthread_mutex_unlock(&routestate_mtx);
 	rv = n > 0 ? route_runtime_save(db, v, n, e) : 0;
 	free(v);
+	if (rv == 0)
+		rv = routestate_health_save(db, e);
 	return (rv);
+}
+
+static int
+routestate_health_one(const struct route_health *r, void *arg)
+{
+	(void)arg;
+	*routestate_health(r->site_id, r->model, 1) = r->h;
+	return (0);
 }
 
 static int
@@ -378,6 +413,8 @@ routestate_load(struct db *db, struct err *e)
 
 	pthread_mutex_lock(&routestate_mtx);
 	rv = route_runtime_load(db, routestate_load_one, NULL, e);
+	if (rv == 0)
+		rv = route_health_load(db, routestate_health_one, NULL, e);
 	pthread_mutex_unlock(&routestate_mtx);
 	return (rv);
 }

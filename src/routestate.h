@@ -1,6 +1,7 @@
 /*
  * Runtime routing state: per-channel cooldowns and counters, per-site and
- * per-(site, model) health. In memory only (lost on restart for now).
+ * per-(site, model) health. Saved to the database now and then and at
+ * shutdown (routestate_save()), read back at start (routestate_load()).
  */
 #ifndef ROUTESTATE_H
 #define ROUTESTATE_H

@@ -64,6 +64,22 @@ if [ "$SC" -gt "$SB" ]; then pass; else
 	fail "the share did not shift to the healthy site: b $SB, c $SC"
 fi
 
+# Site health survives a restart: the failing site is still known as one.
+ok "explain before restart" --json route explain gpt-4o-mini
+i=0
+while [ $i -lt 3 ] && [ "$(jget "$OUT" candidates.$i.site)" != a ]; do i=$((i + 1)); done
+HA=$(jget "$OUT" candidates.$i.factors.runtime_health_site)
+expect_match "a's health is down" "$HA" '^0(\.[0-9]+)?(e-[0-9]+)?$'
+ok "stop" stop
+wait_gone
+ok "start again" status
+BASE="http://$(listen_addr)"
+ok "explain after restart" --json route explain gpt-4o-mini
+i=0
+while [ $i -lt 3 ] && [ "$(jget "$OUT" candidates.$i.site)" != a ]; do i=$((i + 1)); done
+expect_match "a's health is still down after a restart" "$(jget "$OUT" candidates.$i.factors.runtime_health_site)" '^0(\.[0-9]+)?(e-[0-9]+)?$'
+expect "a is still cooling after a restart" "$(jget "$OUT" candidates.$i.eligible)" false
+
 # Recovery probes: the cooling site answers again, and a probe brings
 # it back without any client traffic; not while its probes are off.
 curl -s -X DELETE "$A/__fake/faults" >/dev/null
