@@ -175,6 +175,8 @@ enum ctl_ret	 ctl_event_list(struct ctl_req *, json_t **, struct err *);
 int		 notify_event(const char *, const char *, const char *,
 		     const char *);
 void		 notify_event_tick(void);
+void		 notify_event_defer(const char *, const char *, const char *,
+		     const char *);
 enum ctl_ret	 notify_event_test(struct ctl_req *, const long long *, size_t,
 		     struct err *);
 

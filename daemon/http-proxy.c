@@ -1431,6 +1431,22 @@ proxy_count_local(struct proxy_req *rq)
 	rq->log->usage_source = usage_source_name(USAGE_ESTIMATED);
 }
 
+/*
+ * No channel could serve a request: an alert, raised here on the worker
+ * and sent from the main loop. One title per model, so a burst of such
+ * requests is merged into one alert by the notification cooldown.
+ */
+static void
+proxy_alert(struct proxy_req *rq, const char *why)
+{
+	char	*title;
+
+	xasprintf(&title, "no channel could serve %s", rq->model);
+	notify_event_defer("request", "error", title, why != NULL ? why :
+	    "all attempts failed");
+	free(title);
+}
+
 static int
 proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 {
@@ -1542,6 +1558,8 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 		http_error(conn, 503, "server_error", "no_channel", "no channel "
 		    "serves %s in the %s format now", rq.model,
 		    relay_format_name(fmt));
+		proxy_alert(&rq, "every channel is disabled, cooling or "
+		    "behind an open breaker");
 		status = 503;
 		goto log;
 	}
@@ -1617,6 +1635,10 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 	}
 	proxy_fail(&rq, &at);
 	status = at.status >= 400 ? (int)at.status : 502;
+	/* Out of channels, not a client's bad request: someone should know. */
+	if (rq.log->nattempts > 0 &&
+	    rq.log->attempts[rq.log->nattempts - 1].retryable)
+		proxy_alert(&rq, at.error);
 	proxy_finish(&rq, status, "failed", at.error);
 	goto out;
 log:

@@ -433,12 +433,52 @@ notify_event(const char *type, const char *level, const char *title,
 	return ((int)n);
 }
 
-/* Every turn of the main loop: start the retries that are due. */
+/*
+ * Alerts raised on other threads (a request no channel could serve) wait
+ * here for the main loop, which alone may store and send them. A full
+ * queue drops the alert: it would be merged with the queued ones anyway.
+ */
+#define NOTIFY_DEFER_MAX	32
+static pthread_mutex_t		notify_defer_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct notify_alert	notify_deferred[NOTIFY_DEFER_MAX];
+static size_t			notify_ndeferred;
+
+void
+notify_event_defer(const char *type, const char *level, const char *title,
+    const char *message)
+{
+	struct notify_alert	*a;
+
+	pthread_mutex_lock(&notify_defer_mtx);
+	if (notify_ndeferred < NOTIFY_DEFER_MAX) {
+		a = &notify_deferred[notify_ndeferred++];
+		a->type = xstrdup(type);
+		a->level = xstrdup(level);
+		a->title = xstrdup(title);
+		a->message = xstrdup(message != NULL ? message : "");
+		a->time = time(NULL);
+	}
+	pthread_mutex_unlock(&notify_defer_mtx);
+}
+
+/* Every turn of the main loop: send deferred alerts, start due retries. */
 void
 notify_event_tick(void)
 {
 	struct notify_retry	**pp, *r;
+	struct notify_alert	  v[NOTIFY_DEFER_MAX];
 	time_t			  now = time(NULL);
+	size_t			  i, n;
+
+	pthread_mutex_lock(&notify_defer_mtx);
+	n = notify_ndeferred;
+	memcpy(v, notify_deferred, n * sizeof *v);
+	notify_ndeferred = 0;
+	pthread_mutex_unlock(&notify_defer_mtx);
+	for (i = 0; i < n; i++) {
+		notify_event(v[i].type, v[i].level, v[i].title, v[i].message);
+		notify_alert_clear(&v[i]);
+	}
 
 	for (pp = &notify_retry_head; (r = *pp) != NULL;) {
 		if (r->due > now) {

@@ -248,5 +248,14 @@ curl -s -X POST "$B/__fake/fault" -d '{"path":"/v1/chat/completions","kind":"res
 post /v1/chat/completions "{\"model\":\"gpt-4o-mini\",$HELLO}"
 expect "both cut: 502, not a short 200" "$CODE" 502
 expect "both cut: OpenAI's error shape" "$(jget "$TMP/r" error.type)" upstream_error
+# No channel could serve it: an alert, stored as an event.
+i=0
+while [ $i -lt 30 ]; do
+	"$METAPI" --json events --limit 10 >"$OUT" 2>/dev/null
+	grep -q 'no channel could serve gpt-4o-mini' "$OUT" && break
+	sleep 0.1
+	i=$((i + 1))
+done
+expect_match "out of channels: an alert" "$(cat "$OUT")" 'no channel could serve gpt-4o-mini'
 for u in "$A" "$B"; do curl -s -X DELETE "$u/__fake/faults" >/dev/null; done
 test_done
