@@ -6,12 +6,15 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "account.h"
+#include "compat.h"
 #include "adapter.h"
 #include "daemon.h"
 #include "route.h"
@@ -240,6 +243,52 @@ ctl_account_low_balance(struct acctjob_item *it)
 	free(msg);
 }
 
+/*
+ * Site tokens that expire within CTL_TOKEN_WARN (or have): told once per
+ * token while the daemon runs, so that the user renews or replaces it
+ * before requests through it start failing.
+ */
+#define CTL_TOKEN_WARN		(3 * 86400)
+#define CTL_TOKEN_TOLD_MAX	256
+static char	ctl_token_told[CTL_TOKEN_TOLD_MAX][96];
+static size_t	ctl_token_ntold;
+
+static void
+ctl_account_token_expiry(struct acctjob_item *it)
+{
+	const struct adapter_token	*t;
+	long long			 now = (long long)time(NULL), left;
+	char				 key[96], *title, *msg;
+	size_t				 i, k;
+
+	for (i = 0; i < it->tokens.n; i++) {
+		t = &it->tokens.v[i];
+		if (t->expires_at <= 0 || !t->enabled ||
+		    (left = t->expires_at - now) > CTL_TOKEN_WARN)
+			continue;
+		snprintf(key, sizeof key, "%lld|%s", it->ctx.id,
+		    t->remote_id != NULL ? t->remote_id : "");
+		for (k = 0; k < ctl_token_ntold; k++)
+			if (strcmp(ctl_token_told[k], key) == 0)
+				break;
+		if (k < ctl_token_ntold)
+			continue;
+		if (ctl_token_ntold < CTL_TOKEN_TOLD_MAX)
+			strlcpy(ctl_token_told[ctl_token_ntold++], key,
+			    sizeof ctl_token_told[0]);
+		xasprintf(&title, "token %s of account %lld on %s %s",
+		    t->name != NULL ? t->name : "?", it->ctx.id,
+		    it->ctx.site_name, left > 0 ? "expires soon" : "expired");
+		if (left > 0)
+			xasprintf(&msg, "it expires in %lld h", left / 3600);
+		else
+			xasprintf(&msg, "it expired %lld h ago", -left / 3600);
+		notify_event("token", "warning", title, msg);
+		free(title);
+		free(msg);
+	}
+}
+
 json_t *
 ctl_account_refresh_store(struct acctjob *j, struct acctjob_item *it)
 {
@@ -264,8 +313,12 @@ ctl_account_refresh_store(struct acctjob *j, struct acctjob_item *it)
 		} else if (db_commit(metapid->db, &cause) != 0) {
 			err_set(&it->err, ERR_STORAGE, "%s", cause);
 			free(cause);
-		} else if (it->has_user && it->ctx.site_name != NULL)
-			ctl_account_low_balance(it);
+		} else if (it->ctx.site_name != NULL) {
+			if (it->has_user)
+				ctl_account_low_balance(it);
+			if (it->has_tokens)
+				ctl_account_token_expiry(it);
+		}
 		err_clear(&e);
 	}
 	before = it->ctx.site_name != NULL ? ctl_account_stored_health(

@@ -134,4 +134,13 @@ expect "renew: logged in" "$(jget "$OUT" items.0.ok)" true
 expect "renew: the site saw a login" "$(logins)" $((l0 + 1))
 age=$(sqlite3 "$METAPI_DATA_DIR/metapi.db" "SELECT strftime('%s','now') - session_updated_at FROM accounts WHERE id = 1")
 expect_match "renew: the session is new" "$age" '^[0-9]$'
+# A site token about to expire: told once.
+soon=$(( $(date +%s) + 7200 ))
+curl -s -X POST "$A/__fake/state" -d "{\"patch_tokens\":[{\"id\":1,\"expired_time\":$soon}]}" >/dev/null
+ok "refresh with an expiring token" account refresh 1
+ok "token event" --json events --limit 10
+expect_match "token expiring: told" "$(cat "$OUT")" 'token default of account 1 on a expires soon'
+ok "refresh again" account refresh 1
+ok "events again" --json events --limit 20
+expect "token expiring: told once" "$(grep -c 'expires soon' "$OUT")" 1
 test_done
