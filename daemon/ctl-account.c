@@ -244,6 +244,41 @@ ctl_account_low_balance(struct acctjob_item *it)
 }
 
 /*
+ * The balances of all accounts together, below low_balance_total_usd
+ * (0: never): told once, until the total is above the line again. Run
+ * after the balance job has refreshed every account.
+ */
+void
+ctl_account_low_total(void)
+{
+	static int	 told;
+	struct err	 e = { ERR_OK, NULL };
+	json_t		*b;
+	double		 low, total;
+	char		*msg;
+
+	low = settings_real(metapid->settings, "low_balance_total_usd");
+	if ((b = account_balances(metapid->db, &e)) == NULL) {
+		err_clear(&e);
+		return;
+	}
+	total = json_number_value(json_object_get(json_object_get(b,
+	    "total"), "balance_usd"));
+	json_decref(b);
+	if (low <= 0 || total >= low) {
+		told = 0;
+		return;
+	}
+	if (told)
+		return;
+	told = 1;
+	xasprintf(&msg, "all accounts together hold USD %.2f, below "
+	    "low_balance_total_usd %.2f", total, low);
+	notify_event("balance", "warning", "total balance low", msg);
+	free(msg);
+}
+
+/*
  * Site tokens that expire within CTL_TOKEN_WARN (or have): told once per
  * token while the daemon runs, so that the user renews or replaces it
  * before requests through it start failing.

@@ -16,6 +16,7 @@
 #include "cmd.h"
 #include "db.h"
 #include "err.h"
+#include "relay.h"
 #include "setting.h"
 
 struct acctjob;
@@ -200,6 +201,16 @@ int		 http_model_allowed(struct mg_connection *,
 /* http-models.c */
 int		 http_models(struct mg_connection *, void *);
 
+/* http-files.c */
+int		 http_files_init(const char *, const char *, char **);
+void		 http_files_apply_settings(const struct settings *);
+long long	 http_files_body_max(void);
+int		 http_files(struct mg_connection *, void *);
+int		 http_files_one(struct mg_connection *, void *);
+int		 http_files_content(struct mg_connection *, void *);
+int		 http_files_inline(struct mg_connection *, long long,
+		     enum relay_format, json_t *, long long, char **, size_t *);
+
 /* http-proxy.c */
 int		 http_proxy(struct mg_connection *, void *);
 void		 http_proxy_thread_done(void);
@@ -267,6 +278,7 @@ int		 acctjob_relogin(struct acctjob_item *);
 json_t		*acctjob_item_json(struct acctjob_item *);
 enum ctl_ret	 ctl_checkin_start(struct ctl_req *, const long long *, size_t,
 		     acctjob_finish_cb, void *, struct err *);
+void		 ctl_account_low_total(void);
 enum ctl_ret	 ctl_account_renew_start(struct ctl_req *, const long long *,
 		     size_t, acctjob_finish_cb, void *, struct err *);
 enum ctl_ret	 ctl_account_refresh_start(struct ctl_req *, const long long *,

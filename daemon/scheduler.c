@@ -24,9 +24,11 @@
 #include "daemon.h"
 #include "err.h"
 #include "event.h"
+#include "file.h"
 #include "jobrun.h"
 #include "jx.h"
 #include "log.h"
+#include "paths.h"
 #include "proxylog.h"
 #include "setting.h"
 #include "xmalloc.h"
@@ -66,7 +68,8 @@ static const struct job_entry job_table[] = {
 	{ "balance", "balance_refresh_cron", job_balance,
 	  "refresh every account's balance, tokens, models and prices" },
 	{ "log-cleanup", "log_cleanup_cron", job_cleanup,
-	  "delete request logs and events past their retention days" },
+	  "delete request logs and events past their retention days, and "
+	  "expired files" },
 	{ "daily-summary", "daily_summary_cron", job_summary,
 	  "send the day's requests, spend, income, balances and check-ins" },
 	{ "renew", "session_renew_cron", job_renew,
@@ -150,6 +153,9 @@ job_finish(struct acctjob *aj, json_t *items, int failed)
 	xasprintf(&msg, "%zu accounts, %d failed", json_array_size(items),
 	    failed);
 	job_done(i, failed > 0 ? "failed" : "ok", msg);
+	/* Every balance is fresh now: the total can be judged. */
+	if (strcmp(job_table[i].name, "balance") == 0)
+		ctl_account_low_total();
 	free(msg);
 	return (json_pack("{s:s, s:O, s:n, s:i}", "job", job_table[i].name,
 	    "items", items, "next", "failed", failed));
@@ -224,8 +230,8 @@ job_cleanup(const struct job_entry *j, struct ctl_req *req, json_t **reply,
 	long long	edays = settings_int(metapid->settings,
 			    "event_retention_days");
 	long long	now = (long long)time(NULL);
-	int		n = 0, rc = 0;
-	char		msg[128];
+	int		n = 0, nf = 0, rc = 0;
+	char		msg[192], *dir;
 
 	/* Balance snapshots are kept as long as the request logs. */
 	if (days > 0 && ((n = proxylog_prune(metapid->db, now - days * 86400,
@@ -235,6 +241,11 @@ job_cleanup(const struct job_entry *j, struct ctl_req *req, json_t **reply,
 	if (rc == 0 && edays > 0 && event_prune(metapid->db,
 	    now - edays * 86400, e) < 0)
 		rc = -1;
+	/* Uploads carry their own expiry (files_retention_days). */
+	dir = paths_join(metapid->data_dir, FILE_DIR);
+	if (rc == 0 && (nf = file_prune(metapid->db, dir, now, e)) < 0)
+		rc = -1;
+	free(dir);
 	if (rc != 0) {
 		job_done(job_index(j), "failed", e->msg);
 		return (CTL_ERROR);
@@ -245,9 +256,12 @@ job_cleanup(const struct job_entry *j, struct ctl_req *req, json_t **reply,
 	else
 		snprintf(msg, sizeof msg, "log_retention_days is 0: logs are "
 		    "kept");
+	if (nf > 0)
+		snprintf(msg + strlen(msg), sizeof msg - strlen(msg), "; %d "
+		    "expired files deleted", nf);
 	job_done(job_index(j), "ok", msg);
-	*reply = json_pack("{s:s, s:s, s:i}", "job", j->name, "message", msg,
-	    "deleted", n);
+	*reply = json_pack("{s:s, s:s, s:i, s:i}", "job", j->name, "message",
+	    msg, "deleted", n, "files_deleted", nf);
 	return (CTL_DONE);
 }
 

@@ -143,4 +143,13 @@ expect_match "token expiring: told" "$(cat "$OUT")" 'token default of account 1 
 ok "refresh again" account refresh 1
 ok "events again" --json events --limit 20
 expect "token expiring: told once" "$(grep -c 'expires soon' "$OUT")" 1
+# The total across accounts below low_balance_total_usd: told once.
+ok "total threshold" settings set low_balance_total_usd 1000000
+ok "balance job" job run balance
+ok "total event" --json events --limit 10
+expect_match "total low: told" "$(cat "$OUT")" 'total balance low'
+ok "balance job again" job run balance
+ok "events again" --json events --limit 30
+expect "total low: told once" "$(grep -c '"total balance low"' "$OUT")" 1
+ok "total off" settings set low_balance_total_usd 0
 test_done
