@@ -68,6 +68,10 @@ start_tui() {	# start_tui COLS ROWS [ENV...]
 
 start_tui 120 30 TERM=xterm-256color
 shows "tab bar" "1 Dashboard"
+shows "dashboard: overview" "Balance"
+shows "dashboard: balance by site" "Balance by site"
+shows "dashboard: the site's bar" "alpha"
+shows "dashboard: jobs" "Next check-in"
 shows "footer" "help"
 key 2
 shows "sites view" "alpha"
