@@ -91,7 +91,7 @@ struct proxy_req {
 	const struct proxy_surface	*surf;
 	struct snapshot			*snap;
 	const struct snap_key		*key;
-	char				*raw;		/* body as received */
+	char				*raw;		/* body as received, files in */
 	size_t				 rawlen;
 	json_t				*body;
 	char				*send;		/* body sent upstream */
@@ -1516,6 +1516,10 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 		status = 403;
 		goto log;
 	}
+	/* Files the body names by id go in inline, for any upstream. */
+	if ((status = http_files_inline(conn, rq.key->id, fmt, rq.body,
+	    rq.snap->limits.max_body, &rq.raw, &rq.rawlen)) != 0)
+		goto log;
 	if ((rq.route = snapshot_route(rq.snap, rq.model, &rq.how)) == NULL) {
 		http_error(conn, 404, "invalid_request_error", "model_not_found",
 		    "model %s is not offered by any site", rq.model);

@@ -118,6 +118,11 @@ static const struct http_route http_route_table[] = {
 	    "Anthropic Messages" },
 	{ "/v1/messages/count_tokens$", http_proxy,
 	    &http_fmt[RELAY_COUNT_TOKENS], "Anthropic token counting" },
+	{ "/v1/files$", http_files, NULL, "upload (POST, multipart) and list "
+	    "(GET) the key's files" },
+	{ "/v1/files/*/content$", http_files_content, NULL, "a file's bytes" },
+	{ "/v1/files/*$", http_files_one, NULL, "a file (GET), or delete it "
+	    "(DELETE)" },
 	{ "/healthz$", http_healthz, NULL, "liveness: 200 while the process "
 	    "runs" },
 	{ "/readyz$", http_readyz, NULL, "readiness: 200 when serving, 503 "
@@ -129,14 +134,18 @@ static const struct http_route http_route_table[] = {
 /*
  * Every request passes here first: a declared body larger than the limit
  * is refused before anyone reads it. (Handlers that read a body without a
- * declared length stop at the same limit.)
+ * declared length stop at the same limit.) Uploads have their own limit,
+ * files_max_bytes and room for the form.
  */
 static int
 http_begin_request(struct mg_connection *conn)
 {
 	const struct mg_request_info	*ri = mg_get_request_info(conn);
+	long long			 max = atomic_load(&http_max_body);
 
-	if (ri->content_length > atomic_load(&http_max_body)) {
+	if (strcmp(ri->local_uri, "/v1/files") == 0)
+		max = http_files_body_max();
+	if (ri->content_length > max) {
 		http_reply_json(conn, 413, "{\"error\":{\"message\":\"request "
 		    "body too large\",\"type\":\"invalid_request_error\","
 		    "\"code\":\"request_too_large\"}}\n");
@@ -151,6 +160,7 @@ http_apply_settings(const struct settings *set)
 {
 	atomic_store(&http_max_body,
 	    settings_int(set, "http_max_request_body_bytes"));
+	http_files_apply_settings(set);
 }
 
 /* A civetweb thread ends: drop what it kept for itself. */
@@ -217,6 +227,8 @@ http_start(const char *addr, const struct settings *set, char **cause)
 	opts[n++] = "no";
 	opts[n] = NULL;
 
+	if (http_files_init(metapid->db_path, metapid->data_dir, cause) != 0)
+		return (-1);
 	memset(&cb, 0, sizeof cb);
 	cb.log_message = http_log_message;
 	cb.begin_request = http_begin_request;

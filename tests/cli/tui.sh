@@ -143,7 +143,7 @@ expect_nomatch "bad URL: nothing saved" "$(cat "$OUT")" 'beta'
 key a
 shows "form again" "site add"
 key 'beta' Enter "$B" Enter Enter Enter Enter Enter
-shows "added" "beta"
+shows "added: listed" "2   beta"
 run site list
 expect_match "form: the site is saved" "$(cat "$OUT")" 'beta'
 

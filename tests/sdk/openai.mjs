@@ -1,6 +1,6 @@
 // The official openai package as a client of metapi: one line per check,
 // "ok NAME" or "not ok NAME: why". BASE and KEY come from the environment.
-import OpenAI from "openai";
+import OpenAI, { toFile } from "openai";
 
 const client = new OpenAI({ baseURL: process.env.BASE + "/v1",
     apiKey: process.env.KEY, maxRetries: 0 });
@@ -49,6 +49,37 @@ try {
 		check("unknown model is an error", false, "no error");
 	} catch (err) {
 		check("unknown model is a 404", err.status === 404,
+		    String(err.status));
+	}
+
+	// Files: stored by metapi, inlined into a later request.
+	const ftext = "hello from the sdk\n";
+	const f = await client.files.create({ purpose: "user_data",
+	    file: await toFile(Buffer.from(ftext), "sdk.txt") });
+	check("files.create", /^file-/.test(f.id) && f.bytes === ftext.length &&
+	    f.filename === "sdk.txt", JSON.stringify(f));
+	const fl = await client.files.list();
+	check("files.list", fl.data.some((x) => x.id === f.id),
+	    JSON.stringify(fl.data));
+	const fr = await client.files.retrieve(f.id);
+	check("files.retrieve", fr.id === f.id && fr.purpose === "user_data",
+	    JSON.stringify(fr));
+	const fc = await (await client.files.content(f.id)).text();
+	check("files.content", fc === ftext, fc);
+	const fu = await client.chat.completions.create({ model: "gpt-4o-mini",
+	    messages: [{ role: "user", content: [
+	    { type: "text", text: "read this" },
+	    { type: "file", file: { file_id: f.id } }] }] });
+	check("chat naming a file", fu.choices.length === 1,
+	    JSON.stringify(fu));
+	const fd = await client.files.del(f.id);
+	check("files.del", fd.deleted === true && fd.id === f.id,
+	    JSON.stringify(fd));
+	try {
+		await client.files.retrieve(f.id);
+		check("deleted file is gone", false, "no error");
+	} catch (err) {
+		check("deleted file is a 404", err.status === 404,
 		    String(err.status));
 	}
 } catch (err) {

@@ -35,6 +35,7 @@ static const struct unit_suite unit_suites[] = {
 	{ "usage", t_usage },
 	{ "router", t_router },
 	{ "xform", t_xform },
+	{ "file", t_file },
 };
 
 /* The runner's own state: counts and the case being run. */

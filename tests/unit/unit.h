@@ -54,5 +54,6 @@ void	 t_sse(void);
 void	 t_usage(void);
 void	 t_router(void);
 void	 t_xform(void);
+void	 t_file(void);
 
 #endif
