@@ -17,6 +17,7 @@
 #include "compat.h"
 #include "adapter.h"
 #include "daemon.h"
+#include "event.h"
 #include "route.h"
 #include "err.h"
 #include "jx.h"
@@ -324,6 +325,40 @@ ctl_account_token_expiry(struct acctjob_item *it)
 	}
 }
 
+/*
+ * Events (not alerts) for what a refresh changed: the account logged in
+ * again, or its health came back (turning bad is an alert already).
+ */
+static void
+ctl_account_events(struct acctjob_item *it, const char *before)
+{
+	struct err	 e = { ERR_OK, NULL };
+	const char	*now;
+	char		*title = NULL;
+
+	if (it->ctx.site_name == NULL || it->err.code != ERR_OK)
+		return;
+	if (it->logged_in) {
+		xasprintf(&title, "account %lld on %s logged in again",
+		    it->ctx.id, it->ctx.site_name);
+		if (event_add(metapid->db, "account", "info", title, NULL,
+		    "account", it->ctx.id, &e) < 0)
+			err_clear(&e);
+		free(title);
+	}
+	now = it->warn != NULL ? "degraded" : "healthy";
+	if (before == NULL || strcmp(before, now) == 0 ||
+	    strcmp(before, "unknown") == 0)
+		return;
+	xasprintf(&title, "account %lld on %s is %s", it->ctx.id,
+	    it->ctx.site_name, now);
+	if (event_add(metapid->db, "account", strcmp(now, "healthy") == 0 ?
+	    "info" : "warning", title, it->warn, "account", it->ctx.id,
+	    &e) < 0)
+		err_clear(&e);
+	free(title);
+}
+
 json_t *
 ctl_account_refresh_store(struct acctjob *j, struct acctjob_item *it)
 {
@@ -372,6 +407,7 @@ ctl_account_refresh_store(struct acctjob *j, struct acctjob_item *it)
 		notify_event("account", "error", title, it->err.msg);
 		free(title);
 	}
+	ctl_account_events(it, before);
 	free(before);
 	return (ctl_account_refresh_result(it));
 }

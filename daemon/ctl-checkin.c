@@ -15,6 +15,7 @@
 #include "adapter.h"
 #include "checkin.h"
 #include "daemon.h"
+#include "event.h"
 #include "err.h"
 #include "jx.h"
 #include "xmalloc.h"
@@ -89,6 +90,15 @@ ctl_checkin_store(struct acctjob *j, struct acctjob_item *it)
 			    it->ctx.id, it->ctx.site_name);
 			notify_event("checkin", "error", title,
 			    it->checkin.message);
+			free(title);
+		} else if (it->checkin.outcome == CHECKIN_SUCCESS) {
+			/* An event, not an alert: nobody needs waking. */
+			xasprintf(&title, "checked in: account %lld on %s",
+			    it->ctx.id, it->ctx.site_name);
+			if (event_add(metapid->db, "checkin", "info", title,
+			    it->checkin.message, "account", it->ctx.id,
+			    &e) < 0)
+				err_clear(&e);
 			free(title);
 		}
 		err_clear(&e);

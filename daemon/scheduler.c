@@ -130,7 +130,8 @@ scheduler_init(void)
 static void
 job_done(size_t i, const char *outcome, const char *message)
 {
-	struct err	e = { ERR_OK, NULL };
+	struct err	 e = { ERR_OK, NULL };
+	char		*title;
 
 	if (job_states[i].run_id > 0 && jobrun_finish(metapid->db,
 	    job_states[i].run_id, outcome, message, &e) != 0) {
@@ -139,6 +140,13 @@ job_done(size_t i, const char *outcome, const char *message)
 	}
 	log_info("job %s: %s%s%s", job_table[i].name, outcome,
 	    message != NULL ? ": " : "", message != NULL ? message : "");
+	if (strcmp(outcome, "failed") == 0) {
+		xasprintf(&title, "job %s failed", job_table[i].name);
+		if (event_add(metapid->db, "job", "warning", title, message,
+		    NULL, 0, &e) < 0)
+			err_clear(&e);
+		free(title);
+	}
 	job_states[i].running = 0;
 	job_states[i].run_id = 0;
 }

@@ -152,4 +152,12 @@ ok "balance job again" job run balance
 ok "events again" --json events --limit 30
 expect "total low: told once" "$(grep -c '"total balance low"' "$OUT")" 1
 ok "total off" settings set low_balance_total_usd 0
+# Events for what needs no alert: check-ins done, jobs that failed.
+curl -s -X POST "$O/__fake/fault" -d '{"path":"/api/user/*","status":500,"times":-1}' >/dev/null
+run job run balance
+expect "balance job with a failing account" "$RC" 1
+ok "all events" --json events --limit 200
+expect_match "event: a check-in done" "$(cat "$OUT")" 'checked in: account 1 on a'
+expect_match "event: a job failed" "$(cat "$OUT")" 'job balance failed'
+curl -s -X DELETE "$O/__fake/faults" >/dev/null
 test_done
