@@ -617,3 +617,17 @@ snapshot_headers_free(char **h)
 	}
 	free(h);
 }
+
+/* Does any key of the current snapshot have a cost or request limit? */
+int
+snapshot_key_limits(void)
+{
+	struct snapshot	*s = snapshot_get();
+	size_t		 i;
+	int		 any = 0;
+
+	for (i = 0; s != NULL && i < s->nkeys && !any; i++)
+		any = s->keys[i].has_max_cost || s->keys[i].has_max_requests;
+	snapshot_put(s);
+	return (any);
+}

@@ -126,6 +126,7 @@ struct snapshot {
 int		 snapshot_rebuild(struct db *, const struct settings *,
 		     struct err *);
 struct snapshot	*snapshot_get(void);
+int		 snapshot_key_limits(void);
 void		 snapshot_put(struct snapshot *);
 void		 snapshot_clear(void);
 const struct snap_key	*snapshot_key(const struct snapshot *, const char *);
