@@ -38,6 +38,8 @@
 #include "xform.h"
 #include "xmalloc.h"
 
+#define HTTP_FILES_CHUNK	(64 * 1024)	/* content read size */
+
 #define HTTP_FILES_FORM_MAX	(1024 * 1024)	/* all but the file's bytes */
 #define HTTP_FILES_PURPOSE_MAX	64
 #define HTTP_FILES_LIST_MAX	10000
@@ -496,7 +498,7 @@ http_files_content_get(struct mg_connection *conn, long long key_id,
 {
 	struct file	 f;
 	struct err	 e = { ERR_OK, NULL };
-	char		 tmp[65536];
+	char		*tmp;
 	long long	 size;
 	ssize_t		 n;
 	int		 fd, status;
@@ -518,13 +520,16 @@ http_files_content_get(struct mg_connection *conn, long long key_id,
 	    "Content-Length: %lld\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "\r\n", f.mime, size);
-	while (size > 0 && (n = read(fd, tmp, sizeof tmp)) != 0) {
+	/* On the heap: civetweb's worker stacks are small. */
+	tmp = xmalloc(HTTP_FILES_CHUNK);
+	while (size > 0 && (n = read(fd, tmp, HTTP_FILES_CHUNK)) != 0) {
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 || mg_write(conn, tmp, (size_t)n) <= 0)
 			break;
 		size -= n;
 	}
+	free(tmp);
 	close(fd);
 	file_clear(&f);
 	return (200);
