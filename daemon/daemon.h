@@ -297,6 +297,13 @@ void		 acctjob_item_free(struct acctjob_item *);
 struct proxylog_rec;
 int		 logwriter_start(const char *, char **);
 void		 logwriter_put(struct proxylog_rec *);
+size_t		 logwriter_depth(void);
+
+/* metrics.c */
+void		 metrics_request(const struct proxylog_rec *,
+		     const struct snapshot *);
+void		 metrics_job(const char *, const char *);
+int		 http_metrics(struct mg_connection *, void *);
 void		 logwriter_stop(void);
 void		 logwriter_tune(size_t, size_t);
 int		 logwriter_fd(void);

@@ -1242,6 +1242,7 @@ proxy_finish(struct proxy_req *rq, int http_status, const char *status,
 	rq->log->status = status;
 	if (error != NULL && rq->log->error == NULL)
 		rq->log->error = xstrdup(error);
+	metrics_request(rq->log, rq->snap);
 	logwriter_put(rq->log);
 	rq->log = NULL;
 }

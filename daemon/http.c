@@ -123,6 +123,8 @@ static const struct http_route http_route_table[] = {
 	{ "/v1/files/*/content$", http_files_content, NULL, "a file's bytes" },
 	{ "/v1/files/*$", http_files_one, NULL, "a file (GET), or delete it "
 	    "(DELETE)" },
+	{ "/metrics$", http_metrics, NULL, "counters and histograms in the "
+	    "Prometheus text format" },
 	{ "/healthz$", http_healthz, NULL, "liveness: 200 while the process "
 	    "runs" },
 	{ "/readyz$", http_readyz, NULL, "readiness: 200 when serving, 503 "

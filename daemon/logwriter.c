@@ -376,6 +376,18 @@ logwriter_put(struct proxylog_rec *r)
 	pthread_mutex_unlock(&logwriter.mtx);
 }
 
+/* Records waiting for the writer now, for /metrics. */
+size_t
+logwriter_depth(void)
+{
+	size_t	n;
+
+	pthread_mutex_lock(&logwriter.mtx);
+	n = logwriter.len;
+	pthread_mutex_unlock(&logwriter.mtx);
+	return (n);
+}
+
 /*
  * Write everything queued, then stop the thread and close its connection.
  * Called at shutdown once no request thread can put any more.

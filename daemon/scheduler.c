@@ -140,6 +140,7 @@ job_done(size_t i, const char *outcome, const char *message)
 	}
 	log_info("job %s: %s%s%s", job_table[i].name, outcome,
 	    message != NULL ? ": " : "", message != NULL ? message : "");
+	metrics_job(job_table[i].name, outcome);
 	if (strcmp(outcome, "failed") == 0) {
 		xasprintf(&title, "job %s failed", job_table[i].name);
 		if (event_add(metapid->db, "job", "warning", title, message,

@@ -258,4 +258,14 @@ while [ $i -lt 30 ]; do
 done
 expect_match "out of channels: an alert" "$(cat "$OUT")" 'no channel could serve gpt-4o-mini'
 for u in "$A" "$B"; do curl -s -X DELETE "$u/__fake/faults" >/dev/null; done
+# /metrics: Prometheus text, no key needed, counting what happened.
+CODE=$(curl -s -o "$TMP/metrics" -w '%{http_code}' "$BASE/metrics")
+expect "metrics: 200" "$CODE" 200
+expect_match "metrics: ok requests counted" "$(grep '^metapi_requests_total{model="gpt-4o-mini",status="ok",code="200"}' "$TMP/metrics")" ' [1-9][0-9]*$'
+expect_match "metrics: failures counted" "$(grep '^metapi_requests_total{.*status="failed"' "$TMP/metrics" | head -1)" ' [1-9][0-9]*$'
+expect_match "metrics: attempts by site" "$(cat "$TMP/metrics")" 'metapi_upstream_attempts_total\{site="[^"]+",outcome="failed"\}'
+expect_match "metrics: latency histogram" "$(cat "$TMP/metrics")" 'metapi_request_duration_seconds_bucket\{le="\+Inf"\} [1-9]'
+expect_match "metrics: tokens" "$(grep '^metapi_tokens_total{kind="prompt"}' "$TMP/metrics")" ' [1-9]'
+expect_match "metrics: gauges" "$(cat "$TMP/metrics")" 'metapi_channels_cooling [0-9]+'
+expect "metrics: every sample line well formed" "$(grep -v '^#' "$TMP/metrics" | grep -cvE '^[a-z_]+(\{[^}]*\})? -?[0-9.e+-]+$')" 0
 test_done
