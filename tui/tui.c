@@ -374,7 +374,7 @@ tui_wait_key(struct tui *t)
 int
 tui_prompt(struct tui *t, const char *label, const char *initial, char **out)
 {
-	char	buf[512];
+	char	buf[8192];	/* a playground message fits */
 	int	rc, key, w;
 
 	strlcpy(buf, initial != NULL ? initial : "", sizeof buf);
