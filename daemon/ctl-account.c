@@ -402,9 +402,17 @@ ctl_account_refresh_store(struct acctjob *j, struct acctjob_item *it)
 	state = it->err.code == ERR_UNAUTHORIZED ? "expired" : "unhealthy";
 	if (it->ctx.site_name != NULL && it->err.code != ERR_OK &&
 	    (before == NULL || strcmp(before, state) != 0)) {
-		xasprintf(&title, "account %lld on %s is %s", it->ctx.id,
-		    it->ctx.site_name, state);
-		notify_event("account", "error", title, it->err.msg);
+		/* A WAF or challenge page is the site's, not the account's. */
+		if (it->err.code == ERR_BLOCKED) {
+			xasprintf(&title, "%s answered with a WAF or challenge "
+			    "page (account %lld)", it->ctx.site_name,
+			    it->ctx.id);
+			notify_event("waf", "error", title, it->err.msg);
+		} else {
+			xasprintf(&title, "account %lld on %s is %s",
+			    it->ctx.id, it->ctx.site_name, state);
+			notify_event("account", "error", title, it->err.msg);
+		}
 		free(title);
 	}
 	ctl_account_events(it, before);

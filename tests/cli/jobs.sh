@@ -160,4 +160,11 @@ ok "all events" --json events --limit 200
 expect_match "event: a check-in done" "$(cat "$OUT")" 'checked in: account 1 on a'
 expect_match "event: a job failed" "$(cat "$OUT")" 'job balance failed'
 curl -s -X DELETE "$O/__fake/faults" >/dev/null
+# A challenge page is the site's trouble: its own alert.
+curl -s -X POST "$A/__fake/fault" -d '{"path":"/api/user/*","kind":"cloudflare","times":-1}' >/dev/null
+run account refresh 1
+expect "refresh behind a challenge fails" "$RC" 1
+ok "waf event" --json events --limit 10
+expect_match "WAF: told as the site's" "$(cat "$OUT")" 'a answered with a WAF or challenge page \(account 1\)'
+curl -s -X DELETE "$A/__fake/faults" >/dev/null
 test_done
