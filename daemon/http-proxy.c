@@ -809,10 +809,7 @@ proxy_headers(struct proxy_req *rq, const struct snap_channel *ch,
 	int				 i, anthropic;
 
 	anthropic = up == RELAY_MESSAGES || up == RELAY_COUNT_TOKENS;
-	if (anthropic && relay_anthropic_auth(ch->platform))
-		xasprintf(&line, "x-api-key: %s", key);
-	else
-		xasprintf(&line, "Authorization: Bearer %s", key);
+	line = relay_auth_line(ch->platform, up, key);
 	h = curl_slist_append(h, line);
 	explicit_bzero(line, strlen(line));
 	free(line);
@@ -1326,6 +1323,9 @@ proxy_formats(struct proxy_req *rq, const struct snap_channel *ch,
 		ups[0] = RELAY_RESPONSES;
 		return (1);
 	}
+	/* A single format needs no memory: no lookup on the common path. */
+	if (n < 2)
+		return (n);
 	m = routestate_format_get(ch->site_id, rq->fwd, (int)rq->surf->fmt,
 	    routestate_now());
 	for (i = 1; m > 0 && i < n; i++) {
@@ -1596,7 +1596,12 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 			    rq.log->nattempts == PROXYLOG_MAX_ATTEMPTS)
 				break;
 		}
-		if (rv == 0 && at.error == NULL && at.committed)
+		/*
+		 * Remembered only when the first format tried was not the one
+		 * that worked: a success at the first try has nothing to teach,
+		 * and every request would take the lock for it.
+		 */
+		if (rv == 0 && at.error == NULL && at.committed && k > 0)
 			routestate_format_set(ch->site_id, rq.fwd, (int)fmt,
 			    (int)at.up, routestate_now() + PROXY_FORMAT_TTL_MS);
 		if (rv != 0 && !at.client_gone)

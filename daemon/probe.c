@@ -72,7 +72,7 @@ probe_build(const struct snap_channel *ch, struct probe_item *it)
 	enum relay_format	 ups[RELAY_MAX_UPSTREAM];
 	struct err		 e = { ERR_OK, NULL };
 	json_t			*hub, *body;
-	char			*key, **site, *line;
+	char			*key, **site;
 	size_t			 i, h = 0;
 
 	if (relay_upstream_formats(ch->platform, RELAY_CHAT, ch->source_model,
@@ -93,12 +93,8 @@ probe_build(const struct snap_channel *ch, struct probe_item *it)
 	json_decref(body);
 	it->url = relay_url(ch->url, relay_path(ch->platform, ups[0]));
 	it->proxy = ch->proxy != NULL ? xstrdup(ch->proxy) : NULL;
-	if (ups[0] == RELAY_MESSAGES && relay_anthropic_auth(ch->platform))
-		xasprintf(&line, "x-api-key: %s", key);
-	else
-		xasprintf(&line, "Authorization: Bearer %s", key);
+	it->headers[h++] = relay_auth_line(ch->platform, ups[0], key);
 	vault_secret_free(key);
-	it->headers[h++] = line;
 	it->headers[h++] = xstrdup("Content-Type: application/json");
 	if (ups[0] == RELAY_MESSAGES)
 		it->headers[h++] = xstrdup("anthropic-version: 2023-06-01");

@@ -414,6 +414,49 @@ account_cascade_site(struct db *db, long long site_id, int on, struct err *e)
 	return (0);
 }
 
+
+/* An id list being filled by db_each(). */
+struct account_idlist {
+	long long	*v;
+	size_t		 n;
+};
+
+static int
+account_id_row(sqlite3_stmt *st, void *arg)
+{
+	struct account_idlist	*l = arg;
+
+	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
+	l->v[l->n++] = sqlite3_column_int64(st, 0);
+	return (0);
+}
+
+/* The first column of each row of st (NULL: failed, e says so). */
+static int
+account_id_list(struct db *db, sqlite3_stmt *st, long long **ids, size_t *n,
+    struct err *e)
+{
+	struct account_idlist	l = { NULL, 0 };
+
+	if (db_each(db, st, account_id_row, &l, e) != 0) {
+		free(l.v);
+		*ids = NULL;
+		*n = 0;
+		return (-1);
+	}
+	*ids = l.v;
+	*n = l.n;
+	return (0);
+}
+
+/* Ids of every account, in id order. */
+int
+account_ids(struct db *db, long long **ids, size_t *n, struct err *e)
+{
+	return (account_id_list(db, db_prepare_err(db, "SELECT id FROM "
+	    "accounts ORDER BY id", e), ids, n, e));
+}
+
 /*
  * Password accounts whose session is older than max_age seconds (a
  * Sub2API JWT: sub2api_age), or that have none: the renew job's. Not
@@ -424,60 +467,18 @@ account_renew_ids(struct db *db, long long max_age, long long sub2api_age,
     long long **ids, size_t *n, struct err *e)
 {
 	sqlite3_stmt	*st;
-	long long	 now = (long long)time(NULL);
-	int		 rc;
 
-	*ids = NULL;
-	*n = 0;
 	st = db_prepare_err(db, "SELECT a.id FROM accounts a JOIN sites s ON "
 	    "s.id = a.site_id WHERE a.credential_kind = 'password' AND "
 	    "a.status != 'disabled' AND s.enabled = 1 AND "
 	    "COALESCE(a.session_updated_at, 0) < ?1 - CASE WHEN s.platform = "
 	    "'sub2api' THEN ?3 ELSE ?2 END ORDER BY a.id", e);
-	if (st == NULL)
-		return (-1);
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, max_age);
-	sqlite3_bind_int64(st, 3, sub2api_age);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
-		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, (long long)time(NULL));
+		sqlite3_bind_int64(st, 2, max_age);
+		sqlite3_bind_int64(st, 3, sub2api_age);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		free(*ids);
-		*ids = NULL;
-		*n = 0;
-		return (-1);
-	}
-	return (0);
-}
-
-/* Ids of every account, in id order. */
-int
-account_ids(struct db *db, long long **ids, size_t *n, struct err *e)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	*ids = NULL;
-	*n = 0;
-	st = db_prepare(db, "SELECT id FROM accounts ORDER BY id", NULL);
-	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (-1);
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
-		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (-1);
-	}
-	return (0);
+	return (account_id_list(db, st, ids, n, e));
 }
 
 static char *

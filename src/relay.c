@@ -67,6 +67,24 @@ relay_path(const char *platform, enum relay_format f)
 	return (NULL);
 }
 
+/*
+ * The header that carries key for a request in format f to a site of
+ * this platform: Anthropic's x-api-key where the platform wants it for
+ * Messages, else a Bearer token. Owned; the caller wipes it.
+ */
+char *
+relay_auth_line(const char *platform, enum relay_format f, const char *key)
+{
+	char	*line;
+
+	if ((f == RELAY_MESSAGES || f == RELAY_COUNT_TOKENS) &&
+	    relay_anthropic_auth(platform))
+		xasprintf(&line, "x-api-key: %s", key);
+	else
+		xasprintf(&line, "Authorization: Bearer %s", key);
+	return (line);
+}
+
 /* Does the platform want Anthropic's x-api-key rather than a Bearer key? */
 int
 relay_anthropic_auth(const char *platform)

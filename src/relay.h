@@ -21,6 +21,7 @@ enum relay_format {
 size_t		 relay_upstream_formats(const char *, enum relay_format,
 		     const char *, enum relay_format *);
 char		*relay_url(const char *, const char *);
+char		*relay_auth_line(const char *, enum relay_format, const char *);
 const char	*relay_path(const char *, enum relay_format);
 int		 relay_anthropic_auth(const char *);
 const char	*relay_format_name(enum relay_format);

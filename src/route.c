@@ -781,47 +781,47 @@ route_health_int(const json_t *o, const char *k)
 	return ((long long)json_number_value(json_object_get(o, k)));
 }
 
-/* Each stored entry to cb; an entry that does not parse is skipped. */
+/* A caller's callback and its argument, carried through db_each(). */
+struct route_health_each {
+	route_health_cb	 cb;
+	void		*arg;
+};
+
+/* One site_health row to the caller; one that does not parse is skipped. */
+static int
+route_health_row(sqlite3_stmt *st, void *arg)
+{
+	struct route_health_each	*x = arg;
+	struct route_health		 r;
+	const char			*model = db_col_text(st, 1);
+	json_t				*o;
+
+	if ((o = json_loads(db_col_text(st, 2), 0, NULL)) == NULL)
+		return (0);
+	memset(&r, 0, sizeof r);
+	r.site_id = sqlite3_column_int64(st, 0);
+	r.model = model != NULL && *model != '\0' ? model : NULL;
+	r.h.penalty = route_health_real(o, "penalty");
+	r.h.recent_ok = route_health_real(o, "recent_ok");
+	r.h.recent_fail = route_health_real(o, "recent_fail");
+	r.h.updated_at = route_health_int(o, "updated_at");
+	r.h.latency_ema = route_health_real(o, "latency_ema");
+	r.h.has_latency = json_is_true(json_object_get(o, "has_latency"));
+	r.h.streak = (int)route_health_int(o, "streak");
+	r.h.streak_at = route_health_int(o, "streak_at");
+	r.h.breaker_level = (int)route_health_int(o, "breaker_level");
+	r.h.breaker_until = route_health_int(o, "breaker_until");
+	json_decref(o);
+	return (x->cb(&r, x->arg));
+}
+
+/* Each stored entry to cb. */
 int
 route_health_load(struct db *db, route_health_cb cb, void *arg,
     struct err *e)
 {
-	sqlite3_stmt		*st;
-	struct route_health	 r;
-	json_t			*o;
-	const char		*model;
-	int			 rc;
+	struct route_health_each	x = { cb, arg };
 
-	st = db_prepare_err(db, "SELECT site_id, model, state FROM "
-	    "site_health", e);
-	if (st == NULL)
-		return (-1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((o = json_loads(db_col_text(st, 2), 0, NULL)) == NULL)
-			continue;
-		memset(&r, 0, sizeof r);
-		r.site_id = sqlite3_column_int64(st, 0);
-		model = db_col_text(st, 1);
-		r.model = model != NULL && *model != '\0' ? model : NULL;
-		r.h.penalty = route_health_real(o, "penalty");
-		r.h.recent_ok = route_health_real(o, "recent_ok");
-		r.h.recent_fail = route_health_real(o, "recent_fail");
-		r.h.updated_at = route_health_int(o, "updated_at");
-		r.h.latency_ema = route_health_real(o, "latency_ema");
-		r.h.has_latency = json_is_true(json_object_get(o,
-		    "has_latency"));
-		r.h.streak = (int)route_health_int(o, "streak");
-		r.h.streak_at = route_health_int(o, "streak_at");
-		r.h.breaker_level = (int)route_health_int(o, "breaker_level");
-		r.h.breaker_until = route_health_int(o, "breaker_until");
-		json_decref(o);
-		if (cb(&r, arg) != 0)
-			break;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (-1);
-	}
-	return (0);
+	return (db_each(db, db_prepare_err(db, "SELECT site_id, model, state "
+	    "FROM site_health", e), route_health_row, &x, e));
 }
