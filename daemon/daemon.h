@@ -160,6 +160,10 @@ enum ctl_ret	 ctl_settings_list(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_settings_get(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_settings_set(struct ctl_req *, json_t **, struct err *);
 
+/* ctl-backup.c */
+enum ctl_ret	 ctl_backup_export(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_backup_import(struct ctl_req *, json_t **, struct err *);
+
 /* ctl-notify.c */
 enum ctl_ret	 ctl_notify_add(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_notify_list(struct ctl_req *, json_t **, struct err *);

@@ -369,6 +369,34 @@ const struct cmd_spec cmd_table[] = {
 	    { NULL } },
 	  N_("change a setting (validated; takes effect at once unless "
 	  "noted)") },
+
+	{ "backup.export", "backup export", NULL, {
+	    { "file", NULL, "FILE", ARG_STR, CMD_ARG_REQUIRED,
+	      N_("where to write the backup (replaced atomically, mode "
+	      "0600)") },
+	    { "passphrase_file", "--passphrase-file", "F", ARG_STR, 0,
+	      N_("read the passphrase from the first line of F instead of "
+	      "asking for it") },
+	    { "passphrase", "--passphrase", "P", ARG_STR, CMD_ARG_SECRET,
+	      N_("the passphrase (- reads it from standard input)") },
+	    { NULL } },
+	  N_("write sites, accounts, tokens, routes, keys, notification "
+	  "channels and settings to FILE, every secret sealed with a "
+	  "passphrase") },
+	{ "backup.import", "backup import", NULL, {
+	    { "file", NULL, "FILE", ARG_STR, CMD_ARG_REQUIRED,
+	      N_("a metapi backup, a metapi (Node) backup or an "
+	      "ALL-API-Hub export") },
+	    { "passphrase_file", "--passphrase-file", "F", ARG_STR, 0,
+	      N_("read the passphrase from the first line of F instead of "
+	      "asking for it") },
+	    { "passphrase", "--passphrase", "P", ARG_STR, CMD_ARG_SECRET,
+	      N_("the passphrase (- reads it from standard input)") },
+	    { "dry_run", "--dry-run", NULL, ARG_FLAG, 0,
+	      N_("say what would be added and updated, change nothing") },
+	    { NULL } },
+	  N_("merge a backup into this metapi: all of it or, on any error, "
+	  "nothing") },
 };
 
 const size_t cmd_table_count = sizeof cmd_table / sizeof cmd_table[0];

@@ -5,10 +5,14 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -79,6 +83,123 @@ cli_read_secrets(const struct cmd_spec *c, json_t *args, char **cause)
 		json_object_set_new(args, a->key, json_string(line));
 		memset(line, 0, sizeof line);
 	}
+	return (0);
+}
+
+/* Ask on the terminal without echo; NULL when there is no terminal. */
+static char *
+cli_ask_secret(const char *prompt)
+{
+	struct termios	 old, quiet;
+	char		 line[CLI_SECRET_MAX], *s = NULL;
+	FILE		*tty;
+
+	if ((tty = fopen("/dev/tty", "r+e")) == NULL)
+		return (NULL);
+	if (tcgetattr(fileno(tty), &old) != 0) {
+		fclose(tty);
+		return (NULL);
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(ECHO);
+	fputs(prompt, tty);
+	fflush(tty);
+	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	if (fgets(line, sizeof line, tty) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		s = xstrdup(line);
+	}
+	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fputs("\n", tty);
+	fclose(tty);
+	explicit_bzero(line, sizeof line);
+	return (s);
+}
+
+/* Is FILE a metapi backup with sealed secrets? Others need no passphrase. */
+static int
+cli_backup_sealed(const char *file)
+{
+	json_t	*doc;
+	int	 sealed;
+
+	if ((doc = json_load_file(file, 0, NULL)) == NULL)
+		return (0);		/* the daemon says what is wrong */
+	sealed = jx_str(doc, "format") != NULL &&
+	    json_object_get(doc, "kdf") != NULL;
+	json_decref(doc);
+	return (sealed);
+}
+
+/*
+ * backup export/import: the file as an absolute path (the daemon has
+ * another working directory), and the passphrase from --passphrase-file,
+ * else asked for on the terminal, twice for a new backup.
+ */
+static int
+cli_backup_prepare(const struct cmd_spec *c, json_t *args, char **cause)
+{
+	const char	*file = jx_str(args, "file"), *pf;
+	char		*abs, *cwd, *p1, *p2, line[CLI_SECRET_MAX];
+	int		 export = strcmp(c->name, "backup.export") == 0;
+	FILE		*f;
+
+	if (file[0] != '/') {
+		if ((cwd = getcwd(NULL, 0)) == NULL) {
+			xasprintf(cause, "getcwd: %s", strerror(errno));
+			return (-1);
+		}
+		xasprintf(&abs, "%s/%s", cwd, file);
+		free(cwd);
+		jx_set_str(args, "file", abs);
+		free(abs);
+		file = jx_str(args, "file");
+	}
+	if ((pf = jx_str(args, "passphrase_file")) != NULL) {
+		if ((f = fopen(pf, "re")) == NULL) {
+			xasprintf(cause, "%s: %s", pf, strerror(errno));
+			return (-1);
+		}
+		if (fgets(line, sizeof line, f) == NULL)
+			line[0] = '\0';
+		fclose(f);
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '\0') {
+			xasprintf(cause, "%s: no passphrase on its first line",
+			    pf);
+			return (-1);
+		}
+		json_object_set_new(args, "passphrase", json_string(line));
+		explicit_bzero(line, sizeof line);
+		json_object_del(args, "passphrase_file");
+		return (0);
+	}
+	if (jx_str(args, "passphrase") != NULL ||
+	    (!export && !cli_backup_sealed(file)))
+		return (0);
+	if ((p1 = cli_ask_secret(export ? _("New backup passphrase: ") :
+	    _("Backup passphrase: "))) == NULL) {
+		xasprintf(cause, "%s", _("a passphrase is needed: give "
+		    "--passphrase-file FILE, or run on a terminal"));
+		return (-1);
+	}
+	if (export) {
+		p2 = cli_ask_secret(_("Same passphrase again: "));
+		if (p2 == NULL || strcmp(p1, p2) != 0) {
+			xasprintf(cause, "%s", _("the passphrases differ"));
+			explicit_bzero(p1, strlen(p1));
+			free(p1);
+			if (p2 != NULL)
+				explicit_bzero(p2, strlen(p2));
+			free(p2);
+			return (-1);
+		}
+		explicit_bzero(p2, strlen(p2));
+		free(p2);
+	}
+	json_object_set_new(args, "passphrase", json_string(p1));
+	explicit_bzero(p1, strlen(p1));
+	free(p1);
 	return (0);
 }
 
@@ -333,7 +454,9 @@ cli_main(const struct globals *g0, int argc, char **argv)
 		cmd_usage(c, stderr);
 		return (2);
 	}
-	if (cli_read_secrets(c, args, &cause) != 0) {
+	if (cli_read_secrets(c, args, &cause) != 0 ||
+	    (strncmp(c->name, "backup.", 7) == 0 &&
+	    cli_backup_prepare(c, args, &cause) != 0)) {
 		fprintf(stderr, "metapi %s: %s\n", c->words, cause);
 		free(cause);
 		json_decref(args);

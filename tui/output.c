@@ -383,6 +383,54 @@ output_detect(json_t *d)
 		printf("  %s\n", json_string_value(v));
 }
 
+static void
+output_backup_export(json_t *d)
+{
+	json_t		*v;
+	const char	*k;
+	int		 first = 1;
+
+	printf(_("wrote %s (%lld bytes):"), jx_str(d, "file"),
+	    (long long)json_integer_value(json_object_get(d, "bytes")));
+	json_object_foreach(json_object_get(d, "counts"), k, v) {
+		printf("%s %lld %s", first ? "" : ",",
+		    (long long)json_integer_value(v), k);
+		first = 0;
+	}
+	printf("\n");
+}
+
+static const char *const output_import_fields[] = { "section", "added",
+    "updated", "unchanged", "skipped", NULL };
+static const char *const output_import_titles[] = { "SECTION", "ADDED",
+    "UPDATED", "UNCHANGED", "SKIPPED", NULL };
+
+static void
+output_backup_import(json_t *d)
+{
+	json_t		*rows, *row, *v;
+	const char	*k;
+	size_t		 i;
+
+	rows = json_array();
+	json_object_foreach(json_object_get(d, "sections"), k, v) {
+		row = json_deep_copy(v);
+		jx_set_str(row, "section", k);
+		json_array_append_new(rows, row);
+	}
+	printf(jx_bool(d, "dry_run") ? _("would import (file format %s):\n") :
+	    _("imported (file format %s):\n"), jx_str(d, "format"));
+	output_table(rows, output_import_fields, output_import_titles);
+	json_decref(rows);
+	json_array_foreach(json_object_get(d, "warnings"), i, v)
+		fprintf(stderr, _("metapi: warning: %s\n"), json_string_value(v));
+	if (json_integer_value(json_object_get(json_object_get(json_object_get(
+	    d, "sections"), "accounts"), "added")) > 0 && !jx_bool(d, "dry_run"))
+		fprintf(stderr, "%s", _("metapi: new accounts are checked at "
+		    "the next balance refresh; `metapi account refresh --all` "
+		    "checks them now\n"));
+}
+
 static const char *const output_stats_site_fields[] = { "site", "calls",
     "success_rate", "cost_usd", "avg_latency_ms", "tokens", NULL };
 static const char *const output_stats_site_titles[] = { "SITE", "CALLS",
@@ -607,6 +655,14 @@ output_reply(const char *cmd, json_t *data)
 	}
 	if (strcmp(cmd, "stats.show") == 0) {
 		output_stats(data);
+		return;
+	}
+	if (strcmp(cmd, "backup.export") == 0) {
+		output_backup_export(data);
+		return;
+	}
+	if (strcmp(cmd, "backup.import") == 0) {
+		output_backup_import(data);
 		return;
 	}
 	for (i = 0; i < nitems(output_secret_cmds); i++) {
