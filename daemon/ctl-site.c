@@ -12,6 +12,7 @@
 
 #include "daemon.h"
 #include "jx.h"
+#include "preset.h"
 #include "site.h"
 
 static int
@@ -22,30 +23,92 @@ ctl_site_id(struct ctl_req *req, long long *id, struct err *e)
 
 static enum ctl_ret ctl_site_detect_start(struct ctl_req *, const char *,
 		     json_t *, struct err *);
+static enum ctl_ret ctl_site_add_detect(struct ctl_req *, json_t *,
+		     struct err *);
 
 /*
- * site add: with an explicit platform the site is added at once; without
- * one (or "auto") the platform is detected first. Everything but the
- * platform is validated before any network call.
+ * --preset fills in the URL and platform a known provider has, where the
+ * user gave none: an explicit URL or --platform wins. *out is a copy of
+ * args to add the site with, without "preset".
+ */
+static int
+ctl_site_preset(json_t *args, json_t **out, struct err *e)
+{
+	const char	*name = jx_str(args, "preset");
+	json_t		*p;
+	char		*names;
+
+	*out = json_deep_copy(args);
+	if (name == NULL)
+		return (0);
+	json_object_del(*out, "preset");
+	if ((p = preset_find(name)) == NULL) {
+		names = preset_names();
+		err_set(e, ERR_INVALID, "unknown preset \"%s\" (known: %s; "
+		    "`metapi site presets` lists them)", name, names);
+		free(names);
+		json_decref(*out);
+		*out = NULL;
+		return (-1);
+	}
+	if (json_object_get(*out, "url") == NULL)
+		json_object_set(*out, "url", json_object_get(p, "url"));
+	if (json_object_get(*out, "platform") == NULL)
+		json_object_set(*out, "platform", json_object_get(p,
+		    "platform"));
+	json_decref(p);
+	return (0);
+}
+
+/*
+ * site add: with an explicit platform (or a preset's) the site is added
+ * at once; without one (or "auto") the platform is detected first.
+ * Everything but the platform is validated before any network call.
  */
 enum ctl_ret
 ctl_site_add(struct ctl_req *req, json_t **reply, struct err *e)
 {
-	const char	*p = jx_str(req->args, "platform");
-	json_t		*check;
+	const char	*p, *preset = jx_str(req->args, "preset");
+	json_t		*args;
+	enum ctl_ret	 ret;
 
+	if (ctl_site_preset(req->args, &args, e) != 0)
+		return (CTL_ERROR);
+	p = jx_str(args, "platform");
 	if (p != NULL && strcmp(p, "auto") != 0) {
-		*reply = site_add(metapid->db, req->args, e);
+		*reply = site_add(metapid->db, args, e);
+		json_decref(args);
+		if (*reply != NULL && preset != NULL)
+			json_object_set_new(*reply, "preset",
+			    json_string(preset));
 		return (*reply != NULL ? CTL_DONE : CTL_ERROR);
 	}
-	check = json_deep_copy(req->args);
+	ret = ctl_site_add_detect(req, args, e);
+	json_decref(args);
+	return (ret);
+}
+
+/* Site add without a known platform: validate, then detect it. */
+static enum ctl_ret
+ctl_site_add_detect(struct ctl_req *req, json_t *args, struct err *e)
+{
+	json_t	*check;
+
+	check = json_deep_copy(args);
 	json_object_set_new(check, "platform", json_string("openai"));
 	if (site_validate(metapid->db, check, e) != 0) {
 		json_decref(check);
 		return (CTL_ERROR);
 	}
 	json_object_del(check, "platform");
-	return (ctl_site_detect_start(req, jx_str(req->args, "url"), check, e));
+	return (ctl_site_detect_start(req, jx_str(args, "url"), check, e));
+}
+
+enum ctl_ret
+ctl_site_presets(struct ctl_req *req, json_t **reply, struct err *e)
+{
+	*reply = preset_list();
+	return (CTL_DONE);
 }
 
 enum ctl_ret

@@ -17,6 +17,7 @@
 const struct ctl_entry ctl_cmd_table[] = {
 	{ "daemon.status", ctl_daemon_status, CTL_READ },
 	{ "daemon.stop", ctl_daemon_stop },
+	{ "doctor.run", ctl_doctor_run, CTL_READ },
 	{ "site.add", ctl_site_add },
 	{ "site.list", ctl_site_list, CTL_READ },
 	{ "site.show", ctl_site_show, CTL_READ },
@@ -25,6 +26,7 @@ const struct ctl_entry ctl_cmd_table[] = {
 	{ "site.enable", ctl_site_enable },
 	{ "site.disable", ctl_site_disable },
 	{ "site.detect", ctl_site_detect, CTL_READ },
+	{ "site.presets", ctl_site_presets, CTL_READ },
 	{ "account.add", ctl_account_add },
 	{ "account.list", ctl_account_list, CTL_READ },
 	{ "account.show", ctl_account_show, CTL_READ },

@@ -95,6 +95,10 @@ enum ctl_ret	 ctl_site_rm(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_site_enable(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_site_disable(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_site_detect(struct ctl_req *, json_t **, struct err *);
+enum ctl_ret	 ctl_site_presets(struct ctl_req *, json_t **, struct err *);
+
+/* ctl-doctor.c */
+enum ctl_ret	 ctl_doctor_run(struct ctl_req *, json_t **, struct err *);
 
 /* ctl-account.c */
 enum ctl_ret	 ctl_account_add(struct ctl_req *, json_t **, struct err *);

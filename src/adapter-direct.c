@@ -11,16 +11,14 @@
 
 #include "adapter.h"
 #include "err.h"
+#include "relay.h"
 #include "xmalloc.h"
 
-/* The models path relative to the base URL, which may already end in /v1. */
+/* The models path relative to the base URL, which may end in /v1 (/v4). */
 static const char *
 direct_models_path(const char *url)
 {
-	size_t	n = strlen(url);
-
-	return (n >= 3 && strcmp(url + n - 3, "/v1") == 0 ? "/models" :
-	    "/v1/models");
+	return (relay_base_versioned(url) ? "/models" : "/v1/models");
 }
 
 /*

@@ -21,11 +21,21 @@ const struct cmd_spec cmd_table[] = {
 	{ "daemon.stop", "stop", NULL, { { NULL } },
 	  N_("stop the daemon gracefully") },
 
-	{ "site.add", "site add", NULL, {
+	{ "doctor.run", "doctor", NULL, {
+	    { "timeout", "--timeout", "SEC", ARG_INT, 0,
+	      N_("seconds to wait for each site (default 5, 1 to 60)") },
+	    { NULL } },
+	  N_("check the data dir, database, socket, HTTP listener, sites, "
+	  "credentials and clock; say what to fix") },
+
+	{ "site.add", "site add", "NAME (URL | --preset PRESET)", {
 	    { "name", NULL, "NAME", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("a short name for the site") },
-	    { "url", NULL, "URL", ARG_STR, CMD_ARG_REQUIRED,
-	      N_("the site's base URL") },
+	    { "url", NULL, "URL", ARG_STR, CMD_ARG_ONEOF,
+	      N_("the site's base URL (optional with --preset)") },
+	    { "preset", "--preset", "PRESET", ARG_STR, CMD_ARG_ONEOF,
+	      N_("a known provider's URL and platform (see `metapi site "
+	      "presets`); an explicit URL or --platform wins") },
 	    { "platform", "--platform", "P", ARG_STR, 0,
 	      N_("new-api, one-api, one-hub, done-hub, veloera, anyrouter, "
 	      "sub2api, openai or claude") },
@@ -71,6 +81,9 @@ const struct cmd_spec cmd_table[] = {
 	      N_("extra request header (repeatable)") },
 	    { NULL } },
 	  N_("say which platform a site runs, and why") },
+	{ "site.presets", "site presets", NULL, { { NULL } },
+	  N_("known providers for site add --preset: id, aliases, URL, "
+	  "platform, credential") },
 
 	{ "account.add", "account add",
 	  "SITE (--username U --password P | --access-token T [--user-id N] "

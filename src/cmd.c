@@ -133,6 +133,36 @@ cmd_value(const struct cmd_arg *a, const char *v, char **cause)
 }
 
 /*
+ * Of the args marked CMD_ARG_ONEOF ("URL or --preset"), at least one
+ * must be present. Both halves check it, the CLI before it connects.
+ */
+static int
+cmd_check_oneof(const struct cmd_spec *c, json_t *args, char **cause)
+{
+	const struct cmd_arg	*a;
+	char			*list = NULL, *old;
+	int			 any = 0;
+
+	for (a = c->args; a->key != NULL; a++) {
+		if (!(a->flags & CMD_ARG_ONEOF))
+			continue;
+		if (json_object_get(args, a->key) != NULL)
+			return (0);
+		old = list;
+		xasprintf(&list, "%s%s%s", old != NULL ? old : "",
+		    old != NULL ? " or " : "", a->flag != NULL ? a->flag :
+		    a->meta);
+		free(old);
+		any = 1;
+	}
+	if (!any)
+		return (0);
+	xasprintf(cause, "give %s", list);
+	free(list);
+	return (-1);
+}
+
+/*
  * Parse the arguments after the command words. Options may come in any
  * order, as "--opt value" or "--opt=value"; "--" ends options.
  */
@@ -211,6 +241,8 @@ cmd_parse_argv(const struct cmd_spec *c, int argc, char **argv, json_t **out,
 			goto fail;
 		}
 	}
+	if (cmd_check_oneof(c, args, cause) != 0)
+		goto fail;
 	*out = args;
 	return (0);
 fail:
@@ -279,7 +311,7 @@ cmd_check_args(const struct cmd_spec *c, json_t *args, char **cause)
 			return (-1);
 		}
 	}
-	return (0);
+	return (cmd_check_oneof(c, args, cause));
 }
 
 static void

@@ -26,6 +26,7 @@ struct cmd_arg {
 	int			 flags;
 #define CMD_ARG_REQUIRED	0x1	/* must be given */
 #define CMD_ARG_SECRET		0x2	/* "-" reads it from stdin */
+#define CMD_ARG_ONEOF		0x4	/* one of these args at least */
 	const char		*help;
 };
 

@@ -99,6 +99,36 @@ db_exec(struct db *db, const char *sql, char **cause)
 	return (0);
 }
 
+/*
+ * The first row's first column of a read-only PRAGMA (quick_check,
+ * journal_mode), as owned text; NULL with *cause on error.
+ */
+char *
+db_pragma_text(struct db *db, const char *pragma, char **cause)
+{
+	sqlite3_stmt	*st;
+	char		*sql, *v = NULL;
+	int		 rc;
+
+	xasprintf(&sql, "PRAGMA %s", pragma);
+	rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
+	free(sql);
+	if (rc != SQLITE_OK) {
+		xasprintf(cause, "%s", sqlite3_errmsg(db->h));
+		return (NULL);
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		v = xstrdup(sqlite3_column_text(st, 0) != NULL ?
+		    (const char *)sqlite3_column_text(st, 0) : "");
+	else if (rc == SQLITE_DONE)
+		v = xstrdup("");
+	else
+		xasprintf(cause, "%s", sqlite3_errmsg(db->h));
+	sqlite3_finalize(st);
+	return (v);
+}
+
 int
 db_begin(struct db *db, char **cause)
 {

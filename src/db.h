@@ -35,6 +35,7 @@ extern const size_t db_migrations_count;
 struct db	*db_open(const char *, char **);
 void		 db_close(struct db *);
 int		 db_exec(struct db *, const char *, char **);
+char		*db_pragma_text(struct db *, const char *, char **);
 int		 db_begin(struct db *, char **);
 int		 db_commit(struct db *, char **);
 void		 db_rollback(struct db *);

@@ -166,17 +166,31 @@ relay_upstream_formats(const char *platform, enum relay_format client,
 }
 
 /*
+ * Does the base URL end in an API version segment (/v1, or Zhipu's
+ * /api/paas/v4, Ark's /api/v3)? Such a base takes the platform's paths
+ * without their own /v1.
+ */
+int
+relay_base_versioned(const char *base)
+{
+	size_t	n = strlen(base), d = 0;
+
+	while (d < n && base[n - 1 - d] >= '0' && base[n - 1 - d] <= '9')
+		d++;
+	return (d > 0 && n >= d + 2 && base[n - d - 1] == 'v' &&
+	    base[n - d - 2] == '/');
+}
+
+/*
  * An upstream URL: the site's base URL and a platform path. A base that
- * already ends in /v1 does not get a second one.
+ * already ends in a version (/v1, /v4) does not get /v1 on top.
  */
 char *
 relay_url(const char *base, const char *path)
 {
-	size_t	n = strlen(base);
 	char	*url;
 
-	if (n >= 3 && strcmp(base + n - 3, "/v1") == 0 &&
-	    strncmp(path, "/v1/", 4) == 0)
+	if (relay_base_versioned(base) && strncmp(path, "/v1/", 4) == 0)
 		path += 3;
 	xasprintf(&url, "%s%s", base, path);
 	return (url);

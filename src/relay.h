@@ -20,6 +20,7 @@ enum relay_format {
 
 size_t		 relay_upstream_formats(const char *, enum relay_format,
 		     const char *, enum relay_format *);
+int		 relay_base_versioned(const char *);
 char		*relay_url(const char *, const char *);
 char		*relay_auth_line(const char *, enum relay_format, const char *);
 const char	*relay_path(const char *, enum relay_format);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -39,7 +40,8 @@ upstream_header(char *p, size_t size, size_t n, void *arg)
 	struct upstream_resp	*resp = arg;
 	size_t			 len = size * n, nl, vl;
 	const char		*v;
-	char			*old;
+	char			*old, date[64];
+	time_t			 t;
 
 	nl = strcspn(p, ":");
 	if (nl >= len)
@@ -67,6 +69,13 @@ upstream_header(char *p, size_t size, size_t n, void *arg)
 		resp->server = xstrndup(v, vl);
 	} else if (nl == 12 && strncasecmp(p, "cf-mitigated", 12) == 0)
 		resp->cf_mitigated = 1;
+	else if (nl == 4 && strncasecmp(p, "date", 4) == 0 && vl < 64) {
+		/* The site's clock, for `metapi doctor`. */
+		memcpy(date, v, vl);
+		date[vl] = '\0';
+		if ((t = curl_getdate(date, NULL)) > 0)
+			resp->date = t;
+	}
 	return (len);
 }
 

@@ -25,6 +25,7 @@ struct upstream_resp {
 	char		*retry_after;
 	char		*server;
 	int		 cf_mitigated;	/* cf-mitigated: challenge */
+	long long	 date;		/* Date: as unix time, 0: none */
 };
 
 int	 upstream_global_init(void);

@@ -62,7 +62,7 @@ refuse "bad header" 1 "bad header" site add x https://x.example.com --platform o
 refuse "numeric name" 1 "all digits" site add 123 https://x.example.com --platform openai
 refuse "bad number" 2 "not a number" site add x https://x.example.com --platform openai --weight heavy
 refuse "negative weight" 1 "weight must be" site add x https://x.example.com --platform openai --weight -1
-refuse "missing URL" 2 "missing URL" site add x
+refuse "missing URL" 2 "give URL or --preset" site add x
 refuse "missing name" 2 "missing NAME" site add
 refuse "unknown option" 2 "unknown option --nope" site add x https://x.example.com --nope
 refuse "option without value" 2 "needs a value" site add x https://x.example.com --platform

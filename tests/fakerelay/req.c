@@ -229,13 +229,14 @@ req_reply_text(struct req *r, int status, const char *ctype,
 
 /*
  * Our own Date header: civetweb's fallback uses gmtime(3), which is not
- * thread-safe.
+ * thread-safe. It follows the fake clock (POST /__fake/clock), so a test
+ * can show metapi a site whose clock differs from ours.
  */
 static void
 req_date(struct req *r)
 {
 	char		buf[64];
-	time_t		t = time(NULL);
+	time_t		t = (time_t)state_now();
 	struct tm	tm;
 
 	gmtime_r(&t, &tm);

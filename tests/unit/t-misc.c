@@ -1,7 +1,8 @@
 /*
  * The small pure modules: cron expressions (src/cron.c), URL checks
  * (src/url.c), display width (src/width.c), command-line and request
- * argument handling (src/cmd.c) and the key option parsers (src/apikey.c).
+ * argument handling (src/cmd.c), the key option parsers (src/apikey.c) and
+ * the built-in site presets (src/preset.c).
  */
 #include "config.h"
 
@@ -16,6 +17,9 @@
 #include "compat.h"
 #include "cron.h"
 #include "err.h"
+#include "preset.h"
+#include "relay.h"
+#include "site.h"
 #include "unit.h"
 #include "url.h"
 #include "width.h"
@@ -514,7 +518,9 @@ t_misc_cmd_argv(void)
 		{ "site.add", "x|u|--nope=1", NULL, "unknown option" },
 		{ "site.add", "x|u|-p", NULL, "unknown option -p" },
 		{ "site.add", "x|u|--plat|a", NULL, "unknown option" },
-		{ "site.add", "x", NULL, "missing URL" },
+		{ "site.add", "x", NULL, "give URL or --preset" },
+		{ "site.add", "x|--preset|deepseek",
+		  "{\"name\":\"x\",\"preset\":\"deepseek\"}", NULL },
 		{ "site.add", "", NULL, "missing NAME" },
 		{ "site.add", "--platform|a", NULL, "missing" },
 		{ "site.add", "x|u|--weight|abc", NULL, "not a number" },
@@ -603,7 +609,8 @@ t_misc_cmd_check(void)
 		  "wrong type" },
 		{ "{\"name\":\"x\",\"url\":\"u\",\"header\":[\"a\",1]}",
 		  "wrong type" },
-		{ "{\"name\":\"x\"}", "missing" },
+		{ "{\"name\":\"x\"}", "give URL or --preset" },
+		{ "{\"name\":\"x\",\"preset\":\"kimi\"}", NULL },
 		{ "{}", "missing" },
 		{ "[]", "JSON object" },
 		{ "\"x\"", "JSON object" },
@@ -732,6 +739,83 @@ t_misc_apikey(void)
 	unit_case_end();
 }
 
+/*
+ * data/presets.json as built in: every preset names a known platform and
+ * a URL site add accepts, no id or alias is taken twice, and lookups go
+ * by id or alias in any case.
+ */
+static void
+t_misc_presets(void)
+{
+	json_t		*list, *p, *a, *seen;
+	const char	*id, *name;
+	char		*cause, *names;
+	size_t		 i, j;
+
+	list = preset_list();
+	seen = json_object();
+	CHECK(json_array_size(json_object_get(list, "items")) >= 8);
+	json_array_foreach(json_object_get(list, "items"), i, p) {
+		id = json_string_value(json_object_get(p, "id"));
+		unit_case("preset %zu (%s)", i, id != NULL ? id : "?");
+		if (!CHECK(id != NULL))
+			continue;
+		CHECK(json_is_string(json_object_get(p, "name")));
+		CHECK(json_is_string(json_object_get(p, "docs")));
+		CHECK(json_is_string(json_object_get(p, "credential")));
+		CHECK(json_is_array(json_object_get(p, "aliases")));
+		CHECK(site_platform_ok(json_string_value(json_object_get(p,
+		    "platform"))));
+		cause = NULL;
+		CHECK_INT(url_check(json_string_value(json_object_get(p,
+		    "url")), URL_HTTP, &cause), 0);
+		CHECK_STR(cause, NULL);
+		free(cause);
+		CHECK(json_object_get(seen, id) == NULL);
+		json_object_set_new(seen, id, json_true());
+		json_array_foreach(json_object_get(p, "aliases"), j, a) {
+			name = json_string_value(a);
+			if (!CHECK(name != NULL))
+				continue;
+			CHECK(json_object_get(seen, name) == NULL);
+			json_object_set_new(seen, name, json_true());
+		}
+	}
+	json_decref(seen);
+	json_decref(list);
+
+	unit_case("preset lookups");
+	p = preset_find("DeepSeek");
+	CHECK_STR(json_string_value(json_object_get(p, "url")),
+	    "https://api.deepseek.com");
+	json_decref(p);
+	p = preset_find("kimi");
+	CHECK_STR(json_string_value(json_object_get(p, "id")), "moonshot");
+	json_decref(p);
+	CHECK(preset_find("nope") == NULL);
+	names = preset_names();
+	CHECK_SUB(names, "deepseek, moonshot");
+	free(names);
+
+	/* A base with its own version takes the paths without /v1. */
+	unit_case("relay_url with versioned bases");
+	names = relay_url("https://open.bigmodel.cn/api/paas/v4",
+	    "/v1/chat/completions");
+	CHECK_STR(names, "https://open.bigmodel.cn/api/paas/v4/chat/completions");
+	free(names);
+	names = relay_url("https://api.moonshot.cn/v1", "/v1/chat/completions");
+	CHECK_STR(names, "https://api.moonshot.cn/v1/chat/completions");
+	free(names);
+	names = relay_url("https://api.deepseek.com", "/v1/chat/completions");
+	CHECK_STR(names, "https://api.deepseek.com/v1/chat/completions");
+	free(names);
+	CHECK(!relay_base_versioned("https://x.example.com/dev"));
+	CHECK(!relay_base_versioned("https://x.example.com/v"));
+	CHECK(!relay_base_versioned("https://x.example.com/api/dv1"));
+	CHECK(relay_base_versioned("https://ark.cn-beijing.volces.com/api/v3"));
+	unit_case_end();
+}
+
 void
 t_misc(void)
 {
@@ -744,4 +828,5 @@ t_misc(void)
 	t_misc_cmd_argv();
 	t_misc_cmd_check();
 	t_misc_apikey();
+	t_misc_presets();
 }
