@@ -39,6 +39,9 @@ int	 client_event(struct client *, json_t **, char **);
 int	 cli_main(const struct globals *, int, char **);
 void	 cli_usage(FILE *);
 
+/* connect.c */
+int	 connect_main(const struct globals *, json_t *);
+
 /* output.c */
 char	*output_cell(json_t *);
 int	 output_list_columns(const char *, const char *const **,
