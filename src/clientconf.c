@@ -32,6 +32,7 @@
 #include "jx.h"
 #include "modelpat.h"
 #include "tomledit.h"
+#include "width.h"
 #include "xmalloc.h"
 
 #define CLIENTCONF_MAX		(16 * 1024 * 1024)
@@ -349,6 +350,16 @@ clientconf_opencode_text(const struct clientconf_in *in, const char *content,
 
 /* Cherry Studio */
 
+/* "  Label           value": labels padded to one column, CJK or not. */
+static void
+clientconf_field(struct buf *b, const char *label, const char *value)
+{
+	size_t	w = width_utf8(label);
+
+	buf_printf(b, "  %s%*s %s", label, w < 16 ? (int)(16 - w) : 0, "",
+	    value);
+}
+
 static void
 clientconf_cherry_text(const struct clientconf_in *in, const char *content,
     struct buf *b)
@@ -357,11 +368,13 @@ clientconf_cherry_text(const struct clientconf_in *in, const char *content,
 	buf_printf(b, "%s\n", _("Cherry Studio keeps its settings in its own "
 	    "database: add a provider by hand\n"
 	    "(Settings > Model Provider > Add) with these fields:"));
-	buf_printf(b, "  %-16s %s\n", _("Provider name"), CLIENTCONF_ID);
-	buf_printf(b, "  %-16s %s\n", _("Provider type"), "OpenAI");
-	buf_printf(b, "  %-16s %s\n", _("API host"), in->root);
-	buf_printf(b, "  %-16s %s\n", _("API key"), in->key);
-	buf_printf(b, "  %-16s ", _("Models"));
+	clientconf_field(b, _("Provider name"), CLIENTCONF_ID "\n");
+	clientconf_field(b, _("Provider type"), "OpenAI\n");
+	clientconf_field(b, _("API host"), in->root);
+	buf_addstr(b, "\n");
+	clientconf_field(b, _("API key"), in->key);
+	buf_addstr(b, "\n");
+	clientconf_field(b, _("Models"), "");
 	clientconf_model_names(b, in->models);
 	buf_printf(b, "\n%s\n", _("Manage fetches the model list; Check tests "
 	    "the key. Claude models also work\nwith the provider type "
@@ -553,8 +566,8 @@ clientconf_pick_key(json_t *items, long long want, char **cause)
 			xasprintf(cause, _("key %lld is disabled; `metapi key "
 			    "enable %lld` first"), want, want);
 		else if (jx_bool(found, "expired"))
-			xasprintf(cause, _("key %lld has expired; add a new one "
-			    "with `metapi key add NAME`"), want);
+			xasprintf(cause, _("key %lld has expired; add a new "
+			    "one with `metapi key add NAME`"), want);
 		else
 			return (found);
 		return (NULL);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "i18n.h"
 #include "tomledit.h"
 #include "xmalloc.h"
 
@@ -261,14 +262,14 @@ tomledit_read(const char *text, struct tomledit_doc *d, char **cause)
 		}
 	}
 	if (st.ml != 0 || st.depth > 0) {
-		xasprintf(cause, "line %zu: a value is never closed",
+		xasprintf(cause, _("line %zu: a value is never closed"),
 		    d->v[key].last + 1);
 		goto fail;
 	}
 	free(table);
 	return (0);
 bad:
-	xasprintf(cause, "line %zu: cannot read this line", d->n);
+	xasprintf(cause, _("line %zu: cannot read this line"), d->n);
 fail:
 	free(table);
 	tomledit_doc_free(d);
@@ -367,8 +368,8 @@ tomledit_set_key(const char *text, const char *key, const char *line,
 		l = &d.v[i];
 		if ((l->kind == TL_TABLE || l->kind == TL_ARRAY) &&
 		    tomledit_within(path, l->path)) {
-			xasprintf(cause, "line %zu: %s is a table here", i + 1,
-			    key);
+			xasprintf(cause, _("line %zu: %s is a table here"),
+			    i + 1, key);
 			goto out;
 		}
 		if (l->kind == TL_TABLE || l->kind == TL_ARRAY) {
@@ -387,8 +388,8 @@ tomledit_set_key(const char *text, const char *key, const char *line,
 				first = i;
 			seen = 1;
 		} else if (tomledit_within(path, l->path)) {
-			xasprintf(cause, "line %zu: %s is a table here", i + 1,
-			    key);
+			xasprintf(cause, _("line %zu: %s is a table here"),
+			    i + 1, key);
 			goto out;
 		}
 	}
@@ -444,8 +445,8 @@ tomledit_set_table(const char *text, const char *name, const char *body,
 		l = &d.v[i];
 		if (l->kind == TL_TABLE && strcmp(l->path, path) == 0) {
 			if (at != (size_t)-1) {
-				xasprintf(cause, "line %zu: [%s] is defined "
-				    "twice", i + 1, name);
+				xasprintf(cause, _("line %zu: [%s] is defined "
+				    "twice"), i + 1, name);
 				goto out;
 			}
 			at = i;
@@ -456,8 +457,8 @@ tomledit_set_table(const char *text, const char *name, const char *body,
 			in = 0;
 			if (l->kind == TL_ARRAY &&
 			    tomledit_within(l->path, path)) {
-				xasprintf(cause, "line %zu: %s is an array of "
-				    "tables here", i + 1, name);
+				xasprintf(cause, _("line %zu: %s is an array "
+				    "of tables here"), i + 1, name);
 				goto out;
 			}
 			continue;
@@ -474,8 +475,8 @@ tomledit_set_table(const char *text, const char *name, const char *body,
 		if (l->kind == TL_KEY && !tomledit_within(path, l->table) &&
 		    (tomledit_within(l->path, path) ||
 		    tomledit_within(path, l->path))) {
-			xasprintf(cause, "line %zu: %s is defined here as a "
-			    "key", i + 1, name);
+			xasprintf(cause, _("line %zu: %s is defined here as a "
+			    "key"), i + 1, name);
 			goto out;
 		}
 	}

@@ -174,7 +174,8 @@ connect_write(const char *path, const char *content, mode_t mode)
 		*slash = '\0';
 	xasprintf(&tmp, "%s.metapi.XXXXXX", path);
 	if ((fd = mkstemp(tmp)) == -1) {
-		connect_error(_("cannot write in %s: %s"), dir, strerror(errno));
+		connect_error(_("cannot write in %s: %s"), dir,
+		    strerror(errno));
 		goto fail;
 	}
 	if (fchmod(fd, mode) != 0)
@@ -364,8 +365,8 @@ connect_main(const struct globals *g, json_t *args)
 	json_t				*status = NULL, *keys = NULL;
 	json_t				*secret = NULL, *market = NULL, *key;
 	json_t				*o = NULL, *out = NULL;
-	char				*cause = NULL, *root = NULL, *path = NULL;
-	char				*names, *s;
+	char				*cause = NULL, *root = NULL;
+	char				*path = NULL, *names, *s;
 	long long			 want = -1;
 	int				 rv = 1, wr = jx_bool(args, "write");
 
@@ -387,7 +388,8 @@ connect_main(const struct globals *g, json_t *args)
 		env.xdg_config_home = getenv("XDG_CONFIG_HOME");
 		env.codex_home = getenv("CODEX_HOME");
 		if (env.home == NULL || *env.home != '/') {
-			connect_error("%s", _("HOME is not set to a directory"));
+			connect_error("%s",
+			    _("HOME is not set to a directory"));
 			return (1);
 		}
 		path = c->path(&env);

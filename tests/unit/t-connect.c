@@ -126,10 +126,11 @@ static const struct t_connect_diff t_connect_diffs[] = {
 	{ NULL, "x\ny\n", "--- A\n+++ B\n@@ -0,0 +1,2 @@\n+x\n+y\n" },
 	{ "x\n", "", "--- A\n+++ B\n@@ -1 +0,0 @@\n-x\n" },
 	{ "1\n2\n3\n4\n5\n6\n7\n8\n", "1\n2\n3\n4\nfive\n6\n7\n8\n",
-	  "--- A\n+++ B\n@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+five\n 6\n 7\n 8\n" },
+	  "--- A\n+++ B\n@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+five\n"
+	  " 6\n 7\n 8\n" },
 	{ "a\nb", "a\nc\n",
-	  "--- A\n+++ B\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n"
-	  "+c\n" },
+	  "--- A\n+++ B\n@@ -1,2 +1,2 @@\n a\n-b\n"
+	  "\\ No newline at end of file\n+c\n" },
 	/* Two changes far apart: two hunks. */
 	{ "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n",
 	  "one\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\ntwelve\n",
