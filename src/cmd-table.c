@@ -1,7 +1,9 @@
 /*
  * cmd_table[]: the control commands, in the order `metapi --help` lists
  * them. An entry's args are positional (no flag) in order, then options.
- * The daemon's ctl_cmd_table[] gives each name its handler.
+ * The daemon's ctl_cmd_table[] gives each name its handler, except for
+ * CMD_CLIENT entries, which metapi runs itself (tui/cli.c) over other
+ * commands.
  */
 #include "config.h"
 
@@ -410,6 +412,21 @@ const struct cmd_spec cmd_table[] = {
 	    { NULL } },
 	  N_("merge a backup into this metapi: all of it or, on any error, "
 	  "nothing") },
+	{ "client.connect", "connect", NULL, {
+	    { "client", NULL, "CLIENT", ARG_STR, CMD_ARG_REQUIRED,
+	      N_("claude-code, codex, opencode, cherry-studio or openai-sdk") },
+	    { "key", "--key", "KEY_ID", ARG_INT, 0,
+	      N_("the downstream key to use (default: the only usable one)") },
+	    { "write", "--write", NULL, ARG_FLAG, 0,
+	      N_("write the client's config file after showing the change "
+	      "(claude-code, codex, opencode)") },
+	    { "yes", "--yes", NULL, ARG_FLAG, 0,
+	      N_("write without asking (needed when stdin is not a "
+	      "terminal)") },
+	    { NULL } },
+	  N_("configure a client (Claude Code, Codex, OpenCode, Cherry Studio, "
+	  "the OpenAI SDKs) to use metapi with a downstream key; prints the "
+	  "key's secret, which is what the client needs"), CMD_CLIENT },
 };
 
 const size_t cmd_table_count = sizeof cmd_table / sizeof cmd_table[0];

@@ -372,7 +372,11 @@ cmd_print_markdown(FILE *f)
 
 	for (i = 0; i < cmd_table_count; i++) {
 		c = &cmd_table[i];
-		fprintf(f, "### `%s`\n\n%s.\n\nCLI: `", c->name, c->help);
+		fprintf(f, "### `%s`\n\n%s.\n\n", c->name, c->help);
+		if (c->flags & CMD_CLIENT)
+			fprintf(f, "Runs in `metapi` itself, over the other "
+			    "commands; the daemon has no handler for it.\n\n");
+		fprintf(f, "CLI: `");
 		cmd_synopsis(c, f);
 		fprintf(f, "`\n\n");
 		if (c->args[0].key == NULL) {

@@ -38,6 +38,8 @@ struct cmd_spec {
 	const char	*usage;		/* extra usage text, or NULL */
 	struct cmd_arg	 args[CMD_MAX_ARGS];
 	const char	*help;
+	int		 flags;
+#define CMD_CLIENT	0x1	/* runs in metapi: the daemon has no handler */
 };
 
 extern const struct cmd_spec cmd_table[];

@@ -407,6 +407,30 @@ cli_follow(struct client *cl, const struct globals *g,
 	return (rv);
 }
 
+/*
+ * The CMD_CLIENT commands: they run here, asking the daemon through other
+ * commands, because what they touch is the user's (files in HOME).
+ */
+static const struct cli_local_entry {
+	const char	*name;
+	int		 (*run)(const struct globals *, json_t *);
+} cli_local_table[] = {
+	{ "client.connect", connect_main },
+};
+
+static int
+cli_local(const struct cmd_spec *c, const struct globals *g, json_t *args)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof cli_local_table / sizeof cli_local_table[0];
+	    i++)
+		if (strcmp(cli_local_table[i].name, c->name) == 0)
+			return (cli_local_table[i].run(g, args));
+	fprintf(stderr, "metapi %s: not available in this build\n", c->words);
+	return (2);
+}
+
 int
 cli_main(const struct globals *g0, int argc, char **argv)
 {
@@ -465,6 +489,11 @@ cli_main(const struct globals *g0, int argc, char **argv)
 	/* doctor works without a daemon, and never starts one. */
 	if (strcmp(c->name, "doctor.run") == 0)
 		return (doctor_main(&g, args));
+	if (c->flags & CMD_CLIENT) {
+		rv = cli_local(c, &g, args);
+		json_decref(args);
+		return (rv);
+	}
 	if (client_open(&cl, &g, &cause) != 0) {
 		fprintf(stderr, "metapi: %s\n", cause);
 		free(cause);

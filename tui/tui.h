@@ -41,6 +41,8 @@ void	 cli_usage(FILE *);
 
 /* doctor.c */
 int	 doctor_main(const struct globals *, json_t *);
+/* connect.c */
+int	 connect_main(const struct globals *, json_t *);
 
 /* output.c */
 char	*output_cell(json_t *);
