@@ -74,6 +74,7 @@ const struct ctl_entry ctl_cmd_table[] = {
 	{ "settings.list", ctl_settings_list, CTL_READ },
 	{ "settings.get", ctl_settings_get, CTL_READ },
 	{ "settings.set", ctl_settings_set },
+	{ "search.run", ctl_search_run, CTL_READ },
 };
 
 const size_t ctl_cmd_table_count = sizeof ctl_cmd_table /
