@@ -372,6 +372,7 @@ const struct cmd_spec cmd_table[] = {
 
 	{ "search.run", "search", NULL, {
 	    { "query", NULL, "QUERY", ARG_STR, CMD_ARG_REQUIRED,
+	      /* xgettext:no-c-format */
 	      N_("text to look for, without regard to case; % and _ are "
 	      "plain characters") },
 	    { "limit", "--limit", "N", ARG_INT, 0,

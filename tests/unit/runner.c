@@ -36,6 +36,7 @@ static const struct unit_suite unit_suites[] = {
 	{ "router", t_router },
 	{ "xform", t_xform },
 	{ "file", t_file },
+	{ "search", t_search },
 };
 
 /* The runner's own state: counts and the case being run. */

@@ -55,5 +55,6 @@ void	 t_usage(void);
 void	 t_router(void);
 void	 t_xform(void);
 void	 t_file(void);
+void	 t_search(void);
 
 #endif
