@@ -78,6 +78,7 @@ const struct ctl_entry ctl_cmd_table[] = {
 	{ "settings.set", ctl_settings_set },
 	{ "backup.export", ctl_backup_export, CTL_READ },
 	{ "backup.import", ctl_backup_import },
+	{ "search.run", ctl_search_run, CTL_READ },
 };
 
 const size_t ctl_cmd_table_count = sizeof ctl_cmd_table /

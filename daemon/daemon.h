@@ -143,6 +143,9 @@ enum ctl_ret	 ctl_checkin_log(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_model_list(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_balance_show(struct ctl_req *, json_t **, struct err *);
 
+/* ctl-search.c */
+enum ctl_ret	 ctl_search_run(struct ctl_req *, json_t **, struct err *);
+
 /* ctl-key.c */
 enum ctl_ret	 ctl_key_add(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_key_list(struct ctl_req *, json_t **, struct err *);

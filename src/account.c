@@ -19,6 +19,7 @@
 #include "err.h"
 #include "jx.h"
 #include "proxylog.h"
+#include "search.h"
 #include "vault.h"
 #include "xmalloc.h"
 
@@ -1015,4 +1016,57 @@ account_channels(struct db *db, account_channel_cb cb, void *arg,
 	    "a.username), COALESCE(a.balance_usd, 0), s.probe FROM accounts a "
 	    "JOIN sites s ON s.id = a.site_id WHERE a.status = 'active' AND "
 	    "s.enabled = 1 ORDER BY a.id", e), account_channel_each, &x, e));
+}
+
+static int
+account_search_row(sqlite3_stmt *st, void *arg)
+{
+	struct search_ctx	*c = arg;
+	struct search_field	 f[] = {
+		{ "label", db_col_text(st, 2) },
+		{ "username", db_col_text(st, 3) },
+		{ "site", db_col_text(st, 1) },
+		{ "group", db_col_text(st, 4) },
+	};
+	long long		 id = sqlite3_column_int64(st, 0);
+	const char		*title, *group = db_col_text(st, 4);
+	char			*detail, *fallback = NULL;
+
+	if ((title = f[0].value) == NULL && (title = f[1].value) == NULL) {
+		xasprintf(&fallback, "%s %lld", db_col_text(st, 6), id);
+		title = fallback;
+	}
+	xasprintf(&detail, "on %s  %s%s%s", db_col_text(st, 1),
+	    db_col_text(st, 5), group != NULL ? "  group " : "",
+	    group != NULL ? group : "");
+	search_hit(c->hits, c->q, "account", id, json_integer(id), title,
+	    detail, f, nitems(f));
+	free(detail);
+	free(fallback);
+	return (0);
+}
+
+/*
+ * Accounts whose label, login name, site or group holds the query
+ * (search.run). Credentials are never read here.
+ */
+int
+account_search(struct db *db, const struct search_query *q, json_t *hits,
+    struct err *e)
+{
+	struct search_ctx	 c = { q, hits };
+	sqlite3_stmt		*st;
+
+	st = db_prepare_err(db, "SELECT a.id, s.name, a.label, a.username, "
+	    "a.user_group, a.status, a.credential_kind FROM accounts a JOIN "
+	    "sites s ON s.id = a.site_id WHERE a.id = ?2 OR a.label LIKE ?1 "
+	    "ESCAPE '\\' OR a.username LIKE ?1 ESCAPE '\\' OR s.name LIKE ?1 "
+	    "ESCAPE '\\' OR a.user_group LIKE ?1 ESCAPE '\\' ORDER BY a.id "
+	    "LIMIT ?3", e);
+	if (st != NULL) {
+		db_bind_text(st, 1, q->like);
+		sqlite3_bind_int64(st, 2, q->id);
+		sqlite3_bind_int64(st, 3, SEARCH_CANDIDATES_MAX);
+	}
+	return (db_each(db, st, account_search_row, &c, e));
 }

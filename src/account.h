@@ -20,6 +20,9 @@ int	 account_rm(struct db *, long long, struct err *);
 json_t	*account_set_enabled(struct db *, long long, int, struct err *);
 int	 account_cascade_site(struct db *, long long, int, struct err *);
 int	 account_count(struct db *);
+struct search_query;
+int	 account_search(struct db *, const struct search_query *, json_t *,
+	     struct err *);
 
 /* Everything an adapter needs for one account, credentials unsealed. */
 struct account_ctx {

@@ -18,6 +18,7 @@
 #include "err.h"
 #include "jx.h"
 #include "modelpat.h"
+#include "search.h"
 #include "vault.h"
 #include "xmalloc.h"
 
@@ -531,4 +532,45 @@ apikey_add_usage(struct db *db, long long key_id, long long requests,
 	sqlite3_bind_int64(st, 3, last_used_at);
 	sqlite3_bind_int64(st, 4, key_id);
 	return (db_cached_step(db, st, e));
+}
+
+static int
+apikey_search_row(sqlite3_stmt *st, void *arg)
+{
+	struct search_ctx	*c = arg;
+	struct search_field	 f[] = {
+		{ "name", db_col_text(st, 1) },
+	};
+	long long		 id = sqlite3_column_int64(st, 0);
+	char			*detail;
+
+	xasprintf(&detail, "models %s  %s", db_col_text(st, 2),
+	    sqlite3_column_int(st, 3) ? "enabled" : "disabled");
+	search_hit(c->hits, c->q, "key", id, json_integer(id),
+	    db_col_text(st, 1), detail, f, nitems(f));
+	free(detail);
+	return (0);
+}
+
+/*
+ * Downstream keys by name or id (search.run). The secret, its hash and
+ * even its mask are neither read nor matched: a search must not be a
+ * way to probe for a key.
+ */
+int
+apikey_search(struct db *db, const struct search_query *q, json_t *hits,
+    struct err *e)
+{
+	struct search_ctx	 c = { q, hits };
+	sqlite3_stmt		*st;
+
+	st = db_prepare_err(db, "SELECT id, name, models, enabled FROM "
+	    "api_keys WHERE id = ?2 OR name LIKE ?1 ESCAPE '\\' ORDER BY name "
+	    "LIMIT ?3", e);
+	if (st != NULL) {
+		db_bind_text(st, 1, q->like);
+		sqlite3_bind_int64(st, 2, q->id);
+		sqlite3_bind_int64(st, 3, SEARCH_CANDIDATES_MAX);
+	}
+	return (db_each(db, st, apikey_search_row, &c, e));
 }

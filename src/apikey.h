@@ -15,6 +15,9 @@ json_t	*apikey_rotate(struct db *, long long, struct err *);
 int	 apikey_rm(struct db *, long long, struct err *);
 json_t	*apikey_set_enabled(struct db *, long long, int, struct err *);
 int	 apikey_count(struct db *);
+struct search_query;
+int	 apikey_search(struct db *, const struct search_query *, json_t *,
+	     struct err *);
 int	 apikey_check_models(const char *, json_t **, struct err *);
 int	 apikey_parse_date(const char *, long long *);
 int	 apikey_add_usage(struct db *, long long, long long, double,

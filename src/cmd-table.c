@@ -427,6 +427,18 @@ const struct cmd_spec cmd_table[] = {
 	  N_("configure a client (Claude Code, Codex, OpenCode, Cherry Studio, "
 	  "the OpenAI SDKs) to use metapi with a downstream key; prints the "
 	  "key's secret, which is what the client needs"), CMD_CLIENT },
+	{ "search.run", "search", NULL, {
+	    { "query", NULL, "QUERY", ARG_STR, CMD_ARG_REQUIRED,
+	      /* xgettext:no-c-format */
+	      N_("text to look for, without regard to case; % and _ are "
+	      "plain characters") },
+	    { "limit", "--limit", "N", ARG_INT, 0,
+	      N_("at most N matches of each kind (default 20, at most 100)") },
+	    { "kind", "--kind", "KIND[,KIND...]", ARG_STR, 0,
+	      N_("only site, account, key, model, route or log") },
+	    { NULL } },
+	  N_("find sites, accounts, keys, models, routes and recent requests "
+	  "by name, URL, model or error text") },
 };
 
 const size_t cmd_table_count = sizeof cmd_table / sizeof cmd_table[0];

@@ -19,6 +19,7 @@
 #include "err.h"
 #include "jx.h"
 #include "model.h"
+#include "search.h"
 #include "xmalloc.h"
 
 static int
@@ -403,4 +404,43 @@ model_price_rows(struct db *db, model_price_cb cb, void *arg, struct err *e)
 	    "price_group, input_per_m, output_per_m, cache_read_per_m, "
 	    "cache_write_per_m, per_call FROM model_prices", e),
 	    model_price_each, &x, e));
+}
+
+static int
+model_search_row(sqlite3_stmt *st, void *arg)
+{
+	struct search_ctx	*c = arg;
+	struct search_field	 f[] = {
+		{ "model", db_col_text(st, 0) },
+	};
+	long long		 sites = sqlite3_column_int64(st, 1);
+	long long		 accounts = sqlite3_column_int64(st, 2);
+	char			*detail;
+
+	xasprintf(&detail, "%lld site%s, %lld account%s", sites,
+	    sites == 1 ? "" : "s", accounts, accounts == 1 ? "" : "s");
+	search_hit(c->hits, c->q, "model", -1, json_string(f[0].value),
+	    f[0].value, detail, f, nitems(f));
+	free(detail);
+	return (0);
+}
+
+/* Available models whose name holds the query (search.run). */
+int
+model_search(struct db *db, const struct search_query *q, json_t *hits,
+    struct err *e)
+{
+	struct search_ctx	 c = { q, hits };
+	sqlite3_stmt		*st;
+
+	st = db_prepare_err(db, "SELECT m.model, COUNT(DISTINCT a.site_id), "
+	    "COUNT(DISTINCT m.account_id) FROM model_availability m JOIN "
+	    "accounts a ON a.id = m.account_id WHERE m.available = 1 AND "
+	    "m.model LIKE ?1 ESCAPE '\\' GROUP BY m.model ORDER BY m.model "
+	    "LIMIT ?2", e);
+	if (st != NULL) {
+		db_bind_text(st, 1, q->like);
+		sqlite3_bind_int64(st, 2, SEARCH_CANDIDATES_MAX);
+	}
+	return (db_each(db, st, model_search_row, &c, e));
 }

@@ -15,6 +15,9 @@ json_t	*model_market(struct db *, struct err *);
 const char	*model_brand(const char *);
 int	 model_count(struct db *, long long);
 json_t	*model_served(struct db *, struct err *);
+struct search_query;
+int	 model_search(struct db *, const struct search_query *, json_t *,
+	     struct err *);
 typedef int (*model_pair_cb)(long long, const char *, void *);
 struct model_price_row {
 	long long		 site_id;

@@ -16,6 +16,7 @@
 #include "err.h"
 #include "jx.h"
 #include "proxylog.h"
+#include "search.h"
 #include "xmalloc.h"
 
 struct proxylog_rec *
@@ -706,4 +707,79 @@ proxylog_prune(struct db *db, long long before, struct err *e)
 	if (db_step_done(db, st, e) != 0)
 		return (-1);
 	return (sqlite3_changes(db->h));
+}
+
+static int
+proxylog_search_row(sqlite3_stmt *st, void *arg)
+{
+	struct search_ctx	*c = arg;
+	struct search_field	 f[] = {
+		{ "model_requested", db_col_text(st, 2) },
+		{ "model", db_col_text(st, 3) },
+		{ "site", db_col_text(st, 4) },
+		{ "error", db_col_text(st, 7) },
+	};
+	long long		 id = sqlite3_column_int64(st, 0);
+	time_t			 t = sqlite3_column_int64(st, 1);
+	struct tm		 tm;
+	char			 when[32], *title, *detail;
+	const char		*asked = f[0].value, *served = f[1].value;
+
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (asked != NULL && served != NULL && strcmp(asked, served) != 0)
+		xasprintf(&title, "%s -> %s", asked, served);
+	else
+		title = xstrdup(asked != NULL ? asked : served != NULL ?
+		    served : "-");
+	xasprintf(&detail, "%s  %s  %lld  %s%s%s", when, db_col_text(st, 5),
+	    (long long)sqlite3_column_int64(st, 6), f[2].value != NULL ?
+	    f[2].value : "-", f[3].value != NULL ? "  " : "",
+	    f[3].value != NULL ? f[3].value : "");
+	search_hit(c->hits, c->q, "log", id, json_integer(id), title, detail,
+	    f, nitems(f));
+	free(title);
+	free(detail);
+	return (0);
+}
+
+#define PROXYLOG_SEARCH_COLUMNS "SELECT r.id, r.time, r.model_requested, " \
+	"r.model, s.name, r.status, r.http_status, r.error FROM request_logs " \
+	"r LEFT JOIN sites s ON s.id = r.site_id "
+
+/*
+ * Requests whose id is the query, or whose model asked for or served,
+ * site or error holds it, newest first (search.run). Only the newest
+ * SEARCH_LOG_WINDOW rows are looked at, by a range on the row id, and
+ * at most limit + 1 are read (one more says there are more): a query
+ * that matches nothing in a huge table costs a bounded scan, never the
+ * whole table. A request asked for by its id is found at any age.
+ */
+int
+proxylog_search(struct db *db, const struct search_query *q, json_t *hits,
+    struct err *e)
+{
+	struct search_ctx	 c = { q, hits };
+	sqlite3_stmt		*st;
+
+	if (q->id > 0) {
+		st = db_prepare_err(db, PROXYLOG_SEARCH_COLUMNS
+		    "WHERE r.id = ?1", e);
+		if (st != NULL)
+			sqlite3_bind_int64(st, 1, q->id);
+		if (db_each(db, st, proxylog_search_row, &c, e) != 0)
+			return (-1);
+	}
+	st = db_prepare_err(db, PROXYLOG_SEARCH_COLUMNS "WHERE r.id > ?2 AND "
+	    "r.id <> ?3 AND (r.model_requested LIKE ?1 ESCAPE '\\' OR "
+	    "r.model LIKE ?1 ESCAPE '\\' OR s.name LIKE ?1 ESCAPE '\\' OR "
+	    "r.error LIKE ?1 ESCAPE '\\') ORDER BY r.id DESC LIMIT ?4", e);
+	if (st != NULL) {
+		db_bind_text(st, 1, q->like);
+		sqlite3_bind_int64(st, 2, proxylog_max_id(db) -
+		    SEARCH_LOG_WINDOW);
+		sqlite3_bind_int64(st, 3, q->id);
+		sqlite3_bind_int64(st, 4, q->limit + 1);
+	}
+	return (db_each(db, st, proxylog_search_row, &c, e));
 }

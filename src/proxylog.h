@@ -85,5 +85,9 @@ json_t			*proxylog_list(struct db *,
 			     const struct proxylog_filter *, struct err *);
 json_t			*proxylog_stats(struct db *, int, struct err *);
 long long		 proxylog_max_id(struct db *);
+struct search_query;
+int			 proxylog_search(struct db *,
+			     const struct search_query *, json_t *,
+			     struct err *);
 
 #endif

@@ -21,6 +21,7 @@
 #include "modelpat.h"
 #include "route.h"
 #include "router.h"
+#include "search.h"
 #include "xmalloc.h"
 
 #define ROUTE_COLUMNS "r.id, r.pattern, r.alias, r.strategy, r.model_map, " \
@@ -824,4 +825,48 @@ route_health_load(struct db *db, route_health_cb cb, void *arg,
 
 	return (db_each(db, db_prepare_err(db, "SELECT site_id, model, state "
 	    "FROM site_health", e), route_health_row, &x, e));
+}
+
+static int
+route_search_row(sqlite3_stmt *st, void *arg)
+{
+	struct search_ctx	*c = arg;
+	struct search_field	 f[] = {
+		{ "pattern", db_col_text(st, 1) },
+		{ "alias", db_col_text(st, 2) },
+	};
+	long long		 id = sqlite3_column_int64(st, 0);
+	long long		 n = sqlite3_column_int64(st, 4);
+	char			*detail;
+
+	xasprintf(&detail, "%s%s%s%s  %lld channel%s%s",
+	    f[1].value != NULL ? "alias " : "", f[1].value != NULL ?
+	    f[1].value : "", f[1].value != NULL ? "  " : "",
+	    db_col_text(st, 3), n, n == 1 ? "" : "s",
+	    sqlite3_column_int(st, 5) ? "" : "  disabled");
+	search_hit(c->hits, c->q, "route", id, json_integer(id), f[0].value,
+	    detail, f, nitems(f));
+	free(detail);
+	return (0);
+}
+
+/* Routes whose pattern or alias holds the query (search.run). */
+int
+route_search(struct db *db, const struct search_query *q, json_t *hits,
+    struct err *e)
+{
+	struct search_ctx	 c = { q, hits };
+	sqlite3_stmt		*st;
+
+	st = db_prepare_err(db, "SELECT r.id, r.pattern, r.alias, r.strategy, "
+	    "(SELECT COUNT(*) FROM channels c WHERE c.route_id = r.id), "
+	    "r.enabled FROM routes r WHERE r.id = ?2 OR r.pattern LIKE ?1 "
+	    "ESCAPE '\\' OR r.alias LIKE ?1 ESCAPE '\\' ORDER BY r.pattern "
+	    "LIMIT ?3", e);
+	if (st != NULL) {
+		db_bind_text(st, 1, q->like);
+		sqlite3_bind_int64(st, 2, q->id);
+		sqlite3_bind_int64(st, 3, SEARCH_CANDIDATES_MAX);
+	}
+	return (db_each(db, st, route_search_row, &c, e));
 }

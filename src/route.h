@@ -47,6 +47,9 @@ json_t	*route_channel_set(struct db *, long long, const json_t *,
 	     struct err *);
 int	 route_channel_exists(struct db *, long long);
 int	 route_count(struct db *);
+struct search_query;
+int	 route_search(struct db *, const struct search_query *, json_t *,
+	     struct err *);
 
 /* A channel's runtime routing state as stored (times in Unix ms). */
 struct route_runtime {

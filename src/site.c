@@ -18,6 +18,7 @@
 #include "db.h"
 #include "err.h"
 #include "jx.h"
+#include "search.h"
 #include "site.h"
 #include "url.h"
 #include "vault.h"
@@ -674,4 +675,44 @@ site_set_quota_per_unit(struct db *db, long long site_id, double qpu)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return (rc == SQLITE_DONE ? 0 : -1);
+}
+
+static int
+site_search_row(sqlite3_stmt *st, void *arg)
+{
+	struct search_ctx	*c = arg;
+	struct search_field	 f[] = {
+		{ "name", db_col_text(st, 1) },
+		{ "url", db_col_text(st, 2) },
+		{ "platform", db_col_text(st, 3) },
+	};
+	long long		 id = sqlite3_column_int64(st, 0);
+	char			*detail;
+
+	xasprintf(&detail, "%s  %s%s", db_col_text(st, 3), db_col_text(st, 2),
+	    sqlite3_column_int(st, 4) ? "" : "  disabled");
+	search_hit(c->hits, c->q, "site", id, json_integer(id),
+	    db_col_text(st, 1), detail, f, nitems(f));
+	free(detail);
+	return (0);
+}
+
+/* Sites whose name, URL or platform holds the query (search.run). */
+int
+site_search(struct db *db, const struct search_query *q, json_t *hits,
+    struct err *e)
+{
+	struct search_ctx	 c = { q, hits };
+	sqlite3_stmt		*st;
+
+	st = db_prepare_err(db, "SELECT id, name, url, platform, enabled "
+	    "FROM sites WHERE id = ?2 OR name LIKE ?1 ESCAPE '\\' OR url LIKE "
+	    "?1 ESCAPE '\\' OR platform LIKE ?1 ESCAPE '\\' ORDER BY name "
+	    "LIMIT ?3", e);
+	if (st != NULL) {
+		db_bind_text(st, 1, q->like);
+		sqlite3_bind_int64(st, 2, q->id);
+		sqlite3_bind_int64(st, 3, SEARCH_CANDIDATES_MAX);
+	}
+	return (db_each(db, st, site_search_row, &c, e));
 }

@@ -29,5 +29,8 @@ int	 site_count(struct db *);
 struct site_conn *site_conn_get(struct db *, long long, struct err *);
 void	 site_conn_free(struct site_conn *);
 int	 site_set_quota_per_unit(struct db *, long long, double);
+struct search_query;
+int	 site_search(struct db *, const struct search_query *, json_t *,
+	     struct err *);
 
 #endif

@@ -431,6 +431,26 @@ cli_local(const struct cmd_spec *c, const struct globals *g, json_t *args)
 	return (2);
 }
 
+/*
+ * search: no match is exit 1 with a word on stderr, as grep has it, so
+ * scripts can test for a match; kinds cut at --limit are named there.
+ */
+static int
+cli_search_done(const struct cmd_spec *c, json_t *data)
+{
+	json_t	*kind;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(data, "more"), i, kind)
+		fprintf(stderr, _("metapi %s: more matches of kind %s than "
+		    "--limit shows\n"), c->words, json_string_value(kind));
+	if (json_array_size(json_object_get(data, "items")) > 0)
+		return (0);
+	fprintf(stderr, _("metapi %s: no matches for \"%s\"\n"), c->words,
+	    jx_str(data, "query"));
+	return (1);
+}
+
 int
 cli_main(const struct globals *g0, int argc, char **argv)
 {
@@ -536,8 +556,11 @@ cli_main(const struct globals *g0, int argc, char **argv)
 		s = jx_dump(json_object_get(reply, "data"));
 		printf("%s\n", s);
 		free(s);
-	} else
+	} else if (strcmp(c->name, "search.run") != 0 || json_array_size(
+	    json_object_get(json_object_get(reply, "data"), "items")) > 0)
 		output_reply(c->name, json_object_get(reply, "data"));
+	if (strcmp(c->name, "search.run") == 0)
+		rv = cli_search_done(c, json_object_get(reply, "data"));
 	json_decref(reply);
 	return (rv);
 }

@@ -27,6 +27,7 @@
 
 #include "compat.h"
 #include "jx.h"
+#include "search.h"
 #include "tui.h"
 #include "width.h"
 #include "xmalloc.h"
@@ -50,6 +51,7 @@ struct tui {
 	int			 status_err;
 	time_t			 status_at;
 	char			 filter[128];
+	char			 query[SEARCH_QUERY_MAX + 1];	/* searched */
 	int			 dirty;
 	int			 help;		/* the help screen is up */
 	int			 quit;
@@ -117,6 +119,12 @@ const char *
 tui_filter(struct tui *t)
 {
 	return (t->filter);
+}
+
+const char *
+tui_query(struct tui *t)
+{
+	return (t->query);
 }
 
 static void
@@ -500,7 +508,7 @@ tui_draw_footer(struct tui *t)
 		return;
 	}
 	if (t->filter[0] != '\0') {
-		x += scr_putf(y, x, COLS - x, SCR_WARN, "/%s ", t->filter);
+		x += scr_putf(y, x, COLS - x, SCR_WARN, "\\%s ", t->filter);
 	}
 	x += tui_footer_key(y, x, "?", _("help"));
 	for (a = t->views[t->cur]->actions; a != NULL && a->key != 0 &&
@@ -514,7 +522,9 @@ static const struct tui_action tui_global_actions[] = {
 	{ 1, "1-9 0", N_("switch to a view by number") },
 	{ 1, "Tab", N_("next view (Shift-Tab: previous)") },
 	{ 1, "j k", N_("move down and up (arrows too)") },
-	{ 1, "/", N_("filter the list (empty: no filter)") },
+	{ 1, "/ F3", N_("search sites, accounts, keys, models, routes and "
+	  "logs; Enter on a match goes there") },
+	{ 1, "\\ F4", N_("filter the list (empty: no filter)") },
 	{ 1, ":", N_("command: a view's name, help or quit") },
 	{ 1, "r F5", N_("reload from the daemon") },
 	{ 1, "? F1", N_("this help") },
@@ -595,6 +605,56 @@ tui_switch(struct tui *t, size_t i)
 	tui_load(t);
 }
 
+static size_t
+tui_find_view(struct tui *t, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < t->nviews; i++)
+		if (strcmp(name, t->views[i]->name) == 0)
+			break;
+	return (i);
+}
+
+/*
+ * Show the view of this name with the row of id ref (NULL: none)
+ * selected, where the view can select one; -1 when there is no such
+ * view. The search view's Enter comes here.
+ */
+int
+tui_goto(struct tui *t, const char *name, json_t *ref)
+{
+	size_t	i;
+
+	if ((i = tui_find_view(t, name)) == t->nviews)
+		return (-1);
+	tui_switch(t, i);
+	if (ref != NULL && t->views[i]->select != NULL)
+		t->views[i]->select(t, t->state[i], ref);
+	return (0);
+}
+
+/*
+ * "/": search.run over every kind, in the search view. The text filter
+ * that "/" was before is "\" now (htop has the same pair): a search
+ * finds things anywhere, a filter narrows the list on the screen, and
+ * the search view's rows can be filtered like any list.
+ */
+static void
+tui_search(struct tui *t)
+{
+	char	*s = NULL;
+	size_t	 i;
+
+	if (tui_prompt(t, _("Search:"), t->query, &s) != 1)
+		return;
+	if (*s != '\0' && (i = tui_find_view(t, "search")) < t->nviews) {
+		strlcpy(t->query, s, sizeof t->query);
+		tui_switch(t, i);
+	}
+	free(s);
+}
+
 /* ":" commands: a view's name, help, quit. */
 static void
 tui_command(struct tui *t)
@@ -609,10 +669,7 @@ tui_command(struct tui *t)
 	else if (strcmp(line, "help") == 0)
 		t->help = 1;
 	else {
-		for (i = 0; i < t->nviews; i++)
-			if (strcmp(line, t->views[i]->name) == 0)
-				break;
-		if (i < t->nviews)
+		if ((i = tui_find_view(t, line)) < t->nviews)
 			tui_switch(t, i);
 		else if (*line != '\0')
 			tui_error(t, _("unknown command: %s"), line);
@@ -653,8 +710,10 @@ tui_key(struct tui *t, int key)
 	else if (key == 'r' || key == SCR_FKEY(KEY_F(5))) {
 		tui_load(t);
 		tui_status(t, "%s", _("reloaded"));
-	} else if (key == '/') {
-		if (tui_prompt(t, "/", t->filter, &s) == 1) {
+	} else if (key == '/' || key == SCR_FKEY(KEY_F(3)))
+		tui_search(t);
+	else if (key == '\\' || key == SCR_FKEY(KEY_F(4))) {
+		if (tui_prompt(t, _("Filter:"), t->filter, &s) == 1) {
 			strlcpy(t->filter, s, sizeof t->filter);
 			free(s);
 		}

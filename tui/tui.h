@@ -83,6 +83,8 @@ struct tui_view {
 	const struct tui_action	*actions;
 	/* Another view is shown instead (may be NULL). */
 	void			 (*leave)(struct tui *, void *);
+	/* Select the row of this id or name, after load (may be NULL). */
+	void			 (*select)(struct tui *, void *, json_t *);
 };
 
 /* tui.c */
@@ -95,6 +97,8 @@ void	 tui_dirty(struct tui *);
 int	 tui_confirm(struct tui *, const char *);
 int	 tui_prompt(struct tui *, const char *, const char *, char **);
 const char *tui_filter(struct tui *);
+const char *tui_query(struct tui *);
+int	 tui_goto(struct tui *, const char *, json_t *);
 int	 tui_form(struct tui *, const char *, json_t *, json_t **);
 int	 tui_edit_key(char *, size_t, int);
 int	 tui_wait_key(struct tui *);

@@ -4,6 +4,8 @@
  * act on a row. Columns are the CLI's (output_list_columns()), sized by
  * the widest cell. Enter opens the row's fields in a pane. Adding and
  * editing go through forms (form.c) built from the command table.
+ * The search view is a list too: search.run's matches, whose Enter goes
+ * to the matching row in its own view.
  */
 #include "config.h"
 
@@ -37,13 +39,15 @@ struct list_key {
 struct list_spec {
 	struct tui_view	 view;
 	const char	*cmd;		/* the list command */
-	json_t		*(*args)(void);	/* its args, or NULL */
+	json_t		*(*args)(struct tui *);	/* its args; NULL: none */
 	const char	*id;		/* the row's id field */
 	const char	*add;		/* form command, or NULL */
 	const char	*edit;		/* form command, or NULL */
 	const char	*rm;		/* remove command, or NULL */
 	struct list_key	 keys[LIST_MAX_KEYS];
 	int		 replace;	/* edit: add anew, then remove */
+	void		 (*enter)(struct tui *, json_t *); /* or: details */
+	const char	*empty;		/* N_(): an empty list says */
 };
 
 struct list_state {
@@ -58,18 +62,58 @@ struct list_state {
 };
 
 static json_t *
-list_args_events(void)
+list_args_events(struct tui *t)
 {
+	(void)t;
 	return (json_pack("{s:i}", "limit", 500));
 }
 
 static json_t *
-list_args_checkins(void)
+list_args_checkins(struct tui *t)
 {
+	(void)t;
 	return (json_pack("{s:i}", "limit", 200));
 }
 
+/* The query "/" took; none yet: nothing to ask (list_load). */
+static json_t *
+list_args_search(struct tui *t)
+{
+	if (*tui_query(t) == '\0')
+		return (NULL);
+	return (json_pack("{s:s}", "query", tui_query(t)));
+}
+
+/* The view a match of each kind is shown in (by the view's name). */
+static const struct {
+	const char	*kind;		/* search.run's */
+	const char	*view;
+} list_search_views[] = {
+	{ "site", "sites" }, { "account", "accounts" }, { "key", "keys" },
+	{ "model", "models" }, { "route", "routes" }, { "log", "logs" },
+};
+
+/* Enter on a match: its own view, with its row selected. */
+static void
+list_search_enter(struct tui *t, json_t *item)
+{
+	const char	*kind = jx_str(item, "kind");
+	json_t		*ref;
+	size_t		 i;
+
+	for (i = 0; kind != NULL && i < nitems(list_search_views); i++) {
+		if (strcmp(kind, list_search_views[i].kind) != 0)
+			continue;
+		ref = json_incref(json_object_get(item, "ref"));
+		if (tui_goto(t, list_search_views[i].view, ref) != 0)
+			tui_status(t, _("no view shows a %s"), kind);
+		json_decref(ref);
+		return;
+	}
+}
+
 static void	*list_open(struct tui *);
+static void	 list_select(struct tui *, void *, json_t *);
 static void	 list_load(struct tui *, void *);
 static void	 list_draw(struct tui *, void *, int, int, int, int);
 static int	 list_key(struct tui *, void *, int);
@@ -132,6 +176,12 @@ static const struct tui_action list_actions_settings[] = {
 	{ 'e', "e", N_("edit the value") },
 	{ 0, NULL, NULL }
 };
+static const struct tui_action list_actions_search[] = {
+	{ '\r', "Enter", N_("go to it") },
+	{ '/', "/", N_("search again") },
+	{ 'o', "o O", N_("sort by the next column, reverse") },
+	{ 0, NULL, NULL }
+};
 static const struct tui_action list_actions_jobs[] = {
 	{ '\r', "Enter", N_("details") },
 	{ 'o', "o O", N_("sort by the next column, reverse") },
@@ -140,7 +190,7 @@ static const struct tui_action list_actions_jobs[] = {
 };
 
 #define LIST_VIEW(n, t, a) { n, t, list_open, list_load, list_draw, \
-	list_key, NULL, NULL, list_close, a }
+	list_key, NULL, NULL, list_close, a, NULL, list_select }
 
 static const struct list_spec list_specs[] = {
 	{ LIST_VIEW("sites", N_("Sites"), list_actions), "site.list", NULL,
@@ -174,6 +224,9 @@ static const struct list_spec list_specs[] = {
 	{ LIST_VIEW("jobs", N_("Jobs"), list_actions_jobs), "job.list", NULL,
 	  "name", NULL, NULL, NULL, {
 	    { 'x', "job.run", N_("run now"), 1, 0 } } },
+	{ LIST_VIEW("search", N_("Search"), list_actions_search),
+	  "search.run", list_args_search, "id", NULL, NULL, NULL, { { 0 } },
+	  0, list_search_enter, N_("no matches: / searches again") },
 };
 
 /* The views in the order tui.c puts them after the dashboard. */
@@ -181,7 +234,7 @@ const struct tui_view *const view_lists[] = {
 	&list_specs[0].view, &list_specs[1].view, &list_specs[2].view,
 	&list_specs[3].view, &list_specs[4].view, &list_specs[5].view,
 	&list_specs[6].view, &list_specs[7].view, &list_specs[8].view,
-	&list_specs[9].view,
+	&list_specs[9].view, &list_specs[10].view,
 };
 const size_t view_lists_count = nitems(view_lists);
 
@@ -227,13 +280,17 @@ static void
 list_load(struct tui *t, void *arg)
 {
 	struct list_state	*st = arg;
-	json_t			*data = NULL;
+	json_t			*data = NULL, *args = NULL;
 	char			*err = NULL;
 
 	free(st->error);
 	st->error = NULL;
-	if (tui_request(t, st->spec->cmd, st->spec->args != NULL ?
-	    st->spec->args() : NULL, &data, &err) != 0) {
+	if (st->spec->args != NULL && (args = st->spec->args(t)) == NULL) {
+		json_decref(st->items);
+		st->items = json_array();
+		return;
+	}
+	if (tui_request(t, st->spec->cmd, args, &data, &err) != 0) {
 		st->error = err;
 		return;
 	}
@@ -415,7 +472,8 @@ list_draw(struct tui *t, void *arg, int y, int x, int h, int w)
 	}
 	if (nvis == 0 && st->error == NULL)
 		scr_put(row, x, w, SCR_DIM, tui_filter(t)[0] != '\0' ?
-		    _("nothing matches the filter") : _("nothing here yet"));
+		    _("nothing matches the filter") : st->spec->empty != NULL ?
+		    _(st->spec->empty) : _("nothing here yet"));
 	if (st->detail && st->sel < nvis)
 		list_draw_detail(json_array_get(st->items, vis[st->sel]),
 		    y + 1, x + w / 4, h - 2, w - w / 4);
@@ -437,6 +495,30 @@ list_selected(struct tui *t, struct list_state *st)
 		item = json_array_get(st->items, vis[st->sel]);
 	free(vis);
 	return (item);
+}
+
+/* Select the row whose id is ref (tui_goto). */
+static void
+list_select(struct tui *t, void *arg, json_t *ref)
+{
+	struct list_state	*st = arg;
+	const char *const	*fields, *const *titles;
+	size_t			*vis, n, i;
+
+	if (output_list_columns(st->spec->cmd, &fields, &titles) != 0)
+		return;
+	vis = list_visible(t, st, fields, &n);
+	for (i = 0; i < n; i++) {
+		if (json_equal(json_object_get(json_array_get(st->items,
+		    vis[i]), st->spec->id), ref)) {
+			st->sel = i;
+			st->top = 0;
+			st->detail = 0;
+			break;
+		}
+	}
+	free(vis);
+	tui_dirty(t);
 }
 
 /* Args for cmd whose first argument is the selected row's id. */
@@ -593,6 +675,11 @@ list_key(struct tui *t, void *arg, int key)
 		st->sel += 10;
 	} else if (key == SCR_FKEY(KEY_PPAGE)) {
 		st->sel = st->sel > 10 ? st->sel - 10 : 0;
+	} else if ((key == '\r' || key == SCR_FKEY(KEY_ENTER)) &&
+	    sp->enter != NULL) {
+		if (item != NULL)
+			sp->enter(t, item);
+		return (1);
 	} else if (key == '\r' || key == SCR_FKEY(KEY_ENTER)) {
 		st->detail = item != NULL;
 	} else if (key == 'o') {

@@ -1,7 +1,7 @@
 /*
  * The request log, live: the newest requests first, new ones arriving by
  * the "logs" subscription as they finish (no asking again), a status
- * filter (s: all, ok, failed) on top of the "/" text filter, pausing
+ * filter (s: all, ok, failed) on top of the "\" text filter, pausing
  * (p), and a detail pane with the attempts, timings, tokens and cost.
  */
 #include "config.h"
@@ -346,6 +346,48 @@ logs_key(struct tui *t, void *arg, int key)
 	return (1);
 }
 
+/*
+ * Select request ref and open its pane (tui_goto). One older than the
+ * rows held is read by itself and put in its place among them.
+ */
+static void
+logs_select(struct tui *t, void *arg, json_t *ref)
+{
+	struct logs_state	*st = arg;
+	json_t			*data = NULL, *item;
+	char			*err = NULL;
+	size_t			*vis, n, i;
+
+	st->status = 0;
+	vis = logs_visible(t, st, &n);
+	for (i = 0; i < n; i++)
+		if (json_equal(json_object_get(json_array_get(st->items,
+		    vis[i]), "id"), ref))
+			break;
+	free(vis);
+	if (i == n && json_is_integer(ref)) {
+		if (tui_request(t, "log.list", json_pack("{s:i, s:I}", "limit",
+		    1, "before", json_integer_value(ref) + 1), &data,
+		    &err) != 0) {
+			tui_status(t, "log.list: %s", err);
+			free(err);
+			return;
+		}
+		item = json_array_get(json_object_get(data, "items"), 0);
+		if (item != NULL && json_equal(json_object_get(item, "id"),
+		    ref)) {
+			json_array_append(st->items, item);
+			i = json_array_size(st->items) - 1;
+		}
+		json_decref(data);
+	}
+	if (i < json_array_size(st->items)) {
+		st->sel = i;
+		st->detail = 1;
+	}
+	tui_dirty(t);
+}
+
 static const struct tui_action logs_actions[] = {
 	{ '\r', "Enter", N_("details") },
 	{ 's', "s", N_("status filter") },
@@ -355,5 +397,5 @@ static const struct tui_action logs_actions[] = {
 
 const struct tui_view view_logs = {
 	"logs", N_("Logs"), logs_open, logs_load, logs_draw, logs_key,
-	logs_event, NULL, logs_close, logs_actions
+	logs_event, NULL, logs_close, logs_actions, NULL, logs_select
 };

@@ -70,6 +70,7 @@ static int	 routes_key(struct tui *, void *, int);
 static void	 routes_event(struct tui *, void *, const char *, json_t *);
 static void	 routes_tick(struct tui *, void *);
 static void	 routes_close(void *);
+static void	 routes_select(struct tui *, void *, json_t *);
 
 static const struct tui_action routes_actions[] = {
 	{ '\r', "Enter", N_("switch list") },
@@ -82,7 +83,8 @@ static const struct tui_action routes_actions[] = {
 
 const struct tui_view view_routes = {
 	"routes", N_("Routes"), routes_open, routes_load, routes_draw,
-	routes_key, routes_event, routes_tick, routes_close, routes_actions
+	routes_key, routes_event, routes_tick, routes_close, routes_actions,
+	NULL, routes_select
 };
 
 /* The channel fields the user edits, by key; each a channel.set arg. */
@@ -336,6 +338,27 @@ routes_load(struct tui *t, void *arg)
 		st->routes = json_array();
 	json_decref(data);
 	routes_load_detail(t, st);
+}
+
+/* Select the route of id ref (tui_goto) and read its channels. */
+static void
+routes_select(struct tui *t, void *arg, json_t *ref)
+{
+	struct routes_state	*st = arg;
+	size_t			*v, n, i;
+
+	v = routes_visible(t, st, &n);
+	for (i = 0; i < n; i++) {
+		if (json_equal(json_object_get(json_array_get(st->routes,
+		    v[i]), "id"), ref)) {
+			st->sel = i;
+			st->focus = ROUTES_FOCUS_ROUTES;
+			routes_load_detail(t, st);
+			break;
+		}
+	}
+	free(v);
+	tui_dirty(t);
 }
 
 /*

@@ -100,7 +100,7 @@ expect_match "version text" "$(cat "$OUT")" "^metapi [0-9]+\.[0-9]+"
 ok "help" --help
 expect_match "help lists commands" "$(cat "$OUT")" "site add"
 ok "command help" site add --help
-expect_match "command help has usage" "$(cat "$OUT")" "usage: metapi site add NAME URL"
+expect_match "command help has usage" "$(cat "$OUT")" "usage: metapi site add NAME \\(URL \\| --preset PRESET\\)"
 
 "$METAPI" daemon --log-file "$TMP/fg.log" &
 fg=$!

@@ -3,7 +3,8 @@
 # saved, a proxied request in the live log, the playground streaming an
 # answer and comparing two pinned channels, a resize to 80x24, NO_COLOR
 # and ASCII mode, zh_CN, a snapshot of the Sites view with volatile
-# fields masked, and the daemon going away and coming back.
+# fields masked, the "/" search jumping to a site, and the daemon going
+# away and coming back.
 . "$SRCDIR/tests/lib/libtest.sh"
 test_init tui
 
@@ -132,7 +133,7 @@ key 2
 shows "sites again" "alpha"
 key a
 shows "form" "site add"
-key 'beta' Enter 'not a url' Enter Enter Enter Enter Enter
+key 'beta' Enter 'not a url' Enter Enter Enter Enter Enter Enter
 shows "inline error" "bad URL"
 key Escape
 hides "form closed" "site add:"
@@ -142,7 +143,7 @@ expect_nomatch "bad URL: nothing saved" "$(cat "$OUT")" 'beta'
 # The form again, right this time: the site is added and listed.
 key a
 shows "form again" "site add"
-key 'beta' Enter "$B" Enter Enter Enter Enter Enter
+key 'beta' Enter "$B" Enter Enter Enter Enter Enter Enter
 shows "added: listed" "2   beta"
 run site list
 expect_match "form: the site is saved" "$(cat "$OUT")" 'beta'
@@ -170,12 +171,39 @@ run --json route show gpt-4o-mini
 expect_match "weight edit: stored" "$(cat "$OUT")" '"weight": *30'
 key 2
 
-# Filter.
-key /
+# Filter: "\" (and F4); "/" is the search.
+key '\'
 key 'beta' Enter
 shows "filter keeps beta" "beta"
 hides "filter hides alpha" "alpha "
-key / C-u Enter
+key '\' C-u Enter
+
+# Search: "/" finds the site from any view, in the search view; Enter
+# goes to it in the Sites view, selected (its pane shows its URL).
+key 8
+shows "logs before the search" "STATUS"
+key /
+shows "search prompt" "Search:"
+key 'BET' Enter
+shows "search view" "MATCHED"
+wait_for "on beta" >/dev/null
+expect_match "the site found first" \
+    "$(grep -A1 MATCHED "$TMP/screen" | sed -n 2p)" '^site +2 +beta +name'
+expect_match "then its account" \
+    "$(grep -A2 MATCHED "$TMP/screen" | sed -n 3p)" '^account +2 .*site'
+key Enter
+shows "jumped to the Sites view" "PLATFORM"
+key Enter
+shows "its pane" "Details"
+screen >"$TMP/screen"
+expect_match "the site selected: its pane" "$(cat "$TMP/screen")" \
+    'name +beta'
+key Escape
+key /
+shows "the last query offered again" "Search: BET"
+key C-u 'zzz-nothing' Enter
+shows "no match said" "no matches"
+key 2
 
 # A snapshot of the Sites view, volatile fields masked.
 key 2

@@ -37,6 +37,7 @@ static const struct unit_suite unit_suites[] = {
 	{ "xform", t_xform },
 	{ "file", t_file },
 	{ "connect", t_connect },
+	{ "search", t_search },
 };
 
 /* The runner's own state: counts and the case being run. */

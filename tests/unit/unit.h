@@ -56,5 +56,6 @@ void	 t_router(void);
 void	 t_xform(void);
 void	 t_file(void);
 void	 t_connect(void);
+void	 t_search(void);
 
 #endif
