@@ -309,6 +309,7 @@ struct proxylog_rec;
 int		 logwriter_start(const char *, char **);
 void		 logwriter_put(struct proxylog_rec *);
 size_t		 logwriter_depth(void);
+int		 logwriter_failing(void);
 
 /* metrics.c */
 void		 metrics_request(const struct proxylog_rec *,

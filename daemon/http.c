@@ -26,6 +26,7 @@
 #include "log.h"
 #include "relay.h"
 #include "setting.h"
+#include "snapshot.h"
 #include "xmalloc.h"
 
 typedef int (*http_handler_cb)(struct mg_connection *, void *);
@@ -66,15 +67,39 @@ http_healthz(struct mg_connection *conn, void *arg)
 	return (200);
 }
 
-/* Ready once start-up finished; not ready while draining at shutdown. */
+/*
+ * Ready once start-up finished and the routing snapshot is built, while
+ * the database takes writes; not ready while draining at shutdown. The
+ * reason goes with a 503, for the operator looking at a load balancer.
+ */
 static int
 http_readyz(struct mg_connection *conn, void *arg)
 {
-	if (atomic_load(&http_ready))
+	struct snapshot	*snap;
+	const char	*why = NULL;
+	char		 body[128];
+
+	(void)arg;
+	if (!atomic_load(&http_ready))
+		why = "draining";
+	else if ((snap = snapshot_get()) == NULL)
+		why = "routing snapshot not built";
+	else {
+		snapshot_put(snap);
+		if (logwriter_failing())
+			why = "database not writable";
+	}
+	if (why == NULL) {
 		http_reply_json(conn, 200, "{\"status\":\"ready\"}\n");
+		return (200);
+	}
+	if (strcmp(why, "draining") == 0)
+		snprintf(body, sizeof body, "{\"status\":\"draining\"}\n");
 	else
-		http_reply_json(conn, 503, "{\"status\":\"draining\"}\n");
-	return (atomic_load(&http_ready) ? 200 : 503);
+		snprintf(body, sizeof body, "{\"status\":\"not_ready\","
+		    "\"reason\":\"%s\"}\n", why);
+	http_reply_json(conn, 503, body);
+	return (503);
 }
 
 static int

@@ -64,6 +64,7 @@ static struct logwriter_state {
 	long long		 last_id;	/* highest committed row */
 	unsigned long long	 waits;		/* puts that found it full */
 	unsigned long long	 written;
+	int			 failing;	/* a batch is being retried */
 	pthread_t		 thread;
 	struct db		*db;		/* the thread's connection */
 	int			 pipe[2];	/* committed -> main loop */
@@ -139,6 +140,31 @@ logwriter_usage(struct proxylog_rec **v, size_t n, struct logwriter_usage *u)
 }
 
 /* Write n records and their keys' use in one transaction. */
+/*
+ * One line in the daemon log per request, once its row is stored, named
+ * by the row's id so the line and `metapi logs` point at each other.
+ */
+static void
+logwriter_log_line(long long id, const struct proxylog_rec *r)
+{
+	const char	*path = r->downstream_path != NULL ?
+			    r->downstream_path : "-";
+	const char	*model = r->model_requested != NULL ?
+			    r->model_requested : "-";
+
+	if (strcmp(r->status, "failed") == 0)
+		log_warnx("request %lld: %s %s: %s %d after %zu attempt(s), "
+		    "%lld ms: %s", id, path, model, r->status, r->http_status,
+		    r->nattempts, r->latency_ms, r->error != NULL ? r->error :
+		    "-");
+	else
+		log_info("request %lld: %s %s -> %s on site %lld: %s %d, "
+		    "%zu attempt(s), %lld ms, %lld+%lld tokens, $%.6f", id,
+		    path, model, r->model != NULL ? r->model : "-", r->site_id,
+		    r->status, r->http_status, r->nattempts, r->latency_ms,
+		    r->prompt_tokens, r->completion_tokens, r->cost_usd);
+}
+
 static enum logwriter_result
 logwriter_tx(struct proxylog_rec **v, size_t n, char **cause)
 {
@@ -147,14 +173,15 @@ logwriter_tx(struct proxylog_rec **v, size_t n, char **cause)
 	struct logwriter_usage	*u;
 	enum logwriter_result	 res = LOGWRITER_OK;
 	size_t			 i, nu;
-	long long		 last;
+	long long		 last, *ids;
 	char			 c = 1;
 
 	if (db_begin(db, cause) != 0)
 		return (LOGWRITER_RETRY);
 	u = xcalloc(n, sizeof *u);
+	ids = xcalloc(n, sizeof *ids);
 	for (i = 0; i < n; i++) {
-		if (proxylog_insert(db, v[i], &e) != 0)
+		if (proxylog_insert(db, v[i], &ids[i], &e) != 0)
 			goto fail;
 	}
 	nu = logwriter_usage(v, n, u);
@@ -165,8 +192,13 @@ logwriter_tx(struct proxylog_rec **v, size_t n, char **cause)
 	}
 	last = proxylog_max_id(db);
 	free(u);
-	if (db_commit(db, cause) != 0)
+	if (db_commit(db, cause) != 0) {
+		free(ids);
 		return (LOGWRITER_RETRY);
+	}
+	for (i = 0; i < n; i++)
+		logwriter_log_line(ids[i], v[i]);
+	free(ids);
 	pthread_mutex_lock(&logwriter.mtx);
 	logwriter.last_id = last;
 	logwriter.written += n;
@@ -180,7 +212,28 @@ fail:
 	err_clear(&e);
 	db_rollback(db);
 	free(u);
+	free(ids);
 	return (res);
+}
+
+static void
+logwriter_set_failing(int on)
+{
+	pthread_mutex_lock(&logwriter.mtx);
+	logwriter.failing = on;
+	pthread_mutex_unlock(&logwriter.mtx);
+}
+
+/* Is the database refusing writes just now? /readyz says so. */
+int
+logwriter_failing(void)
+{
+	int	on;
+
+	pthread_mutex_lock(&logwriter.mtx);
+	on = logwriter.failing;
+	pthread_mutex_unlock(&logwriter.mtx);
+	return (on);
 }
 
 /*
@@ -220,6 +273,7 @@ logwriter_write(struct proxylog_rec **v, size_t n)
 			break;
 		}
 		tries++;
+		logwriter_set_failing(1);
 		if (tries == 1 || tries % 30 == 0)
 			log_warnx("logwriter: cannot write %zu records (try "
 			    "%d): %s; retrying", n, tries, cause);
@@ -236,6 +290,8 @@ logwriter_write(struct proxylog_rec **v, size_t n)
 		if ((ms *= 2) > LOGWRITER_RETRY_MAX_MS)
 			ms = LOGWRITER_RETRY_MAX_MS;
 	}
+	if (tries > 0)
+		logwriter_set_failing(0);
 	if (tries > 0 && res == LOGWRITER_OK)
 		log_info("logwriter: wrote %zu records after %d retries", n,
 		    tries);

@@ -55,7 +55,8 @@ proxylog_rec_free(struct proxylog_rec *r)
  * The statements stay prepared on the connection: this runs per request.
  */
 int
-proxylog_insert(struct db *db, const struct proxylog_rec *r, struct err *e)
+proxylog_insert(struct db *db, const struct proxylog_rec *r, long long *idp,
+    struct err *e)
 {
 	const struct proxylog_attempt	*a;
 	sqlite3_stmt			*st;
@@ -97,6 +98,8 @@ proxylog_insert(struct db *db, const struct proxylog_rec *r, struct err *e)
 	if (db_cached_step(db, st, e) != 0)
 		return (-1);
 	id = sqlite3_last_insert_rowid(db->h);
+	if (idp != NULL)
+		*idp = id;
 	for (i = 0; i < r->nattempts; i++) {
 		a = &r->attempts[i];
 		st = db_cached(db, "INSERT INTO request_attempts (log_id, n, "

@@ -113,4 +113,11 @@ ok "key usage" --json key show 1
 expect "refused before any site: not counted against the key" \
     "$(jget "$OUT" used_requests)" 0
 
+# The daemon log has one line per request, named by its row's id.
+ok "newest row" --json logs --limit 1
+RID=$(jget "$OUT" items.0.id)
+expect_match "daemon log line per request" \
+    "$(cat "$METAPI_DATA_DIR/metapi.log")" "request $RID: [^ ]+ nothing-here: failed"
+expect_nomatch "no key in the log" "$(cat "$METAPI_DATA_DIR/metapi.log")" "$K"
+
 test_done

@@ -167,7 +167,7 @@ t_proxylog_fill(struct db *db)
 			r->error = xstrdup("upstream 500");
 		if (i == 5)
 			r->error = xstrdup("no channel");
-		CHECK_INT(proxylog_insert(db, r, &e), 0);
+		CHECK_INT(proxylog_insert(db, r, NULL, &e), 0);
 		CHECK_STR(e.msg, NULL);
 		err_clear(&e);
 		proxylog_rec_free(r);
