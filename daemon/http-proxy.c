@@ -1030,7 +1030,7 @@ proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
 	}
 	site_headers = snapshot_channel_headers(ch);
 	hdrs = proxy_headers(rq, ch, up, key, site_headers);
-	vault_secret_free(key);
+	vault_plain_free(key);
 	snapshot_headers_free(site_headers);
 	url = relay_url(ch->url, la->upstream_path);
 

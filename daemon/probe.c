@@ -94,7 +94,7 @@ probe_build(const struct snap_channel *ch, struct probe_item *it)
 	it->url = relay_url(ch->url, relay_path(ch->platform, ups[0]));
 	it->proxy = ch->proxy != NULL ? xstrdup(ch->proxy) : NULL;
 	it->headers[h++] = relay_auth_line(ch->platform, ups[0], key);
-	vault_secret_free(key);
+	vault_plain_free(key);
 	it->headers[h++] = xstrdup("Content-Type: application/json");
 	if (ups[0] == RELAY_MESSAGES)
 		it->headers[h++] = xstrdup("anthropic-version: 2023-06-01");

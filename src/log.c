@@ -128,7 +128,7 @@ log_close(void)
 static void
 log_vwrite(enum log_level lvl, const char *fmt, va_list ap, int with_errno)
 {
-	char		 msg[2048], stamp[32], *line = NULL;
+	char		 msg[2048], stamp[32], *line = NULL, *o_line;
 	struct timespec	 ts;
 	struct tm	 tm;
 	int		 saved = errno;
@@ -153,11 +153,24 @@ log_vwrite(enum log_level lvl, const char *fmt, va_list ap, int with_errno)
 		if (line == NULL)
 			return;
 	}
+	/* One write per line: whole lines even with several writers, and
+	 * none of dprintf's fstat and lseek on every call. */
+	if (line == NULL) {
+		if (asprintf(&line, "%s %s %s\n", stamp, log_level_names[lvl],
+		    msg) == -1)
+			line = NULL;
+	} else {
+		if (asprintf(&o_line, "%s\n", line) == -1)
+			o_line = NULL;
+		free(line);
+		line = o_line;
+	}
+	if (line == NULL) {
+		errno = saved;
+		return;
+	}
 	pthread_mutex_lock(&log_mtx);
-	if (line != NULL)
-		dprintf(log_fd, "%s\n", line);
-	else
-		dprintf(log_fd, "%s %s %s\n", stamp, log_level_names[lvl], msg);
+	(void)write(log_fd, line, strlen(line));
 	pthread_mutex_unlock(&log_mtx);
 	free(line);
 	errno = saved;

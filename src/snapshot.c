@@ -564,13 +564,16 @@ snapshot_key(const struct snapshot *s, const char *secret)
 	return (k);
 }
 
-/* The channel's upstream key, opened into secure memory; NULL if broken. */
+/*
+ * The channel's upstream key, opened (free it with vault_plain_free());
+ * NULL if broken.
+ */
 char *
 snapshot_channel_key(const struct snap_channel *c)
 {
 	char	*key, *cause = NULL;
 
-	key = vault_unseal(c->key_ad, c->key_blob, c->key_len, &cause);
+	key = vault_unseal_plain(c->key_ad, c->key_blob, c->key_len, &cause);
 	if (key == NULL) {
 		log_warnx("channel of account %lld: %s", c->account_id, cause);
 		free(cause);
@@ -589,7 +592,7 @@ snapshot_channel_headers(const struct snap_channel *c)
 	if (c->headers_blob == NULL)
 		return (NULL);
 	ad = vault_ad("sites", "headers", c->site_id);
-	plain = vault_unseal(ad, c->headers_blob, c->headers_len, &cause);
+	plain = vault_unseal_plain(ad, c->headers_blob, c->headers_len, &cause);
 	free(ad);
 	if (plain == NULL) {
 		log_warnx("site %lld headers: %s", c->site_id, cause);
@@ -597,7 +600,7 @@ snapshot_channel_headers(const struct snap_channel *c)
 		return (NULL);
 	}
 	list = json_loads(plain, 0, NULL);
-	vault_secret_free(plain);
+	vault_plain_free(plain);
 	out = xcalloc(json_array_size(list) + 1, sizeof *out);
 	json_array_foreach(list, i, h)
 		if (json_is_string(h))

@@ -237,8 +237,9 @@ vault_seal(const char *ad, const void *plain, size_t len, uint8_t **out,
  * with vault_secret_free(). Fails on a wrong key, a tampered blob or the
  * wrong associated data, without saying which (all mean "not ours").
  */
-char *
-vault_unseal(const char *ad, const void *blob, size_t len, char **cause)
+static char *
+vault_open_with(const char *ad, const void *blob, size_t len,
+    void *(*alloc)(size_t), void (*release)(void *), char **cause)
 {
 	const uint8_t		*b = blob;
 	char			*plain;
@@ -255,20 +256,49 @@ vault_unseal(const char *ad, const void *blob, size_t len, char **cause)
 		return (NULL);
 	}
 	max = len - 1 - VAULT_NONCE_LEN - VAULT_TAG_LEN;
-	if ((plain = sodium_malloc(max + 1)) == NULL) {
+	if ((plain = alloc(max + 1)) == NULL) {
 		*cause = xstrdup("cannot allocate secure memory");
 		return (NULL);
 	}
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt((uint8_t *)plain, &plen,
 	    NULL, b + 1 + VAULT_NONCE_LEN, len - 1 - VAULT_NONCE_LEN,
 	    (const uint8_t *)ad, strlen(ad), b + 1, vault_keys->seal) != 0) {
-		sodium_free(plain);
+		release(plain);
 		*cause = xstrdup("sealed secret does not open with this "
 		    "master key");
 		return (NULL);
 	}
 	plain[plen] = '\0';
 	return (plain);
+}
+
+char *
+vault_unseal(const char *ad, const void *blob, size_t len, char **cause)
+{
+	return (vault_open_with(ad, blob, len, sodium_malloc, sodium_free,
+	    cause));
+}
+
+/*
+ * The same into ordinary memory, for the request path: an upstream key is
+ * copied into the request's headers (ordinary memory) anyway, and guarded
+ * pages per request cost an mmap, four mprotects, mlock and munmap, whose
+ * TLB shootdowns showed up in the proxy's tail latency. Free it with
+ * vault_plain_free(), which wipes it first.
+ */
+char *
+vault_unseal_plain(const char *ad, const void *blob, size_t len, char **cause)
+{
+	return (vault_open_with(ad, blob, len, malloc, free, cause));
+}
+
+void
+vault_plain_free(char *s)
+{
+	if (s != NULL) {
+		sodium_memzero(s, strlen(s));
+		free(s);
+	}
 }
 
 void

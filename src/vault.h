@@ -20,6 +20,8 @@ int	 vault_ready(void);
 int	 vault_seal(const char *, const void *, size_t, uint8_t **, size_t *);
 char	*vault_unseal(const char *, const void *, size_t, char **);
 void	 vault_secret_free(char *);
+char	*vault_unseal_plain(const char *, const void *, size_t, char **);
+void	 vault_plain_free(char *);
 char	*vault_secret_dup(const char *);
 void	 vault_hash(const char *, uint8_t *);
 int	 vault_equal(const uint8_t *, const uint8_t *, size_t);
