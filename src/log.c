@@ -170,7 +170,9 @@ log_vwrite(enum log_level lvl, const char *fmt, va_list ap, int with_errno)
 		return;
 	}
 	pthread_mutex_lock(&log_mtx);
-	(void)write(log_fd, line, strlen(line));
+	if (write(log_fd, line, strlen(line)) == -1) {
+		/* Nowhere left to say so. */
+	}
 	pthread_mutex_unlock(&log_mtx);
 	free(line);
 	errno = saved;
