@@ -314,7 +314,8 @@ cmd_check_args(const struct cmd_spec *c, json_t *args, char **cause)
 	return (cmd_check_oneof(c, args, cause));
 }
 
-static void
+/* "metapi site add NAME URL [--platform P] ...", plain text. */
+void
 cmd_synopsis(const struct cmd_spec *c, FILE *f)
 {
 	const struct cmd_arg	*a;

@@ -51,6 +51,7 @@ int			 cmd_parse_argv(const struct cmd_spec *, int, char **,
 			     json_t **, char **);
 int			 cmd_check_args(const struct cmd_spec *, json_t *,
 			     char **);
+void			 cmd_synopsis(const struct cmd_spec *, FILE *);
 void			 cmd_usage(const struct cmd_spec *, FILE *);
 void			 cmd_print_markdown(FILE *);
 void			 cmd_print_words(FILE *);

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "compat.h"
 #include "daemon.h"
+#include "doc.h"
 #include "log.h"
 #include "tui.h"
 
@@ -20,10 +22,26 @@ metapi_version(void)
 	printf("metapi %s\n", PACKAGE_VERSION);
 }
 
+/*
+ * Options that print something generated from the tables and exit: the
+ * docs and completions the build checks in (see Makefile.am).
+ */
+static const struct {
+	const char	*option;
+	void		(*print)(FILE *);
+} metapi_print_table[] = {
+	{ "--list-commands", cmd_print_markdown },	/* doc/PROTOCOL.md */
+	{ "--list-words", cmd_print_words },		/* bash completion */
+	{ "--man-commands", doc_man_commands },		/* doc/metapi.1 */
+	{ "--man-settings", doc_man_settings },		/* doc/metapi.1 */
+	{ "--zsh-completion", doc_zsh_completion },	/* _metapi */
+};
+
 int
 main(int argc, char **argv)
 {
 	struct globals	 g;
+	size_t		 j;
 	int		 i;
 
 	setlocale(LC_ALL, "");
@@ -66,13 +84,14 @@ main(int argc, char **argv)
 		    strcmp(argv[i], "--version") == 0) {
 			metapi_version();
 			return (0);
-		} else if (strcmp(argv[i], "--list-commands") == 0) {
-			cmd_print_markdown(stdout);
-			return (0);
-		} else if (strcmp(argv[i], "--list-words") == 0) {
-			cmd_print_words(stdout);
-			return (0);
 		} else if (argv[i][0] == '-') {
+			for (j = 0; j < nitems(metapi_print_table); j++) {
+				if (strcmp(argv[i],
+				    metapi_print_table[j].option) == 0) {
+					metapi_print_table[j].print(stdout);
+					return (0);
+				}
+			}
 			fprintf(stderr, _("metapi: unknown option %s\n"),
 			    argv[i]);
 			cli_usage(stderr);

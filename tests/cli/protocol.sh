@@ -61,7 +61,7 @@ ok "daemon serves after a client flood" site list
 sed -n '/^<!-- BEGIN GENERATED: metapi --list-commands -->$/,/^<!-- END GENERATED -->$/p' \
     "$SRCDIR/doc/PROTOCOL.md" | sed '1d;$d' >"$TMP/doc.md"
 if [ -s "$TMP/doc.md" ] && cmp -s "$TMP/cmds.md" "$TMP/doc.md"; then pass; else
-	fail "doc/PROTOCOL.md differs from metapi --list-commands (regenerate it)"
+	fail "doc/PROTOCOL.md differs from metapi --list-commands: run make protocol-doc"
 	diff "$TMP/doc.md" "$TMP/cmds.md" | head -n 10 >&2
 fi
 
