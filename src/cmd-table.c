@@ -335,6 +335,8 @@ const struct cmd_spec cmd_table[] = {
 	      N_("SMTP password (- reads it from stdin)") },
 	    { "tls", "--tls", "starttls|implicit|none", ARG_STR, 0,
 	      N_("SMTP encryption (default starttls)") },
+	    { "ca", "--ca-file", "FILE", ARG_STR, CMD_ARG_FILE,
+	      N_("SMTP: also trust the CA certificates in this PEM file") },
 	    { NULL } },
 	  N_("add a notification channel; its secret is stored sealed") },
 	{ "notify.list", "notify list", NULL, { { NULL } },

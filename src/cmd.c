@@ -387,10 +387,12 @@ cmd_print_markdown(FILE *f)
 		fprintf(f, "| arg | type | required | meaning |\n");
 		fprintf(f, "| --- | --- | --- | --- |\n");
 		for (a = c->args; a->key != NULL; a++)
-			fprintf(f, "| `%s` | %s | %s | %s |\n", a->key,
+			fprintf(f, "| `%s` | %s | %s | %s%s |\n", a->key,
 			    cmd_type_names[a->type],
 			    (a->flags & CMD_ARG_REQUIRED) ? "yes" : "no",
-			    a->help);
+			    a->help, (a->flags & CMD_ARG_FILE) ? "; the CLI "
+			    "sends the text of the file named, at most 64 KiB" :
+			    "");
 		fprintf(f, "\n");
 	}
 }

@@ -27,6 +27,8 @@ struct cmd_arg {
 #define CMD_ARG_REQUIRED	0x1	/* must be given */
 #define CMD_ARG_SECRET		0x2	/* "-" reads it from stdin */
 #define CMD_ARG_ONEOF		0x4	/* one of these args at least */
+#define CMD_ARG_FILE		0x8	/* the client sends the named file's text */
+#define CMD_FILE_MAX		(64 * 1024)	/* for CMD_ARG_FILE */
 	const char		*help;
 };
 

@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "compat.h"
 #include "notify.h"
 #include "xmalloc.h"
 
@@ -69,6 +70,22 @@ notify_deliver_rcpt(const char *list)
 	}
 }
 
+/* The failures of a TLS handshake or of asking for one. */
+static int
+notify_deliver_tls_error(CURLcode rc)
+{
+	static const CURLcode	tls[] = { CURLE_SSL_CONNECT_ERROR,
+				    CURLE_PEER_FAILED_VERIFICATION,
+				    CURLE_SSL_CACERT_BADFILE,
+				    CURLE_SSL_CERTPROBLEM, CURLE_USE_SSL_FAILED };
+	size_t			i;
+
+	for (i = 0; i < nitems(tls); i++)
+		if (rc == tls[i])
+			return (1);
+	return (0);
+}
+
 int
 notify_deliver(const struct notify_msg *m, char **cause)
 {
@@ -76,7 +93,8 @@ notify_deliver(const struct notify_msg *m, char **cause)
 	struct curl_slist	*hdrs = NULL, *rcpt = NULL;
 	struct notify_upload	 up;
 	struct buf		 reply;
-	char			*h, *from = NULL;
+	struct curl_blob	 ca;
+	char			*h, *from = NULL, errbuf[CURL_ERROR_SIZE];
 	long			 status = 0;
 	CURLcode		 rc;
 	int			 rv = -1;
@@ -86,6 +104,8 @@ notify_deliver(const struct notify_msg *m, char **cause)
 		return (-1);
 	}
 	buf_init(&reply, NOTIFY_REPLY_MAX + 1);
+	errbuf[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_URL, m->url);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, NOTIFY_TIMEOUT_SEC);
@@ -105,6 +125,22 @@ notify_deliver(const struct notify_msg *m, char **cause)
 		}
 		curl_easy_setopt(c, CURLOPT_USE_SSL, m->starttls ?
 		    (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
+		/*
+		 * A self-hosted server's private CA, trusted by this
+		 * handle only: the system store still applies, and other
+		 * channels never see it.
+		 */
+		if (m->ca_pem != NULL) {
+			ca.data = m->ca_pem;
+			ca.len = strlen(m->ca_pem);
+			ca.flags = CURL_BLOB_NOCOPY;
+			if (curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca) !=
+			    CURLE_OK) {
+				xasprintf(cause, "%s: this libcurl cannot "
+				    "take a CA from memory", m->host);
+				goto out;
+			}
+		}
 		up.p = m->body;
 		up.left = strlen(m->body);
 		curl_easy_setopt(c, CURLOPT_READFUNCTION, notify_deliver_read);
@@ -136,7 +172,22 @@ notify_deliver(const struct notify_msg *m, char **cause)
 	}
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
-		xasprintf(cause, "%s: %s", m->host, curl_easy_strerror(rc));
+		/*
+		 * curl's own words say which certificate problem, or that
+		 * the server offers no STARTTLS. They name no URL, so no
+		 * token; still, only TLS failures and mail get them.
+		 */
+		if (errbuf[0] != '\0' && (notify_deliver_tls_error(rc) ||
+		    strcmp(m->method, "SMTP") == 0))
+			xasprintf(cause, "%s: %s (%s)%s", m->host,
+			    curl_easy_strerror(rc), errbuf,
+			    rc == CURLE_PEER_FAILED_VERIFICATION &&
+			    strcmp(m->method, "SMTP") == 0 && m->ca_pem == NULL ?
+			    "; a server with a private CA needs --ca-file" :
+			    "");
+		else
+			xasprintf(cause, "%s: %s", m->host,
+			    curl_easy_strerror(rc));
 		goto out;
 	}
 	if (strcmp(m->method, "SMTP") != 0) {

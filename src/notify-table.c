@@ -29,6 +29,7 @@
 #define NOTIFY_TEXT_MAX		3900	/* Feishu, Telegram */
 #define NOTIFY_SECRET_MAX	1024
 #define NOTIFY_ADDR_MAX		254
+#define NOTIFY_CA_MAX		(64 * 1024)	/* as CMD_FILE_MAX */
 #define NOTIFY_TELEGRAM_API	"https://api.telegram.org"
 #define NOTIFY_SERVERCHAN_API	"https://sctapi.ftqq.com"
 
@@ -72,7 +73,7 @@ const struct notify_entry notify_table[] = {
 	{ "telegram", "target chat_id thread api_base", notify_telegram_config,
 	  notify_telegram_build, notify_telegram_summary, NOTIFY_PROXY,
 	  "a Telegram bot writing to a chat (or a topic of it)" },
-	{ "smtp", "host port from to user password tls", notify_smtp_config,
+	{ "smtp", "host port from to user password tls ca", notify_smtp_config,
 	  notify_smtp_build, notify_smtp_summary, 0,
 	  "e-mail through an SMTP server" },
 };
@@ -125,6 +126,7 @@ notify_msg_free(struct notify_msg *m)
 	free(m->rcpt);
 	free(m->user);
 	free(m->proxy);
+	free(m->ca_pem);
 	memset(m, 0, sizeof *m);
 }
 
@@ -863,7 +865,79 @@ bad:
 	return (0);
 }
 
-/* smtp --host H [--port P] --from A --to A [--user U --password P] [--tls T] */
+/*
+ * Is s one or more PEM certificates, as --ca-file must be? Text around
+ * the blocks is let be (bundles carry "subject=" lines and comments, and
+ * OpenSSL skips them); any other block is refused, a private key above
+ * all, which would be a mistake to store. Each body must be base64 of a
+ * DER SEQUENCE, which always starts "M". Returns how many, 0 with e set.
+ */
+int
+notify_pem_ok(const char *s, struct err *e)
+{
+	static const char	 b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "abcdefghijklmnopqrstuvwxyz0123456789+/=";
+	const char		*p = s, *label, *end, *body;
+	char			 name[41], close[64];
+	size_t			 llen;
+	int			 n = 0;
+
+	if (strlen(s) > NOTIFY_CA_MAX) {
+		err_set(e, ERR_INVALID, "--ca-file is larger than %d KiB",
+		    NOTIFY_CA_MAX / 1024);
+		return (0);
+	}
+	while ((p = strstr(p, "-----BEGIN ")) != NULL) {
+		label = p + 11;
+		if ((end = strstr(label, "-----")) == NULL ||
+		    (llen = end - label) == 0 || llen >= sizeof name ||
+		    memchr(label, '\n', llen) != NULL) {
+			err_set(e, ERR_INVALID, "--ca-file has a broken PEM "
+			    "header");
+			return (0);
+		}
+		memcpy(name, label, llen);
+		name[llen] = '\0';
+		if (strcmp(name, "CERTIFICATE") != 0) {
+			err_set(e, ERR_INVALID, "--ca-file holds a PEM \"%s\" "
+			    "block; it takes CA certificates only%s", name,
+			    strstr(name, "PRIVATE KEY") != NULL ?
+			    " (never a private key)" : "");
+			return (0);
+		}
+		body = end + 5;
+		snprintf(close, sizeof close, "-----END %s-----", name);
+		if ((p = strstr(body, close)) == NULL) {
+			err_set(e, ERR_INVALID, "--ca-file has a certificate "
+			    "without its END line");
+			return (0);
+		}
+		body += strspn(body, " \t\r\n");
+		if (*body != 'M') {
+			err_set(e, ERR_INVALID, "--ca-file has a certificate "
+			    "that is not base64 DER");
+			return (0);
+		}
+		for (; body < p; body++)
+			if (strchr(b64, *body) == NULL &&
+			    strchr(" \t\r\n", *body) == NULL) {
+				err_set(e, ERR_INVALID, "--ca-file has a "
+				    "certificate that is not base64 DER");
+				return (0);
+			}
+		p += strlen(close);
+		n++;
+	}
+	if (n == 0)
+		err_set(e, ERR_INVALID, "--ca-file is not a PEM certificate "
+		    "(no \"-----BEGIN CERTIFICATE-----\" line)");
+	return (n);
+}
+
+/*
+ * smtp --host H [--port P] --from A --to A [--user U --password P]
+ *      [--tls T] [--ca-file FILE]
+ */
 static int
 notify_smtp_config(const json_t *args, json_t *config, char **secret,
     struct err *e)
@@ -872,6 +946,7 @@ notify_smtp_config(const json_t *args, json_t *config, char **secret,
 	const char	*from = jx_str(args, "from"), *to = jx_str(args, "to");
 	const char	*user = jx_str(args, "user");
 	const char	*pass = jx_str(args, "password");
+	const char	*ca = jx_str(args, "ca");
 	long long	 port;
 	size_t		 i;
 
@@ -897,6 +972,13 @@ notify_smtp_config(const json_t *args, json_t *config, char **secret,
 		    "none");
 		return (-1);
 	}
+	if (ca != NULL && strcmp(tls, "none") == 0) {
+		err_set(e, ERR_INVALID, "--ca-file needs --tls starttls or "
+		    "implicit");
+		return (-1);
+	}
+	if (ca != NULL && notify_pem_ok(ca, e) == 0)
+		return (-1);
 	if (jx_int(args, "port", &port) != 0)
 		port = strcmp(tls, "implicit") == 0 ? 465 :
 		    strcmp(tls, "none") == 0 ? 25 : 587;
@@ -943,6 +1025,9 @@ notify_smtp_config(const json_t *args, json_t *config, char **secret,
 	if (user != NULL)
 		json_object_set_new(config, "user", json_string(user));
 	json_object_set_new(config, "tls", json_string(tls));
+	/* Public certificates: config, not a secret. */
+	if (ca != NULL)
+		json_object_set_new(config, "ca", json_string(ca));
 	*secret = pass != NULL ? xstrdup(pass) : NULL;
 	return (0);
 }
@@ -1008,7 +1093,7 @@ notify_smtp_build(const json_t *config, const char *password,
 	const char	*host = jx_str(config, "host"), *tls = jx_str(config,
 			    "tls"), *from = jx_str(config, "from");
 	const char	*to = jx_str(config, "to"), *user = jx_str(config,
-			    "user"), *domain;
+			    "user"), *ca = jx_str(config, "ca"), *domain;
 	long long	 port = 25;
 	struct buf	 b;
 	char		 date[64], *head, *subject, *text, *body, *enc;
@@ -1024,6 +1109,7 @@ notify_smtp_build(const json_t *config, const char *password,
 	    "smtps" : "smtp", host, port);
 	m->method = "SMTP";
 	m->starttls = strcmp(tls, "starttls") == 0;
+	m->ca_pem = ca != NULL ? xstrdup(ca) : NULL;
 	m->mail_from = xstrdup(from);
 	m->rcpt = xstrdup(to);
 	if (user != NULL) {
@@ -1078,9 +1164,10 @@ notify_smtp_summary(const json_t *config)
 	char		*s;
 
 	jx_int(config, "port", &port);
-	xasprintf(&s, "%s -> %s via %s:%lld (%s)", jx_str(config, "from"),
+	xasprintf(&s, "%s -> %s via %s:%lld (%s%s)", jx_str(config, "from"),
 	    jx_str(config, "to"), jx_str(config, "host"), port,
-	    jx_str(config, "tls"));
+	    jx_str(config, "tls"), jx_str(config, "ca") != NULL ?
+	    ", custom CA" : "");
 	return (s);
 }
 

@@ -43,6 +43,7 @@ struct notify_msg {
 	char		*user;		/* SMTP login, or NULL */
 	char		*password;	/* SMTP password, or NULL */
 	int		 starttls;	/* SMTP: insist on STARTTLS */
+	char		*ca_pem;	/* SMTP: CA certificates to trust too */
 	char		*proxy;		/* or NULL: direct */
 };
 
@@ -74,6 +75,7 @@ void		 notify_msg_free(struct notify_msg *);
 char		*notify_b64(const char *, size_t);
 char		*notify_subject(const char *);
 const char	*notify_webhook_shape(const char *);
+int		 notify_pem_ok(const char *, struct err *);
 
 /* notify-deliver.c */
 int		 notify_deliver(const struct notify_msg *, char **);

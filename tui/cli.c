@@ -86,6 +86,59 @@ cli_read_secrets(const struct cmd_spec *c, json_t *args, char **cause)
 	return (0);
 }
 
+/*
+ * An option marked CMD_ARG_FILE names a file here, on the client's side:
+ * send its text instead, since the daemon runs in another directory (or
+ * on another user's behalf) and could not open the name, nor should.
+ */
+int
+cli_read_files(const struct cmd_spec *c, json_t *args, char **cause)
+{
+	const struct cmd_arg	*a;
+	const char		*path;
+	char			*text;
+	FILE			*f;
+	size_t			 n;
+	json_t			*v;
+	int			 e;
+
+	for (a = c->args; a->key != NULL; a++) {
+		if (!(a->flags & CMD_ARG_FILE) ||
+		    (path = jx_str(args, a->key)) == NULL)
+			continue;
+		if ((f = fopen(path, "rbe")) == NULL) {
+			xasprintf(cause, "%s %s: %s", a->flag, path,
+			    strerror(errno));
+			return (-1);
+		}
+		text = xmalloc(CMD_FILE_MAX + 1);
+		n = fread(text, 1, CMD_FILE_MAX + 1, f);
+		e = ferror(f) ? errno : 0;
+		fclose(f);
+		if (e != 0 || n > CMD_FILE_MAX) {
+			if (e != 0)
+				xasprintf(cause, "%s %s: %s", a->flag, path,
+				    strerror(e));
+			else
+				xasprintf(cause, _("%s %s: larger than %d "
+				    "KiB"), a->flag, path, CMD_FILE_MAX / 1024);
+			free(text);
+			return (-1);
+		}
+		/* JSON carries text: a NUL or bad UTF-8 is not what we want. */
+		if (memchr(text, '\0', n) != NULL ||
+		    (v = json_stringn(text, n)) == NULL) {
+			xasprintf(cause, _("%s %s: not a text file"), a->flag,
+			    path);
+			free(text);
+			return (-1);
+		}
+		free(text);
+		json_object_set_new(args, a->key, v);
+	}
+	return (0);
+}
+
 /* Ask on the terminal without echo; NULL when there is no terminal. */
 static char *
 cli_ask_secret(const char *prompt)
@@ -499,6 +552,7 @@ cli_main(const struct globals *g0, int argc, char **argv)
 		return (2);
 	}
 	if (cli_read_secrets(c, args, &cause) != 0 ||
+	    cli_read_files(c, args, &cause) != 0 ||
 	    (strncmp(c->name, "backup.", 7) == 0 &&
 	    cli_backup_prepare(c, args, &cause) != 0)) {
 		fprintf(stderr, "metapi %s: %s\n", c->words, cause);

@@ -24,11 +24,15 @@
 
 #define FORM_MAX	CMD_MAX_ARGS
 #define FORM_TEXT	512
+/* A file field that still holds what the edited record had. */
+#define FORM_KEPT	_("(unchanged)")
 
 struct form_field {
 	const struct cmd_arg	*arg;
 	char			 text[FORM_TEXT];
 	char			*error;		/* owned, NULL when fine */
+	char			*kept;		/* CMD_ARG_FILE: the text the
+						   record had, or NULL */
 };
 
 struct form {
@@ -81,7 +85,17 @@ form_check(struct form_field *ff)
 	return (0);
 }
 
-/* The request's args from the fields; empty optional fields are left out. */
+static int
+form_is_kept(const struct form_field *ff)
+{
+	return (ff->kept != NULL && strcmp(ff->text, FORM_KEPT) == 0);
+}
+
+/*
+ * The request's args from the fields; empty optional fields are left out,
+ * and so are kept file texts, which form_submit() adds after reading the
+ * files named.
+ */
 static json_t *
 form_args(struct form *fm)
 {
@@ -92,7 +106,7 @@ form_args(struct form *fm)
 
 	for (i = 0; i < fm->n; i++) {
 		ff = &fm->f[i];
-		if (ff->text[0] == '\0')
+		if (ff->text[0] == '\0' || form_is_kept(ff))
 			continue;
 		switch (ff->arg->type) {
 		case ARG_INT:
@@ -133,7 +147,8 @@ form_args(struct form *fm)
 
 /*
  * Put the daemon's refusal under the field it is about: the first whose
- * name (or option, without its dashes) the message mentions.
+ * option the message names ("--ca-file"), else the first whose name it
+ * mentions (short names like "to" hide in other words, so options first).
  */
 static void
 form_place_error(struct form *fm, const char *msg)
@@ -141,6 +156,14 @@ form_place_error(struct form *fm, const char *msg)
 	const char	*name;
 	size_t		 i;
 
+	for (i = 0; i < fm->n; i++) {
+		if ((name = fm->f[i].arg->flag) != NULL &&
+		    strstr(msg, name) != NULL) {
+			form_set_error(&fm->f[i].error, msg);
+			fm->cur = i;
+			return;
+		}
+	}
 	for (i = 0; i < fm->n; i++) {
 		name = fm->f[i].arg->key;
 		if (strcasestr(msg, name) != NULL) {
@@ -208,6 +231,7 @@ form_draw(struct form *fm)
 static int
 form_submit(struct tui *t, struct form *fm, json_t **data)
 {
+	json_t	*args;
 	char	*err = NULL;
 	size_t	 i;
 	int	 bad = 0;
@@ -221,7 +245,19 @@ form_submit(struct tui *t, struct form *fm, json_t **data)
 	}
 	if (bad)
 		return (-1);
-	if (tui_request(t, fm->cmd->name, form_args(fm), data, &err) != 0) {
+	args = form_args(fm);
+	/* A --ca-file names a file here; the daemon gets its text. */
+	if (cli_read_files(fm->cmd, args, &err) != 0) {
+		json_decref(args);
+		form_place_error(fm, err);
+		free(err);
+		return (-1);
+	}
+	for (i = 0; i < fm->n; i++)
+		if (form_is_kept(&fm->f[i]))
+			json_object_set_new(args, fm->f[i].arg->key,
+			    json_string(fm->f[i].kept));
+	if (tui_request(t, fm->cmd->name, args, data, &err) != 0) {
 		form_place_error(fm, err);
 		free(err);
 		return (-1);
@@ -249,7 +285,14 @@ form_run(struct tui *t, const char *cmd, json_t *prefill, json_t **data)
 	for (a = fm.cmd->args; a->key != NULL && fm.n < FORM_MAX; a++) {
 		fm.f[fm.n].arg = a;
 		v = json_object_get(prefill, a->key);
-		if (json_is_string(v))
+		/*
+		 * An edited record holds a file's text (a channel's CA), too
+		 * long for a field: keep it, and send it unless replaced.
+		 */
+		if ((a->flags & CMD_ARG_FILE) && json_is_string(v)) {
+			fm.f[fm.n].kept = xstrdup(json_string_value(v));
+			strlcpy(fm.f[fm.n].text, FORM_KEPT, FORM_TEXT);
+		} else if (json_is_string(v))
 			strlcpy(fm.f[fm.n].text, json_string_value(v),
 			    FORM_TEXT);
 		else if (json_is_integer(v))
@@ -293,8 +336,10 @@ form_run(struct tui *t, const char *cmd, json_t *prefill, json_t **data)
 		}
 	}
 	curs_set(0);
-	for (i = 0; i < fm.n; i++)
+	for (i = 0; i < fm.n; i++) {
 		free(fm.f[i].error);
+		free(fm.f[i].kept);
+	}
 	free(fm.error);
 	return (rc);
 }

@@ -36,8 +36,10 @@ int	 client_subscribe(struct client *, const char *, char **);
 int	 client_event(struct client *, json_t **, char **);
 
 /* cli.c */
+struct cmd_spec;
 int	 cli_main(const struct globals *, int, char **);
 void	 cli_usage(FILE *);
+int	 cli_read_files(const struct cmd_spec *, json_t *, char **);
 
 /* doctor.c */
 int	 doctor_main(const struct globals *, json_t *);

@@ -102,8 +102,11 @@ shows "settings view" "proxy_max_channel_attempts"
 key :
 key 'notify' Enter
 shows "notifications view" "KIND"
-# Editing a channel: the add form filled in, the old one replaced.
-ok "a mail channel" notify add smtp --host 127.0.0.1 --port 2525 --from a@b.c --to d@e.f --tls none
+# Editing a channel: the add form filled in, the old one replaced; its
+# CA, too long for a field, is kept as it was.
+printf '%s\n' -----BEGIN\ CERTIFICATE----- MIIBtuiform -----END\ CERTIFICATE----- \
+    >"$TMP/ca.pem"
+ok "a mail channel" notify add smtp --host 127.0.0.1 --port 2525 --from a@b.c --to d@e.f --ca-file "$TMP/ca.pem"
 key r
 shows "mail channel listed" "a@b.c -> d@e.f"
 key e
@@ -113,6 +116,7 @@ shows "edited: the new one listed" "2   smtp"
 run --json notify list
 expect "edited: one channel left" "$(jget "$OUT" items.length)" 1
 expect "edited: the settings kept" "$(jget "$OUT" items.0.config.port)" 2525
+expect "edited: the CA kept" "$(jget "$OUT" items.0.config.ca)" "$(cat "$TMP/ca.pem")"
 key '?'
 shows "help screen" "this help"
 key Escape

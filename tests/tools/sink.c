@@ -2,20 +2,32 @@
  * sink: a receiver for notification tests, on 127.0.0.1 only. An HTTP
  * server that records every request and answers 200 (or what a --route
  * says), and an SMTP server that speaks just enough (EHLO/HELO, AUTH
- * PLAIN and LOGIN accepting anything, MAIL, RCPT, DATA, RSET, NOOP, QUIT;
- * no TLS) and records each message. One connection at a time.
+ * PLAIN and LOGIN accepting anything, MAIL, RCPT, DATA, RSET, NOOP, QUIT,
+ * and STARTTLS when given a certificate) and records each message. One
+ * connection at a time.
  *
  *   sink --dir DIR [--port N] [--smtp-port N] [--port-file F]
  *        [--smtp-port-file F] [--route PREFIX=STATUS:BODY]...
+ *        [--tls-cert F --tls-key F [--smtps-port N] [--smtps-port-file F]]
+ *   sink --has-tls
+ *
+ * With --tls-cert and --tls-key (PEM) the SMTP port offers STARTTLS, and
+ * --smtps-port or --smtps-port-file opens a port that is TLS from the
+ * first byte (implicit TLS, "smtps"). TLS needs the sink built with
+ * OpenSSL (SINK_TLS); `sink --has-tls` exits 0 when it was, so a test
+ * can skip what it cannot check. The product never links OpenSSL.
  *
  * Each request or message is written to DIR/N.json (N = 1, 2, ..., on
  * from the highest N already there):
  *   {"proto":"http","method","path","query","headers":{lower-case name:
  *    value},"body"}
- *   {"proto":"smtp","helo","auth_user","auth_pass","mail_from","rcpt":[],
- *    "data"}
- * The first --route whose PREFIX starts the path gives the reply's status
- * and body; without one the reply is 200 {"ok":true,"errcode":0,"code":0}.
+ *   {"proto":"smtp","tls":false,"helo","auth_user","auth_pass",
+ *    "mail_from","rcpt":[],"data"}
+ * "tls" says whether the message came over TLS. A session that sent AUTH
+ * or MAIL but no message is written too, with "incomplete": true, so a
+ * test can see a password that went out without a mail after it. The
+ * first --route whose PREFIX starts the path gives the reply's status and
+ * body; without one the reply is 200 {"ok":true,"errcode":0,"code":0}.
  */
 #define _GNU_SOURCE
 
@@ -38,6 +50,11 @@
 
 #include <jansson.h>
 
+#ifdef SINK_TLS
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#endif
+
 #define SINK_MAX	(4 * 1024 * 1024)
 #define SINK_ROUTES	16
 
@@ -49,6 +66,17 @@ static struct {
 	char	*body;
 } sink_routes[SINK_ROUTES];
 static int		 sink_nroutes;
+
+/* An SMTP connection: plain until STARTTLS, or TLS from the start. */
+struct sink_conn {
+	int	 fd;
+#ifdef SINK_TLS
+	SSL	*ssl;		/* NULL while plain */
+#endif
+};
+#ifdef SINK_TLS
+static SSL_CTX		*sink_tls;	/* NULL: no certificate, no TLS */
+#endif
 
 static int
 sink_listen(int port, const char *port_file)
@@ -175,20 +203,33 @@ sink_http(int fd)
 	free(buf);
 }
 
-/* One line from fd, without CRLF; NULL at EOF. Byte by byte: it is a test. */
+static ssize_t
+sink_read(struct sink_conn *c, void *p, size_t n)
+{
+#ifdef SINK_TLS
+	if (c->ssl != NULL)
+		return (SSL_read(c->ssl, p, (int)n));
+#endif
+	return (read(c->fd, p, n));
+}
+
+/*
+ * One line, without CRLF; NULL at EOF. Byte by byte: it is a test, and
+ * nothing read ahead of a STARTTLS can leak into the TLS side.
+ */
 static char *
-sink_line(int fd)
+sink_line(struct sink_conn *c)
 {
 	static char	line[65536];
 	size_t		n = 0;
-	char		c;
+	char		ch;
 
 	while (n < sizeof line - 1) {
-		if (read(fd, &c, 1) != 1)
+		if (sink_read(c, &ch, 1) != 1)
 			return (n > 0 ? (line[n] = '\0', line) : NULL);
-		if (c == '\n')
+		if (ch == '\n')
 			break;
-		line[n++] = c;
+		line[n++] = ch;
 	}
 	if (n > 0 && line[n - 1] == '\r')
 		n--;
@@ -197,10 +238,69 @@ sink_line(int fd)
 }
 
 static void
-sink_say(int fd, const char *s)
+sink_say(struct sink_conn *c, const char *s)
 {
-	if (write(fd, s, strlen(s)) < 0)
+#ifdef SINK_TLS
+	if (c->ssl != NULL) {
+		if (SSL_write(c->ssl, s, (int)strlen(s)) <= 0)
+			fprintf(stderr, "sink: TLS write failed\n");
+		return;
+	}
+#endif
+	if (write(c->fd, s, strlen(s)) < 0)
 		perror("sink: write");
+}
+
+/* Turn c to TLS (server side); -1 when the handshake failed. */
+static int
+sink_starttls(struct sink_conn *c)
+{
+#ifdef SINK_TLS
+	if ((c->ssl = SSL_new(sink_tls)) == NULL ||
+	    SSL_set_fd(c->ssl, c->fd) != 1 || SSL_accept(c->ssl) != 1) {
+		fprintf(stderr, "sink: TLS handshake failed\n");
+		ERR_print_errors_fp(stderr);
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		return (-1);
+	}
+	return (0);
+#else
+	return (-1);
+#endif
+}
+
+static int
+sink_is_tls(struct sink_conn *c)
+{
+#ifdef SINK_TLS
+	return (c->ssl != NULL);
+#else
+	return (0);
+#endif
+}
+
+static int
+sink_offers_tls(void)
+{
+#ifdef SINK_TLS
+	return (sink_tls != NULL);
+#else
+	return (0);
+#endif
+}
+
+static void
+sink_conn_close(struct sink_conn *c)
+{
+#ifdef SINK_TLS
+	if (c->ssl != NULL) {
+		SSL_shutdown(c->ssl);
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
+#endif
+	close(c->fd);
 }
 
 /* Decode base64 (no checks: it is a test); owned. */
@@ -231,64 +331,104 @@ sink_unb64(const char *s)
 	return (out);
 }
 
+/* What a session knew before STARTTLS is forgotten (RFC 3207, 4.2). */
 static void
-sink_smtp(int fd)
+sink_smtp_forget(json_t *o)
+{
+	static const char *const keys[] = { "helo", "auth", "auth_plain",
+	    "auth_user", "auth_pass", "mail_from" };
+	size_t			 i;
+
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		json_object_del(o, keys[i]);
+	json_array_clear(json_object_get(o, "rcpt"));
+}
+
+static void
+sink_smtp_record(json_t *o, struct sink_conn *c)
+{
+	json_object_set_new(o, "tls", json_boolean(sink_is_tls(c)));
+	sink_record(json_deep_copy(o));
+}
+
+static void
+sink_smtp(struct sink_conn *c)
 {
 	json_t		*o = json_object(), *rcpt = json_array();
 	char		*l, *d;
 	size_t		 dlen = 0;
 	char		*data = malloc(SINK_MAX + 1);
+	int		 pending = 0;	/* AUTH or MAIL seen, no message yet */
 
 	json_object_set_new(o, "proto", json_string("smtp"));
 	json_object_set_new(o, "rcpt", rcpt);
-	sink_say(fd, "220 sink ESMTP\r\n");
-	while ((l = sink_line(fd)) != NULL) {
+	sink_say(c, "220 sink ESMTP\r\n");
+	while ((l = sink_line(c)) != NULL) {
 		if (strncasecmp(l, "EHLO", 4) == 0) {
 			json_object_set_new(o, "helo", json_string(l + 5));
-			sink_say(fd, "250-sink\r\n250-AUTH PLAIN LOGIN\r\n"
-			    "250-8BITMIME\r\n250 SIZE 10000000\r\n");
+			sink_say(c, "250-sink\r\n250-AUTH PLAIN LOGIN\r\n");
+			if (sink_offers_tls() && !sink_is_tls(c))
+				sink_say(c, "250-STARTTLS\r\n");
+			sink_say(c, "250-8BITMIME\r\n250 SIZE 10000000\r\n");
 		} else if (strncasecmp(l, "HELO", 4) == 0) {
 			json_object_set_new(o, "helo", json_string(l + 5));
-			sink_say(fd, "250 sink\r\n");
+			sink_say(c, "250 sink\r\n");
+		} else if (strncasecmp(l, "STARTTLS", 8) == 0 &&
+		    sink_offers_tls() && !sink_is_tls(c)) {
+			/* What went out in the clear is kept on record. */
+			if (pending) {
+				json_object_set_new(o, "incomplete",
+				    json_true());
+				sink_smtp_record(o, c);
+				json_object_del(o, "incomplete");
+				pending = 0;
+			}
+			sink_say(c, "220 ready to start TLS\r\n");
+			if (sink_starttls(c) != 0)
+				break;
+			sink_smtp_forget(o);
 		} else if (strncasecmp(l, "AUTH PLAIN", 10) == 0) {
+			pending = 1;
 			if (l[10] == ' ')
 				d = sink_unb64(l + 11);
 			else {
-				sink_say(fd, "334 \r\n");
-				d = sink_unb64((l = sink_line(fd)) != NULL ?
+				sink_say(c, "334 \r\n");
+				d = sink_unb64((l = sink_line(c)) != NULL ?
 				    l : "");
 			}
 			json_object_set_new(o, "auth", json_string("PLAIN"));
 			json_object_set_new(o, "auth_plain", json_string(d));
 			free(d);
-			sink_say(fd, "235 ok\r\n");
+			sink_say(c, "235 ok\r\n");
 		} else if (strncasecmp(l, "AUTH LOGIN", 10) == 0) {
+			pending = 1;
 			json_object_set_new(o, "auth", json_string("LOGIN"));
 			if (l[10] == ' ')
 				d = sink_unb64(l + 11);
 			else {
-				sink_say(fd, "334 VXNlcm5hbWU6\r\n");
-				d = sink_unb64((l = sink_line(fd)) != NULL ?
+				sink_say(c, "334 VXNlcm5hbWU6\r\n");
+				d = sink_unb64((l = sink_line(c)) != NULL ?
 				    l : "");
 			}
 			json_object_set_new(o, "auth_user", json_string(d));
 			free(d);
-			sink_say(fd, "334 UGFzc3dvcmQ6\r\n");
-			d = sink_unb64((l = sink_line(fd)) != NULL ? l : "");
+			sink_say(c, "334 UGFzc3dvcmQ6\r\n");
+			d = sink_unb64((l = sink_line(c)) != NULL ? l : "");
 			json_object_set_new(o, "auth_pass", json_string(d));
 			free(d);
-			sink_say(fd, "235 ok\r\n");
+			sink_say(c, "235 ok\r\n");
 		} else if (strncasecmp(l, "MAIL FROM:", 10) == 0) {
+			pending = 1;
 			json_object_set_new(o, "mail_from",
 			    json_string(l + 10));
-			sink_say(fd, "250 ok\r\n");
+			sink_say(c, "250 ok\r\n");
 		} else if (strncasecmp(l, "RCPT TO:", 8) == 0) {
 			json_array_append_new(rcpt, json_string(l + 8));
-			sink_say(fd, "250 ok\r\n");
+			sink_say(c, "250 ok\r\n");
 		} else if (strncasecmp(l, "DATA", 4) == 0) {
-			sink_say(fd, "354 go on\r\n");
+			sink_say(c, "354 go on\r\n");
 			dlen = 0;
-			while ((l = sink_line(fd)) != NULL &&
+			while ((l = sink_line(c)) != NULL &&
 			    strcmp(l, ".") != 0) {
 				if (l[0] == '.')
 					l++;
@@ -301,33 +441,63 @@ sink_smtp(int fd)
 			}
 			json_object_set_new(o, "data", json_stringn(data,
 			    dlen));
-			sink_record(json_deep_copy(o));
-			sink_say(fd, "250 queued\r\n");
+			sink_smtp_record(o, c);
+			pending = 0;
+			sink_say(c, "250 queued\r\n");
 		} else if (strncasecmp(l, "QUIT", 4) == 0) {
-			sink_say(fd, "221 bye\r\n");
+			sink_say(c, "221 bye\r\n");
 			break;
 		} else if (strncasecmp(l, "RSET", 4) == 0 ||
 		    strncasecmp(l, "NOOP", 4) == 0)
-			sink_say(fd, "250 ok\r\n");
+			sink_say(c, "250 ok\r\n");
 		else
-			sink_say(fd, "502 not here\r\n");
+			sink_say(c, "502 not here\r\n");
+	}
+	if (pending) {
+		json_object_set_new(o, "incomplete", json_true());
+		sink_smtp_record(o, c);
 	}
 	json_decref(o);
 	free(data);
 }
 
+#ifdef SINK_TLS
+static void
+sink_tls_init(const char *cert, const char *key)
+{
+	if ((sink_tls = SSL_CTX_new(TLS_server_method())) == NULL ||
+	    SSL_CTX_use_certificate_chain_file(sink_tls, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(sink_tls, key, SSL_FILETYPE_PEM) !=
+	    1 || SSL_CTX_check_private_key(sink_tls) != 1) {
+		fprintf(stderr, "sink: cannot use %s and %s\n", cert, key);
+		ERR_print_errors_fp(stderr);
+		exit(1);
+	}
+}
+#endif
+
 int
 main(int argc, char **argv)
 {
-	struct pollfd	 pfd[2];
+	struct pollfd	 pfd[3];
 	struct timeval	 tv = { 5, 0 };
+	struct sink_conn c;
 	const char	*port_file = NULL, *smtp_port_file = NULL;
+	const char	*smtps_port_file = NULL, *cert = NULL, *key = NULL;
 	char		*eq, *colon;
-	int		 i, port = 0, smtp_port = 0, fd;
+	int		 i, port = 0, smtp_port = 0, smtps_port = -1, fd, n;
 	DIR		*d;
 	struct dirent	*de;
 
 	signal(SIGPIPE, SIG_IGN);
+	if (argc == 2 && strcmp(argv[1], "--has-tls") == 0) {
+#ifdef SINK_TLS
+		return (0);
+#else
+		fprintf(stderr, "sink: built without OpenSSL: no TLS\n");
+		return (1);
+#endif
+	}
 	for (i = 1; i < argc; i++) {
 		if (i + 1 >= argc)
 			goto usage;
@@ -337,10 +507,18 @@ main(int argc, char **argv)
 			port = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--smtp-port") == 0)
 			smtp_port = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--smtps-port") == 0)
+			smtps_port = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--port-file") == 0)
 			port_file = argv[++i];
 		else if (strcmp(argv[i], "--smtp-port-file") == 0)
 			smtp_port_file = argv[++i];
+		else if (strcmp(argv[i], "--smtps-port-file") == 0)
+			smtps_port_file = argv[++i];
+		else if (strcmp(argv[i], "--tls-cert") == 0)
+			cert = argv[++i];
+		else if (strcmp(argv[i], "--tls-key") == 0)
+			key = argv[++i];
 		else if (strcmp(argv[i], "--route") == 0 &&
 		    sink_nroutes < SINK_ROUTES) {
 			eq = strchr(argv[++i], '=');
@@ -355,8 +533,19 @@ main(int argc, char **argv)
 		} else
 			goto usage;
 	}
-	if (sink_dir == NULL)
+	if (smtps_port_file != NULL && smtps_port == -1)
+		smtps_port = 0;
+	if (sink_dir == NULL || (cert == NULL) != (key == NULL) ||
+	    (smtps_port != -1 && cert == NULL))
 		goto usage;
+	if (cert != NULL) {
+#ifdef SINK_TLS
+		sink_tls_init(cert, key);
+#else
+		fprintf(stderr, "sink: built without OpenSSL: no TLS\n");
+		return (2);
+#endif
+	}
 	/* A restarted sink numbers on from the requests already there. */
 	if ((d = opendir(sink_dir)) != NULL) {
 		while ((de = readdir(d)) != NULL)
@@ -366,30 +555,38 @@ main(int argc, char **argv)
 	}
 	pfd[0].fd = sink_listen(port, port_file);
 	pfd[1].fd = sink_listen(smtp_port, smtp_port_file);
-	pfd[0].events = pfd[1].events = POLLIN;
+	n = 2;
+	if (smtps_port != -1)
+		pfd[n++].fd = sink_listen(smtps_port, smtps_port_file);
+	for (i = 0; i < n; i++)
+		pfd[i].events = POLLIN;
 	for (;;) {
-		if (poll(pfd, 2, -1) == -1) {
+		if (poll(pfd, n, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			perror("sink: poll");
 			return (1);
 		}
-		for (i = 0; i < 2; i++) {
+		for (i = 0; i < n; i++) {
 			if (!(pfd[i].revents & POLLIN))
 				continue;
 			if ((fd = accept(pfd[i].fd, NULL, NULL)) == -1)
 				continue;
 			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+			memset(&c, 0, sizeof c);
+			c.fd = fd;
 			if (i == 0)
 				sink_http(fd);
-			else
-				sink_smtp(fd);
-			close(fd);
+			else if (i == 1 || sink_starttls(&c) == 0)
+				sink_smtp(&c);
+			sink_conn_close(&c);
 		}
 	}
 usage:
 	fprintf(stderr, "usage: sink --dir DIR [--port N] [--smtp-port N] "
 	    "[--port-file F] [--smtp-port-file F] "
-	    "[--route PREFIX=STATUS:BODY]...\n");
+	    "[--route PREFIX=STATUS:BODY]... [--tls-cert F --tls-key F "
+	    "[--smtps-port N] [--smtps-port-file F]]\n"
+	    "       sink --has-tls\n");
 	return (2);
 }

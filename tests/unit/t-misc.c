@@ -17,6 +17,7 @@
 #include "compat.h"
 #include "cron.h"
 #include "err.h"
+#include "notify.h"
 #include "preset.h"
 #include "relay.h"
 #include "site.h"
@@ -433,6 +434,9 @@ t_misc_cmd_table(void)
 				CHECK(a->type != ARG_FLAG &&
 				    a->type != ARG_LIST);
 			}
+			/* The CLI names the option when a file fails. */
+			if (a->flags & CMD_ARG_FILE)
+				CHECK(a->type == ARG_STR && a->flag != NULL);
 			for (b = c->args, dups = 0; b != a; b++)
 				if (strcmp(a->key, b->key) == 0)
 					dups++;
@@ -816,6 +820,68 @@ t_misc_presets(void)
 	unit_case_end();
 }
 
+/* notify_pem_ok(): what --ca-file takes, and the reason it refuses. */
+static void
+t_misc_pem(void)
+{
+#define PEM_B	"-----BEGIN CERTIFICATE-----\n"
+#define PEM_E	"-----END CERTIFICATE-----\n"
+	static const struct {
+		const char	*pem;
+		int		 n;		/* certificates; 0 refused */
+		const char	*why;		/* in the message when refused */
+	} cases[] = {
+		{ PEM_B "MIIBkTCB+wIJAK\nAbCd/+=\n" PEM_E, 1, NULL },
+		{ PEM_B "MIIB\r\n" "-----END CERTIFICATE-----\r\n", 1, NULL },
+		{ "# bundle\n" PEM_B "MIIB\n" PEM_E "subject=CN = x\n" PEM_B
+		  "MIIC\n" PEM_E "trailing words\n", 2, NULL },
+		{ "", 0, "not a PEM certificate" },
+		{ "hello\n", 0, "not a PEM certificate" },
+		{ "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
+		  0, "never a private key" },
+		{ PEM_B "MIIB\n" PEM_E "-----BEGIN EC PRIVATE KEY-----\nMHc\n"
+		  "-----END EC PRIVATE KEY-----\n", 0, "never a private key" },
+		{ "-----BEGIN X509 CRL-----\nMIIB\n-----END X509 CRL-----\n", 0,
+		  "\"X509 CRL\" block" },
+		{ PEM_B "MIIB\n", 0, "without its END line" },
+		{ PEM_B "MIIB\n-----END PRIVATE KEY-----\n", 0,
+		  "without its END line" },
+		{ PEM_B "\n" PEM_E, 0, "not base64 DER" },
+		{ PEM_B "AIIB\n" PEM_E, 0, "not base64 DER" },
+		{ PEM_B "MII!B\n" PEM_E, 0, "not base64 DER" },
+		{ "-----BEGIN CERTIFICATE\nMIIB\n" PEM_E, 0, "broken PEM header" },
+		{ "-----BEGIN -----\nMIIB\n" PEM_E, 0, "broken PEM header" },
+	};
+	struct err	 e = { ERR_OK, NULL };
+	char		*big;
+	size_t		 i;
+
+	for (i = 0; i < nitems(cases); i++) {
+		unit_case("pem %zu", i);
+		err_clear(&e);
+		CHECK_INT(notify_pem_ok(cases[i].pem, &e), cases[i].n);
+		if (cases[i].n == 0) {
+			CHECK_INT(e.code, ERR_INVALID);
+			CHECK_SUB(e.msg, "--ca-file");
+			CHECK_SUB(e.msg, cases[i].why);
+		} else
+			CHECK_STR(e.msg, NULL);
+	}
+	unit_case("pem over 64 KiB");
+	big = xmalloc(64 * 1024 + 2);
+	memset(big, 'A', 64 * 1024 + 1);
+	big[64 * 1024 + 1] = '\0';
+	memcpy(big, PEM_B "MIIB\n" PEM_E, strlen(PEM_B "MIIB\n" PEM_E));
+	err_clear(&e);
+	CHECK_INT(notify_pem_ok(big, &e), 0);
+	CHECK_SUB(e.msg, "larger than 64 KiB");
+	err_clear(&e);
+	free(big);
+	unit_case_end();
+#undef PEM_B
+#undef PEM_E
+}
+
 void
 t_misc(void)
 {
@@ -829,4 +895,5 @@ t_misc(void)
 	t_misc_cmd_check();
 	t_misc_apikey();
 	t_misc_presets();
+	t_misc_pem();
 }
