@@ -201,6 +201,8 @@ void		 http_send_json(struct mg_connection *, int, const json_t *);
 
 /* http-auth.c */
 int		 http_is_claude(struct mg_connection *);
+int		 http_client_fd(struct mg_connection *);
+int		 http_client_gone(int);
 void		 http_error(struct mg_connection *, int, const char *,
 		     const char *, const char *, ...)
 		     __attribute__((format(printf, 5, 6)));

@@ -50,6 +50,7 @@
 #define PROXY_ERRBODY_MAX	(64 * 1024)
 #define PROXY_COPY_MAX		(2 * 1024 * 1024)
 #define PROXY_FORMAT_TTL_MS	(6 * 3600 * 1000LL)	/* format memory */
+#define PROXY_CLIENT_CHECK_MS	250	/* hang-up checks before the first byte */
 
 struct proxy_surface {
 	enum relay_format	 fmt;
@@ -110,6 +111,9 @@ struct proxy_req {
 	int				 force_convert;	/* history must be sent */
 	const char			*prev_unknown;	/* a previous id not here */
 	long long			 pin;		/* X-Metapi-Channel, or 0 */
+	int				 cfd;		/* client socket; -1 not
+							 * looked up, -2 not found */
+	struct timespec			 tcheck;	/* last looked at it */
 };
 
 /* A converted attempt's state, only allocated when converting. */
@@ -772,6 +776,24 @@ proxy_curl_header(char *p, size_t size, size_t n, void *arg)
 	return (size * n);
 }
 
+/*
+ * Before anything is sent to the client (waiting for a first byte, or
+ * holding a whole reply) a hang-up shows nowhere: look at the client's
+ * socket after the first second, then every PROXY_CLIENT_CHECK_MS.
+ */
+static int
+proxy_client_left(struct proxy_req *rq, const struct timespec *now)
+{
+	if (rq->cfd == -2 || proxy_ms(&rq->t0, now) < 1000 ||
+	    (rq->tcheck.tv_sec != 0 && proxy_ms(&rq->tcheck, now) <
+	    PROXY_CLIENT_CHECK_MS))
+		return (0);
+	rq->tcheck = *now;
+	if (rq->cfd == -1 && (rq->cfd = http_client_fd(rq->conn)) == -1)
+		rq->cfd = -2;
+	return (rq->cfd >= 0 && http_client_gone(rq->cfd));
+}
+
 /* Timeouts curl cannot express: first byte and silence between bytes. */
 static int
 proxy_curl_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
@@ -784,6 +806,10 @@ proxy_curl_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 	if (at->client_gone)
 		return (1);
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!at->committed && proxy_client_left(at->rq, &now)) {
+		at->client_gone = 1;
+		return (1);
+	}
 	if (!at->got_first && l->first_byte_sec > 0 &&
 	    proxy_ms(&at->rq->t0, &now) > l->first_byte_sec * 1000) {
 		xasprintf(&at->error, "no first byte within %ld s",
@@ -1466,6 +1492,7 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 
 	memset(&pr, 0, sizeof pr);
 	memset(&rq, 0, sizeof rq);
+	rq.cfd = -1;
 	memset(&at, 0, sizeof at);
 	rq.conn = conn;
 	rq.surf = &proxy_surfaces[fmt];

@@ -8,8 +8,13 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <dirent.h>
+#include <poll.h>
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -58,6 +63,80 @@ http_reply_json(struct mg_connection *conn, int status, const char *body)
 	    "Cache-Control: no-store\r\n"
 	    "\r\n%s", status, mg_get_response_code_text(conn, status),
 	    strlen(body), body);
+}
+
+/* "host" and port of a socket address; IPv4-mapped IPv6 as IPv4. */
+static int
+http_addr(const struct sockaddr_storage *ss, char *host, size_t len,
+    int *port)
+{
+	const struct sockaddr_in	*v4 = (const void *)ss;
+	const struct sockaddr_in6	*v6 = (const void *)ss;
+	struct in_addr			 a;
+
+	if (ss->ss_family == AF_INET) {
+		*port = ntohs(v4->sin_port);
+		return (inet_ntop(AF_INET, &v4->sin_addr, host, len) != NULL ?
+		    0 : -1);
+	}
+	if (ss->ss_family != AF_INET6)
+		return (-1);
+	*port = ntohs(v6->sin6_port);
+	if (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)) {
+		memcpy(&a, &v6->sin6_addr.s6_addr[12], sizeof a);
+		return (inet_ntop(AF_INET, &a, host, len) != NULL ? 0 : -1);
+	}
+	return (inet_ntop(AF_INET6, &v6->sin6_addr, host, len) != NULL ? 0 : -1);
+}
+
+/*
+ * The socket of a client's connection, or -1. civetweb 1.15 has no
+ * accessor for it, and a request waiting on a slow upstream must notice
+ * a client that hung up, or the upstream goes on generating (and
+ * billing) for nobody: find the descriptor whose peer is the request's
+ * and whose local port is the listener's. Only requests that have
+ * waited a while ask, once.
+ */
+int
+http_client_fd(struct mg_connection *conn)
+{
+	const struct mg_request_info	*ri = mg_get_request_info(conn);
+	struct sockaddr_storage		 ss;
+	struct dirent			*de;
+	socklen_t			 len;
+	char				 host[INET6_ADDRSTRLEN];
+	int				 fd, port, found = -1;
+	DIR				*d;
+
+	if (ri == NULL || (d = opendir("/proc/self/fd")) == NULL)
+		return (-1);
+	while (found == -1 && (de = readdir(d)) != NULL) {
+		if ((fd = atoi(de->d_name)) <= 2 || fd == dirfd(d))
+			continue;
+		len = sizeof ss;
+		if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0 ||
+		    http_addr(&ss, host, sizeof host, &port) != 0 ||
+		    port != ri->remote_port || strcmp(host, ri->remote_addr) != 0)
+			continue;
+		len = sizeof ss;
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+		    http_addr(&ss, host, sizeof host, &port) == 0 &&
+		    port == ri->server_port)
+			found = fd;
+	}
+	closedir(d);
+	return (found);
+}
+
+/* Has the peer of fd hung up? Data it sent (pipelining) is not a hang-up. */
+int
+http_client_gone(int fd)
+{
+	struct pollfd	pfd = { .fd = fd, .events = POLLRDHUP };
+
+	if (poll(&pfd, 1, 0) != 1)
+		return (0);
+	return ((pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0);
 }
 
 static int

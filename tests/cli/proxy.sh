@@ -170,6 +170,25 @@ ok "client_closed logged" --json logs --limit 1
 expect "client_closed" "$(jget "$OUT" items.0.status)" client_closed
 for u in "$A" "$B"; do curl -s -X DELETE "$u/__fake/faults" >/dev/null; done
 
+# A client that hangs up while the upstream has not answered yet: noticed
+# within a second or two, the upstream transfer dropped, not waited out.
+for u in "$A" "$B"; do
+	curl -s -X POST "$u/__fake/fault" -d '{"path":"/v1/chat/completions","kind":"slow","delay_ms":6000,"times":-1}' >/dev/null
+done
+ok "rows before" --json logs --limit 1
+BEFORE=$(jget "$OUT" items.0.id)
+curl -s --max-time 1 -H "Authorization: Bearer $K" \
+    -d "{\"model\":\"gpt-4o-mini\",$HELLO}" \
+    "$BASE/v1/chat/completions" >/dev/null 2>&1
+sleep 3
+ok "early hang-up logged" --json logs --limit 1
+expect "early hang-up: its row is there" "$(jget "$OUT" items.0.id)" $((BEFORE + 1))
+expect "early hang-up: not a stream" "$(jget "$OUT" items.0.stream)" false
+expect "early hang-up: client_closed" "$(jget "$OUT" items.0.status)" client_closed
+expect_match "early hang-up: upstream dropped well before its 6 s" \
+    "$(jget "$OUT" items.0.latency_ms)" '^([0-9]{1,3}|[1-3][0-9]{3})$'
+for u in "$A" "$B"; do curl -s -X DELETE "$u/__fake/faults" >/dev/null; done
+
 # An upstream's own error event ends the stream as it is, and fails the row.
 for u in "$A" "$B"; do
 	curl -s -X POST "$u/__fake/fault" -d '{"path":"/v1/messages","kind":"error_event","times":1}' >/dev/null
