@@ -7,7 +7,9 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +19,73 @@
 #include <civetweb.h>
 #include <jansson.h>
 
+#include "compat.h"
 #include "daemon.h"
 #include "modelpat.h"
 #include "snapshot.h"
 #include "xmalloc.h"
 
 #define HTTP_KEY_MAX	512
+#define HTTP_FAIL_SLOTS	1024		/* addresses remembered */
+#define HTTP_FAIL_WINDOW 60		/* seconds */
+
+/*
+ * Addresses that sent invalid keys: a guesser gets auth_fail_limit tries
+ * a minute, then every request from its address is refused (429) until
+ * the minute is over, a right key included, or the guessing would go on
+ * at full speed. A fixed table: an address whose slot another takes
+ * starts again, which only ever lets a guesser through sooner.
+ */
+static struct http_fail {
+	char	addr[48];
+	time_t	since;		/* the window's start */
+	int	count;
+} http_fails[HTTP_FAIL_SLOTS];
+static pthread_mutex_t http_fail_mtx = PTHREAD_MUTEX_INITIALIZER;
+
+static struct http_fail *
+http_fail_slot(const char *addr)
+{
+	uint32_t	h = 2166136261u;	/* FNV-1a */
+
+	for (; *addr != '\0'; addr++)
+		h = (h ^ (unsigned char)*addr) * 16777619u;
+	return (&http_fails[h % HTTP_FAIL_SLOTS]);
+}
+
+/* Seconds the address must wait before its next try, or 0. */
+static long
+http_fail_wait(const char *addr, int limit, time_t now)
+{
+	struct http_fail	*f;
+	long			 wait = 0;
+
+	if (limit <= 0)
+		return (0);
+	pthread_mutex_lock(&http_fail_mtx);
+	f = http_fail_slot(addr);
+	if (strcmp(f->addr, addr) == 0 && now - f->since < HTTP_FAIL_WINDOW &&
+	    f->count >= limit)
+		wait = HTTP_FAIL_WINDOW - (long)(now - f->since);
+	pthread_mutex_unlock(&http_fail_mtx);
+	return (wait);
+}
+
+static void
+http_fail_count(const char *addr, time_t now)
+{
+	struct http_fail	*f;
+
+	pthread_mutex_lock(&http_fail_mtx);
+	f = http_fail_slot(addr);
+	if (strcmp(f->addr, addr) != 0 || now - f->since >= HTTP_FAIL_WINDOW) {
+		strlcpy(f->addr, addr, sizeof f->addr);
+		f->since = now;
+		f->count = 0;
+	}
+	f->count++;
+	pthread_mutex_unlock(&http_fail_mtx);
+}
 
 /* Does the client speak Anthropic's dialect? */
 int
@@ -39,26 +102,61 @@ http_is_claude(struct mg_connection *conn)
  * An error reply. OpenAI: {"error": {"message", "type", "param", "code"}};
  * Anthropic: {"type": "error", "error": {"type", "message"}}.
  */
-void
-http_error(struct mg_connection *conn, int status, const char *type,
-    const char *code, const char *fmt, ...)
+static char *
+http_error_body(struct mg_connection *conn, const char *type,
+    const char *code, const char *msg)
 {
-	va_list	 ap;
-	char	*msg;
 	json_t	*o;
+	char	*s;
 
-	va_start(ap, fmt);
-	xvasprintf(&msg, fmt, ap);
-	va_end(ap);
 	if (http_is_claude(conn))
 		o = json_pack("{s:s, s:{s:s, s:s}}", "type", "error", "error",
 		    "type", type, "message", msg);
 	else
 		o = json_pack("{s:{s:s, s:s, s:n, s:s?}}", "error", "message",
 		    msg, "type", type, "param", "code", code);
-	http_send_json(conn, status, o);
+	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
+	return (s);
+}
+
+void
+http_error(struct mg_connection *conn, int status, const char *type,
+    const char *code, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg, *body;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	body = http_error_body(conn, type, code, msg);
+	mg_printf(conn, "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "\r\n%s", status, mg_get_response_code_text(conn, status),
+	    strlen(body), body);
+	free(body);
 	free(msg);
+}
+
+/* 429 with Retry-After for an address that guessed too many keys. */
+static void
+http_error_guessing(struct mg_connection *conn, long wait)
+{
+	char	*body;
+
+	body = http_error_body(conn, http_is_claude(conn) ?
+	    "rate_limit_error" : "invalid_request_error", "too_many_bad_keys",
+	    "too many invalid API keys from this address; try again later");
+	mg_printf(conn, "HTTP/1.1 429 Too Many Requests\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n"
+	    "Retry-After: %ld\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "\r\n%s", strlen(body), wait, body);
+	free(body);
 }
 
 /* The key as the client sent it, in the order the reference product uses. */
@@ -96,11 +194,18 @@ int
 http_auth(struct mg_connection *conn, const struct snapshot *snap,
     const struct snap_key **key)
 {
+	const struct mg_request_info	*ri = mg_get_request_info(conn);
 	char			 text[HTTP_KEY_MAX];
 	const struct snap_key	*k;
 	time_t			 now = time(NULL);
 	int			 claude = http_is_claude(conn);
+	long			 wait;
 
+	if ((wait = http_fail_wait(ri->remote_addr,
+	    snap->limits.auth_fail_limit, now)) > 0) {
+		http_error_guessing(conn, wait);
+		return (-1);
+	}
 	if (http_key_text(conn, text, sizeof text) != 0 || text[0] == '\0') {
 		http_error(conn, 401, claude ? "authentication_error" :
 		    "invalid_request_error", "missing_api_key", "missing API "
@@ -110,6 +215,8 @@ http_auth(struct mg_connection *conn, const struct snapshot *snap,
 	k = snapshot_key(snap, text);
 	explicit_bzero(text, sizeof text);
 	if (k == NULL) {
+		if (snap->limits.auth_fail_limit > 0)
+			http_fail_count(ri->remote_addr, now);
 		http_error(conn, 401, claude ? "authentication_error" :
 		    "invalid_request_error", "invalid_api_key",
 		    "invalid API key");

@@ -101,6 +101,10 @@ const struct setting_entry setting_table[] = {
 	{ .name = "sticky_session_enabled", .type = SETTING_BOOL,
 	  .def = "true",
 	  .help = "keep one conversation on the channel it started on" },
+	{ .name = "auth_fail_limit", .type = SETTING_INT, .def = "20",
+	  .min = 0, .max = 100000,
+	  .help = "invalid API keys one address may send per minute before "
+	  "its requests are refused for the rest of it (0: no limit)" },
 	{ .name = "sticky_session_ttl_sec", .type = SETTING_INT,
 	  .def = "1800", .min = 1, .max = 86400,
 	  .help = "how long a sticky session is remembered" },

@@ -428,6 +428,7 @@ snapshot_limits(struct snap_limits *l, const struct settings *set)
 	l->max_response = settings_int(set, "proxy_max_response_bytes");
 	l->sticky = settings_bool(set, "sticky_session_enabled");
 	l->sticky_ttl_sec = settings_int(set, "sticky_session_ttl_sec");
+	l->auth_fail_limit = (int)settings_int(set, "auth_fail_limit");
 }
 
 static void

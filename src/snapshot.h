@@ -104,6 +104,8 @@ struct snap_limits {
 	long long	 max_response;
 	int		 sticky;		/* sticky sessions on */
 	long long	 sticky_ttl_sec;
+	int		 auth_fail_limit;	/* bad keys per address and
+						 * minute; 0: no limit */
 };
 
 struct snapshot {

@@ -107,4 +107,27 @@ expect_match "market: its latency" "$(jget "$TMP/market.json" $MINI_AT.avg_laten
 expect "market: none for an unused one" "$(jget "$TMP/market.json" $CLAUDE_AT.success_rate)" null
 ok "market as text" model list
 expect_match "market text: brand column" "$(cat "$OUT")" 'BRAND'
+
+# A guesser: auth_fail_limit invalid keys a minute from one address, then
+# every request from it is refused with 429 and Retry-After, the right key
+# included, until the minute is over (or the limit is lifted). The guesses
+# come from 127.0.0.2, an address no other check here used.
+ok "a key to try" key add guard
+GOOD=$(cat "$OUT")
+ok "limit 3" settings set auth_fail_limit 3
+for i in 1 2 3; do
+	get guess --interface 127.0.0.2 -H "Authorization: Bearer sk-guess-$i" "$URL"
+	expect "guess $i: 401" "$CODE" 401
+done
+get guess --interface 127.0.0.2 -H "Authorization: Bearer sk-guess-4" "$URL"
+expect "fourth guess: 429" "$CODE" 429
+expect "says why" "$(jget "$TMP/guess.json" error.code)" too_many_bad_keys
+HDRS=$(curl -s -D - -o /dev/null --interface 127.0.0.2 -H "Authorization: Bearer $GOOD" "$URL")
+expect_match "the right key waits too" "$HDRS" '^HTTP/1.1 429'
+expect_match "with Retry-After" "$HDRS" 'Retry-After: [1-6]?[0-9]'
+get other --interface 127.0.0.3 -H "Authorization: Bearer $GOOD" "$URL"
+expect "another address is not held back" "$CODE" 200
+ok "lift it" settings set auth_fail_limit 0
+get guess --interface 127.0.0.2 -H "Authorization: Bearer $GOOD" "$URL"
+expect "lifted" "$CODE" 200
 test_done
