@@ -31,6 +31,7 @@ acctjob_item_free(struct acctjob_item *it)
 	adapter_prices_free(&it->prices);
 	adapter_checkin_free(&it->checkin);
 	json_decref(it->models);
+	json_decref(it->token_models);
 	vault_secret_free(it->key);
 	free(it->arg);
 	memset(it, 0, sizeof *it);

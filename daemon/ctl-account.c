@@ -54,6 +54,54 @@ ctl_account_token_key(struct acctjob_item *it)
 }
 
 /*
+ * Per-token discovery: a relay account's tokens often sit in different
+ * groups with different model limits, so each usable token (enabled,
+ * full key, not expired) lists its own models with GET /v1/models. At
+ * most ACCT_TOKEN_PROBES tokens per account, and none started after
+ * ACCT_TOKEN_PROBE_SEC: a refresh of an account with hundreds of tokens
+ * must not hold the job for minutes. it->token_models gets one entry per
+ * listed token: the names, [] for a token requests cannot use (its rows
+ * go), or null where it was not asked or the call failed (its rows from
+ * the last refresh stay).
+ */
+#define ACCT_TOKEN_PROBES	16
+#define ACCT_TOKEN_PROBE_SEC	60
+
+static void
+ctl_account_token_models(struct acctjob_item *it)
+{
+	const struct adapter_token	*t;
+	struct err			 w = { ERR_OK, NULL };
+	json_t				*names;
+	time_t				 start = time(NULL);
+	size_t				 i, asked = 0;
+
+	it->token_models = json_array();
+	for (i = 0; i < it->tokens.n; i++) {
+		t = &it->tokens.v[i];
+		names = NULL;
+		if (t->key == NULL || !t->enabled || (t->expires_at > 0 &&
+		    t->expires_at <= (long long)start))
+			names = json_array();
+		else if (asked < ACCT_TOKEN_PROBES &&
+		    time(NULL) - start < ACCT_TOKEN_PROBE_SEC) {
+			asked++;
+			if (it->ops->models(&it->ctx.acct, t->key, &names,
+			    &w) != 0) {
+				names = NULL;
+				if (it->warn == NULL)
+					xasprintf(&it->warn, "models of token "
+					    "%s: %s", t->name != NULL ?
+					    t->name : "?", w.msg);
+				err_clear(&w);
+			}
+		}
+		json_array_append_new(it->token_models, names != NULL ? names :
+		    json_null());
+	}
+}
+
+/*
  * Refresh one account against its site: who it is and its balance, its
  * tokens, the models it can use and the site's prices. The identity call
  * decides success; a later step that fails leaves a warning.
@@ -109,6 +157,8 @@ ctl_account_refresh_work(struct acctjob *j, struct acctjob_item *it)
 		else if (it->models == NULL && it->warn == NULL)
 			xasprintf(&it->warn, "models: %s", w.msg);
 		err_clear(&w);
+		if (it->err.code == ERR_OK && it->has_tokens)
+			ctl_account_token_models(it);
 	}
 	if (ops->pricing != NULL) {
 		if (ops->pricing(a, &it->prices, &w) == 0)
@@ -119,20 +169,50 @@ ctl_account_refresh_work(struct acctjob *j, struct acctjob_item *it)
 	}
 }
 
+/* Each listed token's models (see ctl_account_token_models). */
+static int
+ctl_account_token_save(struct acctjob_item *it, long long id,
+    const long long *ids, struct err *e)
+{
+	json_t	*names;
+	size_t	 i;
+
+	for (i = 0; i < it->tokens.n; i++) {
+		names = json_array_get(it->token_models, i);
+		if (json_is_array(names) && model_set_available(metapid->db,
+		    id, ids[i], names, e) != 0)
+			return (-1);
+	}
+	return (0);
+}
+
 /* Write what a refresh found for account id; the caller holds a transaction. */
 static int
 ctl_account_refresh_save(struct acctjob_item *it, long long id, struct err *e)
 {
+	long long	*ids;
+	int		 rc;
+
 	if ((it->ctx.acct.changed || it->logged_in) &&
 	    account_store_session(metapid->db, id, &it->ctx.acct, e) != 0)
 		return (-1);
 	if (it->has_user && account_store_user(metapid->db, id, &it->user,
 	    e) != 0)
 		return (-1);
-	if (it->has_tokens && token_sync(metapid->db, id, &it->tokens, e) != 0)
+	if (it->has_tokens) {
+		ids = xcalloc(it->tokens.n + 1, sizeof *ids);
+		rc = token_sync(metapid->db, id, &it->tokens, ids, e);
+		if (rc == 0)
+			rc = ctl_account_token_save(it, id, ids, e);
+		free(ids);
+		if (rc != 0)
+			return (-1);
+	}
+	if (it->models != NULL && model_set_available(metapid->db, id, 0,
+	    it->models, e) != 0)
 		return (-1);
-	if (it->models != NULL && (model_set_available(metapid->db, id,
-	    it->models, e) != 0 || route_rebuild(metapid->db, e) != 0))
+	if ((it->models != NULL || it->has_tokens) &&
+	    route_rebuild(metapid->db, e) != 0)
 		return (-1);
 	if (it->has_prices && model_set_prices(metapid->db, it->ctx.site_id,
 	    &it->prices, e) != 0)

@@ -66,10 +66,11 @@ ctl_route_plan(struct snapshot *s, const struct snap_route *r,
 	if (best >= 0) {
 		c = json_array_get(json_object_get(o, "candidates"),
 		    (size_t)best);
-		sel = json_pack("{s:I, s:s?, s:s?, s:O, s:s}", "channel_id",
-		    (json_int_t)cands[best].channel_id, "site",
+		sel = json_pack("{s:I, s:s?, s:s?, s:s?, s:O, s:s}",
+		    "channel_id", (json_int_t)cands[best].channel_id, "site",
 		    cands[best].site_name, "account", cands[best].account_name,
-		    "probability", json_object_get(c, "probability"), "model",
+		    "token", cands[best].token_name, "probability",
+		    json_object_get(c, "probability"), "model",
 		    snapshot_forward_model(r, how, model, chs[best]));
 	}
 	json_object_set_new(o, "selected", sel);
@@ -112,8 +113,9 @@ ctl_route_explain(struct ctl_req *req, json_t **reply, struct err *e)
 	}
 	o = ctl_route_plan(s, r, how, model, key);
 	json_object_set_new(o, "model", json_string(model));
-	json_object_set_new(o, "route", json_pack("{s:I, s:s, s:s?}", "id",
-	    (json_int_t)r->id, "pattern", r->pattern, "alias", r->alias));
+	json_object_set_new(o, "route", json_pack("{s:I, s:s, s:s?, s:O?}",
+	    "id", (json_int_t)r->id, "pattern", r->pattern, "alias", r->alias,
+	    "members", r->members));
 	snapshot_put(s);
 	*reply = o;
 	return (CTL_DONE);
@@ -171,7 +173,8 @@ enum ctl_ret
 ctl_route_add(struct ctl_req *req, json_t **reply, struct err *e)
 {
 	*reply = route_add(metapid->db, jx_str(req->args, "pattern"),
-	    jx_str(req->args, "alias"), jx_str(req->args, "strategy"), e);
+	    jx_str(req->args, "alias"), jx_str(req->args, "strategy"),
+	    jx_str(req->args, "group"), e);
 	return (*reply != NULL ? CTL_DONE : CTL_ERROR);
 }
 

@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "err.h"
 #include "jx.h"
+#include "route.h"
 #include "token.h"
 #include "xmalloc.h"
 
@@ -76,7 +77,8 @@ ctl_token_sync_store(struct acctjob *j, struct acctjob_item *it)
 		} else if (((it->ctx.acct.changed || it->logged_in) &&
 		    account_store_session(metapid->db, it->ctx.id,
 		    &it->ctx.acct, &e) != 0) ||
-		    token_sync(metapid->db, it->ctx.id, &it->tokens, &e) != 0) {
+		    token_sync(metapid->db, it->ctx.id, &it->tokens, NULL,
+		    &e) != 0 || route_rebuild(metapid->db, &e) != 0) {
 			db_rollback(metapid->db);
 			err_set(&it->err, e.code, "%s", e.msg);
 		} else if (db_commit(metapid->db, &cause) != 0) {
@@ -188,7 +190,9 @@ ctl_token_rm_store(struct acctjob *j, struct acctjob_item *it)
 
 	jx_int(j->args, "id", &id);
 	o = acctjob_item_json(it);
-	if (it->err.code == ERR_OK && token_rm(metapid->db, id, &it->err) == 0)
+	/* Its channels go now, and a route only it served with them. */
+	if (it->err.code == ERR_OK && token_rm(metapid->db, id, &it->err) == 0 &&
+	    route_rebuild(metapid->db, &it->err) == 0)
 		json_object_set_new(o, "removed", json_integer(id));
 	return (o);
 }

@@ -250,6 +250,7 @@ struct acctjob_item {
 	struct adapter_tokens		 tokens;
 	int				 has_tokens;
 	json_t				*models;	/* names, or NULL */
+	json_t				*token_models;	/* per token, or NULL */
 	struct adapter_prices		 prices;
 	int				 has_prices;
 	struct adapter_checkin		 checkin;

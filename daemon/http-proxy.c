@@ -1240,7 +1240,8 @@ proxy_account(struct proxy_req *rq, struct proxy_attempt *at)
 	r->cache_read_tokens = at->usage.cache_read;
 	r->cache_write_tokens = at->usage.cache_write;
 	r->usage_source = usage_source_name(at->usage.source);
-	price = snapshot_price(rq->snap, at->ch->site_id, at->ch->source_model);
+	price = snapshot_price(rq->snap, at->ch->site_id, at->ch->source_model,
+	    at->ch->group);
 	if (price == NULL) {
 		memset(&none, 0, sizeof none);
 		price = &none;

@@ -164,6 +164,7 @@ static const struct bcol backup_route_cols[] = {
 	{ "model_map", "model_map", BC_JSON, NULL, BC_NOT_NULL },
 	{ "enabled", "enabled", BC_BOOL, NULL, BC_NOT_NULL },
 	{ "manual", "manual", BC_BOOL, NULL, BC_NOT_NULL },
+	{ "members", "members", BC_JSON },	/* group routes */
 	{ NULL }
 };
 
@@ -912,6 +913,11 @@ backup_check_route(json_t *it, char **why)
 	if ((map = json_object_get(it, "model_map")) != NULL &&
 	    !json_is_object(map)) {
 		*why = xstrdup("\"model_map\" is not an object");
+		return (-1);
+	}
+	if ((map = json_object_get(it, "members")) != NULL &&
+	    !json_is_null(map) && !json_is_array(map)) {
+		*why = xstrdup("\"members\" is not a list");
 		return (-1);
 	}
 	return (0);

@@ -214,6 +214,9 @@ const struct cmd_spec cmd_table[] = {
 	      N_("a display name clients may request") },
 	    { "strategy", "--strategy", "S", ARG_STR, 0,
 	      N_("weighted (default), round_robin or stable_first") },
+	    { "group", "--group", "MODEL[,MODEL...]", ARG_STR, 0,
+	      N_("a group route: PATTERN is a name served by these models' "
+	      "channels") },
 	    { NULL } },
 	  N_("add a manual route") },
 	{ "route.edit", "route edit", NULL, {
@@ -226,8 +229,10 @@ const struct cmd_spec cmd_table[] = {
 	    { "map", "--map", "FROM=TO", ARG_LIST, 0,
 	      N_("forward requests for FROM as TO (repeatable; replaces the "
 	      "map)") },
+	    { "group", "--group", "MODEL[,MODEL...]", ARG_STR, 0,
+	      N_("a group route's members (replaces the list)") },
 	    { NULL } },
-	  N_("change a route's alias, strategy or model map") },
+	  N_("change a route's alias, strategy, model map or group members") },
 	{ "route.rm", "route rm", NULL, {
 	    { "route", NULL, "ROUTE", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("a route id or its model pattern") },

@@ -42,34 +42,44 @@ model_exec_id(struct db *db, const char *sql, long long id, struct err *e)
 	return (0);
 }
 
-/* Replace the discovered (not manual) models of an account with names. */
+/*
+ * Replace the discovered (not manual) models of an account with names:
+ * the account's own list when token_id is 0, else the list one of its
+ * upstream tokens can use (a relay token's group and model limits).
+ */
 int
-model_set_available(struct db *db, long long account_id, json_t *names,
-    struct err *e)
+model_set_available(struct db *db, long long account_id, long long token_id,
+    json_t *names, struct err *e)
 {
 	sqlite3_stmt	*st;
 	json_t		*v;
 	size_t		 i;
 	int		 rc;
 
-	if (model_exec_id(db, "DELETE FROM model_availability WHERE "
-	    "account_id = ? AND is_manual = 0 AND token_id IS NULL",
-	    account_id, e) != 0)
-		return (-1);
+	st = db_prepare(db, "DELETE FROM model_availability WHERE account_id "
+	    "= ?1 AND is_manual = 0 AND COALESCE(token_id, 0) = ?2", NULL);
+	if (st == NULL)
+		goto storage;
+	sqlite3_bind_int64(st, 1, account_id);
+	sqlite3_bind_int64(st, 2, token_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		goto storage;
 	json_array_foreach(names, i, v) {
 		if (!json_is_string(v) || *json_string_value(v) == '\0')
 			continue;
 		st = db_prepare(db, "INSERT INTO model_availability (account_id, "
-		    "model, available, checked_at) SELECT ?, ?, 1, ? WHERE NOT "
-		    "EXISTS (SELECT 1 FROM model_availability WHERE account_id "
-		    "= ? AND model = ? AND token_id IS NULL)", NULL);
+		    "token_id, model, available, checked_at) SELECT ?1, "
+		    "NULLIF(?2, 0), ?3, 1, ?4 WHERE NOT EXISTS (SELECT 1 FROM "
+		    "model_availability WHERE account_id = ?1 AND model = ?3 "
+		    "AND COALESCE(token_id, 0) = ?2)", NULL);
 		if (st == NULL)
 			goto storage;
 		sqlite3_bind_int64(st, 1, account_id);
-		db_bind_text(st, 2, json_string_value(v));
-		sqlite3_bind_int64(st, 3, (long long)time(NULL));
-		sqlite3_bind_int64(st, 4, account_id);
-		db_bind_text(st, 5, json_string_value(v));
+		sqlite3_bind_int64(st, 2, token_id);
+		db_bind_text(st, 3, json_string_value(v));
+		sqlite3_bind_int64(st, 4, (long long)time(NULL));
 		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE)

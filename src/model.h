@@ -8,7 +8,8 @@
 #include "db.h"
 #include "err.h"
 
-int	 model_set_available(struct db *, long long, json_t *, struct err *);
+int	 model_set_available(struct db *, long long, long long, json_t *,
+	     struct err *);
 int	 model_set_prices(struct db *, long long, const struct adapter_prices *,
 	     struct err *);
 json_t	*model_market(struct db *, struct err *);

@@ -22,12 +22,39 @@
 #include "route.h"
 #include "router.h"
 #include "search.h"
+#include "token.h"
 #include "xmalloc.h"
 
 #define ROUTE_COLUMNS "r.id, r.pattern, r.alias, r.strategy, r.model_map, " \
 	"r.enabled, r.manual, r.created_at, r.updated_at, (SELECT COUNT(*) " \
 	"FROM channels c WHERE c.route_id = r.id), EXISTS (SELECT 1 FROM " \
-	"model_availability m WHERE m.model = r.pattern AND m.available = 1)"
+	"model_availability m WHERE m.available = 1 AND (m.model = " \
+	"r.pattern OR m.model IN (SELECT value FROM json_each(COALESCE(" \
+	"r.members, '[]'))))), r.members"
+
+/*
+ * What can serve, as a common table expression for the rebuild's
+ * statements (?1 is now): serving(account_id, token_id, model). A token's
+ * own models count while the token is usable; an account's own list
+ * (token_id NULL: its API key, or its default token's) counts only for
+ * an account with no per-token rows at all. Per-token discovery knows
+ * exactly what each key serves, so a default-key channel beside it
+ * would count the default token twice, or send a model to a key whose
+ * group or limits refuse it.
+ */
+#define ROUTE_SERVING "WITH tok(id) AS (SELECT id FROM upstream_tokens " \
+	"WHERE " TOKEN_USABLE_SQL "), serving(account_id, token_id, model) " \
+	"AS (SELECT m.account_id, m.token_id, m.model FROM " \
+	"model_availability m WHERE m.available = 1 AND m.token_id IN " \
+	"(SELECT id FROM tok) UNION SELECT m.account_id, NULL, m.model FROM " \
+	"model_availability m WHERE m.available = 1 AND m.token_id IS NULL " \
+	"AND NOT EXISTS (SELECT 1 FROM model_availability x WHERE " \
+	"x.account_id = m.account_id AND x.token_id IS NOT NULL AND " \
+	"x.available = 1)) "
+
+/* Channel c is the one for serving row s. */
+#define ROUTE_SAME_CHAN "c.account_id = s.account_id AND COALESCE(" \
+	"c.token_id, 0) = COALESCE(s.token_id, 0) AND c.source_model = s.model"
 
 /* An exact model name, not a glob or re: pattern. */
 int
@@ -65,26 +92,29 @@ route_rebuild_glob(struct db *db, long long id, const char *pattern,
 	json_decref(pats);
 	if (mp == NULL)
 		return (-1);
-	st = db_prepare_err(db, "SELECT DISTINCT account_id, model FROM "
-	    "model_availability WHERE available = 1", e);
+	st = db_prepare_err(db, ROUTE_SERVING "SELECT account_id, token_id, "
+	    "model FROM serving", e);
 	if (st == NULL) {
 		modelpat_free(mp);
 		return (-1);
 	}
+	db_bind_int(st, 1, now, 1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!modelpat_match(mp, db_col_text(st, 1)))
+		if (!modelpat_match(mp, db_col_text(st, 2)))
 			continue;
 		ins = db_prepare_err(db, "INSERT INTO channels (route_id, "
-		    "account_id, source_model, created_at, updated_at) SELECT "
-		    "?1, ?2, ?3, ?4, ?4 WHERE NOT EXISTS (SELECT 1 FROM channels "
-		    "WHERE route_id = ?1 AND account_id = ?2 AND source_model = "
-		    "?3)", e);
+		    "account_id, token_id, source_model, created_at, "
+		    "updated_at) SELECT ?1, ?2, NULLIF(?3, 0), ?4, ?5, ?5 "
+		    "WHERE NOT EXISTS (SELECT 1 FROM channels WHERE route_id = "
+		    "?1 AND account_id = ?2 AND COALESCE(token_id, 0) = ?3 AND "
+		    "source_model = ?4)", e);
 		if (ins == NULL)
 			break;
 		db_bind_int(ins, 1, id, 1);
 		db_bind_int(ins, 2, sqlite3_column_int64(st, 0), 1);
-		db_bind_text(ins, 3, db_col_text(st, 1));
-		db_bind_int(ins, 4, now, 1);
+		db_bind_int(ins, 3, sqlite3_column_int64(st, 1), 1);
+		db_bind_text(ins, 4, db_col_text(st, 2));
+		db_bind_int(ins, 5, now, 1);
 		if (db_step_done(db, ins, e) != 0)
 			break;
 	}
@@ -101,11 +131,14 @@ route_rebuild_glob(struct db *db, long long id, const char *pattern,
 
 /*
  * Bring the tables in line with model availability: an exact route per
- * served model, a channel per (account, model) pair on the routes whose
- * pattern matches it. Rows that exist keep their edits. An automatic
- * channel whose pair is gone is deleted; an automatic route whose model is
- * gone is deleted unless a manual channel holds it (it then lists as
- * unavailable). Runs in the caller's transaction, or in its own: the glob
+ * served model, a channel per serving (account, token, model) on the
+ * routes whose pattern matches the model, or that list it as a group
+ * member. Rows that exist keep their edits (priority, weight, enabled):
+ * a channel is matched by route, account, token and source model. An
+ * automatic channel whose triple no longer serves (a token disabled,
+ * expired or gone; a model gone; a member taken out of its group) is
+ * deleted; an automatic route whose model is gone is deleted unless a
+ * manual channel holds it (it then lists as unavailable). Runs in the caller's transaction, or in its own: the glob
  * pass writes while it reads, and outside a write transaction SQLite
  * refuses that lock upgrade at once ("database is locked") whenever
  * another connection, such as the log writer, has written meanwhile.
@@ -134,6 +167,41 @@ route_rebuild(struct db *db, struct err *e)
 	return (0);
 }
 
+/* Statements of the rebuild, in order; ?1 is now in each. */
+static const char *const route_rebuild_sql[] = {
+	/* An exact route per served model. */
+	ROUTE_SERVING "INSERT OR IGNORE INTO routes (pattern, created_at, "
+	"updated_at) SELECT DISTINCT model, ?1, ?1 FROM serving WHERE true",
+	/* Its channels (a group route of that name takes its members'). */
+	ROUTE_SERVING "INSERT INTO channels (route_id, account_id, token_id, "
+	"source_model, created_at, updated_at) SELECT r.id, s.account_id, "
+	"s.token_id, s.model, ?1, ?1 FROM serving s JOIN routes r ON "
+	"r.pattern = s.model AND r.members IS NULL WHERE NOT EXISTS (SELECT "
+	"1 FROM channels c WHERE c.route_id = r.id AND " ROUTE_SAME_CHAN ")",
+	/* A group route's channels: those of its members. */
+	ROUTE_SERVING "INSERT INTO channels (route_id, account_id, token_id, "
+	"source_model, created_at, updated_at) SELECT r.id, s.account_id, "
+	"s.token_id, s.model, ?1, ?1 FROM routes r JOIN json_each(r.members) "
+	"j JOIN serving s ON s.model = j.value WHERE r.members IS NOT NULL "
+	"AND NOT EXISTS (SELECT 1 FROM channels c WHERE c.route_id = r.id "
+	"AND " ROUTE_SAME_CHAN ")",
+};
+
+/* After the glob pass: what no longer serves goes. */
+static const char *const route_prune_sql[] = {
+	ROUTE_SERVING "DELETE FROM channels WHERE manual = 0 AND NOT EXISTS "
+	"(SELECT 1 FROM serving s WHERE s.account_id = channels.account_id "
+	"AND COALESCE(s.token_id, 0) = COALESCE(channels.token_id, 0) AND "
+	"s.model = channels.source_model)",
+	"DELETE FROM channels WHERE manual = 0 AND route_id IN (SELECT id FROM routes WHERE members IS NOT NULL) AND "
+	"source_model NOT IN (SELECT j.value FROM routes r, json_each("
+	"r.members) j WHERE r.id = channels.route_id)",
+	ROUTE_SERVING "DELETE FROM routes WHERE manual = 0 AND NOT EXISTS "
+	"(SELECT 1 FROM serving s WHERE s.model = routes.pattern) AND NOT "
+	"EXISTS (SELECT 1 FROM channels c WHERE c.route_id = routes.id AND "
+	"c.manual = 1)",
+};
+
 static int
 route_rebuild_tx(struct db *db, struct err *e)
 {
@@ -143,17 +211,9 @@ route_rebuild_tx(struct db *db, struct err *e)
 	size_t		 n = 0, i;
 	int		 rc, rv = -1;
 
-	if (route_exec(db, "INSERT OR IGNORE INTO routes (pattern, created_at, "
-	    "updated_at) SELECT DISTINCT model, ?1, ?1 FROM model_availability "
-	    "WHERE available = 1", now, e) != 0 ||
-	    route_exec(db, "INSERT INTO channels (route_id, account_id, "
-	    "source_model, created_at, updated_at) SELECT DISTINCT r.id, "
-	    "m.account_id, m.model, ?1, ?1 FROM model_availability m JOIN "
-	    "routes r ON r.pattern = m.model WHERE m.available = 1 AND NOT "
-	    "EXISTS (SELECT 1 FROM channels c WHERE c.route_id = r.id AND "
-	    "c.account_id = m.account_id AND c.source_model = m.model)", now,
-	    e) != 0)
-		return (-1);
+	for (i = 0; i < nitems(route_rebuild_sql); i++)
+		if (route_exec(db, route_rebuild_sql[i], now, e) != 0)
+			return (-1);
 	st = db_prepare_err(db, "SELECT id, pattern FROM routes WHERE manual = 1",
 	    e);
 	if (st == NULL)
@@ -174,15 +234,9 @@ route_rebuild_tx(struct db *db, struct err *e)
 	for (i = 0; i < n; i++)
 		if (route_rebuild_glob(db, ids[i], pats[i], now, e) != 0)
 			goto out;
-	if (route_exec(db, "DELETE FROM channels WHERE manual = 0 AND NOT "
-	    "EXISTS (SELECT 1 FROM model_availability m WHERE m.account_id = "
-	    "channels.account_id AND m.model = channels.source_model AND "
-	    "m.available = 1)", 0, e) != 0 ||
-	    route_exec(db, "DELETE FROM routes WHERE manual = 0 AND NOT EXISTS "
-	    "(SELECT 1 FROM model_availability m WHERE m.model = routes.pattern "
-	    "AND m.available = 1) AND NOT EXISTS (SELECT 1 FROM channels c "
-	    "WHERE c.route_id = routes.id AND c.manual = 1)", 0, e) != 0)
-		goto out;
+	for (i = 0; i < nitems(route_prune_sql); i++)
+		if (route_exec(db, route_prune_sql[i], now, e) != 0)
+			goto out;
 	rv = 0;
 out:
 	for (i = 0; i < n; i++)
@@ -213,6 +267,7 @@ route_row_each(sqlite3_stmt *st, void *arg)
 	r.model_map = db_col_text(st, 4);
 	r.enabled = sqlite3_column_int(st, 5);
 	r.manual = sqlite3_column_int(st, 6);
+	r.members = db_col_text(st, 7);
 	return (x->row(&r, x->arg));
 }
 
@@ -222,7 +277,8 @@ route_foreach(struct db *db, route_row_cb cb, void *arg, struct err *e)
 	struct route_each	x = { .row = cb, .arg = arg };
 
 	return (db_each(db, db_prepare_err(db, "SELECT id, pattern, alias, "
-	    "strategy, model_map, enabled, manual FROM routes ORDER BY id", e),
+	    "strategy, model_map, enabled, manual, members FROM routes ORDER "
+	    "BY id", e),
 	    route_row_each, &x, e));
 }
 
@@ -257,7 +313,7 @@ route_channels(struct db *db, route_chan_cb cb, void *arg, struct err *e)
 static json_t *
 route_row_json(sqlite3_stmt *st)
 {
-	json_t		*o, *map;
+	json_t		*o, *map, *members;
 	const char	*pattern = db_col_text(st, 1);
 
 	map = json_loads(db_col_text(st, 4) != NULL ? db_col_text(st, 4) :
@@ -279,6 +335,12 @@ route_row_json(sqlite3_stmt *st)
 	    json_integer(sqlite3_column_int64(st, 9)));
 	json_object_set_new(o, "available", json_boolean(
 	    !route_is_exact(pattern) || sqlite3_column_int(st, 10)));
+	members = db_col_text(st, 11) != NULL ? json_loads(db_col_text(st,
+	    11), 0, NULL) : NULL;
+	json_object_set_new(o, "kind", json_string(members != NULL ? "group" :
+	    route_is_exact(pattern) ? "exact" : "pattern"));
+	json_object_set_new(o, "members", members != NULL ? members :
+	    json_null());
 	return (o);
 }
 
@@ -345,14 +407,19 @@ route_chan_json(sqlite3_stmt *st)
 	json_object_set_new(o, "site_id",
 	    json_integer(sqlite3_column_int64(st, 10)));
 	jx_set_str_or_null(o, "account", db_col_text(st, 11));
+	jx_set_str_or_null(o, "token", db_col_text(st, 12));
 	return (o);
 }
 
+/* A token channel's token by name (its id when it has none). */
 #define ROUTE_CHAN_COLUMNS "c.id, c.route_id, c.account_id, c.token_id, " \
 	"c.source_model, c.priority, c.weight, c.enabled, c.manual, s.name, " \
-	"s.id, COALESCE(a.label, a.username, s.name || ' #' || a.id)"
+	"s.id, COALESCE(a.label, a.username, s.name || ' #' || a.id), " \
+	"CASE WHEN t.id IS NULL THEN NULL WHEN t.name <> '' THEN t.name " \
+	"ELSE '#' || t.id END"
 #define ROUTE_CHAN_FROM " FROM channels c JOIN accounts a ON a.id = " \
-	"c.account_id JOIN sites s ON s.id = a.site_id"
+	"c.account_id JOIN sites s ON s.id = a.site_id LEFT JOIN " \
+	"upstream_tokens t ON t.id = c.token_id"
 
 json_t *
 route_get(struct db *db, const char *ref, struct err *e)
@@ -384,19 +451,67 @@ route_get(struct db *db, const char *ref, struct err *e)
 	return (o);
 }
 
+/*
+ * A group's member list from "MODEL[,MODEL...]": the JSON array text, in
+ * the order given, without repeats; NULL (e says why) when a member is
+ * empty, a pattern, or the group's own name.
+ */
+static char *
+route_members(const char *name, const char *list, struct err *e)
+{
+	json_t		*a, *v;
+	char		*dup, *p, *m, *text;
+	size_t		 i;
+
+	a = json_array();
+	dup = xstrdup(list);
+	for (p = dup; (m = strsep(&p, ",")) != NULL;) {
+		m += strspn(m, " \t");
+		m[strcspn(m, " \t")] = '\0';
+		if (*m == '\0' || !route_is_exact(m) ||
+		    strcmp(m, name) == 0) {
+			err_set(e, ERR_INVALID, *m == '\0' ? "--group: an empty "
+			    "model name" : !route_is_exact(m) ? "--group: "
+			    "\"%s\" is a pattern; members are model names" :
+			    "--group: \"%s\" is the group's own name", m);
+			json_decref(a);
+			free(dup);
+			return (NULL);
+		}
+		json_array_foreach(a, i, v)
+			if (strcmp(json_string_value(v), m) == 0)
+				break;
+		if (i == json_array_size(a))
+			json_array_append_new(a, json_string(m));
+	}
+	free(dup);
+	text = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return (text);
+}
+
+/*
+ * A manual route for pattern; with members ("MODEL[,MODEL...]") a group
+ * route: the name pattern, served by the channels of those models.
+ */
 json_t *
 route_add(struct db *db, const char *pattern, const char *alias,
-    const char *strategy, struct err *e)
+    const char *strategy, const char *members, struct err *e)
 {
 	sqlite3_stmt		*st;
 	enum router_strategy	 s;
 	struct modelpat		*mp;
 	json_t			*pats;
-	char			*cause;
+	char			*cause, *group = NULL;
 	long long		 now = (long long)time(NULL);
 
 	if (pattern == NULL || *pattern == '\0') {
 		err_set(e, ERR_INVALID, "empty pattern");
+		return (NULL);
+	}
+	if (members != NULL && !route_is_exact(pattern)) {
+		err_set(e, ERR_INVALID, "a group route's name is what clients "
+		    "request: \"%s\" is a pattern", pattern);
 		return (NULL);
 	}
 	if (strategy != NULL && router_strategy_find(strategy, &s) != 0) {
@@ -410,9 +525,13 @@ route_add(struct db *db, const char *pattern, const char *alias,
 	if (mp == NULL)
 		return (NULL);
 	modelpat_free(mp);
+	if (members != NULL && (group = route_members(pattern, members,
+	    e)) == NULL)
+		return (NULL);
 	if (db_begin(db, &cause) != 0) {
 		err_set(e, ERR_STORAGE, "%s", cause);
 		free(cause);
+		free(group);
 		return (NULL);
 	}
 	if ((st = db_prepare_err(db, "SELECT 1 FROM routes WHERE pattern = ?1",
@@ -426,15 +545,17 @@ route_add(struct db *db, const char *pattern, const char *alias,
 	}
 	sqlite3_finalize(st);
 	if ((st = db_prepare_err(db, "INSERT INTO routes (pattern, alias, "
-	    "strategy, manual, created_at, updated_at) VALUES (?1, ?2, "
-	    "COALESCE(?3, 'weighted'), 1, ?4, ?4)", e)) == NULL)
+	    "strategy, manual, created_at, updated_at, members) VALUES (?1, "
+	    "?2, COALESCE(?3, 'weighted'), 1, ?4, ?4, ?5)", e)) == NULL)
 		goto fail;
 	db_bind_text(st, 1, pattern);
 	db_bind_text(st, 2, alias);
 	db_bind_text(st, 3, strategy);
 	db_bind_int(st, 4, now, 1);
+	db_bind_text(st, 5, group);
 	if (db_step_done(db, st, e) != 0 || route_rebuild(db, e) != 0)
 		goto fail;
+	free(group);
 	if (db_commit(db, &cause) != 0) {
 		err_set(e, ERR_STORAGE, "%s", cause);
 		free(cause);
@@ -442,11 +563,38 @@ route_add(struct db *db, const char *pattern, const char *alias,
 	}
 	return (route_get(db, pattern, e));
 fail:
+	free(group);
 	db_rollback(db);
 	return (NULL);
 }
 
-/* Apply --alias, --strategy and --map FROM=TO (repeatable) to a route. */
+/* Is route id a group route? -1 on error. */
+static int
+route_is_group(struct db *db, long long id, char **pattern, struct err *e)
+{
+	sqlite3_stmt	*st;
+	int		 rc, group = 0;
+
+	if ((st = db_prepare_err(db, "SELECT members IS NOT NULL, pattern "
+	    "FROM routes WHERE id = ?1", e)) == NULL)
+		return (-1);
+	db_bind_int(st, 1, id, 1);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		group = sqlite3_column_int(st, 0);
+		*pattern = xstrdup(db_col_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	return (group);
+}
+
+/*
+ * Apply --alias, --strategy, --map FROM=TO (repeatable) and, on a group
+ * route, --group MODEL[,MODEL...] (the new member list) to a route.
+ */
 json_t *
 route_edit(struct db *db, const char *ref, const json_t *args, struct err *e)
 {
@@ -455,17 +603,35 @@ route_edit(struct db *db, const char *ref, const json_t *args, struct err *e)
 	const char		*alias, *strategy, *m;
 	json_t			*maps, *map = NULL, *v;
 	char			*from, *to, *text = NULL, idbuf[32];
+	char			*group = NULL, *pattern = NULL;
 	long long		 id;
 	size_t			 i;
+	int			 isgroup;
 
 	if ((id = route_find(db, ref, e)) <= 0)
 		return (NULL);
+	if (jx_str(args, "group") != NULL) {
+		if ((isgroup = route_is_group(db, id, &pattern, e)) < 0)
+			return (NULL);
+		if (!isgroup) {
+			err_set(e, ERR_INVALID, "route %s is not a group route "
+			    "(make one with metapi route add NAME --group "
+			    "MODEL[,MODEL...])", ref);
+			free(pattern);
+			return (NULL);
+		}
+		group = route_members(pattern, jx_str(args, "group"), e);
+		free(pattern);
+		if (group == NULL)
+			return (NULL);
+	}
 	alias = jx_str(args, "alias");
 	strategy = jx_str(args, "strategy");
 	maps = json_object_get(args, "map");
 	if (strategy != NULL && router_strategy_find(strategy, &s) != 0) {
 		err_set(e, ERR_INVALID, "unknown strategy \"%s\" (weighted, "
 		    "round_robin or stable_first)", strategy);
+		free(group);
 		return (NULL);
 	}
 	if (json_array_size(maps) > 0) {
@@ -477,6 +643,7 @@ route_edit(struct db *db, const char *ref, const json_t *args, struct err *e)
 				err_set(e, ERR_INVALID, "bad --map \"%s\": want "
 				    "FROM=TO", m != NULL ? m : "");
 				json_decref(map);
+				free(group);
 				return (NULL);
 			}
 			from = xstrndup(m, to - m);
@@ -489,9 +656,11 @@ route_edit(struct db *db, const char *ref, const json_t *args, struct err *e)
 	st = db_prepare_err(db, "UPDATE routes SET alias = CASE WHEN ?2 IS "
 	    "NULL THEN alias WHEN ?2 = '' THEN NULL ELSE ?2 END, strategy = "
 	    "COALESCE(?3, strategy), model_map = COALESCE(?4, model_map), "
-	    "updated_at = ?5 WHERE id = ?1", e);
+	    "members = COALESCE(?6, members), updated_at = ?5 WHERE id = ?1",
+	    e);
 	if (st == NULL) {
 		free(text);
+		free(group);
 		return (NULL);
 	}
 	db_bind_int(st, 1, id, 1);
@@ -499,9 +668,18 @@ route_edit(struct db *db, const char *ref, const json_t *args, struct err *e)
 	db_bind_text(st, 3, strategy);
 	db_bind_text(st, 4, text);
 	db_bind_int(st, 5, (long long)time(NULL), 1);
+	db_bind_text(st, 6, group);
 	free(text);
-	if (db_step_done(db, st, e) != 0)
+	if (db_step_done(db, st, e) != 0) {
+		free(group);
 		return (NULL);
+	}
+	/* New members bring their channels, old ones take theirs away. */
+	if (group != NULL && route_rebuild(db, e) != 0) {
+		free(group);
+		return (NULL);
+	}
+	free(group);
 	snprintf(idbuf, sizeof idbuf, "%lld", id);
 	return (route_get(db, idbuf, e));
 }

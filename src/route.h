@@ -27,6 +27,7 @@ struct route_row {
 	const char	*alias;		/* or NULL */
 	const char	*strategy;
 	const char	*model_map;	/* JSON object text */
+	const char	*members;	/* group: JSON array text, else NULL */
 	int		 enabled;
 	int		 manual;
 };
@@ -40,7 +41,7 @@ json_t	*route_list(struct db *, struct err *);
 json_t	*route_get(struct db *, const char *, struct err *);
 long long route_find(struct db *, const char *, struct err *);
 json_t	*route_add(struct db *, const char *, const char *, const char *,
-	     struct err *);
+	     const char *, struct err *);
 json_t	*route_edit(struct db *, const char *, const json_t *, struct err *);
 int	 route_rm(struct db *, const char *, struct err *);
 json_t	*route_channel_set(struct db *, long long, const json_t *,

@@ -1442,6 +1442,7 @@ router_candidate_to_json(const struct router_candidate *c,
 	jx_set_str_or_null(o, "site", c->site_name);
 	jx_set_str_or_null(o, "account", c->account_name);
 	jx_set_str_or_null(o, "token", c->token_name);
+	jx_set_str_or_null(o, "model", c->model);
 	json_object_set_new(o, "priority", json_integer(c->priority));
 	json_object_set_new(o, "weight", json_integer(c->weight));
 	json_object_set_new(o, "eligible", json_boolean(r->eligible));

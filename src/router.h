@@ -138,6 +138,7 @@ struct router_candidate {
 	const char	*site_name;
 	const char	*account_name;
 	const char	*token_name;	/* NULL: the account's own key */
+	const char	*model;		/* the upstream model, or NULL */
 
 	int		 priority;	/* lower is preferred */
 	int		 weight;	/* default 10 */

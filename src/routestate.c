@@ -112,6 +112,17 @@ routestate_health(long long site_id, const char *model, int create)
 }
 
 /*
+ * Which key a channel sends: channels with equal values share it (a
+ * usage limit is the key's). A token's id, else minus the account's (an
+ * account's own API key), so that the two never collide.
+ */
+static long long
+routestate_credential(const struct snap_channel *c)
+{
+	return (c->token_id != 0 ? c->token_id : -c->account_id);
+}
+
+/*
  * Router candidates for every channel of route r (out and chs have room
  * for r->nchans). fmt is a relay_format, or -1 for any: a channel whose
  * platform can serve it neither natively nor by conversion is marked
@@ -139,10 +150,11 @@ routestate_candidates(const struct snapshot *s, const struct snap_route *r,
 		rc->channel_id = c->id;
 		rc->site_id = c->site_id;
 		rc->account_id = c->account_id;
-		rc->credential_id = c->account_id;
+		rc->credential_id = routestate_credential(c);
 		rc->site_name = c->site_name;
 		rc->account_name = c->account;
-		rc->token_name = NULL;
+		rc->token_name = c->token[0] != '\0' ? c->token : NULL;
+		rc->model = c->source_model;
 		rc->priority = c->priority;
 		rc->weight = c->chan_weight;
 		rc->enabled = c->enabled;
@@ -153,7 +165,7 @@ routestate_candidates(const struct snapshot *s, const struct snap_route *r,
 		rc->no_credential = c->key_blob == NULL;
 		rc->site_weight = c->weight >= 0 ? c->weight : 1;
 		rc->balance = c->balance;
-		p = snapshot_price(s, c->site_id, c->source_model);
+		p = snapshot_price(s, c->site_id, c->source_model, c->group);
 		if (p != NULL)
 			rc->catalog_cost = (p->input + p->output) / 2;
 		if ((st = routestate_chan(c->id, 0)) != NULL) {
@@ -186,7 +198,8 @@ routestate_selected(long long id, long long now)
  * One attempt's outcome on channel c: ok, or the upstream's HTTP status
  * (0: none) and error text. Client errors are not the channel's fault and
  * are not counted. A usage-limit 429 cools every channel sharing the
- * credential (the account's, in this snapshot) for 5 minutes.
+ * credential (the same upstream key: a token, or the account's own) for
+ * 5 minutes.
  */
 void
 routestate_report(const struct snapshot *s, const struct snap_channel *c,
@@ -226,12 +239,13 @@ routestate_report(const struct snapshot *s, const struct snap_channel *c,
 	cands = xcalloc(s->nchannels, sizeof *cands);
 	cools = xcalloc(s->nchannels, sizeof *cools);
 	for (i = 0; i < s->nchannels; i++) {
-		if (s->channels[i].account_id != c->account_id)
+		if (routestate_credential(&s->channels[i]) !=
+		    routestate_credential(c))
 			continue;
 		if (s->channels[i].id == c->id)
 			failed = n;
 		cands[n].channel_id = s->channels[i].id;
-		cands[n++].credential_id = s->channels[i].account_id;
+		cands[n++].credential_id = routestate_credential(c);
 	}
 	k = router_usage_limit(cands, n, failed, reset_at, now, cools);
 	for (i = 0; i < k; i++) {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -42,6 +43,7 @@ snapshot_chans_free(struct snap_channel *c, size_t n)
 		free(c[i].site_name);
 		free(c[i].url);
 		free(c[i].platform);
+		free(c[i].group);
 		free(c[i].proxy);
 		free(c[i].key_blob);
 		free(c[i].key_ad);
@@ -65,6 +67,7 @@ snapshot_free(struct snapshot *s)
 		free(s->routes[i].pattern);
 		free(s->routes[i].alias);
 		json_decref(s->routes[i].model_map);
+		json_decref(s->routes[i].members);
 		modelpat_free(s->routes[i].pat);
 		free(s->routes[i].chans);
 	}
@@ -73,8 +76,13 @@ snapshot_free(struct snapshot *s)
 	free(s->keys);
 	for (i = 0; i < s->nprices; i++)
 		free(s->prices[i].model);
+	for (i = 0; i < s->ngprices; i++) {
+		free(s->gprices[i].model);
+		free(s->gprices[i].group);
+	}
 	free(s->models);
 	free(s->prices);
+	free(s->gprices);
 	free(s);
 }
 
@@ -128,24 +136,84 @@ snapshot_copy(const void *p, size_t len)
 	return (c);
 }
 
+/* A usable upstream token, its key still sealed. */
+struct snapshot_token {
+	long long	 id;
+	long long	 account_id;
+	char		 name[32];
+	char		*group;
+	uint8_t		*blob;
+	size_t		 len;
+};
+
 struct snapshot_build {
 	struct snapshot		*s;
 	struct db		*db;
 	const char		*system_proxy;
 	struct snap_channel	*accts;		/* one per usable account */
 	size_t			 naccts;
+	struct snapshot_token	*toks;		/* every usable token */
+	size_t			 ntoks;
 };
+
+static int
+snapshot_add_token(const struct token_usable *t, void *arg)
+{
+	struct snapshot_build	*b = arg;
+	struct snapshot_token	*k;
+
+	if (t->blob == NULL || t->len == 0)
+		return (0);
+	b->toks = xreallocarray(b->toks, b->ntoks + 1, sizeof *b->toks);
+	k = &b->toks[b->ntoks++];
+	memset(k, 0, sizeof *k);
+	k->id = t->id;
+	k->account_id = t->account_id;
+	if (t->name != NULL && *t->name != '\0')
+		snprintf(k->name, sizeof k->name, "%s", t->name);
+	else
+		snprintf(k->name, sizeof k->name, "#%lld", t->id);
+	k->group = t->group != NULL && *t->group != '\0' ?
+	    xstrdup(t->group) : NULL;
+	k->blob = snapshot_copy(t->blob, t->len);
+	k->len = t->len;
+	return (0);
+}
+
+static void
+snapshot_toks_free(struct snapshot_token *t, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(t[i].group);
+		free(t[i].blob);
+	}
+	free(t);
+}
+
+static const struct snapshot_token *
+snapshot_find_token(const struct snapshot_build *b, long long id)
+{
+	size_t	i;
+
+	for (i = 0; i < b->ntoks; i++)
+		if (b->toks[i].id == id)
+			return (&b->toks[i]);
+	return (NULL);
+}
 
 /*
  * An account's credential: its own API key, or the default token of a
  * logged-in account. An account with neither cannot serve requests.
- * Channels copy it (a channel's own token_id is not used yet).
+ * Channels copy it; a token channel then takes its own token's key.
  */
 static int
 snapshot_add_channel(const struct account_channel *a, void *arg)
 {
 	struct snapshot_build	*b = arg;
 	struct snap_channel	*c;
+	const struct snapshot_token *t;
 	void			*blob = NULL;
 	size_t			 len = 0;
 	long long		 token_id = 0;
@@ -167,6 +235,9 @@ snapshot_add_channel(const struct account_channel *a, void *arg)
 	c->balance = a->balance;
 	c->site_id = a->site_id;
 	c->token_id = token_id;
+	if (token_id != 0 && (t = snapshot_find_token(b, token_id)) != NULL &&
+	    t->group != NULL)
+		c->group = xstrdup(t->group);
 	c->site_name = xstrdup(a->site_name);
 	c->url = xstrdup(a->url);
 	c->platform = xstrdup(a->platform);
@@ -238,6 +309,8 @@ snapshot_add_route(const struct route_row *r, void *arg)
 		sr->strategy = ROUTER_WEIGHTED;
 	sr->model_map = json_loads(r->model_map != NULL ? r->model_map : "{}",
 	    0, NULL);
+	sr->members = r->members != NULL ? json_loads(r->members, 0, NULL) :
+	    NULL;
 	if (!json_is_object(sr->model_map)) {
 		json_decref(sr->model_map);
 		sr->model_map = json_object();
@@ -245,7 +318,11 @@ snapshot_add_route(const struct route_row *r, void *arg)
 	return (0);
 }
 
-/* A channels row, with its account's credential and site copied in. */
+/*
+ * A channels row, with its account's credential and site copied in; a
+ * token channel uses its token's key instead, and is left out while the
+ * token is not usable (disabled, expired, its key unknown).
+ */
 static int
 snapshot_add_route_channel(const struct route_chan_row *r, void *arg)
 {
@@ -253,6 +330,7 @@ snapshot_add_route_channel(const struct route_chan_row *r, void *arg)
 	struct snapshot		*s = b->s;
 	struct snap_route	*sr = NULL;
 	const struct snap_channel *a = NULL;
+	const struct snapshot_token *t = NULL;
 	struct snap_channel	*c;
 	size_t			 i;
 
@@ -263,6 +341,9 @@ snapshot_add_route_channel(const struct route_chan_row *r, void *arg)
 		if (b->accts[i].account_id == r->account_id)
 			a = &b->accts[i];
 	if (sr == NULL || a == NULL)
+		return (0);
+	if (r->token_id != 0 && ((t = snapshot_find_token(b, r->token_id)) ==
+	    NULL || t->account_id != r->account_id))
 		return (0);
 	s->channels = xreallocarray(s->channels, s->nchannels + 1,
 	    sizeof *s->channels);
@@ -279,9 +360,19 @@ snapshot_add_route_channel(const struct route_chan_row *r, void *arg)
 	c->url = xstrdup(a->url);
 	c->platform = xstrdup(a->platform);
 	c->proxy = a->proxy != NULL ? xstrdup(a->proxy) : NULL;
-	c->key_blob = snapshot_copy(a->key_blob, a->key_len);
-	c->key_ad = xstrdup(a->key_ad);
 	c->headers_blob = snapshot_copy(a->headers_blob, a->headers_len);
+	if (t != NULL) {
+		c->token_id = t->id;
+		snprintf(c->token, sizeof c->token, "%s", t->name);
+		c->group = t->group != NULL ? xstrdup(t->group) : NULL;
+		c->key_blob = snapshot_copy(t->blob, t->len);
+		c->key_len = t->len;
+		c->key_ad = vault_ad("upstream_tokens", "token", t->id);
+	} else {
+		c->group = a->group != NULL ? xstrdup(a->group) : NULL;
+		c->key_blob = snapshot_copy(a->key_blob, a->key_len);
+		c->key_ad = xstrdup(a->key_ad);
+	}
 	sr->chans = xreallocarray(sr->chans, sr->nchans + 1,
 	    sizeof *sr->chans);
 	sr->chans[sr->nchans++] = s->nchannels++;
@@ -362,9 +453,32 @@ snapshot_price_cmp(const void *a, const void *b)
 	return (pa->site_id < pb->site_id ? -1 : pa->site_id > pb->site_id);
 }
 
+static int
+snapshot_gprice_cmp(const void *a, const void *b)
+{
+	const struct snap_price	*pa = a, *pb = b;
+	int			 c;
+
+	if ((c = snapshot_price_cmp(a, b)) != 0)
+		return (c);
+	return (strcmp(pa->group, pb->group));
+}
+
+static void
+snapshot_price_set(struct snap_price *p, const struct model_price_row *r)
+{
+	p->price.input = r->price.input_per_m;
+	p->price.output = r->price.output_per_m;
+	p->price.cache_read = r->price.cache_read_per_m;
+	p->price.cache_write = r->price.cache_write_per_m;
+	p->price.per_call = r->price.per_call;
+	p->price.has = r->price.has;	/* ADAPTER_PRICE_* == USAGE_PRICE_* */
+}
+
 /*
- * One price per (site, model): the site's default group ("" or
- * "default") when listed, else its cheapest group.
+ * Every named group's price as listed (for channels whose token is in
+ * that group), and one price per (site, model) for the others: the
+ * site's default group ("" or "default") when listed, else its cheapest.
  */
 static int
 snapshot_add_price(const struct model_price_row *r, void *arg)
@@ -376,6 +490,17 @@ snapshot_add_price(const struct model_price_row *r, void *arg)
 
 	preferred = r->group == NULL || *r->group == '\0' ||
 	    strcmp(r->group, "default") == 0;
+	if (r->group != NULL && *r->group != '\0') {
+		s->gprices = xreallocarray(s->gprices, s->ngprices + 1,
+		    sizeof *s->gprices);
+		p = &s->gprices[s->ngprices++];
+		memset(p, 0, sizeof *p);
+		p->model = xstrdup(r->model);
+		p->site_id = r->site_id;
+		p->group = xstrdup(r->group);
+		snapshot_price_set(p, r);
+		p = NULL;
+	}
 	for (i = 0; i < s->nprices; i++)
 		if (s->prices[i].site_id == r->site_id &&
 		    strcmp(s->prices[i].model, r->model) == 0)
@@ -388,31 +513,36 @@ snapshot_add_price(const struct model_price_row *r, void *arg)
 		s->prices = xreallocarray(s->prices, s->nprices + 1,
 		    sizeof *s->prices);
 		p = &s->prices[s->nprices++];
+		memset(p, 0, sizeof *p);
 		p->model = xstrdup(r->model);
 		p->site_id = r->site_id;
 	}
 	p->preferred = preferred;
-	p->price.input = r->price.input_per_m;
-	p->price.output = r->price.output_per_m;
-	p->price.cache_read = r->price.cache_read_per_m;
-	p->price.cache_write = r->price.cache_write_per_m;
-	p->price.per_call = r->price.per_call;
-	p->price.has = r->price.has;	/* ADAPTER_PRICE_* == USAGE_PRICE_* */
+	snapshot_price_set(p, r);
 	return (0);
 }
 
+/*
+ * The price of model on a site for a key in group (NULL: the account's
+ * own): that group's where the site lists prices per group, else the
+ * site's default one.
+ */
 const struct usage_price *
-snapshot_price(const struct snapshot *s, long long site_id, const char *model)
+snapshot_price(const struct snapshot *s, long long site_id, const char *model,
+    const char *group)
 {
 	struct snap_price	 want;
-	const struct snap_price	*p;
+	const struct snap_price	*p = NULL;
 
-	if (s->nprices == 0)
-		return (NULL);
 	want.model = (char *)model;
 	want.site_id = site_id;
-	p = bsearch(&want, s->prices, s->nprices, sizeof *s->prices,
-	    snapshot_price_cmp);
+	want.group = (char *)group;
+	if (group != NULL && s->ngprices > 0)
+		p = bsearch(&want, s->gprices, s->ngprices, sizeof *s->gprices,
+		    snapshot_gprice_cmp);
+	if (p == NULL && s->nprices > 0)
+		p = bsearch(&want, s->prices, s->nprices, sizeof *s->prices,
+		    snapshot_price_cmp);
 	return (p != NULL ? &p->price : NULL);
 }
 
@@ -464,21 +594,30 @@ snapshot_rebuild(struct db *db, const struct settings *set, struct err *e)
 	b.system_proxy = settings_str(set, "system_proxy_url");
 	b.accts = NULL;
 	b.naccts = 0;
+	b.toks = NULL;
+	b.ntoks = 0;
 	snapshot_rset(&s->rset, set);
 	if (apikey_foreach(db, snapshot_add_key, s, e) != 0 ||
+	    token_usable_foreach(db, (long long)time(NULL), snapshot_add_token,
+	    &b, e) != 0 ||
 	    account_channels(db, snapshot_add_channel, &b, e) != 0 ||
 	    route_foreach(db, snapshot_add_route, s, e) != 0 ||
 	    route_channels(db, snapshot_add_route_channel, &b, e) != 0 ||
 	    model_price_rows(db, snapshot_add_price, s, e) != 0 ||
 	    (models = model_served(db, e)) == NULL) {
 		snapshot_chans_free(b.accts, b.naccts);
+		snapshot_toks_free(b.toks, b.ntoks);
 		snapshot_free(s);
 		return (-1);
 	}
 	snapshot_chans_free(b.accts, b.naccts);
+	snapshot_toks_free(b.toks, b.ntoks);
 	if (s->nprices > 0)
 		qsort(s->prices, s->nprices, sizeof *s->prices,
 		    snapshot_price_cmp);
+	if (s->ngprices > 0)
+		qsort(s->gprices, s->ngprices, sizeof *s->gprices,
+		    snapshot_gprice_cmp);
 	if (s->nkeys > 0)
 		qsort(s->keys, s->nkeys, sizeof *s->keys, snapshot_key_cmp);
 	s->models = xcalloc(json_array_size(models) + 1, sizeof *s->models);

@@ -46,7 +46,9 @@ struct snap_channel {
 	long long	 account_id;
 	char		 account[32];	/* its name in explanations */
 	long long	 site_id;
-	long long	 token_id;	/* 0: the account's own API key */
+	long long	 token_id;	/* the key's token; 0: the account's */
+	char		 token[32];	/* a token channel's token, or "" */
+	char		*group;		/* the key's token's group, or NULL */
 	char		*site_name;
 	char		*url;
 	char		*platform;
@@ -74,6 +76,7 @@ struct snap_route {
 	char			*alias;		/* or NULL */
 	enum router_strategy	 strategy;
 	json_t			*model_map;	/* {"FROM": "TO"} */
+	json_t			*members;	/* group route: [MODEL...] */
 	int			 exact;		/* pattern is a model name */
 	struct modelpat		*pat;		/* glob / re:, else NULL */
 	size_t			*chans;		/* indexes into channels */
@@ -90,6 +93,7 @@ enum snap_match {
 struct snap_price {
 	char			*model;
 	long long		 site_id;
+	char			*group;		/* NULL in the per-site list */
 	int			 preferred;	/* the site's default group */
 	struct usage_price	 price;
 };
@@ -122,6 +126,8 @@ struct snapshot {
 	struct router_settings	 rset;
 	struct snap_price	*prices;	/* sorted by model, site */
 	size_t			 nprices;
+	struct snap_price	*gprices;	/* by model, site, group */
+	size_t			 ngprices;
 	struct snap_limits	 limits;
 };
 
@@ -141,7 +147,7 @@ int		 snapshot_channel_serves(const struct snap_route *,
 		     enum snap_match, const char *,
 		     const struct snap_channel *);
 const struct usage_price *snapshot_price(const struct snapshot *, long long,
-			     const char *);
+			     const char *, const char *);
 char		*snapshot_channel_key(const struct snap_channel *);
 char		**snapshot_channel_headers(const struct snap_channel *);
 void		 snapshot_headers_free(char **);

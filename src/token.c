@@ -221,11 +221,12 @@ storage:
  * Make the account's tokens what the site just listed (the caller holds
  * the transaction): rows are matched by the site's id, so a token keeps
  * its id (and its channels) across syncs; tokens gone from the site go.
- * When no token is the default, the first usable one becomes it.
+ * When no token is the default, the first usable one becomes it. ids (or
+ * NULL) gets each listed token's row id, in list order.
  */
 int
 token_sync(struct db *db, long long account_id,
-    const struct adapter_tokens *list, struct err *e)
+    const struct adapter_tokens *list, long long *ids, struct err *e)
 {
 	sqlite3_stmt	*st;
 	long long	*keep, id;
@@ -265,6 +266,8 @@ token_sync(struct db *db, long long account_id,
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		goto storage;
+	if (ids != NULL)
+		memcpy(ids, keep, list->n * sizeof *ids);
 	free(keep);
 	return (0);
 storage:
@@ -274,12 +277,30 @@ fail:
 	return (-1);
 }
 
+/*
+ * Delete token id with its discovered channels (its availability rows go
+ * by cascade). A manual channel on it stays and falls back to the
+ * account's default key (channels.token_id is ON DELETE SET NULL).
+ */
 int
 token_rm(struct db *db, long long id, struct err *e)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
 
+	st = db_prepare(db, "DELETE FROM channels WHERE token_id = ? AND "
+	    "manual = 0", NULL);
+	if (st == NULL) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		return (-1);
+	}
 	st = db_prepare(db, "DELETE FROM upstream_tokens WHERE id = ?", NULL);
 	if (st == NULL) {
 		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
@@ -384,4 +405,45 @@ token_default_sealed(struct db *db, long long account_id, long long *id,
 	}
 	sqlite3_finalize(st);
 	return (rv);
+}
+
+/* A caller's callback and its argument, carried through db_each(). */
+struct token_each {
+	token_usable_cb	 cb;
+	void		*arg;
+};
+
+static int
+token_usable_row(sqlite3_stmt *st, void *arg)
+{
+	struct token_each	*x = arg;
+	struct token_usable	 t;
+
+	memset(&t, 0, sizeof t);
+	t.id = sqlite3_column_int64(st, 0);
+	t.account_id = sqlite3_column_int64(st, 1);
+	t.name = db_col_text(st, 2);
+	t.group = db_col_text(st, 3);
+	t.blob = sqlite3_column_blob(st, 4);
+	t.len = sqlite3_column_bytes(st, 4);
+	return (x->cb(&t, x->arg));
+}
+
+/*
+ * Every token a request may use: enabled, its full key known and sealed,
+ * not expired at now. The snapshot gives each token channel its key.
+ */
+int
+token_usable_foreach(struct db *db, long long now, token_usable_cb cb,
+    void *arg, struct err *e)
+{
+	struct token_each	 x = { cb, arg };
+	sqlite3_stmt		*st;
+
+	st = db_prepare_err(db, "SELECT id, account_id, name, token_group, "
+	    "token_sealed FROM upstream_tokens WHERE " TOKEN_USABLE_SQL
+	    " AND token_sealed IS NOT NULL ORDER BY id", e);
+	if (st != NULL)
+		sqlite3_bind_int64(st, 1, now);
+	return (db_each(db, st, token_usable_row, &x, e));
 }

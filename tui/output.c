@@ -22,7 +22,7 @@
 #include "width.h"
 #include "xmalloc.h"
 
-#define OUTPUT_MAX_COLS	12
+#define OUTPUT_MAX_COLS	16
 
 static const struct {
 	const char	*cmd;
@@ -52,19 +52,21 @@ static const struct {
 	    N_("EXPIRES"), N_("MAX $"), N_("USED $"), N_("REQUESTS"), NULL } },
 	{ "route.list",
 	  { "id", "pattern", "alias", "strategy", "channels", "available",
-	    "manual", "enabled", NULL },
+	    "manual", "enabled", "members", NULL },
 	  { N_("ID"), N_("PATTERN"), N_("ALIAS"), N_("STRATEGY"),
-	    N_("CHANNELS"), N_("AVAILABLE"), N_("MANUAL"), N_("ENABLED"), NULL } },
+	    N_("CHANNELS"), N_("AVAILABLE"), N_("MANUAL"), N_("ENABLED"),
+	    N_("GROUP OF"), NULL } },
 	{ "route.rebuild",
 	  { "id", "pattern", "alias", "strategy", "channels", "available",
-	    "manual", "enabled", NULL },
+	    "manual", "enabled", "members", NULL },
 	  { N_("ID"), N_("PATTERN"), N_("ALIAS"), N_("STRATEGY"),
-	    N_("CHANNELS"), N_("AVAILABLE"), N_("MANUAL"), N_("ENABLED"), NULL } },
+	    N_("CHANNELS"), N_("AVAILABLE"), N_("MANUAL"), N_("ENABLED"),
+	    N_("GROUP OF"), NULL } },
 	{ "route.show",
-	  { "id", "site", "account", "source_model", "priority", "weight",
-	    "enabled", "manual", "probability", "cooldown_remaining_sec",
-	    "reason", NULL },
-	  { N_("CHANNEL"), N_("SITE"), N_("ACCOUNT"), N_("MODEL"),
+	  { "id", "site", "account", "token", "source_model", "priority",
+	    "weight", "enabled", "manual", "probability",
+	    "cooldown_remaining_sec", "reason", NULL },
+	  { N_("CHANNEL"), N_("SITE"), N_("ACCOUNT"), N_("TOKEN"), N_("MODEL"),
 	    N_("PRIORITY"), N_("WEIGHT"), N_("ENABLED"), N_("MANUAL"),
 	    N_("PROB %"), N_("COOLDOWN S"), N_("REASON"), NULL } },
 	{ "settings.list",
@@ -582,15 +584,29 @@ output_log_line(json_t *item)
 	putchar('\n');
 }
 
+/* A group route's members, on a line of their own. */
+static void
+output_group(json_t *route)
+{
+	char	*s;
+
+	if (!json_is_array(json_object_get(route, "members")))
+		return;
+	s = output_cell(json_object_get(route, "members"));
+	printf(_("group of %s\n"), s);
+	free(s);
+}
+
 /* route explain: the route, the pick, then every candidate. */
 static void
 output_explain(json_t *d)
 {
 	static const char *const fields[] = { "channel_id", "site",
-	    "account", "priority", "weight", "eligible", "probability",
-	    "reason", NULL };
+	    "account", "token", "model", "priority", "weight", "eligible",
+	    "probability", "reason", NULL };
 	static const char *const titles[] = { "CHANNEL", "SITE", "ACCOUNT",
-	    "PRIORITY", "WEIGHT", "ELIGIBLE", "PROB %", "REASON", NULL };
+	    "TOKEN", "MODEL", "PRIORITY", "WEIGHT", "ELIGIBLE", "PROB %",
+	    "REASON", NULL };
 	json_t	*route = json_object_get(d, "route");
 	json_t	*sel = json_object_get(d, "selected");
 	char	*s;
@@ -598,6 +614,7 @@ output_explain(json_t *d)
 	printf(_("model %s: route %lld (%s), %s\n"), jx_str(d, "model"),
 	    (long long)json_integer_value(json_object_get(route, "id")),
 	    jx_str(route, "pattern"), jx_str(d, "strategy"));
+	output_group(route);
 	if (json_is_object(sel)) {
 		s = output_cell(json_object_get(sel, "probability"));
 		printf(_("selected: channel %lld on %s (%s%%)\n"), (long long)
@@ -637,6 +654,8 @@ output_reply(const char *cmd, json_t *data)
 	size_t		 i;
 	const char	*key;
 
+	if (strcmp(cmd, "route.show") == 0)
+		output_group(data);
 	for (i = 0; i < nitems(output_lists); i++) {
 		if (strcmp(output_lists[i].cmd, cmd) == 0 &&
 		    json_object_get(data, "items") != NULL) {

@@ -24,7 +24,7 @@
 #include "width.h"
 #include "xmalloc.h"
 
-#define LIST_MAX_COLS	12
+#define LIST_MAX_COLS	16
 #define LIST_MAX_KEYS	4
 
 /* A key that runs a command on the selected row. */

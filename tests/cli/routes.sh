@@ -5,10 +5,20 @@
 . "$SRCDIR/tests/lib/libtest.sh"
 test_init routes
 
+# one_token URL: alice keeps only her default token there. Each usable
+# token that serves a model is a channel of its own (per-token
+# discovery); these tests count one channel per account.
+one_token() {
+	curl -s -X POST "$1/__fake/state" \
+	    -d '{"patch_tokens":[{"id":2,"status":2}]}' >/dev/null
+}
+
 fake_start new-api
 A=$FAKE_URL
+one_token "$A"
 fake_start new-api
 B=$FAKE_URL
+one_token "$B"
 ok "site a" site add a "$A"
 ok "site b" site add b "$B"
 ok "account a" account add a --username alice --password pass-123
@@ -114,6 +124,7 @@ expect "edits survive a rebuild" "$(field a eligible)" true
 # Three sites, one failing every time: no client errors; it ends cooled.
 fake_start new-api
 C=$FAKE_URL
+one_token "$C"
 ok "site c" site add c "$C"
 ok "account c" account add c --username alice --password pass-123
 ok "explain three" --json route explain gpt-4o-mini
