@@ -11,6 +11,13 @@
 #   BENCH_BIG_MB=10         size of the big streamed reply (MB of text)
 #   BENCH_OUT=bench/RESULTS.md
 #   BENCH_KEEP=1            keep the temp dir (logs) after the run
+#   BENCH_PIN=1             pin with taskset (needs 2 or more CPUs): the
+#                           proxy under test, nginx or metapi, on the last
+#                           CPU, the load generator and the fake relay on
+#                           the others. Off by default: on the 2-CPU VM
+#                           this was tried on, pinning made every figure
+#                           noisier (the direct-vs-direct noise floor of
+#                           stream gaps went from ~0.1 ms to 0.1-1.5 ms)
 #   BENCH_DIAG_NODELAY=1    also measure a second metapi daemon run with
 #                           bench/nodelay-shim.c preloaded (TCP_NODELAY on
 #                           accepted sockets); a diagnostic row only, never
@@ -31,7 +38,16 @@ TARGETS="direct nginx metapi"
 [ -n "$DIAG" ] && TARGETS="$TARGETS metapi_nd"
 OUT=${BENCH_OUT:-$SRC/bench/RESULTS.md}
 CMDLINE="bench/run.sh${*:+ $*}"
-for v in BENCH_DURATION BENCH_WARMUP BENCH_STREAM_N BENCH_BIG_MB BENCH_DIAG_NODELAY; do
+PIN_PROXY=
+PIN_LOAD=
+NGINX_WORKERS=auto
+if [ "${BENCH_PIN:-0}" = 1 ] && command -v taskset >/dev/null 2>&1 &&
+    [ "$(nproc)" -ge 2 ]; then
+	PIN_PROXY="taskset -c $(($(nproc) - 1))"
+	PIN_LOAD="taskset -c 0-$(($(nproc) - 2))"
+	NGINX_WORKERS=1
+fi
+for v in BENCH_DURATION BENCH_WARMUP BENCH_STREAM_N BENCH_BIG_MB BENCH_PIN BENCH_DIAG_NODELAY; do
 	eval "x=\${$v:-}"
 	[ -n "$x" ] && CMDLINE="$v=$x $CMDLINE"
 done
@@ -154,7 +170,7 @@ SC=$T/streamclient
 
 # --- the fake relay ----------------------------------------------------------
 log "starting the fake relay"
-"$FAKE" --port 0 --personality new-api --threads 160 --port-file "$T/fake.port" \
+$PIN_LOAD "$FAKE" --port 0 --personality new-api --threads 160 --port-file "$T/fake.port" \
     >/dev/null 2>"$T/fake.log" &
 FAKE_PID=$!
 for _ in $(seq 200); do [ -s "$T/fake.port" ] && break; sleep 0.05; done
@@ -174,7 +190,7 @@ NG=$T/nginx
 cat >"$NG/nginx.conf" <<EOF
 daemon off;
 master_process on;
-worker_processes auto;
+worker_processes $NGINX_WORKERS;
 pid $NG/nginx.pid;
 error_log $NG/logs/error.log warn;
 events { worker_connections 4096; }
@@ -204,7 +220,7 @@ EOF
 log "starting nginx on 127.0.0.1:$NGINX_PORT"
 "$NGINX" -p "$NG" -c "$NG/nginx.conf" -e "$NG/logs/error.log" -t >/dev/null 2>"$T/nginx-t.log" ||
     { cat "$T/nginx-t.log" >&2; die "bad nginx config"; }
-"$NGINX" -p "$NG" -c "$NG/nginx.conf" -e "$NG/logs/error.log" >/dev/null 2>&1 &
+$PIN_PROXY "$NGINX" -p "$NG" -c "$NG/nginx.conf" -e "$NG/logs/error.log" >/dev/null 2>&1 &
 NGINX_PID=$!
 NGINX_URL="http://127.0.0.1:$NGINX_PORT"
 for _ in $(seq 100); do curl -s -o /dev/null "$NGINX_URL/__fake/health" && break; sleep 0.05; done
@@ -212,7 +228,7 @@ for _ in $(seq 100); do curl -s -o /dev/null "$NGINX_URL/__fake/health" && break
 # --- metapi ----------------------------------------------------------------------
 export METAPI_LISTEN=127.0.0.1:0
 log "starting metapi"
-"$METAPI" daemon >"$T/metapi.log" 2>&1 &
+$PIN_PROXY "$METAPI" daemon >"$T/metapi.log" 2>&1 &
 METAPI_PID=$!
 for _ in $(seq 200); do "$METAPI" --no-start status >/dev/null 2>&1 && break; sleep 0.05; done
 "$METAPI" --json --no-start status >"$T/status.json" 2>/dev/null || die "metapi did not start"
@@ -239,7 +255,7 @@ if [ -n "$DIAG" ]; then
 	    die "cannot build bench/nodelay-shim.c"
 	log "starting the diagnostic metapi (TCP_NODELAY preloaded)"
 	METAPI_DATA_DIR="$T/data2" METAPI_SOCKET="$T/run2/metapi.sock" \
-	    LD_PRELOAD="$T/nodelay.so" "$METAPI" daemon >"$T/metapi2.log" 2>&1 &
+	    LD_PRELOAD="$T/nodelay.so" $PIN_PROXY "$METAPI" daemon >"$T/metapi2.log" 2>&1 &
 	METAPI2_PID=$!
 	m2() { METAPI_DATA_DIR="$T/data2" METAPI_SOCKET="$T/run2/metapi.sock" \
 	    timeout 60 "$METAPI" --no-start "$@"; }
@@ -289,7 +305,7 @@ field() { tr ' ' '\n' <"$1" | sed -n "s/^$2=//p" | head -n 1; }
 
 for t in $TARGETS; do
 	log "warm-up $t (${WARMUP}s, c=16)"
-	wrk -t2 -c16 -d"${WARMUP}s" --timeout 10s -s "$T/$t.lua" "$(url_of $t)/v1/chat/completions" >/dev/null 2>&1
+	$PIN_LOAD wrk -t2 -c16 -d"${WARMUP}s" --timeout 10s -s "$T/$t.lua" "$(url_of $t)/v1/chat/completions" >/dev/null 2>&1
 done
 for c in 1 16 64; do
 	th=2
@@ -301,7 +317,7 @@ for c in 1 16 64; do
 			    >"$T/rss.c64" 2>/dev/null &
 			SAMPLER_PID=$!
 		fi
-		wrk -t"$th" -c"$c" -d"${DURATION}s" --timeout 10s -s "$T/$t.lua" \
+		$PIN_LOAD wrk -t"$th" -c"$c" -d"${DURATION}s" --timeout 10s -s "$T/$t.lua" \
 		    "$(url_of $t)/v1/chat/completions" >"$T/wrk.$t.$c.out" 2>&1
 		grep '^RESULT ' "$T/wrk.$t.$c.out" >"$T/wrk.$t.$c" ||
 		    die "wrk $t c=$c: $(tail -n 3 "$T/wrk.$t.$c.out")"
@@ -325,8 +341,8 @@ SBODY='{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":tr
 # direct2: the direct run again at the end, to show the noise floor.
 for t in $TARGETS direct2; do
 	log "stream $t: $STREAM_N requests"
-	"$SC" "$(url_of $t)/v1/chat/completions" "$(key_of $t)" "$SBODY" 3 >/dev/null 2>&1
-	"$SC" "$(url_of $t)/v1/chat/completions" "$(key_of $t)" "$SBODY" "$STREAM_N" \
+	$PIN_LOAD "$SC" "$(url_of $t)/v1/chat/completions" "$(key_of $t)" "$SBODY" 3 >/dev/null 2>&1
+	$PIN_LOAD "$SC" "$(url_of $t)/v1/chat/completions" "$(key_of $t)" "$SBODY" "$STREAM_N" \
 	    "$T/gaps.$t" >"$T/stream.$t" 2>"$T/stream.$t.err"
 	[ -s "$T/stream.$t" ] || die "streamclient $t: $(tail -n 3 "$T/stream.$t.err")"
 done
@@ -352,7 +368,7 @@ HWM_BIG_BEFORE=$(hwm_kb)
 ( while :; do awk '/^VmRSS:/ {print $2}' "/proc/$METAPI_PID/status"; sleep 0.05; done ) \
     >"$T/rss.big" 2>/dev/null &
 SAMPLER_PID=$!
-"$SC" "$METAPI_URL/v1/chat/completions" "$MKEY" "$SBODY" 1 >"$T/big.metapi" 2>"$T/big.metapi.err"
+$PIN_LOAD "$SC" "$METAPI_URL/v1/chat/completions" "$MKEY" "$SBODY" 1 >"$T/big.metapi" 2>"$T/big.metapi.err"
 kill "$SAMPLER_PID" 2>/dev/null
 wait "$SAMPLER_PID" 2>/dev/null
 SAMPLER_PID=
@@ -360,8 +376,8 @@ RSS_BIG_AFTER=$(rss_kb)
 RSS_BIG_PEAK=$(sort -n "$T/rss.big" | tail -n 1)
 sleep 2
 RSS_BIG_LATER=$(rss_kb)
-"$SC" "$FAKE_URL/v1/chat/completions" "$FAKE_KEY" "$SBODY" 1 >"$T/big.direct" 2>"$T/big.direct.err"
-"$SC" "$NGINX_URL/v1/chat/completions" "$FAKE_KEY" "$SBODY" 1 >"$T/big.nginx" 2>"$T/big.nginx.err"
+$PIN_LOAD "$SC" "$FAKE_URL/v1/chat/completions" "$FAKE_KEY" "$SBODY" 1 >"$T/big.direct" 2>"$T/big.direct.err"
+$PIN_LOAD "$SC" "$NGINX_URL/v1/chat/completions" "$FAKE_KEY" "$SBODY" 1 >"$T/big.nginx" 2>"$T/big.nginx.err"
 fake_post /__fake/state '{"config":{"reply":"","max_body":1048576}}'
 kill -0 "$METAPI_PID" 2>/dev/null || die "metapi died during the stream runs"
 RSS_END=$(rss_kb)
@@ -392,7 +408,12 @@ echo
 echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "- machine: $(nproc) CPUs, ${cpu:-unknown CPU}, $(uname -sr); load average (1/5/15 min) $LOAD_START at the start, $LOAD_END at the end (anything else running on the machine shares the cores with the run)"
 echo "- versions: metapi $METAPI_VERSION (git $git_info; $bin_info), nginx $nginx_ver, $wrk_ver, $(curl --version | head -n 1 | awk '{print $1, $2}')"
-echo "- setup: everything on 127.0.0.1 on the same machine, sharing its $(nproc) cores: the fake relay (tests/fakerelay, new-api personality, 160 threads), nginx (worker_processes auto, upstream keepalive 64, proxy_http_version 1.1, proxy_set_header Connection \"\", proxy_buffering off) and the metapi daemon (default settings, one site, one account, one key) both in front of it, and the load generator. The fake relay closes every connection (Connection: close), so both proxies open a new upstream connection per request; wrk and streamclient keep their connection to nginx and metapi alive, while the direct runs reconnect for every request."
+if [ -n "$PIN_PROXY" ]; then
+	echo "- pinning: the proxy under test (nginx or metapi) on the last CPU (\`$PIN_PROXY\`), the load generator and the fake relay on the others (\`$PIN_LOAD\`), so each proxy's added latency is its own work, not the load generator's competition for its core; BENCH_PIN=1 asked for it."
+else
+	echo "- pinning: none (BENCH_PIN=1 pins the proxy under test to its own CPU)."
+fi
+echo "- setup: everything on 127.0.0.1 on the same machine, sharing its $(nproc) cores: the fake relay (tests/fakerelay, new-api personality, 160 threads), nginx (worker_processes $NGINX_WORKERS, upstream keepalive 64, proxy_http_version 1.1, proxy_set_header Connection \"\", proxy_buffering off) and the metapi daemon (default settings, one site, one account, one key) both in front of it, and the load generator. The fake relay closes every connection (Connection: close), so both proxies open a new upstream connection per request; wrk and streamclient keep their connection to nginx and metapi alive, while the direct runs reconnect for every request."
 echo "- non-stream: wrk, POST /v1/chat/completions \`$BODY\`, ${DURATION}s per cell after a ${WARMUP}s warm-up (c=16) per target; 1 wrk thread at c=1, 2 otherwise. Latency is wrk's (request written to response read: the direct runs' connect is not in it). Added = proxy minus direct at the same percentile."
 echo "- streams: bench/streamclient.c (libcurl, one keep-alive connection, sequential requests), $STREAM_N requests per target after 3 unrecorded ones; fake relay reply of 50 words with a slow_stream fault (5 ms before every SSE frame), so 54 events per stream (role, 50 words, finish, usage, [DONE]); the body asks for include_usage, so the upstream sends the same frames to every target. TTFB = request start to the first complete SSE event. Gap = time between consecutive events of one stream, pooled over all streams; added per-chunk delay = proxy gap p99 minus direct gap p99. The direct run is repeated at the end (\"direct (again, last)\"): the difference between the two direct runs is the noise floor of these figures."
 [ -n "$DIAG" ] && echo "- diagnostic row: a second metapi daemon (own data dir, socket and port, same binary and settings) started with LD_PRELOAD=bench/nodelay-shim.c, which sets TCP_NODELAY on every accepted socket. It is not metapi as shipped and is never used for the targets."
