@@ -143,4 +143,27 @@ wait $bg
 expect "rebuilds ran while requests were in flight" "$rebuilds" 5
 expect "64 in flight: all answered" "$(wc -l <"$TMP/codes" | tr -d ' ')" 64
 expect "64 in flight: none failed" "$(grep -cv '^200$' "$TMP/codes")" 0
+
+# 10 000 requests while 20% of the attempts on two of the three sites
+# fail and the third is healthy (issue #10): not one error reaches a
+# client. One curl process runs them, 32 at a time.
+for u in "$A" "$B" "$C"; do curl -s -X DELETE "$u/__fake/faults" >/dev/null; done
+for u in "$A" "$B"; do
+	curl -s -X POST "$u/__fake/fault" -d '{"path":"/v1/chat/completions","status":500,"times":-1,"percent":20}' >/dev/null
+done
+ok "cooldowns cleared again" --json route explain gpt-4o-mini
+for c in $(jget "$OUT" candidates.0.channel_id) $(jget "$OUT" candidates.1.channel_id) $(jget "$OUT" candidates.2.channel_id); do
+	"$METAPI" channel cooldown-clear "$c" >/dev/null 2>&1
+done
+awk -v u="$BASE/v1/chat/completions" 'BEGIN { for (i = 0; i < 10000; i++)
+    printf "url = \"%s\"\noutput = \"/dev/null\"\n", u }' >"$TMP/10k.cfg"
+curl -s -Z --parallel-max 32 -K "$TMP/10k.cfg" -w '%{http_code}\n' \
+    -H "Authorization: Bearer $K" -H 'Content-Type: application/json' \
+    -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"ten thousand"}]}' \
+    >"$TMP/codes"
+expect "10 000 requests answered" "$(wc -l <"$TMP/codes" | tr -d ' ')" 10000
+expect "10 000 requests: no client errors" "$(grep -cv '^200$' "$TMP/codes")" 0
+F=$(( $(curl -s "$A/__fake/requests?path=/v1/chat/completions" | jget - count) + \
+    $(curl -s "$B/__fake/requests?path=/v1/chat/completions" | jget - count) ))
+expect_match "the failing sites were tried (attempts there)" "$F" '^[1-9][0-9]{2,}$'
 test_done
