@@ -298,7 +298,7 @@ http_start(const char *addr, const struct settings *set, char **cause)
 {
 	struct mg_callbacks	 cb;
 	struct mg_server_port	 ports[4];
-	char			 threads[32], hdrmax[32];
+	char			 threads[32], hdrmax[32], tmo[32];
 	const char		*opts[32];
 	char			 errbuf[256];
 	struct mg_init_data	 init;
@@ -311,14 +311,24 @@ http_start(const char *addr, const struct settings *set, char **cause)
 	    settings_int(set, "http_threads"));
 	snprintf(hdrmax, sizeof hdrmax, "%lld",
 	    settings_int(set, "http_max_header_bytes"));
+	snprintf(tmo, sizeof tmo, "%lld",
+	    settings_int(set, "http_client_timeout_sec") * 1000);
 	opts[n++] = "listening_ports";
 	opts[n++] = addr;
 	opts[n++] = "num_threads";
 	opts[n++] = threads;
 	opts[n++] = "max_request_size";
 	opts[n++] = hdrmax;
+	/*
+	 * A worker thread serves one connection at a time, so a client that
+	 * sends half a request head and waits (slowloris) holds a thread:
+	 * at 3600 s, 64 such connections stopped the server. The timeout
+	 * bounds the head and every single read or write to a client; a
+	 * handler waiting on its upstream reads and writes nothing and is
+	 * not cut by it, so long streams and slow models are unaffected.
+	 */
 	opts[n++] = "request_timeout_ms";
-	opts[n++] = "3600000";
+	opts[n++] = tmo;
 	opts[n++] = "keep_alive_timeout_ms";
 	opts[n++] = "60000";
 	opts[n++] = "enable_keep_alive";

@@ -64,6 +64,10 @@ const struct setting_entry setting_table[] = {
 	{ .name = "http_max_header_bytes", .type = SETTING_INT,
 	  .def = "65536", .min = 4096, .max = 1048576, .restart = 1,
 	  .help = "largest request header block a client may send" },
+	{ .name = "http_client_timeout_sec", .type = SETTING_INT,
+	  .def = "30", .min = 1, .max = 3600, .restart = 1,
+	  .help = "seconds a client has to send its request head, and the "
+	  "longest one read or write to a client may wait" },
 	{ .name = "http_threads", .type = SETTING_INT, .def = "64",
 	  .min = 2, .max = 1024, .restart = 1,
 	  .help = "HTTP worker threads (concurrent client connections)" },
