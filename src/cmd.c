@@ -146,8 +146,10 @@ cmd_check_oneof(const struct cmd_spec *c, json_t *args, char **cause)
 	for (a = c->args; a->key != NULL; a++) {
 		if (!(a->flags & CMD_ARG_ONEOF))
 			continue;
-		if (json_object_get(args, a->key) != NULL)
+		if (json_object_get(args, a->key) != NULL) {
+			free(list);
 			return (0);
+		}
 		old = list;
 		xasprintf(&list, "%s%s%s", old != NULL ? old : "",
 		    old != NULL ? " or " : "", a->flag != NULL ? a->flag :
