@@ -166,8 +166,8 @@ cron_day_matches(const struct cron *c, const struct tm *tm)
 time_t
 cron_next(const struct cron *c, time_t after)
 {
-	struct tm	tm;
-	time_t		t;
+	struct tm	tm, cand;
+	time_t		t, r;
 	int		i;
 
 	t = after - (after % 60) + 60;
@@ -185,8 +185,20 @@ cron_next(const struct cron *c, time_t after)
 		} else if (!((c->minute >> tm.tm_min) & 1)) {
 			tm.tm_min++;
 		} else {
-			tm.tm_isdst = -1;
-			return (mktime(&tm));
+			cand = tm;
+			cand.tm_isdst = -1;
+			if ((r = mktime(&cand)) > after)
+				return (r);
+			/*
+			 * A time the clocks go back over exists twice, and
+			 * mktime() may give the first, already past: the
+			 * second is standard time. Found by fuzz-cron.
+			 */
+			cand = tm;
+			cand.tm_isdst = 0;
+			if ((r = mktime(&cand)) > after)
+				return (r);
+			tm.tm_min++;
 		}
 		tm.tm_isdst = -1;
 		t = mktime(&tm);

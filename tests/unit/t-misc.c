@@ -186,6 +186,17 @@ t_misc_cron_next(void)
 		{ "59 23 31 12 *", { 2024, 12, 31, 23, 59, 0 },
 		  { 2025, 12, 31, 23, 59 } },
 		{ "0 0 31 2 *", { 2024, 1, 1, 0, 0, 0 }, { 0 } },
+	}, dst[] = {
+		/* 02:30 does not exist on the spring-forward day. */
+		{ "30 2 * * *", { 2024, 3, 31, 0, 59, 59 },
+		  { 2024, 4, 1, 0, 30 } },
+		/* In the repeated hour, after its first 02:30: the second
+		 * one, not the first (mktime's pick, in the past). */
+		{ "30 2 * * *", { 2024, 10, 27, 1, 0, 0 },
+		  { 2024, 10, 27, 1, 30 } },
+		/* Right after the first 02:30 ran: not again that night. */
+		{ "30 2 * * *", { 2024, 10, 27, 0, 30, 0 },
+		  { 2024, 10, 28, 1, 30 } },
 	};
 	struct cron	 c;
 	char		*tz;
@@ -214,6 +225,26 @@ t_misc_cron_next(void)
 			    cases[i].want[4], 0);
 		got = cron_next(&c, from);
 		CHECK_INT(got, want);
+	}
+	unit_case_end();
+	/* Daylight saving, in a zone that has it (times given in UTC). */
+	setenv("TZ", "Europe/Berlin", 1);
+	tzset();
+	for (i = 0; i < nitems(dst); i++) {
+		unit_case("next \"%s\" in Berlin after %04d-%02d-%02d "
+		    "%02d:%02d:%02d UTC", dst[i].expr, dst[i].from[0],
+		    dst[i].from[1], dst[i].from[2], dst[i].from[3],
+		    dst[i].from[4], dst[i].from[5]);
+		if (!CHECK_INT(cron_parse(dst[i].expr, &c, NULL), 0))
+			continue;
+		from = t_misc_utc(dst[i].from[0], dst[i].from[1],
+		    dst[i].from[2], dst[i].from[3], dst[i].from[4],
+		    dst[i].from[5]);
+		want = t_misc_utc(dst[i].want[0], dst[i].want[1],
+		    dst[i].want[2], dst[i].want[3], dst[i].want[4], 0);
+		got = cron_next(&c, from);
+		CHECK_INT(got, want);
+		CHECK(got > from);
 	}
 	unit_case_end();
 	if (tz != NULL)
