@@ -162,6 +162,8 @@ cron_day_matches(const struct cron *c, const struct tm *tm)
 	return (md && wd);
 }
 
+#define CRON_HORIZON	(5LL * 366 * 24 * 3600)	/* seconds looked ahead */
+
 /* The first matching minute strictly after `after`, local time; -1 if none. */
 time_t
 cron_next(const struct cron *c, time_t after)
@@ -172,8 +174,14 @@ cron_next(const struct cron *c, time_t after)
 
 	t = after - (after % 60) + 60;
 	localtime_r(&t, &tm);
-	/* Five years of minutes, walked by skipping whole hours and days. */
-	for (i = 0; i < 5 * 366 * 24 * 60; i++) {
+	/*
+	 * Five years, walked by skipping whole days and hours. The bound is
+	 * on time, not steps: counted in steps, an expression that never
+	 * matches ("0 0 30 2 *") walked thousands of years of days, seconds
+	 * of CPU on the main thread (found by fuzz-cron).
+	 */
+	for (i = 0; i < 5 * 366 * 24 * 60 && t - after <= CRON_HORIZON;
+	    i++) {
 		if (!((c->month >> (tm.tm_mon + 1)) & 1) ||
 		    !cron_day_matches(c, &tm)) {
 			tm.tm_mday++;
