@@ -254,6 +254,10 @@ account_add(struct db *db, long long site_id, const json_t *args,
 	for (i = 0; i < nitems(account_kinds); i++)
 		if (strcmp(account_kinds[i].kind, kind) == 0)
 			break;
+	if (i == nitems(account_kinds)) {
+		err_set(e, ERR_INTERNAL, "unknown credential kind %s", kind);
+		return (NULL);
+	}
 	secret = jx_str(args, account_kinds[i].arg);
 	checkin = strcmp(kind, "api_key") != 0 && !jx_bool(args, "no_checkin");
 	if (db_begin(db, &cause) != 0) {

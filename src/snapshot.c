@@ -270,6 +270,7 @@ snapshot_model(const struct snapshot *s, const char *name)
 
 	if (s == NULL || s->nmodels == 0)
 		return (NULL);
+	memset(&want, 0, sizeof want);
 	want.name = (char *)name;
 	return (bsearch(&want, s->models, s->nmodels, sizeof *s->models,
 	    snapshot_model_cmp));
@@ -534,6 +535,7 @@ snapshot_price(const struct snapshot *s, long long site_id, const char *model,
 	struct snap_price	 want;
 	const struct snap_price	*p = NULL;
 
+	memset(&want, 0, sizeof want);
 	want.model = (char *)model;
 	want.site_id = site_id;
 	want.group = (char *)group;
@@ -696,6 +698,7 @@ snapshot_key(const struct snapshot *s, const char *secret)
 
 	if (s == NULL || s->nkeys == 0 || secret == NULL || *secret == '\0')
 		return (NULL);
+	memset(&want, 0, sizeof want);
 	vault_hash(secret, want.hash);
 	k = bsearch(&want, s->keys, s->nkeys, sizeof *s->keys,
 	    snapshot_key_cmp);

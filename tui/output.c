@@ -222,7 +222,7 @@ output_table(json_t *items, const char *const *fields,
     const char *const *titles)
 {
 	size_t	 ncol, nrow, r, c, total, widest;
-	size_t	 w[OUTPUT_MAX_COLS];
+	size_t	 w[OUTPUT_MAX_COLS] = { 0 };
 	char	***cells, *cut;
 	int	 term = output_term_width();
 

@@ -435,11 +435,12 @@ tui_form(struct tui *t, const char *cmd, json_t *prefill, json_t **data)
 static int
 tui_tab_label(struct tui *t, size_t i, char *label, size_t size)
 {
+	const char	*title = _(t->views[i]->title);
+
 	if (i < 10)
-		snprintf(label, size, " %zu %s ", (i + 1) % 10,
-		    _(t->views[i]->title));
+		snprintf(label, size, " %zu %s ", (i + 1) % 10, title);
 	else
-		snprintf(label, size, " %s ", _(t->views[i]->title));
+		snprintf(label, size, " %s ", title);
 	return ((int)width_utf8(label));
 }
 

@@ -425,7 +425,7 @@ list_draw(struct tui *t, void *arg, int y, int x, int h, int w)
 		return;
 	vis = list_visible(t, st, fields, &nvis);
 	/* Column widths: the widest title or cell, within a share. */
-	for (nc = 0; fields[nc] != NULL && nc < LIST_MAX_COLS; nc++)
+	for (nc = 0; nc < LIST_MAX_COLS && fields[nc] != NULL; nc++)
 		cw[nc] = (int)width_utf8(_(titles[nc]));
 	for (r = 0; r < nvis; r++) {
 		item = json_array_get(st->items, vis[r]);

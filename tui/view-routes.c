@@ -766,6 +766,7 @@ routes_wrap(int y, int x, int w, int lines, enum scr_color c,
 		line = xstrndup(p, (size_t)(brk - p));
 		scr_put(y + n++, x, w, c, line);
 		free(line);
+		/* cppcheck-suppress nullPointerRedundantCheck ; brk is set */
 		for (p = brk; *p == ' '; p++)
 			;
 	}
