@@ -286,6 +286,8 @@ key q
 
 # NO_COLOR and ASCII lines.
 start_tui 100 30 NO_COLOR=1 METAPI_TUI_ASCII=1
+# Up first: keys sent before the TUI reads its terminal can be lost.
+shows "ascii: up" "1 Dashboard"
 key '?'
 shows "ascii box" "+-"
 key Escape q
