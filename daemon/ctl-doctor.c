@@ -28,13 +28,13 @@
 #include "account.h"
 #include "daemon.h"
 #include "db.h"
+#include "doctor.h"
 #include "jx.h"
 #include "site.h"
 #include "upstream.h"
 #include "xmalloc.h"
 
 #define DOCTOR_TIMEOUT_DEF	5	/* seconds per site */
-#define DOCTOR_TIMEOUT_MAX	60
 #define DOCTOR_THREADS		8	/* sites probed at once */
 #define DOCTOR_SKEW_WARN	300	/* seconds: 5 minutes */
 #define DOCTOR_MAX_BODY		(256 * 1024)
@@ -71,25 +71,6 @@ struct doctor_job {
 };
 
 static const char *const doctor_health_paths[2] = { "/healthz", "/readyz" };
-
-/* Append one item; returns it (borrowed) for extra fields. */
-static json_t *
-doctor_item(json_t *items, const char *check, const char *status,
-    const char *fix, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*detail;
-	json_t	*it;
-
-	va_start(ap, fmt);
-	xvasprintf(&detail, fmt, ap);
-	va_end(ap);
-	it = json_pack("{s:s, s:s, s:s, s:s?}", "check", check, "status",
-	    status, "detail", detail, "fix", fix);
-	free(detail);
-	json_array_append_new(items, it);
-	return (it);
-}
 
 static void
 doctor_db(json_t *items)

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 
 #include <dirent.h>
+#include <limits.h>
 #include <poll.h>
 
 #include <pthread.h>
@@ -105,13 +106,15 @@ http_client_fd(struct mg_connection *conn)
 	struct dirent			*de;
 	socklen_t			 len;
 	char				 host[INET6_ADDRSTRLEN];
+	const char			*errstr;
 	int				 fd, port, found = -1;
 	DIR				*d;
 
 	if (ri == NULL || (d = opendir("/proc/self/fd")) == NULL)
 		return (-1);
 	while (found == -1 && (de = readdir(d)) != NULL) {
-		if ((fd = atoi(de->d_name)) <= 2 || fd == dirfd(d))
+		fd = (int)strtonum(de->d_name, 3, INT_MAX, &errstr);
+		if (fd == 0 || fd == dirfd(d))	/* ".", "..", 0-2 */
 			continue;
 		len = sizeof ss;
 		if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0 ||

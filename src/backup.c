@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1007,7 +1008,41 @@ backup_check_notify(json_t *it, char **why)
 
 /* --- Which local row is it? -------------------------------------------- */
 
-/* One id from a query whose parameters are bound by the caller. */
+/*
+ * A statement with its parameters bound from the arguments, one per
+ * letter of types: 'i' a long long, 's' a string (NULL binds null), 'h' a
+ * VAULT_HASH_LEN hash. NULL (with e set) when it does not prepare.
+ */
+static sqlite3_stmt *
+backup_query(struct db *db, struct err *e, const char *sql,
+    const char *types, ...)
+{
+	sqlite3_stmt	*st;
+	va_list		 ap;
+	int		 i;
+
+	if ((st = db_prepare_err(db, sql, e)) == NULL)
+		return (NULL);
+	va_start(ap, types);
+	for (i = 1; types[i - 1] != '\0'; i++) {
+		switch (types[i - 1]) {
+		case 'i':
+			sqlite3_bind_int64(st, i, va_arg(ap, long long));
+			break;
+		case 's':
+			db_bind_text(st, i, va_arg(ap, const char *));
+			break;
+		case 'h':
+			db_bind_blob(st, i, va_arg(ap, const uint8_t *),
+			    VAULT_HASH_LEN);
+			break;
+		}
+	}
+	va_end(ap);
+	return (st);
+}
+
+/* The first column of st's first row (0: no row, -1: error), finalized. */
 static long long
 backup_id(struct db *db, sqlite3_stmt *st, struct err *e)
 {
@@ -1027,8 +1062,8 @@ backup_id(struct db *db, sqlite3_stmt *st, struct err *e)
 }
 
 /*
- * The first row of `sql` (bound with one or two integers) whose sealed
- * column opens to `want`. Credentials identify accounts and tokens that
+ * The first row of st (id, sealed column) whose sealed column opens to
+ * `want`. Credentials identify accounts and tokens that
  * have no other name.
  */
 static long long
@@ -1070,26 +1105,20 @@ static long long
 backup_match_site(struct db *db, const struct bsection *s, json_t *it,
     struct err *e)
 {
-	sqlite3_stmt	*st;
+	const char	*u = jx_str(it, "url");
 	long long	 id;
 	char		*url;
 
 	(void)s;
-	st = db_prepare_err(db, "SELECT id FROM sites WHERE name = ?", e);
-	if (st != NULL)
-		db_bind_text(st, 1, jx_str(it, "name"));
-	if ((id = backup_id(db, st, e)) != 0)
+	if ((id = backup_id(db, backup_query(db, e, "SELECT id FROM sites "
+	    "WHERE name = ?", "s", jx_str(it, "name")), e)) != 0)
 		return (id);
-	url = url_normalize(jx_str(it, "url"));
-	st = db_prepare_err(db, "SELECT id FROM sites WHERE (url = ? OR "
-	    "url = ?) AND platform = ? ORDER BY id", e);
-	if (st != NULL) {
-		db_bind_text(st, 1, jx_str(it, "url"));
-		db_bind_text(st, 2, url != NULL ? url : jx_str(it, "url"));
-		db_bind_text(st, 3, jx_str(it, "platform"));
-	}
+	url = url_normalize(u);
+	id = backup_id(db, backup_query(db, e, "SELECT id FROM sites WHERE "
+	    "(url = ? OR url = ?) AND platform = ? ORDER BY id", "sss", u,
+	    url != NULL ? url : u, jx_str(it, "platform")), e);
 	free(url);
-	if ((id = backup_id(db, st, e)) > 0)
+	if (id > 0)
 		json_object_del(it, "name");	/* keep the local name */
 	return (id);
 }
@@ -1099,29 +1128,20 @@ static long long
 backup_match_account(struct db *db, const struct bsection *s, json_t *it,
     struct err *e)
 {
-	sqlite3_stmt	*st;
+	const char	*kind = jx_str(it, "kind");
 	long long	 site;
 
 	(void)s;
 	jx_int(it, "site", &site);
-	if (strcmp(jx_str(it, "kind"), "password") == 0) {
-		st = db_prepare_err(db, "SELECT id FROM accounts WHERE "
-		    "site_id = ? AND credential_kind = 'password' AND "
-		    "username = ?", e);
-		if (st != NULL) {
-			sqlite3_bind_int64(st, 1, site);
-			db_bind_text(st, 2, jx_str(it, "username"));
-		}
-		return (backup_id(db, st, e));
-	}
-	st = db_prepare_err(db, "SELECT id, credential_sealed FROM accounts "
-	    "WHERE site_id = ? AND credential_kind = ? ORDER BY id", e);
-	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, site);
-		db_bind_text(st, 2, jx_str(it, "kind"));
-	}
-	return (backup_id_by_secret(db, st, "accounts", "credential",
-	    jx_str(it, "credential"), e));
+	if (strcmp(kind, "password") == 0)
+		return (backup_id(db, backup_query(db, e, "SELECT id FROM "
+		    "accounts WHERE site_id = ? AND credential_kind = "
+		    "'password' AND username = ?", "is", site,
+		    jx_str(it, "username")), e));
+	return (backup_id_by_secret(db, backup_query(db, e, "SELECT id, "
+	    "credential_sealed FROM accounts WHERE site_id = ? AND "
+	    "credential_kind = ? ORDER BY id", "is", site, kind), "accounts",
+	    "credential", jx_str(it, "credential"), e));
 }
 
 /* By the site's token id; else by value; else by name. */
@@ -1129,93 +1149,63 @@ static long long
 backup_match_token(struct db *db, const struct bsection *s, json_t *it,
     struct err *e)
 {
-	sqlite3_stmt	*st;
 	long long	 acct, id;
 
 	(void)s;
 	jx_int(it, "account", &acct);
-	if (jx_str(it, "remote_id") != NULL) {
-		st = db_prepare_err(db, "SELECT id FROM upstream_tokens WHERE "
-		    "account_id = ? AND remote_id = ?", e);
-		if (st != NULL) {
-			sqlite3_bind_int64(st, 1, acct);
-			db_bind_text(st, 2, jx_str(it, "remote_id"));
-		}
-		if ((id = backup_id(db, st, e)) != 0)
-			return (id);
-	}
-	if (jx_str(it, "token") != NULL) {
-		st = db_prepare_err(db, "SELECT id, token_sealed FROM "
-		    "upstream_tokens WHERE account_id = ? ORDER BY id", e);
-		if (st != NULL)
-			sqlite3_bind_int64(st, 1, acct);
-		return (backup_id_by_secret(db, st, "upstream_tokens",
-		    "token", jx_str(it, "token"), e));
-	}
-	st = db_prepare_err(db, "SELECT id FROM upstream_tokens WHERE "
-	    "account_id = ? AND name = ? AND token_sealed IS NULL", e);
-	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, acct);
-		db_bind_text(st, 2, jx_str(it, "name"));
-	}
-	return (backup_id(db, st, e));
+	if (jx_str(it, "remote_id") != NULL && (id = backup_id(db,
+	    backup_query(db, e, "SELECT id FROM upstream_tokens WHERE "
+	    "account_id = ? AND remote_id = ?", "is", acct,
+	    jx_str(it, "remote_id")), e)) != 0)
+		return (id);
+	if (jx_str(it, "token") != NULL)
+		return (backup_id_by_secret(db, backup_query(db, e, "SELECT "
+		    "id, token_sealed FROM upstream_tokens WHERE account_id = ? "
+		    "ORDER BY id", "i", acct), "upstream_tokens", "token",
+		    jx_str(it, "token"), e));
+	return (backup_id(db, backup_query(db, e, "SELECT id FROM "
+	    "upstream_tokens WHERE account_id = ? AND name = ? AND "
+	    "token_sealed IS NULL", "is", acct, jx_str(it, "name")), e));
 }
 
 static long long
 backup_match_model(struct db *db, const struct bsection *s, json_t *it,
     struct err *e)
 {
-	sqlite3_stmt	*st;
 	long long	 acct, tok = 0;
 
 	(void)s;
 	jx_int(it, "account", &acct);
 	jx_int(it, "token", &tok);
-	st = db_prepare_err(db, "SELECT id FROM model_availability WHERE "
-	    "account_id = ? AND COALESCE(token_id, 0) = ? AND model = ?", e);
-	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, acct);
-		sqlite3_bind_int64(st, 2, tok);
-		db_bind_text(st, 3, jx_str(it, "model"));
-	}
-	return (backup_id(db, st, e));
+	return (backup_id(db, backup_query(db, e, "SELECT id FROM "
+	    "model_availability WHERE account_id = ? AND COALESCE(token_id, "
+	    "0) = ? AND model = ?", "iis", acct, tok, jx_str(it, "model")), e));
 }
 
 static long long
 backup_match_route(struct db *db, const struct bsection *s, json_t *it,
     struct err *e)
 {
-	sqlite3_stmt	*st;
-
 	(void)s;
-	st = db_prepare_err(db, "SELECT id FROM routes WHERE pattern = ?", e);
-	if (st != NULL)
-		db_bind_text(st, 1, jx_str(it, "pattern"));
-	return (backup_id(db, st, e));
+	return (backup_id(db, backup_query(db, e, "SELECT id FROM routes "
+	    "WHERE pattern = ?", "s", jx_str(it, "pattern")), e));
 }
 
 static long long
 backup_match_channel(struct db *db, const struct bsection *s, json_t *it,
     struct err *e)
 {
-	sqlite3_stmt	*st;
+	const char	*m = jx_str(it, "source_model");
 	long long	 route, acct, tok = 0;
 
 	(void)s;
 	jx_int(it, "route", &route);
 	jx_int(it, "account", &acct);
 	jx_int(it, "token", &tok);
-	st = db_prepare_err(db, "SELECT id FROM channels WHERE route_id = ? "
-	    "AND account_id = ? AND COALESCE(token_id, 0) = ? AND "
-	    "COALESCE(source_model, '') = ?", e);
-	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, route);
-		sqlite3_bind_int64(st, 2, acct);
-		sqlite3_bind_int64(st, 3, tok);
-		db_bind_text(st, 4, jx_str(it, "source_model") != NULL ?
-		    jx_str(it, "source_model") : "");
-	}
-	return (backup_id(db, st, e));
+	return (backup_id(db, backup_query(db, e, "SELECT id FROM channels "
+	    "WHERE route_id = ? AND account_id = ? AND COALESCE(token_id, 0) "
+	    "= ? AND COALESCE(source_model, '') = ?", "iiis", route, acct, tok,
+	    m != NULL ? m : ""), e));
 }
 
 /*
@@ -1228,7 +1218,6 @@ static long long
 backup_match_key(struct db *db, const struct bsection *s, json_t *it,
     struct err *e)
 {
-	sqlite3_stmt	*st;
 	uint8_t		 hash[VAULT_HASH_LEN];
 	long long	 id, by_secret;
 	char		*name;
@@ -1236,16 +1225,10 @@ backup_match_key(struct db *db, const struct bsection *s, json_t *it,
 
 	(void)s;
 	vault_hash(jx_str(it, "key"), hash);
-	st = db_prepare_err(db, "SELECT id FROM api_keys WHERE key_hash = ?",
-	    e);
-	if (st != NULL)
-		db_bind_blob(st, 1, hash, sizeof hash);
-	if ((by_secret = backup_id(db, st, e)) < 0)
-		return (-1);
-	st = db_prepare_err(db, "SELECT id FROM api_keys WHERE name = ?", e);
-	if (st != NULL)
-		db_bind_text(st, 1, jx_str(it, "name"));
-	if ((id = backup_id(db, st, e)) < 0)
+	if ((by_secret = backup_id(db, backup_query(db, e, "SELECT id FROM "
+	    "api_keys WHERE key_hash = ?", "h", hash), e)) < 0 ||
+	    (id = backup_id(db, backup_query(db, e, "SELECT id FROM api_keys "
+	    "WHERE name = ?", "s", jx_str(it, "name")), e)) < 0)
 		return (-1);
 	if (by_secret > 0 && (id == by_secret || jx_bool(it, "foreign"))) {
 		if (id != by_secret)
@@ -1263,11 +1246,8 @@ backup_match_key(struct db *db, const struct bsection *s, json_t *it,
 		do {
 			free(name);
 			xasprintf(&name, "%.56s-%d", jx_str(it, "name"), ++n);
-			st = db_prepare_err(db, "SELECT id FROM api_keys WHERE "
-			    "name = ?", e);
-			if (st != NULL)
-				db_bind_text(st, 1, name);
-		} while ((id = backup_id(db, st, e)) > 0);
+		} while ((id = backup_id(db, backup_query(db, e, "SELECT id "
+		    "FROM api_keys WHERE name = ?", "s", name), e)) > 0);
 		jx_set_str(it, "name", name);
 		free(name);
 		if (id < 0)

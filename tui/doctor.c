@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "doctor.h"
 #include "jx.h"
 #include "paths.h"
 #include "tui.h"
@@ -37,27 +38,7 @@
 
 #define DOCTOR_DISK_WARN	(512LL * 1024 * 1024)	/* bytes free */
 #define DOCTOR_DISK_FAIL	(64LL * 1024 * 1024)
-#define DOCTOR_TIMEOUT_MAX	60	/* as the daemon's doctor.run */
 #define DOCTOR_STATUS_W		6	/* "STATUS", wider than "fail" */
-
-/* Append one check; fix may be NULL. Returns it, borrowed. */
-static json_t *
-doctor_add(json_t *items, const char *check, const char *status,
-    const char *fix, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*detail;
-	json_t	*it;
-
-	va_start(ap, fmt);
-	xvasprintf(&detail, fmt, ap);
-	va_end(ap);
-	it = json_pack("{s:s, s:s, s:s, s:s?}", "check", check, "status",
-	    status, "detail", detail, "fix", fix);
-	free(detail);
-	json_array_append_new(items, it);
-	return (it);
-}
 
 /* -1 when the data dir does not exist. */
 static int
@@ -69,20 +50,20 @@ doctor_data_dir(json_t *items, const char *dir, int daemon_up)
 	if (lstat(dir, &sb) != 0) {
 		xasprintf(&fix, "start the daemon once (metapi daemon "
 		    "--detach), which creates it, or: mkdir -m 700 %s", dir);
-		doctor_add(items, "data.dir", "fail", fix, "%s: %s", dir,
+		doctor_item(items, "data.dir", "fail", fix, "%s: %s", dir,
 		    strerror(errno));
 		free(fix);
 		return (-1);
 	}
 	if (!S_ISDIR(sb.st_mode)) {
-		doctor_add(items, "data.dir", "fail", "point -d or "
+		doctor_item(items, "data.dir", "fail", "point -d or "
 		    "METAPI_DATA_DIR at a directory", "%s is not a directory",
 		    dir);
 		return (-1);
 	}
 	if (sb.st_uid != getuid()) {
 		xasprintf(&fix, "chown -R %ld %s", (long)getuid(), dir);
-		doctor_add(items, "data.dir", "fail", fix, "%s belongs to uid "
+		doctor_item(items, "data.dir", "fail", fix, "%s belongs to uid "
 		    "%ld, not to you (uid %ld)", dir, (long)sb.st_uid,
 		    (long)getuid());
 		free(fix);
@@ -90,13 +71,13 @@ doctor_data_dir(json_t *items, const char *dir, int daemon_up)
 	}
 	if ((sb.st_mode & 077) != 0) {
 		xasprintf(&fix, "chmod 700 %s", dir);
-		doctor_add(items, "data.dir", "warn", fix, "%s has mode %04o: "
+		doctor_item(items, "data.dir", "warn", fix, "%s has mode %04o: "
 		    "other users may read the database and logs", dir,
 		    (unsigned)(sb.st_mode & 07777));
 		free(fix);
 		return (0);
 	}
-	doctor_add(items, "data.dir", "ok", NULL, "%s: yours, mode %04o%s",
+	doctor_item(items, "data.dir", "ok", NULL, "%s: yours, mode %04o%s",
 	    dir, (unsigned)(sb.st_mode & 07777), daemon_up ? "" :
 	    " (the daemon's may differ: none answers)");
 	return (0);
@@ -111,33 +92,33 @@ doctor_master_key(json_t *items, const char *dir)
 	path = paths_join(dir, "master.key");
 	if (lstat(path, &sb) != 0) {
 		if (errno == ENOENT && getenv("METAPI_MASTER_KEY") != NULL)
-			doctor_add(items, "data.master_key", "ok", NULL,
+			doctor_item(items, "data.master_key", "ok", NULL,
 			    "no %s: METAPI_MASTER_KEY holds the key", path);
 		else if (errno == ENOENT)
-			doctor_add(items, "data.master_key", "warn", "if the "
+			doctor_item(items, "data.master_key", "warn", "if the "
 			    "daemon gets METAPI_MASTER_KEY, keep that key "
 			    "safe; otherwise restore the file from a backup",
 			    "%s does not exist", path);
 		else
-			doctor_add(items, "data.master_key", "fail", NULL,
+			doctor_item(items, "data.master_key", "fail", NULL,
 			    "%s: %s", path, strerror(errno));
 	} else if (!S_ISREG(sb.st_mode)) {
-		doctor_add(items, "data.master_key", "fail", "restore the key "
+		doctor_item(items, "data.master_key", "fail", "restore the key "
 		    "file from a backup", "%s is not a regular file", path);
 	} else if (sb.st_uid != getuid()) {
 		xasprintf(&fix, "chown %ld %s", (long)getuid(), path);
-		doctor_add(items, "data.master_key", "fail", fix, "%s belongs "
+		doctor_item(items, "data.master_key", "fail", fix, "%s belongs "
 		    "to uid %ld, not to you", path, (long)sb.st_uid);
 		free(fix);
 	} else if ((sb.st_mode & 077) != 0) {
 		xasprintf(&fix, "chmod 600 %s (the daemon refuses to start "
 		    "with it as it is)", path);
-		doctor_add(items, "data.master_key", "fail", fix, "%s has "
+		doctor_item(items, "data.master_key", "fail", fix, "%s has "
 		    "mode %04o: other users may read the key to every stored "
 		    "secret", path, (unsigned)(sb.st_mode & 07777));
 		free(fix);
 	} else
-		doctor_add(items, "data.master_key", "ok", NULL, "%s: mode "
+		doctor_item(items, "data.master_key", "ok", NULL, "%s: mode "
 		    "%04o", path, (unsigned)(sb.st_mode & 07777));
 	free(path);
 }
@@ -155,7 +136,7 @@ doctor_disk(json_t *items, const char *dir)
 	while (statvfs(d, &vfs) != 0) {
 		if (errno != ENOENT || strcmp(d, "/") == 0 ||
 		    strcmp(d, ".") == 0) {
-			doctor_add(items, "data.disk", "warn", NULL, "cannot "
+			doctor_item(items, "data.disk", "warn", NULL, "cannot "
 			    "read the free space of %s: %s", dir,
 			    strerror(errno));
 			free(d);
@@ -170,7 +151,7 @@ doctor_disk(json_t *items, const char *dir)
 	total = (long long)vfs.f_blocks * (long long)vfs.f_frsize;
 	status = avail < DOCTOR_DISK_FAIL ? "fail" : avail < DOCTOR_DISK_WARN ?
 	    "warn" : "ok";
-	doctor_add(items, "data.disk", status, strcmp(status, "ok") == 0 ?
+	doctor_item(items, "data.disk", status, strcmp(status, "ok") == 0 ?
 	    NULL : "free space on that file system; shorter "
 	    "log_retention_days and files_retention_days help (metapi "
 	    "settings set KEY VALUE)", "%lld MiB free of %lld MiB on the "
@@ -191,7 +172,7 @@ doctor_socket_dir(json_t *items, const char *sock)
 	    sb.st_uid != getuid())) {
 		xasprintf(&fix, "use a private directory for the socket "
 		    "(chmod 700 %s, or -S / METAPI_SOCKET)", dir);
-		doctor_add(items, "daemon.socket", "warn", fix, "%s: mode %04o, "
+		doctor_item(items, "daemon.socket", "warn", fix, "%s: mode %04o, "
 		    "uid %ld: others could replace the socket", dir,
 		    (unsigned)(sb.st_mode & 07777), (long)sb.st_uid);
 		free(fix);
@@ -217,16 +198,16 @@ doctor_connect(json_t *items, const struct globals *g, struct client *cl,
 	if (client_open(cl, &ng, &cause) != 0) {
 		client_close(cl);
 		if (!exists)
-			doctor_add(items, "daemon.socket", "fail", "start it: "
+			doctor_item(items, "daemon.socket", "fail", "start it: "
 			    "metapi daemon --detach (doctor never starts one)",
 			    "no daemon: %s does not exist; the database, HTTP, "
 			    "site, credential and clock checks need one", sock);
 		else if (strstr(cause, "protocol") != NULL)
-			doctor_add(items, "daemon.version", "fail", "stop "
+			doctor_item(items, "daemon.version", "fail", "stop "
 			    "that daemon and start it with this metapi "
 			    "(metapi daemon --detach)", "%s", cause);
 		else
-			doctor_add(items, "daemon.socket", "fail", "start it: "
+			doctor_item(items, "daemon.socket", "fail", "start it: "
 			    "metapi daemon --detach (doctor never starts one)",
 			    "no daemon answers on %s (a stale socket); the "
 			    "database, HTTP, site, credential and clock checks "
@@ -238,7 +219,7 @@ doctor_connect(json_t *items, const struct globals *g, struct client *cl,
 	doctor_socket_dir(items, sock);
 	if (client_request(cl, "daemon.status", NULL, status, &cause) != 0 ||
 	    !jx_bool(*status, "ok")) {
-		doctor_add(items, "daemon.socket", "fail", "see the daemon's "
+		doctor_item(items, "daemon.socket", "fail", "see the daemon's "
 		    "log; restart it (metapi stop, then metapi daemon "
 		    "--detach)", "the daemon on %s does not answer status: %s",
 		    sock, cause != NULL ? cause : "refused");
@@ -249,17 +230,17 @@ doctor_connect(json_t *items, const struct globals *g, struct client *cl,
 		client_close(cl);
 		return (-1);
 	}
-	doctor_add(items, "daemon.socket", "ok", NULL, "a daemon (pid %ld) "
+	doctor_item(items, "daemon.socket", "ok", NULL, "a daemon (pid %ld) "
 	    "answers on %s", cl->daemon_pid, sock);
 	free(sock);
 	v = jx_str(json_object_get(*status, "data"), "version");
 	if (v == NULL || strcmp(v, PACKAGE_VERSION) != 0)
-		doctor_add(items, "daemon.version", "warn", "restart the "
+		doctor_item(items, "daemon.version", "warn", "restart the "
 		    "daemon with this metapi: metapi stop, then metapi daemon "
 		    "--detach", "the daemon runs metapi %s, this client is %s",
 		    v != NULL ? v : "?", PACKAGE_VERSION);
 	else
-		doctor_add(items, "daemon.version", "ok", NULL, "metapi %s, "
+		doctor_item(items, "daemon.version", "ok", NULL, "metapi %s, "
 		    "the same as this client", v);
 	return (0);
 }
@@ -338,11 +319,11 @@ doctor_main(const struct globals *g, json_t *args)
 	if (up) {
 		if (client_request(&cl, "doctor.run", args, &reply,
 		    &cause) != 0) {
-			doctor_add(items, "daemon.socket", "fail", "see the "
+			doctor_item(items, "daemon.socket", "fail", "see the "
 			    "daemon's log", "doctor.run: %s", cause);
 			free(cause);
 		} else if (!jx_bool(reply, "ok"))
-			doctor_add(items, "daemon.version", "fail", "restart "
+			doctor_item(items, "daemon.version", "fail", "restart "
 			    "the daemon with this metapi", "doctor.run: %s",
 			    jx_str(json_object_get(reply, "error"),
 			    "message") != NULL ? jx_str(json_object_get(reply,
