@@ -6,14 +6,6 @@
 . "$SRCDIR/tests/lib/libtest.sh"
 test_init failover
 
-# one_token URL: alice keeps only her default token there. Each usable
-# token that serves a model is a channel of its own (per-token
-# discovery); these tests count one channel per account.
-one_token() {
-	curl -s -X POST "$1/__fake/state" \
-	    -d '{"patch_tokens":[{"id":2,"status":2}]}' >/dev/null
-}
-
 fake_start new-api
 A=$FAKE_URL
 one_token "$A"

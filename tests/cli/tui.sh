@@ -27,10 +27,7 @@ B=$FAKE_URL
 # alice keeps only her default token: each usable token serving a model
 # is a channel of its own, and the routes view below counts one per
 # account.
-for u in "$A" "$B"; do
-	curl -s -X POST "$u/__fake/state" \
-	    -d '{"patch_tokens":[{"id":2,"status":2}]}' >/dev/null
-done
+for u in "$A" "$B"; do one_token "$u"; done
 ok "site" site add alpha "$A"
 ok "account" account add alpha --username alice --password pass-123
 ok "key" key add tui-key

@@ -164,6 +164,14 @@ fake_start() {
 	FAKE_URL="http://127.0.0.1:$(cat "$pf")"
 }
 
+# one_token URL: on the fake relay at URL, alice keeps only her default
+# token. Each usable token that serves a model is a channel of its own
+# (per-token discovery); tests that count one channel per account say so.
+one_token() {
+	curl -s -X POST "$1/__fake/state" \
+	    -d '{"patch_tokens":[{"id":2,"status":2}]}' >/dev/null
+}
+
 test_done() {
 	echo "$PASS passed, $FAIL failed"
 	[ "$FAIL" -eq 0 ]
