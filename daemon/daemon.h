@@ -197,6 +197,7 @@ struct mg_connection;
 struct snapshot;
 struct snap_key;
 int		 http_start(const char *, const struct settings *, char **);
+void		 http_id_header(const struct mg_connection *, char *, size_t);
 void		 http_send_json(struct mg_connection *, int, const json_t *);
 
 /* http-auth.c */
@@ -309,7 +310,8 @@ void		 acctjob_item_free(struct acctjob_item *);
 
 /* logwriter.c */
 struct proxylog_rec;
-int		 logwriter_start(const char *, char **);
+int		 logwriter_start(const char *, const char *, char **);
+void		 logwriter_begin(struct proxylog_rec *);
 void		 logwriter_put(struct proxylog_rec *);
 size_t		 logwriter_depth(void);
 int		 logwriter_failing(void);

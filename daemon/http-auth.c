@@ -125,18 +125,20 @@ http_error(struct mg_connection *conn, int status, const char *type,
     const char *code, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*msg, *body;
+	char	*msg, *body, idh[64];
 
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
 	body = http_error_body(conn, type, code, msg);
+	http_id_header(conn, idh, sizeof idh);
 	mg_printf(conn, "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: application/json\r\n"
 	    "Content-Length: %zu\r\n"
 	    "Cache-Control: no-store\r\n"
+	    "%s"
 	    "\r\n%s", status, mg_get_response_code_text(conn, status),
-	    strlen(body), body);
+	    strlen(body), idh, body);
 	free(body);
 	free(msg);
 }

@@ -34,6 +34,7 @@
 #include "buf.h"
 #include "compat.h"
 #include "daemon.h"
+#include "journal.h"
 #include "log.h"
 #include "proxylog.h"
 #include "relay.h"
@@ -105,6 +106,7 @@ struct proxy_req {
 	int				 strip_usage;	/* we added include_usage */
 	char				 sticky[192];	/* session key, or "" */
 	struct proxylog_rec		*log;
+	char				 rid[JOURNAL_RID_LEN];	/* X-Request-Id */
 	struct timespec			 t0;
 	json_t				*hub;		/* as Chat, when converted */
 	json_t				*history;	/* Responses: earlier turns */
@@ -451,6 +453,7 @@ proxy_send_head(struct proxy_attempt *at)
 	mg_response_header_add(conn, "Cache-Control", "no-cache", -1);
 	mg_response_header_add(conn, "X-Accel-Buffering", "no", -1);
 	mg_response_header_add(conn, "Transfer-Encoding", "chunked", -1);
+	mg_response_header_add(conn, "X-Request-Id", at->rq->rid, -1);
 	if (mg_response_header_send(conn) != 0)
 		return (-1);
 	at->committed = 1;
@@ -693,6 +696,7 @@ proxy_send_whole(struct proxy_req *rq, struct proxy_attempt *at)
 	    "application/json", -1);
 	mg_response_header_add(rq->conn, "Content-Length", lenbuf, -1);
 	mg_response_header_add(rq->conn, "Cache-Control", "no-cache", -1);
+	mg_response_header_add(rq->conn, "X-Request-Id", rq->rid, -1);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	rq->log->ttfb_ms = proxy_ms(&rq->t0, &now);
 	at->committed = at->whole = 1;
@@ -1453,8 +1457,9 @@ proxy_count_local(struct proxy_req *rq)
 	    "Content-Type: application/json\r\n"
 	    "Content-Length: %zu\r\n"
 	    "X-Metapi-Estimated: true\r\n"
+	    "X-Request-Id: %s\r\n"
 	    "Cache-Control: no-store\r\n"
-	    "\r\n%s", strlen(body), body);
+	    "\r\n%s", strlen(body), rq->rid, body);
 	rq->log->prompt_tokens = n;
 	rq->log->usage_source = usage_source_name(USAGE_ESTIMATED);
 }
@@ -1500,6 +1505,10 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 	clock_gettime(CLOCK_MONOTONIC, &rq.t0);
 	rq.snap = snapshot_get();
 	rq.log = proxylog_rec_new();
+	journal_rid(rq.rid);
+	memcpy(rq.log->rid, rq.rid, sizeof rq.rid);
+	/* Every reply of this request names it; cleared at the end. */
+	mg_set_user_connection_data(conn, rq.rid);
 	rq.log->time = (long long)time(NULL);
 	rq.log->downstream_path = xstrdup(ri->local_uri);
 	if (mg_get_header(conn, "User-Agent") != NULL)
@@ -1517,6 +1526,7 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 		goto out;
 	}
 	rq.log->key_id = rq.key->id;
+	logwriter_begin(rq.log);	/* logged from here on, come what may */
 	if (proxy_read_body(&rq, rq.snap->limits.max_body) != 0) {
 		status = 413;
 		goto log;
@@ -1682,6 +1692,7 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 log:
 	proxy_finish(&rq, status, "failed", NULL);
 out:
+	mg_set_user_connection_data(conn, NULL);
 	proxy_attempt_free(&at);
 	proxy_route_free(&pr);
 	free(rq.model_copy);

@@ -55,15 +55,33 @@ static atomic_llong		 http_max_body;	/* bytes; from settings */
 static atomic_int		 http_stopped;	/* mg_stop() has returned */
 static char			 http_address[128];
 
+/*
+ * The X-Request-Id header line of the request a relay handler is serving
+ * on conn (its id set with mg_set_user_connection_data), or "".
+ */
+void
+http_id_header(const struct mg_connection *conn, char *out, size_t len)
+{
+	const char	*rid = mg_get_user_connection_data(conn);
+
+	if (rid == NULL || *rid == '\0' ||
+	    (size_t)snprintf(out, len, "X-Request-Id: %s\r\n", rid) >= len)
+		*out = '\0';
+}
+
 static void
 http_reply_json(struct mg_connection *conn, int status, const char *body)
 {
+	char	idh[64];
+
+	http_id_header(conn, idh, sizeof idh);
 	mg_printf(conn, "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: application/json\r\n"
 	    "Content-Length: %zu\r\n"
 	    "Cache-Control: no-store\r\n"
+	    "%s"
 	    "\r\n%s", status, mg_get_response_code_text(conn, status),
-	    strlen(body), body);
+	    strlen(body), idh, body);
 }
 
 /* "host" and port of a socket address; IPv4-mapped IPv6 as IPv4. */

@@ -10,6 +10,14 @@
  * pipe that the main loop polls (ctl.c), so that ctl-log.c can fan the new
  * rows out to `logs --follow`. This module owns the ring, its lock, the
  * pipe and that connection; it never touches the main thread's database.
+ *
+ * Between a response and its commit a record lives only in memory, so it
+ * is also written to the request journal (src/journal.c): a line when the
+ * request starts (logwriter_begin) and one when it ends (logwriter_put),
+ * dropped once committed. At start, what a killed daemon left there is
+ * stored first: the ended requests as they ended, the unended ones as
+ * failed, each only if the database has no row of that id yet, and the
+ * keys' usage only for the rows so added.
  */
 #include "config.h"
 
@@ -28,6 +36,7 @@
 #include "compat.h"
 #include "daemon.h"
 #include "db.h"
+#include "journal.h"
 #include "log.h"
 #include "proxylog.h"
 #include "xmalloc.h"
@@ -69,9 +78,11 @@ static struct logwriter_state {
 	unsigned long long	 waits;		/* puts that found it full */
 	unsigned long long	 written;
 	int			 failing;	/* a batch is being retried */
+	int			 lost;		/* gave up a batch at stop */
 	pthread_t		 thread;
 	struct db		*db;		/* the thread's connection */
 	int			 pipe[2];	/* committed -> main loop */
+	struct journal		*journal;	/* or NULL: none */
 } logwriter = {
 	.mtx = PTHREAD_MUTEX_INITIALIZER,
 	.more = PTHREAD_COND_INITIALIZER,
@@ -282,8 +293,10 @@ logwriter_write(struct proxylog_rec **v, size_t n)
 			log_warnx("logwriter: cannot write %zu records (try "
 			    "%d): %s; retrying", n, tries, cause);
 		if (tries >= LOGWRITER_STOP_TRIES && logwriter_is_stopping()) {
-			log_error("logwriter: stopping; %zu records lost: %s",
-			    n, cause);
+			log_error("logwriter: stopping; %zu records not "
+			    "stored (%s); the request journal keeps them for "
+			    "the next start", n, cause);
+			logwriter.lost = 1;
 			break;
 		}
 		free(cause);
@@ -323,6 +336,21 @@ logwriter_gather(void)
 		    &dl) == ETIMEDOUT)
 			break;
 	}
+}
+
+/*
+ * A record is stored (or refused, or given up at shutdown: then its
+ * lines are all that is left of it and they must stay).
+ */
+static void
+logwriter_release(struct proxylog_rec *r)
+{
+	if (r->jseq[0] == 0 && r->jseq[1] == 0)
+		return;
+	if (logwriter.lost)
+		return;
+	journal_release(logwriter.journal, r->jseq[0]);
+	journal_release(logwriter.journal, r->jseq[1]);
 }
 
 static void *
@@ -366,21 +394,159 @@ logwriter_main(void *arg)
 		pthread_mutex_unlock(&logwriter.mtx);
 
 		logwriter_write(batch, n);
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			logwriter_release(batch[i]);
 			proxylog_rec_free(batch[i]);
+		}
 	}
 	free(batch);
 	return (NULL);
 }
 
+/* What an earlier run left in the journal, by request id. */
+struct logwriter_replay {
+	json_t		 *index;	/* rid -> position in v */
+	struct {
+		json_t	 *start;
+		json_t	 *end;
+	}		 *v;
+	size_t		  n;
+	size_t		  damaged;
+};
+
+static int
+logwriter_replay_line(const char *line, size_t len, void *arg)
+{
+	struct logwriter_replay	*rp = arg;
+	json_t			*o, *rec, *pos;
+	const char		*kind, *rid;
+	size_t			 i;
+
+	if ((o = json_loadb(line, len, 0, NULL)) == NULL ||
+	    (kind = json_string_value(json_object_get(o, "k"))) == NULL ||
+	    !json_is_object(rec = json_object_get(o, "r")) ||
+	    (rid = json_string_value(json_object_get(rec, "rid"))) == NULL ||
+	    (strcmp(kind, "s") != 0 && strcmp(kind, "e") != 0)) {
+		rp->damaged++;
+		json_decref(o);
+		return (0);
+	}
+	if ((pos = json_object_get(rp->index, rid)) != NULL)
+		i = (size_t)json_integer_value(pos);
+	else {
+		i = rp->n++;
+		rp->v = xreallocarray(rp->v, rp->n, sizeof *rp->v);
+		rp->v[i].start = rp->v[i].end = NULL;
+		json_object_set_new(rp->index, rid, json_integer((json_int_t)i));
+	}
+	if (*kind == 's') {
+		json_decref(rp->v[i].start);
+		rp->v[i].start = json_incref(rec);
+	} else {
+		json_decref(rp->v[i].end);
+		rp->v[i].end = json_incref(rec);
+	}
+	json_decref(o);
+	return (0);
+}
+
 /*
- * Open the writer's own connection to the database (already migrated)
- * and start its thread.
+ * The record a replayed request gets: as it ended, or, when the daemon
+ * died before its end, as it started, failed. NULL for a line that does
+ * not make a record, or a request the database has already.
+ */
+static struct proxylog_rec *
+logwriter_replay_rec(json_t *start, json_t *end, size_t *unended)
+{
+	struct proxylog_rec	*r;
+	struct err		 e = { ERR_OK, NULL };
+
+	if ((r = proxylog_rec_from_json(end != NULL ? end : start, &e)) ==
+	    NULL) {
+		log_warnx("journal: %s", e.msg);
+		err_clear(&e);
+		return (NULL);
+	}
+	if (proxylog_has_rid(logwriter.db, r->rid)) {
+		proxylog_rec_free(r);
+		return (NULL);
+	}
+	if (end == NULL) {
+		r->status = "failed";
+		r->nattempts = 0;	/* unknown: no usage is counted */
+		free(r->error);
+		r->error = xstrdup("interrupted: the daemon stopped before "
+		    "this request ended");
+		(*unended)++;
+	}
+	return (r);
+}
+
+/*
+ * Store what the journal holds that the database does not. Only when
+ * all of it is stored are the files removed; otherwise they stay, and
+ * the next start tries again.
+ */
+static void
+logwriter_replay(const char *dir)
+{
+	struct logwriter_replay	  rp;
+	struct proxylog_rec	**v;
+	char			 *cause = NULL;
+	size_t			  i, n = 0, k, unended = 0;
+	int			  ok = 1;
+
+	memset(&rp, 0, sizeof rp);
+	rp.index = json_object();
+	if (journal_replay(dir, logwriter_replay_line, &rp, &cause) != 0) {
+		log_warnx("journal: %s; kept for the next start", cause);
+		free(cause);
+		ok = 0;
+	}
+	v = xcalloc(rp.n + 1, sizeof *v);
+	for (i = 0; i < rp.n; i++) {
+		if ((v[n] = logwriter_replay_rec(rp.v[i].start, rp.v[i].end,
+		    &unended)) != NULL)
+			n++;
+		json_decref(rp.v[i].start);
+		json_decref(rp.v[i].end);
+	}
+	for (i = 0; i < n && ok; i += k) {
+		k = n - i < logwriter.batch ? n - i : logwriter.batch;
+		if (logwriter_tx(&v[i], k, &cause) != LOGWRITER_OK) {
+			log_warnx("journal: cannot store %zu recovered "
+			    "records: %s; kept for the next start", n - i,
+			    cause);
+			free(cause);
+			cause = NULL;
+			ok = 0;
+		}
+	}
+	if (n > 0 && ok)
+		log_info("journal: recovered %zu request records of a daemon "
+		    "that stopped without storing them (%zu had not ended)",
+		    n, unended);
+	if (rp.damaged > 0)
+		log_warnx("journal: %zu damaged lines skipped", rp.damaged);
+	if (ok)
+		journal_clear(dir, 0);
+	for (i = 0; i < n; i++)
+		proxylog_rec_free(v[i]);
+	free(v);
+	free(rp.v);
+	json_decref(rp.index);
+}
+
+/*
+ * Open the writer's own connection to the database (already migrated),
+ * store what the journal in dir holds, start a new journal and the
+ * writer's thread.
  */
 int
-logwriter_start(const char *db_path, char **cause)
+logwriter_start(const char *db_path, const char *dir, char **cause)
 {
-	int	rc;
+	char	*jcause = NULL;
+	int	 rc;
 
 	if (logwriter.running) {
 		*cause = xstrdup("the log writer is already running");
@@ -397,6 +563,15 @@ logwriter_start(const char *db_path, char **cause)
 	logwriter.stopping = logwriter.exited = 0;
 	logwriter.waits = logwriter.written = 0;
 	logwriter.last_id = proxylog_max_id(logwriter.db);
+	if (dir != NULL) {
+		logwriter_replay(dir);
+		logwriter.last_id = proxylog_max_id(logwriter.db);
+		if ((logwriter.journal = journal_open(dir, &jcause)) == NULL) {
+			log_warnx("journal: %s; requests are served without "
+			    "it", jcause);
+			free(jcause);
+		}
+	}
 	if ((rc = pthread_create(&logwriter.thread, NULL, logwriter_main,
 	    NULL)) != 0) {
 		xasprintf(cause, "cannot start the log writer: %s",
@@ -406,6 +581,8 @@ logwriter_start(const char *db_path, char **cause)
 	logwriter.running = 1;
 	return (0);
 fail:
+	journal_close(logwriter.journal);
+	logwriter.journal = NULL;
 	free(logwriter.ring);
 	logwriter.ring = NULL;
 	if (logwriter.pipe[0] != -1) {
@@ -423,9 +600,48 @@ fail:
  * the ring is full. Only a record put when no writer runs (before start,
  * after stop) cannot be written: it is logged and freed.
  */
+/* One journal line: kind "s" (started) or "e" (ended), and the record. */
+static unsigned
+logwriter_journal(struct proxylog_rec *r, const char *kind)
+{
+	json_t		*o;
+	char		*line;
+	size_t		 len;
+	unsigned	 seq;
+
+	if (logwriter.journal == NULL)
+		return (0);
+	o = json_pack("{s:s, s:o}", "k", kind, "r", proxylog_rec_json(r));
+	line = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (line == NULL)
+		return (0);
+	len = strlen(line);
+	line[len++] = '\n';	/* over the NUL: written with its length */
+	seq = journal_append(logwriter.journal, line, len);
+	free(line);
+	return (seq);
+}
+
+/*
+ * A request that will be logged has started: it gets its id, and its
+ * line in the journal. Request threads, once the record has a key.
+ */
+void
+logwriter_begin(struct proxylog_rec *r)
+{
+	if (r->rid[0] == '\0')
+		journal_rid(r->rid);
+	if (r->jseq[0] == 0)
+		r->jseq[0] = logwriter_journal(r, "s");
+}
+
 void
 logwriter_put(struct proxylog_rec *r)
 {
+	if (r->rid[0] == '\0')
+		journal_rid(r->rid);
+	r->jseq[1] = logwriter_journal(r, "e");
 	pthread_mutex_lock(&logwriter.mtx);
 	if (logwriter.running && logwriter.len == logwriter.cap)
 		logwriter.waits++;
@@ -437,6 +653,7 @@ logwriter_put(struct proxylog_rec *r)
 		log_warnx("logwriter: not running; request at %lld for %s not "
 		    "logged", r->time, r->model_requested != NULL ?
 		    r->model_requested : "-");
+		logwriter_release(r);
 		proxylog_rec_free(r);
 		return;
 	}
@@ -490,6 +707,8 @@ logwriter_stop(void)
 	close(logwriter.pipe[0]);
 	close(logwriter.pipe[1]);
 	logwriter.pipe[0] = logwriter.pipe[1] = -1;
+	journal_close(logwriter.journal);
+	logwriter.journal = NULL;
 	db_close(logwriter.db);
 	logwriter.db = NULL;
 }

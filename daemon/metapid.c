@@ -502,7 +502,7 @@ metapid_main(int argc, char **argv, const char *data_dir_opt,
 	}
 	if (async_init(&cause) != 0)
 		goto fail;
-	if (logwriter_start(metapid->db_path, &cause) != 0)
+	if (logwriter_start(metapid->db_path, metapid->data_dir, &cause) != 0)
 		goto fail;
 	if (pipe2(metapid->sig_pipe, O_NONBLOCK|O_CLOEXEC) != 0)
 		fatal("pipe");

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -51,6 +52,231 @@ proxylog_rec_free(struct proxylog_rec *r)
 }
 
 /*
+ * A record as JSON and back, for the request journal (src/journal.c):
+ * one table of fields per struct, so that adding a column is one line.
+ */
+enum proxylog_ftype {
+	PL_LL,			/* long long */
+	PL_INT,			/* int */
+	PL_SIZE,		/* size_t */
+	PL_DBL,			/* double */
+	PL_STR,			/* char *, or NULL */
+	PL_WORD			/* const char *, one of a fixed list */
+};
+
+struct proxylog_field {
+	const char		 *name;
+	enum proxylog_ftype	  type;
+	size_t			  off;
+	const char *const	 *words;	/* PL_WORD: NULL-terminated */
+};
+
+static const char *const proxylog_statuses[] = {
+	"ok", "failed", "client_closed", NULL
+};
+static const char *const proxylog_usage_sources[] = {
+	"upstream", "estimated", "none", NULL
+};
+
+#define PLR(n, t)	{ #n, t, offsetof(struct proxylog_rec, n), NULL }
+#define PLA(n, t)	{ #n, t, offsetof(struct proxylog_attempt, n), NULL }
+static const struct proxylog_field proxylog_rec_fields[] = {
+	PLR(time, PL_LL), PLR(key_id, PL_LL), PLR(model_requested, PL_STR),
+	PLR(model, PL_STR), PLR(route_id, PL_LL), PLR(channel_id, PL_LL),
+	PLR(site_id, PL_LL), PLR(account_id, PL_LL),
+	PLR(downstream_path, PL_STR), PLR(client, PL_STR),
+	{ "status", PL_WORD, offsetof(struct proxylog_rec, status),
+	    proxylog_statuses },
+	PLR(http_status, PL_INT), PLR(stream, PL_INT), PLR(ttfb_ms, PL_LL),
+	PLR(latency_ms, PL_LL), PLR(prompt_tokens, PL_LL),
+	PLR(completion_tokens, PL_LL), PLR(cache_read_tokens, PL_LL),
+	PLR(cache_write_tokens, PL_LL), PLR(cost_usd, PL_DBL),
+	{ "usage_source", PL_WORD, offsetof(struct proxylog_rec,
+	    usage_source), proxylog_usage_sources },
+	PLR(error, PL_STR)
+};
+static const struct proxylog_field proxylog_attempt_fields[] = {
+	PLA(channel_id, PL_LL), PLA(site_id, PL_LL), PLA(account_id, PL_LL),
+	PLA(upstream_path, PL_STR), PLA(http_status, PL_INT),
+	PLA(error, PL_STR), PLA(retryable, PL_INT), PLA(latency_ms, PL_LL),
+	PLA(started_at, PL_LL)
+};
+#undef PLR
+#undef PLA
+
+static json_t *
+proxylog_fields_json(const struct proxylog_field *f, size_t n, const void *p)
+{
+	const char	*base = p;
+	json_t		*o = json_object();
+	const char	*s;
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		const void	*v = base + f[i].off;
+
+		switch (f[i].type) {
+		case PL_LL:
+			json_object_set_new(o, f[i].name,
+			    json_integer(*(const long long *)v));
+			break;
+		case PL_INT:
+			json_object_set_new(o, f[i].name,
+			    json_integer(*(const int *)v));
+			break;
+		case PL_SIZE:
+			json_object_set_new(o, f[i].name,
+			    json_integer((json_int_t)*(const size_t *)v));
+			break;
+		case PL_DBL:
+			json_object_set_new(o, f[i].name,
+			    json_real(*(const double *)v));
+			break;
+		case PL_STR:
+		case PL_WORD:
+			if ((s = *(const char *const *)v) != NULL)
+				json_object_set_new(o, f[i].name,
+				    json_string(s));
+			break;
+		}
+	}
+	return (o);
+}
+
+/* Fill from o; a wrong type or an unknown word is an error. */
+static int
+proxylog_fields_from(const struct proxylog_field *f, size_t n, void *p,
+    const json_t *o, struct err *e)
+{
+	char		*base = p;
+	const json_t	*v;
+	const char	*s;
+	size_t		 i, k;
+
+	for (i = 0; i < n; i++) {
+		void	*dst = base + f[i].off;
+
+		if ((v = json_object_get(o, f[i].name)) == NULL ||
+		    json_is_null(v))
+			continue;
+		if ((f[i].type == PL_DBL && !json_is_number(v)) ||
+		    ((f[i].type == PL_LL || f[i].type == PL_INT ||
+		    f[i].type == PL_SIZE) && !json_is_integer(v)) ||
+		    ((f[i].type == PL_STR || f[i].type == PL_WORD) &&
+		    !json_is_string(v)))
+			goto bad;
+		switch (f[i].type) {
+		case PL_LL:
+			*(long long *)dst = json_integer_value(v);
+			break;
+		case PL_INT:
+			*(int *)dst = (int)json_integer_value(v);
+			break;
+		case PL_SIZE:
+			*(size_t *)dst = (size_t)json_integer_value(v);
+			break;
+		case PL_DBL:
+			*(double *)dst = json_number_value(v);
+			break;
+		case PL_STR:
+			free(*(char **)dst);
+			*(char **)dst = xstrdup(json_string_value(v));
+			break;
+		case PL_WORD:
+			s = json_string_value(v);
+			for (k = 0; f[i].words[k] != NULL; k++)
+				if (strcmp(f[i].words[k], s) == 0)
+					break;
+			if (f[i].words[k] == NULL)
+				goto bad;
+			*(const char **)dst = f[i].words[k];
+			break;
+		}
+	}
+	return (0);
+bad:
+	err_set(e, ERR_INVALID, "request record: bad \"%s\"", f[i].name);
+	return (-1);
+}
+
+json_t *
+proxylog_rec_json(const struct proxylog_rec *r)
+{
+	json_t	*o, *a;
+	size_t	 i;
+
+	o = proxylog_fields_json(proxylog_rec_fields,
+	    nitems(proxylog_rec_fields), r);
+	if (r->rid[0] != '\0')
+		json_object_set_new(o, "rid", json_string(r->rid));
+	a = json_array();
+	for (i = 0; i < r->nattempts; i++)
+		json_array_append_new(a, proxylog_fields_json(
+		    proxylog_attempt_fields, nitems(proxylog_attempt_fields),
+		    &r->attempts[i]));
+	json_object_set_new(o, "attempts", a);
+	return (o);
+}
+
+struct proxylog_rec *
+proxylog_rec_from_json(const json_t *o, struct err *e)
+{
+	struct proxylog_rec	*r;
+	const json_t		*a, *v;
+	const char		*rid;
+	size_t			 i;
+
+	if (!json_is_object(o)) {
+		err_set(e, ERR_INVALID, "request record: not an object");
+		return (NULL);
+	}
+	r = proxylog_rec_new();
+	if (proxylog_fields_from(proxylog_rec_fields,
+	    nitems(proxylog_rec_fields), r, o, e) != 0)
+		goto fail;
+	if ((rid = json_string_value(json_object_get(o, "rid"))) != NULL &&
+	    strlcpy(r->rid, rid, sizeof r->rid) >= sizeof r->rid) {
+		err_set(e, ERR_INVALID, "request record: bad \"rid\"");
+		goto fail;
+	}
+	a = json_object_get(o, "attempts");
+	if (a != NULL && (!json_is_array(a) ||
+	    json_array_size(a) > PROXYLOG_MAX_ATTEMPTS)) {
+		err_set(e, ERR_INVALID, "request record: bad \"attempts\"");
+		goto fail;
+	}
+	json_array_foreach(a, i, v) {
+		r->nattempts = i + 1;
+		if (proxylog_fields_from(proxylog_attempt_fields,
+		    nitems(proxylog_attempt_fields), &r->attempts[i], v, e) != 0)
+			goto fail;
+	}
+	return (r);
+fail:
+	proxylog_rec_free(r);
+	return (NULL);
+}
+
+/* Is there a row for this request id already? */
+int
+proxylog_has_rid(struct db *db, const char *rid)
+{
+	sqlite3_stmt	*st;
+	struct err	 e = { ERR_OK, NULL };
+	int		 found = 0;
+
+	if ((st = db_cached(db, "SELECT 1 FROM request_logs WHERE rid = ?",
+	    &e)) == NULL) {
+		err_clear(&e);
+		return (0);
+	}
+	db_bind_text(st, 1, rid);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return (found);
+}
+
+/*
  * Insert one record and its attempts (the caller holds the transaction).
  * The statements stay prepared on the connection: this runs per request.
  */
@@ -68,8 +294,8 @@ proxylog_insert(struct db *db, const struct proxylog_rec *r, long long *idp,
 	    "downstream_path, client, status, http_status, stream, "
 	    "attempt_count, ttfb_ms, latency_ms, prompt_tokens, "
 	    "completion_tokens, cache_read_tokens, cache_write_tokens, cost_usd, "
-	    "usage_source, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", e);
+	    "usage_source, error, rid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", e);
 	if (st == NULL)
 		return (-1);
 	sqlite3_bind_int64(st, 1, r->time);
@@ -95,6 +321,7 @@ proxylog_insert(struct db *db, const struct proxylog_rec *r, long long *idp,
 	sqlite3_bind_double(st, 21, r->cost_usd);
 	db_bind_text(st, 22, r->usage_source);
 	db_bind_text(st, 23, r->error);
+	db_bind_text(st, 24, r->rid[0] != '\0' ? r->rid : NULL);
 	if (db_cached_step(db, st, e) != 0)
 		return (-1);
 	id = sqlite3_last_insert_rowid(db->h);
@@ -245,6 +472,7 @@ proxylog_item(sqlite3_stmt *st)
 	    json_real(sqlite3_column_double(st, 17)));
 	jx_set_str(o, "usage_source", db_col_text(st, 18));
 	jx_set_str_or_null(o, "error", db_col_text(st, 19));
+	jx_set_str_or_null(o, "request_id", db_col_text(st, 20));
 	return (o);
 }
 
@@ -311,8 +539,8 @@ proxylog_list(struct db *db, const struct proxylog_filter *f, struct err *e)
 	    "r.model, r.route_id, r.channel_id, s.name, r.status, "
 	    "r.http_status, r.stream, r.ttfb_ms, r.latency_ms, "
 	    "r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, "
-	    "r.cache_write_tokens, r.cost_usd, r.usage_source, r.error "
-	    "FROM request_logs r LEFT JOIN sites s ON s.id = r.site_id "
+	    "r.cache_write_tokens, r.cost_usd, r.usage_source, r.error, "
+	    "r.rid FROM request_logs r LEFT JOIN sites s ON s.id = r.site_id "
 	    "WHERE (?1 = 0 OR r.id < ?1) AND (?2 = 0 OR r.id > ?2) "
 	    "AND (?3 IS NULL OR r.model GLOB ?3 OR r.model_requested GLOB ?3) "
 	    "AND (?4 = 0 OR r.status = 'ok') AND (?5 = 0 OR r.status <> 'ok') "

@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "err.h"
+#include "journal.h"
 
 #define PROXYLOG_MAX_ATTEMPTS	10
 
@@ -29,6 +30,8 @@ struct proxylog_attempt {
  * to the log writer, which owns it from then on.
  */
 struct proxylog_rec {
+	char			 rid[JOURNAL_RID_LEN];	/* or "" */
+	unsigned		 jseq[2];	/* journal files: start, end */
 	long long		 time;		/* Unix seconds, at arrival */
 	long long		 key_id;
 	char			*model_requested;
@@ -77,6 +80,9 @@ struct proxylog_filter {
 
 struct proxylog_rec	*proxylog_rec_new(void);
 void			 proxylog_rec_free(struct proxylog_rec *);
+json_t			*proxylog_rec_json(const struct proxylog_rec *);
+struct proxylog_rec	*proxylog_rec_from_json(const json_t *, struct err *);
+int			 proxylog_has_rid(struct db *, const char *);
 int		 proxylog_insert(struct db *, const struct proxylog_rec *,
 		     long long *, struct err *);
 double			 proxylog_spend_since(struct db *, long long, long long);

@@ -7,8 +7,13 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +27,13 @@
 #include "compat.h"
 #include "daemon.h"
 #include "db.h"
+#include "journal.h"
 #include "jx.h"
 #include "proxylog.h"
 #include "unit.h"
 #include "xmalloc.h"
+
+static int	t_proxylog_journals(const char *);
 
 #define T_PROXYLOG_THREADS	4
 #define T_PROXYLOG_PER_THREAD	2500
@@ -556,7 +564,7 @@ t_proxylog_writer(const char *dir)
 	t_proxylog_fill(db);
 	before = proxylog_max_id(db);
 	logwriter_tune(8, 16);
-	if (!CHECK_INT(logwriter_start(path, &cause), 0)) {
+	if (!CHECK_INT(logwriter_start(path, dir, &cause), 0)) {
 		CHECK_STR(cause, NULL);
 		free(cause);
 		goto out;
@@ -577,6 +585,8 @@ t_proxylog_writer(const char *dir)
 	logwriter_stop();
 	CHECK_INT(logwriter_fd(), -1);
 	logwriter_tune(0, 0);
+	/* Everything committed: the journal is gone. */
+	CHECK_INT(t_proxylog_journals(dir), 0);
 
 	CHECK_INT(t_proxylog_int(db, "SELECT COUNT(*) FROM request_logs"),
 	    before + total);
@@ -605,6 +615,280 @@ out:
 	free(path);
 }
 
+/* How many journal files dir holds. */
+static int
+t_proxylog_journals(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return (-1);
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, "requests-", 9) == 0)
+			n++;
+	closedir(d);
+	return (n);
+}
+
+static long long
+t_proxylog_size(const char *dir, unsigned seq)
+{
+	struct stat	 sb;
+	char		*path;
+	long long	 n;
+
+	xasprintf(&path, "%s/requests-%u.journal", dir, seq);
+	n = stat(path, &sb) == 0 ? (long long)sb.st_size : -1;
+	free(path);
+	return (n);
+}
+
+/* A record survives the trip through JSON whole; bad ones are refused. */
+static void
+t_proxylog_json(void)
+{
+	static const char *const bad[] = {
+		"{\"status\":\"weird\"}",
+		"{\"usage_source\":\"guessed\"}",
+		"{\"time\":\"noon\"}",
+		"{\"cost_usd\":\"1\"}",
+		"{\"model\":7}",
+		"{\"rid\":\"0123456789abcdef0123456789abcdef\"}",
+		"{\"attempts\":{}}",
+		"{\"attempts\":[{},{},{},{},{},{},{},{},{},{},{}]}",
+		"{\"attempts\":[{\"http_status\":\"x\"}]}",
+		"[]",
+	};
+	struct proxylog_rec	*r, *back;
+	struct err		 e = { ERR_OK, NULL };
+	json_t			*a, *b;
+	size_t			 i;
+
+	r = proxylog_rec_new();
+	strlcpy(r->rid, "00ff00ff00ff00ff-1a", sizeof r->rid);
+	r->time = 1700000000;
+	r->key_id = 3;
+	r->model_requested = xstrdup("gpt-4o");
+	r->model = xstrdup("gpt-4o-2024");
+	r->route_id = 4;
+	r->channel_id = 5;
+	r->site_id = 6;
+	r->account_id = 7;
+	r->downstream_path = xstrdup("/v1/chat/completions");
+	r->client = xstrdup("curl/8 \"quoted\" \xe4\xb8\xad");
+	r->status = "client_closed";
+	r->http_status = 499;
+	r->stream = 1;
+	r->ttfb_ms = 12;
+	r->latency_ms = 345;
+	r->prompt_tokens = 10;
+	r->completion_tokens = 20;
+	r->cache_read_tokens = 30;
+	r->cache_write_tokens = 40;
+	r->cost_usd = 0.125;
+	r->usage_source = "estimated";
+	r->error = xstrdup("client went away");
+	r->nattempts = 2;
+	r->attempts[0].channel_id = 9;
+	r->attempts[0].upstream_path = xstrdup("/v1/chat/completions");
+	r->attempts[0].http_status = 500;
+	r->attempts[0].error = xstrdup("HTTP 500");
+	r->attempts[0].retryable = 1;
+	r->attempts[1].channel_id = 5;
+	r->attempts[1].latency_ms = 300;
+	r->attempts[1].started_at = 1700000001;
+	a = proxylog_rec_json(r);
+	back = proxylog_rec_from_json(a, &e);
+	if (CHECK(back != NULL)) {
+		b = proxylog_rec_json(back);
+		CHECK(json_equal(a, b));
+		CHECK_STR(back->rid, r->rid);
+		CHECK(back->status == r->status);	/* the static word */
+		CHECK_INT(back->nattempts, 2);
+		CHECK_STR(back->attempts[0].error, "HTTP 500");
+		json_decref(b);
+	}
+	proxylog_rec_free(back);
+	json_decref(a);
+	proxylog_rec_free(r);
+	for (i = 0; i < nitems(bad); i++) {
+		a = json_loads(bad[i], 0, NULL);
+		back = proxylog_rec_from_json(a, &e);
+		if (!CHECK(back == NULL))
+			fprintf(stderr, "    accepted: %s\n", bad[i]);
+		CHECK(back != NULL || e.code == ERR_INVALID);
+		err_clear(&e);
+		proxylog_rec_free(back);
+		json_decref(a);
+	}
+}
+
+/*
+ * The journal's files: lines pending until released, the newest emptied
+ * and older ones removed when nothing in them is pending, rotation past
+ * JOURNAL_ROTATE, and numbering after files an earlier run left.
+ */
+static void
+t_proxylog_journal_files(const char *top)
+{
+	struct journal	*j;
+	char		*dir, *cause = NULL, line[1000];
+	unsigned	 seq[1200], first;
+	size_t		 i, n = 1200;
+
+	xasprintf(&dir, "%s/jfiles", top);
+	CHECK_INT(mkdir(dir, 0700), 0);
+	if (!CHECK((j = journal_open(dir, &cause)) != NULL)) {
+		free(cause);
+		free(dir);
+		return;
+	}
+	memset(line, 'x', sizeof line - 1);
+	line[sizeof line - 1] = '\n';
+	first = journal_append(j, line, sizeof line);
+	CHECK_INT(first, 1);
+	CHECK_INT(journal_append(j, line, sizeof line), 1);
+	CHECK_INT(t_proxylog_size(dir, 1), 2000);
+	journal_release(j, 1);
+	CHECK_INT(t_proxylog_size(dir, 1), 2000);	/* one still pending */
+	journal_release(j, 1);
+	CHECK_INT(t_proxylog_size(dir, 1), 0);		/* emptied, kept */
+	journal_release(j, 0);				/* a no-op */
+
+	for (i = 0; i < n; i++)
+		seq[i] = journal_append(j, line, sizeof line);
+	CHECK(seq[0] == 1 && seq[n - 1] == 2);	/* past 1 MB: a new file */
+	CHECK_INT(t_proxylog_journals(dir), 2);
+	for (i = 0; i < n; i++)
+		if (seq[i] == 1)
+			journal_release(j, 1);
+	CHECK_INT(t_proxylog_size(dir, 1), -1);	/* older, done: removed */
+	CHECK_INT(t_proxylog_journals(dir), 1);
+	(void)journal_append(j, line, sizeof line);	/* left pending */
+	journal_close(j);
+	CHECK_INT(t_proxylog_journals(dir), 1);	/* kept for a replay */
+
+	/* A later run numbers its files after those left. */
+	if (CHECK((j = journal_open(dir, &cause)) != NULL)) {
+		CHECK_INT(journal_append(j, line, sizeof line), 3);
+		journal_release(j, 3);
+		journal_close(j);
+	}
+	free(cause);
+	CHECK_INT(t_proxylog_journals(dir), 1);	/* 2, still to replay */
+	journal_clear(dir, 0);
+	CHECK_INT(t_proxylog_journals(dir), 0);
+
+	/* The rid: unique, and of the promised shape. */
+	{
+		char	a[JOURNAL_RID_LEN], b[JOURNAL_RID_LEN];
+
+		journal_rid(a);
+		journal_rid(b);
+		CHECK(strcmp(a, b) != 0);
+		CHECK_INT(strspn(a, "0123456789abcdef"), 16);
+		CHECK_INT(a[16], '-');
+	}
+	unit_rmtree(dir);
+	free(dir);
+}
+
+/*
+ * What a killed daemon left: the writer stores, before it serves, an
+ * ended request as it ended, a started one as failed, skips a request
+ * the database has and a damaged line, counts a key's use only for what
+ * it added, and removes the old files.
+ */
+static void
+t_proxylog_replay(const char *top)
+{
+	static const char journal[] =
+	    "{\"k\":\"s\",\"r\":{\"rid\":\"aaaa-1\",\"time\":100,\"key_id\":1,"
+	    "\"attempts\":[]}}\n"
+	    "{\"k\":\"s\",\"r\":{\"rid\":\"aaaa-2\",\"time\":101,\"key_id\":1,"
+	    "\"downstream_path\":\"/v1/messages\",\"attempts\":[]}}\n"
+	    "{\"k\":\"e\",\"r\":{\"rid\":\"aaaa-1\",\"time\":100,\"key_id\":1,"
+	    "\"model_requested\":\"replayed\",\"status\":\"ok\","
+	    "\"http_status\":200,\"cost_usd\":0.5,\"attempts\":[{"
+	    "\"channel_id\":1,\"http_status\":200,\"started_at\":100}]}}\n"
+	    "not json at all\n"
+	    "{\"k\":\"e\",\"r\":{\"rid\":\"aaaa-3\",\"time\":102,\"key_id\":1,"
+	    "\"status\":\"ok\",\"attempts\":[{\"channel_id\":1}]}}\n"
+	    "{\"k\":\"e\",\"r\":{\"rid\":\"aaaa-4\",\"ti";
+	struct proxylog_rec	*r;
+	struct db		*db;
+	struct err		 e = { ERR_OK, NULL };
+	char			*dir, *path = NULL, *jpath, *cause = NULL;
+	long long		 used;
+	int			 fd;
+
+	xasprintf(&dir, "%s/jreplay", top);
+	CHECK_INT(mkdir(dir, 0700), 0);
+	if ((db = t_proxylog_db(dir, "replay.db", &path)) == NULL)
+		goto out;
+	t_proxylog_fill(db);
+	/* aaaa-3 was committed before the kill. */
+	r = proxylog_rec_new();
+	strlcpy(r->rid, "aaaa-3", sizeof r->rid);
+	r->time = 102;
+	r->status = "ok";
+	CHECK_INT(db_begin(db, NULL), 0);
+	CHECK_INT(proxylog_insert(db, r, NULL, &e), 0);
+	CHECK_INT(db_commit(db, NULL), 0);
+	proxylog_rec_free(r);
+	used = t_proxylog_int(db, "SELECT used_requests FROM api_keys "
+	    "WHERE id = 1");
+	xasprintf(&jpath, "%s/requests-7.journal", dir);
+	fd = open(jpath, O_WRONLY|O_CREAT|O_TRUNC, 0600);
+	CHECK(fd != -1 && write(fd, journal, sizeof journal - 1) ==
+	    (ssize_t)sizeof journal - 1);
+	close(fd);
+	free(jpath);
+
+	if (!CHECK_INT(logwriter_start(path, dir, &cause), 0)) {
+		CHECK_STR(cause, NULL);
+		free(cause);
+		goto out;
+	}
+	/* Stored before anything else; the old file is gone, a new one is. */
+	CHECK_INT(t_proxylog_int(db, "SELECT COUNT(*) FROM request_logs "
+	    "WHERE rid LIKE 'aaaa-%'"), 3);
+	CHECK_INT(t_proxylog_int(db, "SELECT COUNT(*) FROM request_logs "
+	    "WHERE rid = 'aaaa-1' AND status = 'ok' AND model_requested = "
+	    "'replayed' AND attempt_count = 1"), 1);
+	CHECK_INT(t_proxylog_int(db, "SELECT COUNT(*) FROM request_attempts a "
+	    "JOIN request_logs r ON r.id = a.log_id WHERE r.rid = 'aaaa-1'"),
+	    1);
+	CHECK_INT(t_proxylog_int(db, "SELECT COUNT(*) FROM request_logs "
+	    "WHERE rid = 'aaaa-2' AND status = 'failed' AND attempt_count = 0 "
+	    "AND error LIKE 'interrupted%' AND downstream_path = "
+	    "'/v1/messages'"), 1);
+	CHECK_INT(t_proxylog_int(db, "SELECT COUNT(*) FROM request_logs "
+	    "WHERE rid = 'aaaa-3'"), 1);
+	CHECK_INT(t_proxylog_int(db, "SELECT used_requests FROM api_keys "
+	    "WHERE id = 1"), used + 1);
+	CHECK_INT(t_proxylog_size(dir, 7), -1);
+	CHECK_INT(t_proxylog_size(dir, 1), 0);	/* numbered anew */
+	CHECK_INT(logwriter_last_id(), proxylog_max_id(db));
+
+	/* A request now: its lines, committed, then released. */
+	r = proxylog_rec_new();
+	r->key_id = 2;
+	logwriter_begin(r);
+	CHECK(r->rid[0] != '\0' && r->jseq[0] == 1);
+	CHECK(t_proxylog_size(dir, 1) > 0);
+	logwriter_put(r);
+	logwriter_stop();
+	CHECK_INT(t_proxylog_journals(dir), 0);
+out:
+	db_close(db);
+	free(path);
+	unit_rmtree(dir);
+	free(dir);
+}
+
 void
 t_proxylog(void)
 {
@@ -626,6 +910,9 @@ t_proxylog(void)
 	db_close(db);
 	free(path);
 	t_proxylog_writer(dir);
+	t_proxylog_json();
+	t_proxylog_journal_files(dir);
+	t_proxylog_replay(dir);
 	unit_rmtree(dir);
 	free(dir);
 }
