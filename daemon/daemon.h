@@ -312,6 +312,7 @@ void		 acctjob_item_free(struct acctjob_item *);
 struct proxylog_rec;
 int		 logwriter_start(const char *, const char *, char **);
 void		 logwriter_begin(struct proxylog_rec *);
+void		 logwriter_end(struct proxylog_rec *);
 void		 logwriter_put(struct proxylog_rec *);
 size_t		 logwriter_depth(void);
 int		 logwriter_failing(void);

@@ -149,9 +149,12 @@ struct proxy_attempt {
 	char				*send;		/* converted body */
 	struct proxy_conv		*conv;		/* NULL: same format */
 	int				 whole;		/* sent unchunked */
+	int				 accounted;	/* proxy_account() done */
 	int				 spilled;	/* too big to hold */
 	char				 retry_after[64]; /* a failure's */
 };
+
+static void	proxy_seal(struct proxy_req *, struct proxy_attempt *);
 
 static long long
 proxy_ms(const struct timespec *a, const struct timespec *b)
@@ -515,12 +518,11 @@ proxy_error_event(const struct sse_event *ev, const json_t *j, char **msg)
 	const json_t	*err = NULL;
 	const char	*text;
 
-	if (ev->event != NULL && strcmp(ev->event, "error") == 0)
-		err = json_object_get(j, "error");
-	else if (ev->event != NULL && strcmp(ev->event, "response.failed") == 0)
+	if (ev->event != NULL && strcmp(ev->event, "response.failed") == 0)
 		err = json_object_get(json_object_get(j, "response"), "error");
-	else if (ev->event == NULL && json_object_get(j, "error") != NULL &&
-	    json_object_get(j, "choices") == NULL)
+	else if ((ev->event != NULL && strcmp(ev->event, "error") == 0) ||
+	    (ev->event == NULL && json_object_get(j, "error") != NULL &&
+	    json_object_get(j, "choices") == NULL))
 		err = json_object_get(j, "error");
 	else
 		return (0);
@@ -700,6 +702,7 @@ proxy_send_whole(struct proxy_req *rq, struct proxy_attempt *at)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	rq->log->ttfb_ms = proxy_ms(&rq->t0, &now);
 	at->committed = at->whole = 1;
+	proxy_seal(rq, at);
 	if (mg_response_header_send(rq->conn) != 0 || (at->copy.len > 0 &&
 	    mg_write(rq->conn, at->copy.data, at->copy.len) <= 0))
 		at->client_gone = 1;
@@ -1000,9 +1003,10 @@ proxy_conv_end(struct proxy_req *rq, struct proxy_attempt *at)
 	free(cv->fin.model);
 	cv->fin.model = xstrdup(rq->model);
 	o = xf_write_final(rq->surf->fmt, &cv->fin);
+	at->committed = at->whole = 1;
+	proxy_seal(rq, at);
 	http_send_json(rq->conn, (int)at->status, o);
 	json_decref(o);
-	at->committed = at->whole = 1;
 	proxy_conv_store(rq, cv->fin.id, &cv->fin);
 	goto out;
 fail:
@@ -1233,6 +1237,9 @@ proxy_account(struct proxy_req *rq, struct proxy_attempt *at)
 	struct usage_price		 none;
 	json_t				*j;
 
+	if (at->accounted)
+		return;
+	at->accounted = 1;
 	if (at->conv == NULL && !at->sse && at->copy.len > 0 &&
 	    at->copy.len <= PROXY_COPY_MAX &&
 	    (j = json_loadb(at->copy.data, at->copy.len, 0, NULL)) != NULL) {
@@ -1256,6 +1263,50 @@ proxy_account(struct proxy_req *rq, struct proxy_attempt *at)
 		r->cost_usd = price->per_call;	/* images: priced per call */
 	else
 		r->cost_usd = 0;
+}
+
+/*
+ * The answered attempt's channel, model, usage and cost into the record.
+ * Twice is harmless: before a whole reply's bytes (proxy_seal) and after.
+ */
+static void
+proxy_served(struct proxy_req *rq, struct proxy_attempt *at)
+{
+	rq->log->channel_id = at->ch != NULL ? at->ch->id : 0;
+	rq->log->site_id = at->ch != NULL ? at->ch->site_id : 0;
+	rq->log->account_id = at->ch != NULL ? at->ch->account_id : 0;
+	if (at->committed) {
+		free(rq->log->model);
+		rq->log->model = xstrdup(rq->fwd);
+		proxy_account(rq, at);
+	}
+}
+
+/*
+ * A success's last bytes are about to go: its record, as complete as it
+ * will be, goes to the request journal first, so that a daemon killed
+ * right after still stores the row as it is (see src/journal.c).
+ * proxy_finish() writes it again only if the outcome then changes (the
+ * client gone before the last bytes).
+ */
+static void
+proxy_seal(struct proxy_req *rq, struct proxy_attempt *at)
+{
+	struct timespec	now;
+
+	if (rq->log == NULL)
+		return;
+	proxy_served(rq, at);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	rq->log->latency_ms = proxy_ms(&rq->t0, &now);
+	rq->log->http_status = (int)at->status;
+	rq->log->status = at->error != NULL ? "failed" : "ok";
+	if (at->error != NULL && rq->log->error == NULL)
+		rq->log->error = xstrdup(at->error);
+	if (rq->log->nattempts > 0)
+		rq->log->attempts[rq->log->nattempts - 1].http_status =
+		    (int)at->status;
+	logwriter_end(rq->log);
 }
 
 static void
@@ -1651,12 +1702,8 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 			break;
 		ch = proxy_candidates(&rq, &pr);
 	}
-	rq.log->channel_id = at.ch != NULL ? at.ch->id : 0;
-	rq.log->site_id = at.ch != NULL ? at.ch->site_id : 0;
-	rq.log->account_id = at.ch != NULL ? at.ch->account_id : 0;
+	proxy_served(&rq, &at);
 	if (at.committed) {
-		rq.log->model = xstrdup(rq.fwd);
-		proxy_account(&rq, &at);
 		if (!at.client_gone)
 			proxy_report(&rq, &at, at.error == NULL,
 			    rq.log->attempts[rq.log->nattempts - 1].latency_ms,
@@ -1668,8 +1715,10 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 			    1000);
 		if (at.error != NULL)
 			proxy_stream_error(&at);
-		if (!at.client_gone && !at.whole)
+		if (!at.client_gone && !at.whole) {
+			proxy_seal(&rq, &at);
 			mg_send_chunk(conn, "", 0);
+		}
 		proxy_finish(&rq, (int)at.status, at.client_gone ?
 		    "client_closed" : at.error != NULL ? "failed" : "ok",
 		    at.error);

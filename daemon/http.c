@@ -433,7 +433,7 @@ http_waker(void *arg)
 		usleep(50 * 1000);
 		if ((fd = socket(ss.ss_family, SOCK_STREAM|SOCK_CLOEXEC, 0)) == -1)
 			continue;
-		connect(fd, (struct sockaddr *)&ss, len);
+		(void)connect(fd, (struct sockaddr *)&ss, len);	/* a knock */
 		close(fd);
 	}
 	return (NULL);

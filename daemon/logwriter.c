@@ -636,12 +636,29 @@ logwriter_begin(struct proxylog_rec *r)
 		r->jseq[0] = logwriter_journal(r, "s");
 }
 
+/*
+ * The request has ended, or is about to send its last bytes: its line
+ * with the record as it is now. A later line for the same request
+ * replaces it, in the journal and at replay.
+ */
 void
-logwriter_put(struct proxylog_rec *r)
+logwriter_end(struct proxylog_rec *r)
 {
+	unsigned	old = r->jseq[1];
+
 	if (r->rid[0] == '\0')
 		journal_rid(r->rid);
 	r->jseq[1] = logwriter_journal(r, "e");
+	r->jstatus = r->status;
+	journal_release(logwriter.journal, old);
+}
+
+void
+logwriter_put(struct proxylog_rec *r)
+{
+	/* Sealed before its last bytes, and it ended as it said: as is. */
+	if (r->jseq[1] == 0 || r->jstatus != r->status)
+		logwriter_end(r);
 	pthread_mutex_lock(&logwriter.mtx);
 	if (logwriter.running && logwriter.len == logwriter.cap)
 		logwriter.waits++;

@@ -382,6 +382,15 @@ sub2api_checkin(struct adapter_acct *a, struct adapter_checkin *c,
 }
 
 /* "2026-01-02T03:04:05[.frac](Z|+hh:mm)" -> unix seconds; 0 if not. */
+/* Two decimal digits at p as a number, or -1. */
+static int
+sub2api_2digits(const char *p)
+{
+	if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
+		return (-1);
+	return ((p[0] - '0') * 10 + (p[1] - '0'));
+}
+
 static long long
 sub2api_time(const char *s)
 {
@@ -398,8 +407,8 @@ sub2api_time(const char *s)
 	t = (long long)timegm(&tm);
 	if (*p == '.')
 		p += 1 + strspn(p + 1, "0123456789");
-	if ((*p == '+' || *p == '-') &&
-	    sscanf(p + 1, "%2d:%2d", &hh, &mm) == 2) {
+	if ((*p == '+' || *p == '-') && (hh = sub2api_2digits(p + 1)) >= 0 &&
+	    p[3] == ':' && (mm = sub2api_2digits(p + 4)) >= 0) {
 		sign = *p == '+' ? 1 : -1;
 		t -= sign * (hh * 3600LL + mm * 60LL);
 	}

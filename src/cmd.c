@@ -352,12 +352,8 @@ cmd_usage(const struct cmd_spec *c, FILE *f)
 	cmd_synopsis(c, f);
 	fprintf(f, "\n%s\n", _(c->help));
 	for (a = c->args; a->key != NULL; a++) {
-		if (a->flag != NULL && a->type != ARG_FLAG)
-			fprintf(f, "  %-28s %s\n", a->flag, _(a->help));
-		else if (a->flag != NULL)
-			fprintf(f, "  %-28s %s\n", a->flag, _(a->help));
-		else
-			fprintf(f, "  %-28s %s\n", a->meta, _(a->help));
+		fprintf(f, "  %-28s %s\n", a->flag != NULL ? a->flag : a->meta,
+		    _(a->help));
 	}
 }
 

@@ -276,7 +276,8 @@ journal_list(const char *dir, unsigned **out, size_t *np, char **cause)
 			n++;
 	}
 	closedir(d);
-	qsort(v, n, sizeof *v, journal_seq_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof *v, journal_seq_cmp);
 	*out = v;
 	*np = n;
 	return (0);

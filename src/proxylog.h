@@ -32,6 +32,7 @@ struct proxylog_attempt {
 struct proxylog_rec {
 	char			 rid[JOURNAL_RID_LEN];	/* or "" */
 	unsigned		 jseq[2];	/* journal files: start, end */
+	const char		*jstatus;	/* status in the end line */
 	long long		 time;		/* Unix seconds, at arrival */
 	long long		 key_id;
 	char			*model_requested;

@@ -64,7 +64,7 @@ for t in "$@"; do
 	fi
 	rc=$?
 	printf '%-14s %s (%ss)\n' "$name" "$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)" $(( $(date +%s) - start ))
-	[ $rc -ne 0 ] && grep -E '^(FAIL|    stderr)' "$log" | head -n 20 | sed 's/^/  /'
+	[ $rc -ne 0 ] && grep -E '^(FAIL|    stderr)|: expected ' "$log" | head -n 20 | sed 's/^/  /'
 	count "$log"
 done
 for f in "$LOGDIR"/sanitizer.*; do

@@ -197,7 +197,7 @@ form_draw(struct form *fm)
 	for (i = 0; i < rows && top + i < (int)fm->n; i++) {
 		ff = &fm->f[top + i];
 		lx = x + 2;
-		lx += scr_putf(y + 1 + i * 2, lx, w - 4, (size_t)(top + i) ==
+		lx += scr_putf(y + 1 + i * 2, lx, w - 4, (size_t)top + (size_t)i ==
 		    fm->cur ? SCR_TITLE : SCR_NORMAL, "%s%s ", ff->arg->key,
 		    ff->arg->flags & CMD_ARG_REQUIRED ? "*" : "");
 		if (ff->error != NULL)
@@ -212,11 +212,11 @@ form_draw(struct form *fm)
 				shown[k] = '*';
 		} else
 			shown = xstrdup(ff->text);
-		scr_fill(y + 2 + i * 2, x + 4, w - 6, (size_t)(top + i) ==
+		scr_fill(y + 2 + i * 2, x + 4, w - 6, (size_t)top + (size_t)i ==
 		    fm->cur ? SCR_SELECTED : SCR_TAB);
-		scr_put(y + 2 + i * 2, x + 4, w - 6, (size_t)(top + i) ==
+		scr_put(y + 2 + i * 2, x + 4, w - 6, (size_t)top + (size_t)i ==
 		    fm->cur ? SCR_SELECTED : SCR_TAB, shown);
-		if ((size_t)(top + i) == fm->cur)
+		if ((size_t)top + (size_t)i == fm->cur)
 			move(y + 2 + i * 2, x + 4 + ((int)width_utf8(shown) <
 			    w - 7 ? (int)width_utf8(shown) : w - 7));
 		free(shown);

@@ -203,8 +203,10 @@ dash_repeat(const char *glyph, int n)
 	char	*s;
 	int	 i;
 
+	/* Zeroed and one longer than what is copied: terminated. */
 	s = xcalloc((size_t)(n > 0 ? n : 0) * g + 1, 1);
 	for (i = 0; i < n; i++)
+		/* NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
 		memcpy(s + (size_t)i * g, glyph, g);
 	return (s);
 }

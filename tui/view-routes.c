@@ -836,7 +836,8 @@ routes_draw_factors(json_t *factors, int y, int x, int w, int lines)
 	vw = xcalloc(n, sizeof *vw);
 	for (cols = 1, c = 1; c <= (int)n; c++) {
 		rows = routes_clamp(((int)n + c - 1) / c, 1, lines);
-		shown = (size_t)(rows * c) < n ? (size_t)(rows * c) : n;
+		shown = (size_t)rows * (size_t)c < n ? (size_t)rows * (size_t)c :
+		    n;
 		if (c > 1 &&
 		    routes_factor_widths(factors, shown, rows, kw, vw) > w)
 			break;
@@ -846,7 +847,8 @@ routes_draw_factors(json_t *factors, int y, int x, int w, int lines)
 			break;
 	}
 	rows = routes_clamp(((int)n + cols - 1) / cols, 1, lines);
-	shown = (size_t)(rows * cols) < n ? (size_t)(rows * cols) : n;
+	shown = (size_t)rows * (size_t)cols < n ? (size_t)rows * (size_t)cols :
+	    n;
 	routes_factor_widths(factors, shown, rows, kw, vw);
 	if (cols == 1 && kw[0] + 1 + vw[0] > w) {
 		kw[0] = kw[0] < w / 2 ? kw[0] : w / 2;

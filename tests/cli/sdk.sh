@@ -4,7 +4,8 @@
 . "$SRCDIR/tests/lib/libtest.sh"
 test_init sdk
 
-SDK="$SRCDIR/tests/sdk"
+# The SDKs installed in the source tree (check-asan runs from a copy).
+SDK="${METAPI_SDK_DIR:-$SRCDIR/tests/sdk}"
 if [ ! -d "$SDK/node_modules/openai" ] || ! command -v node >/dev/null; then
 	# CI installs them (.ci/bootstrap); elsewhere (make distcheck from a
 	# tarball) their absence is said, not hidden.
