@@ -133,7 +133,7 @@ doctor_db(json_t *items)
 	free(v);
 
 	/* A write lock taken and given back: proves the file is writable. */
-	if (sqlite3_db_readonly(db->h, "main") == 1 ||
+	if (db_readonly(db) ||
 	    db_begin(db, &cause) != 0) {
 		xasprintf(&fix, "check the owner, mode and free space of %s "
 		    "and its directory", metapid->db_path);

@@ -111,22 +111,16 @@ logwriter_is_stopping(void)
 	return (s);
 }
 
-/* Errors about a record itself: retrying the same record cannot help. */
-static const int logwriter_refused_codes[] = {
-	SQLITE_CONSTRAINT, SQLITE_MISMATCH, SQLITE_TOOBIG, SQLITE_RANGE
-};
-
-/* What the last failed statement means for the batch. */
+/*
+ * What the last failed statement means for the batch: an error about a
+ * record itself (a constraint, a value out of range) cannot be helped by
+ * retrying the same record.
+ */
 static enum logwriter_result
 logwriter_classify(void)
 {
-	int	code, i;
-
-	code = sqlite3_extended_errcode(logwriter.db->h) & 0xff;
-	for (i = 0; i < (int)nitems(logwriter_refused_codes); i++)
-		if (code == logwriter_refused_codes[i])
-			return (LOGWRITER_REFUSED);
-	return (LOGWRITER_RETRY);
+	return (db_error_is_data(logwriter.db) ? LOGWRITER_REFUSED :
+	    LOGWRITER_RETRY);
 }
 
 /* Sum the batch's use per key: one UPDATE per key, not per record. */

@@ -108,14 +108,14 @@ account_check_credentials(const json_t *args, const char **kind,
 	"a.last_checkin_at, a.last_refresh_at, a.created_at, a.updated_at"
 
 static json_t *
-account_row_json(sqlite3_stmt *st)
+account_row_json(struct db_stmt *st)
 {
 	json_t	*o;
 	int	 i;
 
 	o = json_object();
-	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
-	json_object_set_new(o, "site_id", json_integer(sqlite3_column_int64(st,
+	json_object_set_new(o, "id", json_integer(db_col_int64(st, 0)));
+	json_object_set_new(o, "site_id", json_integer(db_col_int64(st,
 	    1)));
 	jx_set_str(o, "site", db_col_text(st, 2));
 	jx_set_str(o, "platform", db_col_text(st, 3));
@@ -126,22 +126,22 @@ account_row_json(sqlite3_stmt *st)
 	jx_set_str(o, "credential", db_col_text(st, 8));
 	jx_set_str(o, "status", db_col_text(st, 9));
 	json_object_set_new(o, "checkin_enabled",
-	    json_boolean(sqlite3_column_int(st, 10)));
+	    json_boolean(db_col_int(st, 10)));
 	for (i = 11; i <= 13; i++) {
 		json_object_set_new(o, i == 11 ? "balance_usd" : i == 12 ?
 		    "used_usd" : "today_income_usd", jx_opt_real(
-		    sqlite3_column_type(st, i) != SQLITE_NULL,
-		    sqlite3_column_double(st, i)));
+		    db_col_type(st, i) != DB_NULL,
+		    db_col_double(st, i)));
 	}
 	jx_set_str(o, "health", db_col_text(st, 14));
 	jx_set_str_or_null(o, "health_reason", db_col_text(st, 15));
 	json_object_set_new(o, "last_checkin_at",
-	    jx_time(sqlite3_column_int64(st, 16)));
+	    jx_time(db_col_int64(st, 16)));
 	json_object_set_new(o, "last_refresh_at",
-	    jx_time(sqlite3_column_int64(st, 17)));
-	json_object_set_new(o, "created_at", jx_time(sqlite3_column_int64(st,
+	    jx_time(db_col_int64(st, 17)));
+	json_object_set_new(o, "created_at", jx_time(db_col_int64(st,
 	    18)));
-	json_object_set_new(o, "updated_at", jx_time(sqlite3_column_int64(st,
+	json_object_set_new(o, "updated_at", jx_time(db_col_int64(st,
 	    19)));
 	return (o);
 }
@@ -150,15 +150,15 @@ account_row_json(sqlite3_stmt *st)
 json_t *
 account_list(struct db *db, long long site_id, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*items;
 
 	st = db_prepare_err(db, "SELECT " ACCOUNT_COLUMNS " FROM accounts a "
 	    "JOIN sites s ON s.id = a.site_id WHERE ? = 0 OR a.site_id = ? "
 	    "ORDER BY a.id", e);
 	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, site_id);
-		sqlite3_bind_int64(st, 2, site_id);
+		db_bind_int64(st, 1, site_id);
+		db_bind_int64(st, 2, site_id);
 	}
 	items = db_rows(db, st, account_row_json, e);
 	return (items != NULL ? jx_items(items) : NULL);
@@ -167,13 +167,13 @@ account_list(struct db *db, long long site_id, struct err *e)
 json_t *
 account_get(struct db *db, long long id, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*o;
 
 	st = db_prepare_err(db, "SELECT " ACCOUNT_COLUMNS " FROM accounts a "
 	    "JOIN sites s ON s.id = a.site_id WHERE a.id = ?", e);
 	if (st != NULL)
-		sqlite3_bind_int64(st, 1, id);
+		db_bind_int64(st, 1, id);
 	if (db_row(db, st, account_row_json, &o, e) == 0)
 		err_set(e, ERR_NOT_FOUND, "no account %lld", id);
 	return (o);
@@ -182,15 +182,15 @@ account_get(struct db *db, long long id, struct err *e)
 int
 account_count(struct db *db)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 n = 0;
 
 	st = db_prepare(db, "SELECT COUNT(*) FROM accounts", NULL);
 	if (st == NULL)
 		return (0);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	if (db_step(st) == DB_ROW)
+		n = db_col_int(st, 0);
+	db_finalize(st);
 	return (n);
 }
 
@@ -199,7 +199,7 @@ static int
 account_seal(struct db *db, long long id, const char *col, const char *secret,
     struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	uint8_t		*blob;
 	size_t		 len;
 	char		*ad, *sql;
@@ -217,16 +217,16 @@ account_seal(struct db *db, long long id, const char *col, const char *secret,
 	free(sql);
 	if (st == NULL) {
 		free(blob);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
 	db_bind_blob(st, 1, blob, len);
-	sqlite3_bind_int64(st, 2, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	db_bind_int64(st, 2, id);
+	rc = db_step(st);
+	db_finalize(st);
 	free(blob);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
 	return (0);
@@ -242,7 +242,7 @@ account_add(struct db *db, long long site_id, const json_t *args,
     const struct adapter_acct *session, const struct adapter_user *user,
     struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	const char	*kind, *secret;
 	char		*mask, *cause;
 	long long	 id, now = time(NULL);
@@ -271,29 +271,29 @@ account_add(struct db *db, long long site_id, const json_t *args,
 	    "(SELECT CASE WHEN enabled THEN 'active' ELSE 'disabled' END "
 	    "FROM sites WHERE id = ?), ?, ?)", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		goto fail;
 	}
 	mask = vault_mask(secret);
-	sqlite3_bind_int64(st, 1, site_id);
+	db_bind_int64(st, 1, site_id);
 	db_bind_text(st, 2, jx_str(args, "label"));
 	db_bind_text(st, 3, jx_str(args, "username"));
 	db_bind_text(st, 4, session != NULL && session->user_id != NULL ?
 	    session->user_id : jx_str(args, "user_id"));
 	db_bind_text(st, 5, kind);
 	db_bind_text(st, 6, mask);
-	sqlite3_bind_int(st, 7, checkin);
-	sqlite3_bind_int64(st, 8, site_id);
-	sqlite3_bind_int64(st, 9, now);
-	sqlite3_bind_int64(st, 10, now);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	db_bind_int64(st, 7, checkin);
+	db_bind_int64(st, 8, site_id);
+	db_bind_int64(st, 9, now);
+	db_bind_int64(st, 10, now);
+	rc = db_step(st);
+	db_finalize(st);
 	free(mask);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		goto fail;
 	}
-	id = sqlite3_last_insert_rowid(db->h);
+	id = db_last_id(db);
 	if (account_seal(db, id, "credential", secret, e) != 0)
 		goto fail;
 	if (session != NULL && account_store_session(db, id, session, e) != 0)
@@ -314,22 +314,22 @@ fail:
 int
 account_rm(struct db *db, long long id, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	st = db_prepare(db, "DELETE FROM accounts WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
-	if (sqlite3_changes(db->h) == 0) {
+	if (db_changes(db) == 0) {
 		err_set(e, ERR_NOT_FOUND, "no account %lld", id);
 		return (-1);
 	}
@@ -343,21 +343,21 @@ account_rm(struct db *db, long long id, struct err *e)
 json_t *
 account_set_enabled(struct db *db, long long id, int on, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc, site_on = 1;
 
 	st = db_prepare(db, "SELECT s.enabled FROM accounts a JOIN sites s "
 	    "ON s.id = a.site_id WHERE a.id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (NULL);
 	}
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		site_on = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW) {
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		site_on = db_col_int(st, 0);
+	db_finalize(st);
+	if (rc != DB_ROW) {
 		err_set(e, ERR_NOT_FOUND, "no account %lld", id);
 		return (NULL);
 	}
@@ -370,16 +370,16 @@ account_set_enabled(struct db *db, long long id, int on, struct err *e)
 	st = db_prepare(db, "UPDATE accounts SET status = ?, "
 	    "status_before_site = NULL, updated_at = ? WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (NULL);
 	}
 	db_bind_text(st, 1, on ? "active" : "disabled");
-	sqlite3_bind_int64(st, 2, (long long)time(NULL));
-	sqlite3_bind_int64(st, 3, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	db_bind_int64(st, 2, (long long)time(NULL));
+	db_bind_int64(st, 3, id);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (NULL);
 	}
 	return (account_get(db, id, e));
@@ -394,7 +394,7 @@ account_set_enabled(struct db *db, long long id, int on, struct err *e)
 int
 account_cascade_site(struct db *db, long long site_id, int on, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	st = db_prepare(db, on ?
@@ -405,15 +405,15 @@ account_cascade_site(struct db *db, long long site_id, int on, struct err *e)
 	    "status = 'disabled', updated_at = ? "
 	    "WHERE site_id = ? AND status != 'disabled'", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
-	sqlite3_bind_int64(st, 1, (long long)time(NULL));
-	sqlite3_bind_int64(st, 2, site_id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	db_bind_int64(st, 1, (long long)time(NULL));
+	db_bind_int64(st, 2, site_id);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
 	return (0);
@@ -427,18 +427,18 @@ struct account_idlist {
 };
 
 static int
-account_id_row(sqlite3_stmt *st, void *arg)
+account_id_row(struct db_stmt *st, void *arg)
 {
 	struct account_idlist	*l = arg;
 
 	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
-	l->v[l->n++] = sqlite3_column_int64(st, 0);
+	l->v[l->n++] = db_col_int64(st, 0);
 	return (0);
 }
 
 /* The first column of each row of st (NULL: failed, e says so). */
 static int
-account_id_list(struct db *db, sqlite3_stmt *st, long long **ids, size_t *n,
+account_id_list(struct db *db, struct db_stmt *st, long long **ids, size_t *n,
     struct err *e)
 {
 	struct account_idlist	l = { NULL, 0 };
@@ -471,7 +471,7 @@ int
 account_renew_ids(struct db *db, long long max_age, long long sub2api_age,
     long long **ids, size_t *n, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 
 	st = db_prepare_err(db, "SELECT a.id FROM accounts a JOIN sites s ON "
 	    "s.id = a.site_id WHERE a.credential_kind = 'password' AND "
@@ -479,24 +479,24 @@ account_renew_ids(struct db *db, long long max_age, long long sub2api_age,
 	    "COALESCE(a.session_updated_at, 0) < ?1 - CASE WHEN s.platform = "
 	    "'sub2api' THEN ?3 ELSE ?2 END ORDER BY a.id", e);
 	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, (long long)time(NULL));
-		sqlite3_bind_int64(st, 2, max_age);
-		sqlite3_bind_int64(st, 3, sub2api_age);
+		db_bind_int64(st, 1, (long long)time(NULL));
+		db_bind_int64(st, 2, max_age);
+		db_bind_int64(st, 3, sub2api_age);
 	}
 	return (account_id_list(db, st, ids, n, e));
 }
 
 static char *
-account_unseal(sqlite3_stmt *st, int col, long long id, const char *name,
+account_unseal(struct db_stmt *st, int col, long long id, const char *name,
     struct err *e)
 {
 	char	*ad, *plain, *cause;
 
-	if (sqlite3_column_bytes(st, col) == 0)
+	if (db_col_bytes(st, col) == 0)
 		return (NULL);
 	ad = vault_ad("accounts", name, id);
-	plain = vault_unseal(ad, sqlite3_column_blob(st, col),
-	    sqlite3_column_bytes(st, col), &cause);
+	plain = vault_unseal(ad, db_col_blob(st, col),
+	    db_col_bytes(st, col), &cause);
 	free(ad);
 	if (plain == NULL) {
 		err_set(e, ERR_STORAGE, "account %lld %s: %s", id, name, cause);
@@ -525,7 +525,7 @@ int
 account_ctx_load(struct db *db, long long id, const char *proxy,
     long timeout_sec, struct account_ctx *c, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	char		*cred = NULL, *sess = NULL;
 	json_t		*sj;
 	int		 rc;
@@ -537,35 +537,35 @@ account_ctx_load(struct db *db, long long id, const char *proxy,
 	    "FROM accounts a JOIN sites s ON s.id = a.site_id WHERE a.id = ?",
 	    NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		err_set(e, rc == SQLITE_DONE ? ERR_NOT_FOUND : ERR_STORAGE,
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	if (rc != DB_ROW) {
+		db_finalize(st);
+		err_set(e, rc == DB_DONE ? ERR_NOT_FOUND : ERR_STORAGE,
 		    "no account %lld", id);
 		return (-1);
 	}
 	c->id = id;
-	c->site_id = sqlite3_column_int64(st, 0);
+	c->site_id = db_col_int64(st, 0);
 	c->site_name = xstrdup(db_col_text(st, 1));
 	c->kind = xstrdup(db_col_text(st, 2));
 	c->status = xstrdup(db_col_text(st, 3));
-	c->checkin_enabled = sqlite3_column_int(st, 4);
+	c->checkin_enabled = db_col_int(st, 4);
 	if (db_col_text(st, 5) != NULL)
 		adapter_set_secret(&c->acct.username, db_col_text(st, 5));
 	if (db_col_text(st, 6) != NULL)
 		adapter_set_secret(&c->acct.user_id, db_col_text(st, 6));
-	c->acct.quota_per_unit = sqlite3_column_double(st, 9);
+	c->acct.quota_per_unit = db_col_double(st, 9);
 	if ((cred = account_unseal(st, 7, id, "credential", e)) == NULL &&
 	    e->code != ERR_OK)
 		goto fail;
 	sess = account_unseal(st, 8, id, "session", e);
 	if (sess == NULL && e->code != ERR_OK)
 		goto fail;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	if (strcmp(c->kind, "password") == 0)
 		c->acct.password = cred;
@@ -600,7 +600,7 @@ account_ctx_load(struct db *db, long long id, const char *proxy,
 	return (0);
 fail:
 	if (st != NULL)
-		sqlite3_finalize(st);
+		db_finalize(st);
 	vault_secret_free(cred);
 	account_ctx_free(c);
 	return (-1);
@@ -633,7 +633,7 @@ int
 account_store_session(struct db *db, long long id,
     const struct adapter_acct *a, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*o;
 	char		*s, *ad;
 	uint8_t		*blob = NULL;
@@ -668,28 +668,28 @@ account_store_session(struct db *db, long long id,
 	    "status END, updated_at = ? WHERE id = ?", NULL);
 	if (st == NULL) {
 		free(blob);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
 	db_bind_blob(st, 1, blob, len);
-	sqlite3_bind_int64(st, 2, (long long)time(NULL));
+	db_bind_int64(st, 2, (long long)time(NULL));
 	db_bind_text(st, 3, a->user_id);
-	sqlite3_bind_int64(st, 4, (long long)time(NULL));
-	sqlite3_bind_int64(st, 5, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	db_bind_int64(st, 4, (long long)time(NULL));
+	db_bind_int64(st, 5, id);
+	rc = db_step(st);
+	db_finalize(st);
 	free(blob);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
 	if (a->quota_per_unit > 0 && (st = db_prepare(db, "SELECT site_id "
 	    "FROM accounts WHERE id = ?", NULL)) != NULL) {
-		sqlite3_bind_int64(st, 1, id);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			site_set_quota_per_unit(db, sqlite3_column_int64(st, 0),
+		db_bind_int64(st, 1, id);
+		if (db_step(st) == DB_ROW)
+			site_set_quota_per_unit(db, db_col_int64(st, 0),
 			    a->quota_per_unit);
-		sqlite3_finalize(st);
+		db_finalize(st);
 	}
 	return (0);
 }
@@ -703,7 +703,7 @@ static int
 account_snapshot(struct db *db, long long id, const struct adapter_user *u,
     struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	time_t		 now = time(NULL);
 	struct tm	 tm;
 	char		 day[16];
@@ -717,8 +717,8 @@ account_snapshot(struct db *db, long long id, const struct adapter_user *u,
 	    "?, ?, ?, ?)", e);
 	if (st == NULL)
 		return (-1);
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, (long long)now);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, (long long)now);
 	db_bind_text(st, 3, day);
 	db_bind_real(st, 4, u->balance_usd, 1);
 	db_bind_real(st, 5, u->used_usd, u->has & ADAPTER_HAS_USED);
@@ -730,12 +730,12 @@ account_snapshot(struct db *db, long long id, const struct adapter_user *u,
 int
 account_snapshots_prune(struct db *db, long long before, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 
 	st = db_prepare_err(db, "DELETE FROM balance_snapshots WHERE time < ?",
 	    e);
 	if (st != NULL)
-		sqlite3_bind_int64(st, 1, before);
+		db_bind_int64(st, 1, before);
 	return (db_step_done(db, st, e));
 }
 
@@ -749,7 +749,7 @@ account_snapshots_prune(struct db *db, long long before, struct err *e)
 double
 account_income_since(struct db *db, long long id, long long since)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	double		 sum = 0, pb = 0, pu = 0, d;
 	int		 first = 1, has_used = 0;
 
@@ -760,23 +760,23 @@ account_income_since(struct db *db, long long id, long long since)
 	    "AND time < ?2), ?2) ORDER BY time, id", NULL);
 	if (st == NULL)
 		return (0);
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, since);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, since);
+	while (db_step(st) == DB_ROW) {
 		if (!first) {
-			d = sqlite3_column_double(st, 0) - pb;
-			if (has_used && sqlite3_column_type(st, 1) !=
-			    SQLITE_NULL)
-				d += sqlite3_column_double(st, 1) - pu;
+			d = db_col_double(st, 0) - pb;
+			if (has_used && db_col_type(st, 1) !=
+			    DB_NULL)
+				d += db_col_double(st, 1) - pu;
 			if (d > 0.000001)
 				sum += d;
 		}
-		pb = sqlite3_column_double(st, 0);
-		has_used = sqlite3_column_type(st, 1) != SQLITE_NULL;
-		pu = sqlite3_column_double(st, 1);
+		pb = db_col_double(st, 0);
+		has_used = db_col_type(st, 1) != DB_NULL;
+		pu = db_col_double(st, 1);
 		first = 0;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return (sum);
 }
 
@@ -785,7 +785,7 @@ int
 account_store_user(struct db *db, long long id, const struct adapter_user *u,
     struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	st = db_prepare(db, "UPDATE accounts SET "
@@ -800,7 +800,7 @@ account_store_user(struct db *db, long long id, const struct adapter_user *u,
 	    "health_source = 'balance', health_checked_at = ?, "
 	    "last_refresh_at = ?, updated_at = ? WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
 	db_bind_real(st, 1, u->balance_usd, u->has & ADAPTER_HAS_BALANCE);
@@ -809,14 +809,14 @@ account_store_user(struct db *db, long long id, const struct adapter_user *u,
 	db_bind_int(st, 4, u->request_count, u->has & ADAPTER_HAS_REQUESTS);
 	db_bind_text(st, 5, u->group);
 	db_bind_text(st, 6, u->user_id);
-	sqlite3_bind_int64(st, 7, (long long)time(NULL));
-	sqlite3_bind_int64(st, 8, (long long)time(NULL));
-	sqlite3_bind_int64(st, 9, (long long)time(NULL));
-	sqlite3_bind_int64(st, 10, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	db_bind_int64(st, 7, (long long)time(NULL));
+	db_bind_int64(st, 8, (long long)time(NULL));
+	db_bind_int64(st, 9, (long long)time(NULL));
+	db_bind_int64(st, 10, id);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
 	return (account_snapshot(db, id, u, e));
@@ -830,7 +830,7 @@ int
 account_set_health(struct db *db, long long id, const char *state,
     const char *reason, const char *source)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	st = db_prepare(db, "UPDATE accounts SET health_state = ?, "
@@ -843,29 +843,29 @@ account_set_health(struct db *db, long long id, const char *state,
 	    state);
 	db_bind_text(st, 2, reason);
 	db_bind_text(st, 3, source);
-	sqlite3_bind_int64(st, 4, (long long)time(NULL));
+	db_bind_int64(st, 4, (long long)time(NULL));
 	db_bind_text(st, 5, state);
-	sqlite3_bind_int64(st, 6, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return (rc == SQLITE_DONE ? 0 : -1);
+	db_bind_int64(st, 6, id);
+	rc = db_step(st);
+	db_finalize(st);
+	return (rc == DB_DONE ? 0 : -1);
 }
 
 int
 account_mark_checkin(struct db *db, long long id, long long when)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	st = db_prepare(db, "UPDATE accounts SET last_checkin_at = ? "
 	    "WHERE id = ?", NULL);
 	if (st == NULL)
 		return (-1);
-	sqlite3_bind_int64(st, 1, when);
-	sqlite3_bind_int64(st, 2, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return (rc == SQLITE_DONE ? 0 : -1);
+	db_bind_int64(st, 1, when);
+	db_bind_int64(st, 2, id);
+	rc = db_step(st);
+	db_finalize(st);
+	return (rc == DB_DONE ? 0 : -1);
 }
 
 /* Local midnight today, as a Unix time: "today" for income and spend. */
@@ -889,14 +889,14 @@ account_today_start(void)
  * that goes into the total.
  */
 static double
-account_balance_now(struct db *db, sqlite3_stmt *st, json_t *o)
+account_balance_now(struct db *db, struct db_stmt *st, json_t *o)
 {
 	const char	*health = db_col_text(st, 6);
-	double		 b = sqlite3_column_double(st, 2);
-	long long	 at = sqlite3_column_int64(st, 5);
+	double		 b = db_col_double(st, 2);
+	long long	 at = db_col_int64(st, 5);
 	int		 failed;
 
-	if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
+	if (db_col_type(st, 2) == DB_NULL) {
 		json_object_set_new(o, "balance_usd", json_null());
 		jx_set_str(o, "balance_state", "not_reported");
 		json_object_set_new(o, "estimated", json_false());
@@ -905,7 +905,7 @@ account_balance_now(struct db *db, sqlite3_stmt *st, json_t *o)
 	failed = health != NULL && (strcmp(health, "unhealthy") == 0 ||
 	    strcmp(health, "expired") == 0);
 	if (failed)
-		b -= proxylog_spend_since(db, sqlite3_column_int64(st, 0), at);
+		b -= proxylog_spend_since(db, db_col_int64(st, 0), at);
 	json_object_set_new(o, "balance_usd", json_real(b));
 	jx_set_str(o, "balance_state", failed ? "refresh_failed" : "reported");
 	json_object_set_new(o, "estimated", json_boolean(failed));
@@ -920,7 +920,7 @@ account_balance_now(struct db *db, sqlite3_stmt *st, json_t *o)
 json_t *
 account_balances(struct db *db, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*items, *o;
 	double		 tb = 0, tu = 0, ti = 0, ts = 0, spend, bal, income;
 	long long	 today = account_today_start(), id;
@@ -930,24 +930,24 @@ account_balances(struct db *db, struct err *e)
 	    "a.today_income_usd, a.last_refresh_at, a.health_state FROM "
 	    "accounts a JOIN sites s ON s.id = a.site_id ORDER BY a.id", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (NULL);
 	}
 	items = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		id = sqlite3_column_int64(st, 0);
+	while ((rc = db_step(st)) == DB_ROW) {
+		id = db_col_int64(st, 0);
 		spend = proxylog_spend_since(db, id, today);
 		o = json_object();
 		json_object_set_new(o, "id", json_integer(id));
 		jx_set_str(o, "site", db_col_text(st, 1));
 		bal = account_balance_now(db, st, o);
 		json_object_set_new(o, "used_usd", jx_opt_real(
-		    sqlite3_column_type(st, 3) != SQLITE_NULL,
-		    sqlite3_column_double(st, 3)));
+		    db_col_type(st, 3) != DB_NULL,
+		    db_col_double(st, 3)));
 		/* The site's own figure when it gives one, else snapshots'. */
-		if (sqlite3_column_type(st, 4) != SQLITE_NULL &&
-		    sqlite3_column_int64(st, 5) >= today) {
-			income = sqlite3_column_double(st, 4);
+		if (db_col_type(st, 4) != DB_NULL &&
+		    db_col_int64(st, 5) >= today) {
+			income = db_col_double(st, 4);
 			jx_set_str(o, "income_source", "site");
 		} else {
 			income = account_income_since(db, id, today);
@@ -958,17 +958,17 @@ account_balances(struct db *db, struct err *e)
 		json_object_set_new(o, "today_net_usd", json_real(income -
 		    spend));
 		json_object_set_new(o, "refreshed_at",
-		    jx_time(sqlite3_column_int64(st, 5)));
+		    jx_time(db_col_int64(st, 5)));
 		json_array_append_new(items, o);
 		tb += bal;
-		tu += sqlite3_column_double(st, 3);
+		tu += db_col_double(st, 3);
 		ti += income;
 		ts += spend;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	db_finalize(st);
+	if (rc != DB_DONE) {
 		json_decref(items);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (NULL);
 	}
 	return (json_pack("{s:o, s:{s:f, s:f, s:f, s:f}}", "accounts", items,
@@ -983,27 +983,27 @@ struct account_each {
 };
 
 static int
-account_channel_each(sqlite3_stmt *st, void *arg)
+account_channel_each(struct db_stmt *st, void *arg)
 {
 	struct account_each	*x = arg;
 	struct account_channel	 c;
 
 	memset(&c, 0, sizeof c);
-	c.account_id = sqlite3_column_int64(st, 0);
-	c.site_id = sqlite3_column_int64(st, 1);
+	c.account_id = db_col_int64(st, 0);
+	c.site_id = db_col_int64(st, 1);
 	c.site_name = db_col_text(st, 2);
 	c.url = db_col_text(st, 3);
 	c.platform = db_col_text(st, 4);
 	c.proxy = db_col_text(st, 5);
-	c.weight = sqlite3_column_double(st, 6);
-	c.headers_blob = sqlite3_column_blob(st, 7);
-	c.headers_len = sqlite3_column_bytes(st, 7);
+	c.weight = db_col_double(st, 6);
+	c.headers_blob = db_col_blob(st, 7);
+	c.headers_len = db_col_bytes(st, 7);
 	c.kind = db_col_text(st, 8);
-	c.cred_blob = sqlite3_column_blob(st, 9);
-	c.cred_len = sqlite3_column_bytes(st, 9);
+	c.cred_blob = db_col_blob(st, 9);
+	c.cred_len = db_col_bytes(st, 9);
 	c.name = db_col_text(st, 10);
-	c.balance = sqlite3_column_double(st, 11);
-	c.probe = sqlite3_column_int(st, 12);
+	c.balance = db_col_double(st, 11);
+	c.probe = db_col_int(st, 12);
 	return (x->cb(&c, x->arg));
 }
 
@@ -1023,7 +1023,7 @@ account_channels(struct db *db, account_channel_cb cb, void *arg,
 }
 
 static int
-account_search_row(sqlite3_stmt *st, void *arg)
+account_search_row(struct db_stmt *st, void *arg)
 {
 	struct search_ctx	*c = arg;
 	struct search_field	 f[] = {
@@ -1032,7 +1032,7 @@ account_search_row(sqlite3_stmt *st, void *arg)
 		{ "site", db_col_text(st, 1) },
 		{ "group", db_col_text(st, 4) },
 	};
-	long long		 id = sqlite3_column_int64(st, 0);
+	long long		 id = db_col_int64(st, 0);
 	const char		*title, *group = db_col_text(st, 4);
 	char			*detail, *fallback = NULL;
 
@@ -1059,7 +1059,7 @@ account_search(struct db *db, const struct search_query *q, json_t *hits,
     struct err *e)
 {
 	struct search_ctx	 c = { q, hits };
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 
 	st = db_prepare_err(db, "SELECT a.id, s.name, a.label, a.username, "
 	    "a.user_group, a.status, a.credential_kind FROM accounts a JOIN "
@@ -1069,8 +1069,8 @@ account_search(struct db *db, const struct search_query *q, json_t *hits,
 	    "LIMIT ?3", e);
 	if (st != NULL) {
 		db_bind_text(st, 1, q->like);
-		sqlite3_bind_int64(st, 2, q->id);
-		sqlite3_bind_int64(st, 3, SEARCH_CANDIDATES_MAX);
+		db_bind_int64(st, 2, q->id);
+		db_bind_int64(st, 3, SEARCH_CANDIDATES_MAX);
 	}
 	return (db_each(db, st, account_search_row, &c, e));
 }

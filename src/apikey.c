@@ -104,7 +104,7 @@ apikey_parse_date(const char *s, long long *out)
 	"last_used_at, created_at, updated_at"
 
 static json_t *
-apikey_row_json(sqlite3_stmt *st)
+apikey_row_json(struct db_stmt *st)
 {
 	json_t		*o, *models;
 	char		 day[16];
@@ -112,14 +112,14 @@ apikey_row_json(sqlite3_stmt *st)
 	struct tm	 tm;
 
 	o = json_object();
-	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+	json_object_set_new(o, "id", json_integer(db_col_int64(st, 0)));
 	jx_set_str(o, "name", db_col_text(st, 1));
 	jx_set_str(o, "key_mask", db_col_text(st, 2));
 	models = json_loads(db_col_text(st, 3), 0, NULL);
 	json_object_set_new(o, "models", models != NULL ? models :
 	    json_array());
-	if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
-		t = sqlite3_column_int64(st, 4);
+	if (db_col_type(st, 4) != DB_NULL) {
+		t = db_col_int64(st, 4);
 		gmtime_r(&t, &tm);
 		strftime(day, sizeof day, "%Y-%m-%d", &tm);
 		jx_set_str(o, "expires", day);
@@ -129,22 +129,22 @@ apikey_row_json(sqlite3_stmt *st)
 		json_object_set_new(o, "expired", json_false());
 	}
 	json_object_set_new(o, "max_cost_usd", jx_opt_real(
-	    sqlite3_column_type(st, 5) != SQLITE_NULL,
-	    sqlite3_column_double(st, 5)));
+	    db_col_type(st, 5) != DB_NULL,
+	    db_col_double(st, 5)));
 	json_object_set_new(o, "max_requests", jx_opt_int(
-	    sqlite3_column_type(st, 6) != SQLITE_NULL,
-	    sqlite3_column_int64(st, 6)));
+	    db_col_type(st, 6) != DB_NULL,
+	    db_col_int64(st, 6)));
 	json_object_set_new(o, "used_cost_usd",
-	    json_real(sqlite3_column_double(st, 7)));
+	    json_real(db_col_double(st, 7)));
 	json_object_set_new(o, "used_requests",
-	    json_integer(sqlite3_column_int64(st, 8)));
-	json_object_set_new(o, "enabled", json_boolean(sqlite3_column_int(st,
+	    json_integer(db_col_int64(st, 8)));
+	json_object_set_new(o, "enabled", json_boolean(db_col_int(st,
 	    9)));
 	json_object_set_new(o, "last_used_at",
-	    jx_time(sqlite3_column_int64(st, 10)));
-	json_object_set_new(o, "created_at", jx_time(sqlite3_column_int64(st,
+	    jx_time(db_col_int64(st, 10)));
+	json_object_set_new(o, "created_at", jx_time(db_col_int64(st,
 	    11)));
-	json_object_set_new(o, "updated_at", jx_time(sqlite3_column_int64(st,
+	json_object_set_new(o, "updated_at", jx_time(db_col_int64(st,
 	    12)));
 	return (o);
 }
@@ -162,13 +162,13 @@ apikey_list(struct db *db, struct err *e)
 json_t *
 apikey_get(struct db *db, long long id, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*o;
 
 	st = db_prepare_err(db, "SELECT " APIKEY_COLUMNS " FROM api_keys "
 	    "WHERE id = ?", e);
 	if (st != NULL)
-		sqlite3_bind_int64(st, 1, id);
+		db_bind_int64(st, 1, id);
 	if (db_row(db, st, apikey_row_json, &o, e) == 0)
 		err_set(e, ERR_NOT_FOUND, "no key %lld", id);
 	return (o);
@@ -177,15 +177,15 @@ apikey_get(struct db *db, long long id, struct err *e)
 int
 apikey_count(struct db *db)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 n = 0;
 
 	st = db_prepare(db, "SELECT COUNT(*) FROM api_keys", NULL);
 	if (st == NULL)
 		return (0);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	if (db_step(st) == DB_ROW)
+		n = db_col_int(st, 0);
+	db_finalize(st);
 	return (n);
 }
 
@@ -194,7 +194,7 @@ static int
 apikey_store_secret(struct db *db, long long id, const char *key,
     struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	uint8_t		 hash[VAULT_HASH_LEN], *blob = NULL;
 	size_t		 len;
 	char		*ad, *mask;
@@ -212,21 +212,21 @@ apikey_store_secret(struct db *db, long long id, const char *key,
 	st = db_prepare(db, "UPDATE api_keys SET key_hash = ?, key_sealed = ?, "
 	    "key_mask = ?, updated_at = ? WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		goto fail;
 	}
 	db_bind_blob(st, 1, hash, sizeof hash);
 	db_bind_blob(st, 2, blob, len);
 	db_bind_text(st, 3, mask);
-	sqlite3_bind_int64(st, 4, (long long)time(NULL));
-	sqlite3_bind_int64(st, 5, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	db_bind_int64(st, 4, (long long)time(NULL));
+	db_bind_int64(st, 5, id);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		goto fail;
 	}
-	if (sqlite3_changes(db->h) == 0) {
+	if (db_changes(db) == 0) {
 		err_set(e, ERR_NOT_FOUND, "no key %lld", id);
 		goto fail;
 	}
@@ -264,7 +264,7 @@ apikey_with_secret(struct db *db, long long id, char *key, struct err *e)
 json_t *
 apikey_add(struct db *db, const json_t *args, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	const char	*name = jx_str(args, "name"), *s;
 	json_t		*models = NULL;
 	char		*models_s = NULL, *key = NULL, *cause;
@@ -311,7 +311,7 @@ apikey_add(struct db *db, const json_t *args, struct err *e)
 	    "updated_at) SELECT ?, ?, '', ?, ?, ?, ?, ?, ? WHERE NOT EXISTS "
 	    "(SELECT 1 FROM api_keys WHERE name = ?)", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		goto fail;
 	}
 	db_bind_text(st, 1, name);
@@ -320,21 +320,21 @@ apikey_add(struct db *db, const json_t *args, struct err *e)
 	db_bind_int(st, 4, expires, expires != 0);
 	db_bind_real(st, 5, maxcost, has_cost);
 	db_bind_int(st, 6, maxreq, has_req);
-	sqlite3_bind_int64(st, 7, now);
-	sqlite3_bind_int64(st, 8, now);
+	db_bind_int64(st, 7, now);
+	db_bind_int64(st, 8, now);
 	db_bind_text(st, 9, name);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		goto fail;
 	}
-	if (sqlite3_changes(db->h) == 0) {
+	if (db_changes(db) == 0) {
 		err_set(e, ERR_CONFLICT, "a key named \"%s\" already exists",
 		    name);
 		goto fail;
 	}
-	id = sqlite3_last_insert_rowid(db->h);
+	id = db_last_id(db);
 	if (apikey_store_secret(db, id, key, e) != 0)
 		goto fail;
 	if (db_commit(db, &cause) != 0) {
@@ -383,28 +383,28 @@ apikey_rotate(struct db *db, long long id, struct err *e)
 json_t *
 apikey_reveal(struct db *db, long long id, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	char		*ad, *plain, *cause, *key;
 	int		 rc;
 
 	st = db_prepare(db, "SELECT key_sealed FROM api_keys WHERE id = ?",
 	    NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (NULL);
 	}
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	if (rc != DB_ROW) {
+		db_finalize(st);
 		err_set(e, ERR_NOT_FOUND, "no key %lld", id);
 		return (NULL);
 	}
 	ad = vault_ad("api_keys", "key", id);
-	plain = vault_unseal(ad, sqlite3_column_blob(st, 0),
-	    sqlite3_column_bytes(st, 0), &cause);
+	plain = vault_unseal(ad, db_col_blob(st, 0),
+	    db_col_bytes(st, 0), &cause);
 	free(ad);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (plain == NULL) {
 		err_set(e, ERR_STORAGE, "key %lld: %s", id, cause);
 		free(cause);
@@ -418,22 +418,22 @@ apikey_reveal(struct db *db, long long id, struct err *e)
 int
 apikey_rm(struct db *db, long long id, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	st = db_prepare(db, "DELETE FROM api_keys WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
-	if (sqlite3_changes(db->h) == 0) {
+	if (db_changes(db) == 0) {
 		err_set(e, ERR_NOT_FOUND, "no key %lld", id);
 		return (-1);
 	}
@@ -443,25 +443,25 @@ apikey_rm(struct db *db, long long id, struct err *e)
 json_t *
 apikey_set_enabled(struct db *db, long long id, int on, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	st = db_prepare(db, "UPDATE api_keys SET enabled = ?, updated_at = ? "
 	    "WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (NULL);
 	}
-	sqlite3_bind_int(st, 1, on);
-	sqlite3_bind_int64(st, 2, (long long)time(NULL));
-	sqlite3_bind_int64(st, 3, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	db_bind_int64(st, 1, on);
+	db_bind_int64(st, 2, (long long)time(NULL));
+	db_bind_int64(st, 3, id);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (NULL);
 	}
-	if (sqlite3_changes(db->h) == 0) {
+	if (db_changes(db) == 0) {
 		err_set(e, ERR_NOT_FOUND, "no key %lld", id);
 		return (NULL);
 	}
@@ -475,25 +475,25 @@ struct apikey_each {
 };
 
 static int
-apikey_row_each(sqlite3_stmt *st, void *arg)
+apikey_row_each(struct db_stmt *st, void *arg)
 {
 	struct apikey_each	*x = arg;
 	struct apikey_row	 r;
 	int			 rv;
 
-	if (sqlite3_column_bytes(st, 1) != VAULT_HASH_LEN)
+	if (db_col_bytes(st, 1) != VAULT_HASH_LEN)
 		return (0);
 	memset(&r, 0, sizeof r);
-	r.id = sqlite3_column_int64(st, 0);
-	r.hash = sqlite3_column_blob(st, 1);
-	r.enabled = sqlite3_column_int(st, 2);
-	r.expires_at = sqlite3_column_int64(st, 3);
-	r.has_max_cost = sqlite3_column_type(st, 4) != SQLITE_NULL;
-	r.max_cost = sqlite3_column_double(st, 4);
-	r.used_cost = sqlite3_column_double(st, 5);
-	r.has_max_requests = sqlite3_column_type(st, 6) != SQLITE_NULL;
-	r.max_requests = sqlite3_column_int64(st, 6);
-	r.used_requests = sqlite3_column_int64(st, 7);
+	r.id = db_col_int64(st, 0);
+	r.hash = db_col_blob(st, 1);
+	r.enabled = db_col_int(st, 2);
+	r.expires_at = db_col_int64(st, 3);
+	r.has_max_cost = db_col_type(st, 4) != DB_NULL;
+	r.max_cost = db_col_double(st, 4);
+	r.used_cost = db_col_double(st, 5);
+	r.has_max_requests = db_col_type(st, 6) != DB_NULL;
+	r.max_requests = db_col_int64(st, 6);
+	r.used_requests = db_col_int64(st, 7);
 	r.models = json_loads(db_col_text(st, 8), 0, NULL);
 	rv = x->cb(&r, x->arg);
 	json_decref(r.models);
@@ -520,32 +520,32 @@ int
 apikey_add_usage(struct db *db, long long key_id, long long requests,
     double cost_usd, long long last_used_at, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 
 	st = db_cached(db, "UPDATE api_keys SET used_requests = "
 	    "used_requests + ?, used_cost_usd = used_cost_usd + ?, "
 	    "last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE id = ?", e);
 	if (st == NULL)
 		return (-1);
-	sqlite3_bind_int64(st, 1, requests);
-	sqlite3_bind_double(st, 2, cost_usd);
-	sqlite3_bind_int64(st, 3, last_used_at);
-	sqlite3_bind_int64(st, 4, key_id);
+	db_bind_int64(st, 1, requests);
+	db_bind_double(st, 2, cost_usd);
+	db_bind_int64(st, 3, last_used_at);
+	db_bind_int64(st, 4, key_id);
 	return (db_cached_step(db, st, e));
 }
 
 static int
-apikey_search_row(sqlite3_stmt *st, void *arg)
+apikey_search_row(struct db_stmt *st, void *arg)
 {
 	struct search_ctx	*c = arg;
 	struct search_field	 f[] = {
 		{ "name", db_col_text(st, 1) },
 	};
-	long long		 id = sqlite3_column_int64(st, 0);
+	long long		 id = db_col_int64(st, 0);
 	char			*detail;
 
 	xasprintf(&detail, "models %s  %s", db_col_text(st, 2),
-	    sqlite3_column_int(st, 3) ? "enabled" : "disabled");
+	    db_col_int(st, 3) ? "enabled" : "disabled");
 	search_hit(c->hits, c->q, "key", id, json_integer(id),
 	    db_col_text(st, 1), detail, f, nitems(f));
 	free(detail);
@@ -562,15 +562,15 @@ apikey_search(struct db *db, const struct search_query *q, json_t *hits,
     struct err *e)
 {
 	struct search_ctx	 c = { q, hits };
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 
 	st = db_prepare_err(db, "SELECT id, name, models, enabled FROM "
 	    "api_keys WHERE id = ?2 OR name LIKE ?1 ESCAPE '\\' ORDER BY name "
 	    "LIMIT ?3", e);
 	if (st != NULL) {
 		db_bind_text(st, 1, q->like);
-		sqlite3_bind_int64(st, 2, q->id);
-		sqlite3_bind_int64(st, 3, SEARCH_CANDIDATES_MAX);
+		db_bind_int64(st, 2, q->id);
+		db_bind_int64(st, 3, SEARCH_CANDIDATES_MAX);
 	}
 	return (db_each(db, st, apikey_search_row, &c, e));
 }

@@ -262,17 +262,17 @@ backup_select(const struct bsection *s)
 
 /* Row st (id first, then the section's columns) as an open document item. */
 static json_t *
-backup_row(const struct bsection *s, sqlite3_stmt *st, struct err *e)
+backup_row(const struct bsection *s, struct db_stmt *st, struct err *e)
 {
 	const struct bcol	*c;
 	json_t			*o, *v = NULL;
-	long long		 id = sqlite3_column_int64(st, 0);
+	long long		 id = db_col_int64(st, 0);
 	char			*ad, *plain, *cause;
 	int			 i;
 
 	o = json_pack("{s:I}", "ref", (json_int_t)id);
 	for (c = s->cols, i = 1; c->field != NULL; c++, i++) {
-		if (sqlite3_column_type(st, i) == SQLITE_NULL) {
+		if (db_col_type(st, i) == DB_NULL) {
 			json_object_set_new(o, c->field, json_null());
 			continue;
 		}
@@ -282,13 +282,13 @@ backup_row(const struct bsection *s, sqlite3_stmt *st, struct err *e)
 			break;
 		case BC_INT:
 		case BC_REF:
-			v = json_integer(sqlite3_column_int64(st, i));
+			v = json_integer(db_col_int64(st, i));
 			break;
 		case BC_REAL:
-			v = json_real(sqlite3_column_double(st, i));
+			v = json_real(db_col_double(st, i));
 			break;
 		case BC_BOOL:
-			v = json_boolean(sqlite3_column_int(st, i));
+			v = json_boolean(db_col_int(st, i));
 			break;
 		case BC_JSON:
 			v = json_loads(db_col_text(st, i), JSON_DECODE_ANY,
@@ -296,8 +296,8 @@ backup_row(const struct bsection *s, sqlite3_stmt *st, struct err *e)
 			break;
 		case BC_SECRET:
 			ad = backup_ad(s, c, id);
-			plain = vault_unseal(ad, sqlite3_column_blob(st, i),
-			    sqlite3_column_bytes(st, i), &cause);
+			plain = vault_unseal(ad, db_col_blob(st, i),
+			    db_col_bytes(st, i), &cause);
 			free(ad);
 			if (plain == NULL) {
 				err_set(e, ERR_STORAGE, "%s %lld: %s: %s",
@@ -319,7 +319,7 @@ static json_t *
 backup_collect_section(struct db *db, const struct bsection *s,
     long long only, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*items, *o;
 	char		*sql, *t;
 	int		 rc;
@@ -337,19 +337,19 @@ backup_collect_section(struct db *db, const struct bsection *s,
 	if (st == NULL)
 		return (NULL);
 	items = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if ((o = backup_row(s, st, e)) == NULL)
 			goto fail;
 		json_array_append_new(items, o);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		goto fail;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return (items);
 fail:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	backup_wipe_items(s, items);
 	json_decref(items);
 	return (NULL);
@@ -358,18 +358,18 @@ fail:
 static json_t *
 backup_collect_settings(struct db *db, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*o;
 
 	if ((st = db_prepare_err(db, "SELECT key, value FROM settings "
 	    "ORDER BY key", e)) == NULL)
 		return (NULL);
 	o = json_object();
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while (db_step(st) == DB_ROW)
 		if (setting_find(db_col_text(st, 0)) != NULL)
 			json_object_set_new(o, db_col_text(st, 0),
 			    json_string(db_col_text(st, 1)));
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return (o);
 }
 
@@ -1013,11 +1013,11 @@ backup_check_notify(json_t *it, char **why)
  * letter of types: 'i' a long long, 's' a string (NULL binds null), 'h' a
  * VAULT_HASH_LEN hash. NULL (with e set) when it does not prepare.
  */
-static sqlite3_stmt *
+static struct db_stmt *
 backup_query(struct db *db, struct err *e, const char *sql,
     const char *types, ...)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	va_list		 ap;
 	int		 i;
 
@@ -1027,7 +1027,7 @@ backup_query(struct db *db, struct err *e, const char *sql,
 	for (i = 1; types[i - 1] != '\0'; i++) {
 		switch (types[i - 1]) {
 		case 'i':
-			sqlite3_bind_int64(st, i, va_arg(ap, long long));
+			db_bind_int64(st, i, va_arg(ap, long long));
 			break;
 		case 's':
 			db_bind_text(st, i, va_arg(ap, const char *));
@@ -1044,20 +1044,20 @@ backup_query(struct db *db, struct err *e, const char *sql,
 
 /* The first column of st's first row (0: no row, -1: error), finalized. */
 static long long
-backup_id(struct db *db, sqlite3_stmt *st, struct err *e)
+backup_id(struct db *db, struct db_stmt *st, struct err *e)
 {
 	long long	 id = 0;
 	int		 rc;
 
 	if (st == NULL)
 		return (-1);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	else if (rc != SQLITE_DONE) {
+	if ((rc = db_step(st)) == DB_ROW)
+		id = db_col_int64(st, 0);
+	else if (rc != DB_DONE) {
 		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		id = -1;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return (id);
 }
 
@@ -1067,7 +1067,7 @@ backup_id(struct db *db, sqlite3_stmt *st, struct err *e)
  * have no other name.
  */
 static long long
-backup_id_by_secret(struct db *db, sqlite3_stmt *st, const char *table,
+backup_id_by_secret(struct db *db, struct db_stmt *st, const char *table,
     const char *col, const char *want, struct err *e)
 {
 	long long	 id, found = 0;
@@ -1076,13 +1076,13 @@ backup_id_by_secret(struct db *db, sqlite3_stmt *st, const char *table,
 
 	if (st == NULL)
 		return (-1);
-	while (found == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+	while (found == 0 && (rc = db_step(st)) == DB_ROW) {
+		if (db_col_type(st, 1) == DB_NULL)
 			continue;
-		id = sqlite3_column_int64(st, 0);
+		id = db_col_int64(st, 0);
 		ad = vault_ad(table, col, id);
-		plain = vault_unseal(ad, sqlite3_column_blob(st, 1),
-		    sqlite3_column_bytes(st, 1), &cause);
+		plain = vault_unseal(ad, db_col_blob(st, 1),
+		    db_col_bytes(st, 1), &cause);
 		free(ad);
 		if (plain == NULL) {
 			free(cause);
@@ -1092,11 +1092,11 @@ backup_id_by_secret(struct db *db, sqlite3_stmt *st, const char *table,
 			found = id;
 		vault_secret_free(plain);
 	}
-	if (found == 0 && rc != SQLITE_DONE) {
+	if (found == 0 && rc != DB_DONE) {
 		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		found = -1;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return (found);
 }
 
@@ -1262,7 +1262,7 @@ static long long
 backup_match_notify(struct db *db, const struct bsection *s, json_t *it,
     struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*cfg;
 	const char	*want = jx_str(it, "secret");
 	long long	 id, found = 0;
@@ -1275,15 +1275,15 @@ backup_match_notify(struct db *db, const struct bsection *s, json_t *it,
 	if (st == NULL)
 		return (-1);
 	db_bind_text(st, 1, jx_str(it, "kind"));
-	while (found == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		id = sqlite3_column_int64(st, 0);
+	while (found == 0 && db_step(st) == DB_ROW) {
+		id = db_col_int64(st, 0);
 		cfg = json_loads(db_col_text(st, 1), 0, NULL);
 		same = cfg != NULL && json_equal(cfg,
 		    json_object_get(it, "config"));
 		json_decref(cfg);
 		if (!same)
 			continue;
-		if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
+		if (db_col_type(st, 2) == DB_NULL) {
 			if (want == NULL)
 				found = id;
 			continue;
@@ -1291,8 +1291,8 @@ backup_match_notify(struct db *db, const struct bsection *s, json_t *it,
 		if (want == NULL)
 			continue;
 		ad = vault_ad("notify_channels", "secret", id);
-		plain = vault_unseal(ad, sqlite3_column_blob(st, 2),
-		    sqlite3_column_bytes(st, 2), &cause);
+		plain = vault_unseal(ad, db_col_blob(st, 2),
+		    db_col_bytes(st, 2), &cause);
 		free(ad);
 		if (plain == NULL) {
 			free(cause);
@@ -1302,17 +1302,19 @@ backup_match_notify(struct db *db, const struct bsection *s, json_t *it,
 			found = id;
 		vault_secret_free(plain);
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return (found);
 }
 
 /* --- Writing rows -------------------------------------------------------- */
 
 static void
-backup_bind(sqlite3_stmt *st, int i, const struct bcol *c, const json_t *v)
+backup_bind(struct db_stmt *st, int i, const struct bcol *c, const json_t *v)
 {
+	char	*s;
+
 	if (v == NULL || json_is_null(v)) {
-		sqlite3_bind_null(st, i);
+		db_bind_null(st, i);
 		return;
 	}
 	switch (c->type) {
@@ -1322,17 +1324,19 @@ backup_bind(sqlite3_stmt *st, int i, const struct bcol *c, const json_t *v)
 		break;
 	case BC_INT:
 	case BC_REF:
-		sqlite3_bind_int64(st, i, json_integer_value(v));
+		db_bind_int64(st, i, json_integer_value(v));
 		break;
 	case BC_REAL:
-		sqlite3_bind_double(st, i, json_real_value(v));
+		db_bind_double(st, i, json_real_value(v));
 		break;
 	case BC_BOOL:
-		sqlite3_bind_int(st, i, json_is_true(v));
+		db_bind_int64(st, i, json_is_true(v));
 		break;
 	case BC_JSON:
-		sqlite3_bind_text(st, i, json_dumps(v, JSON_COMPACT |
-		    JSON_SORT_KEYS | JSON_ENCODE_ANY), -1, free);
+		s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS |
+		    JSON_ENCODE_ANY);
+		db_bind_text(st, i, s);
+		free(s);
 		break;
 	}
 }
@@ -1342,7 +1346,7 @@ static int
 backup_write_secret(struct db *db, const struct bsection *s,
     const struct bcol *c, long long id, const char *plain, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	uint8_t		*blob = NULL, hash[VAULT_HASH_LEN];
 	size_t		 len = 0;
 	char		*ad, *sql, *mask = NULL;
@@ -1374,7 +1378,7 @@ backup_write_secret(struct db *db, const struct bsection *s,
 			vault_hash(plain, hash);
 			db_bind_blob(st, n++, hash, sizeof hash);
 		}
-		sqlite3_bind_int64(st, n, id);
+		db_bind_int64(st, n, id);
 	}
 	free(blob);
 	free(mask);
@@ -1386,7 +1390,7 @@ backup_insert(struct db *db, const struct bsection *s, json_t *it,
     struct err *e)
 {
 	const struct bcol	*c;
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 	char			*cols, *vals, *t, *sql;
 	long long		 id;
 	int			 n = 0;
@@ -1418,7 +1422,7 @@ backup_insert(struct db *db, const struct bsection *s, json_t *it,
 			backup_bind(st, ++n, c, json_object_get(it, c->field));
 	if (db_step_done(db, st, e) != 0)
 		return (-1);
-	id = sqlite3_last_insert_rowid(db->h);
+	id = db_last_id(db);
 	for (c = s->cols; c->field != NULL; c++)
 		if (c->type == BC_SECRET && jx_str(it, c->field) != NULL &&
 		    backup_write_secret(db, s, c, id, jx_str(it, c->field),
@@ -1433,7 +1437,7 @@ backup_update(struct db *db, const struct bsection *s, long long id,
     json_t *it, int *changed, struct err *e)
 {
 	const struct bcol	*c;
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 	json_t			*old, *row, *v;
 	char			*set, *t, *sql;
 	int			 n = 0, rc = -1;
@@ -1474,7 +1478,7 @@ backup_update(struct db *db, const struct bsection *s, long long id,
 				continue;
 			backup_bind(st, ++n, c, v);
 		}
-		sqlite3_bind_int64(st, ++n, id);
+		db_bind_int64(st, ++n, id);
 		if (db_step_done(db, st, e) != 0)
 			goto out;
 	}
@@ -1607,7 +1611,7 @@ backup_apply_settings(struct backup_apply *a, const json_t *set,
     struct err *e)
 {
 	const struct setting_entry	*se;
-	sqlite3_stmt			*st;
+	struct db_stmt			*st;
 	const char			*key;
 	json_t				*v;
 	char				*text, *norm = NULL, *why = NULL;
@@ -1664,9 +1668,9 @@ backup_apply_settings(struct backup_apply *a, const json_t *set,
 			return (-1);
 		}
 		db_bind_text(st, 1, key);
-		same = sqlite3_step(st) == SQLITE_ROW &&
+		same = db_step(st) == DB_ROW &&
 		    strcmp(db_col_text(st, 0), norm) == 0;
-		sqlite3_finalize(st);
+		db_finalize(st);
 		if (!same && setting_store(a->db, se, norm, &why) != 0) {
 			err_set(e, ERR_STORAGE, "setting %s: %s", key, why);
 			free(why);

@@ -1,13 +1,14 @@
 /*
  * Schema migrations: bring a database to the newest version this binary
- * knows, one numbered migration per transaction, recorded in PRAGMA
- * user_version. A database from a newer metapi is refused, never touched.
+ * knows, one numbered migration per transaction, recorded as the
+ * database's schema version (PRAGMA user_version in SQLite). A database
+ * from a newer metapi is refused, never touched.
  */
 #include "config.h"
 
 #include <stdlib.h>
 
-#include "db.h"
+#include "db-backend.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -24,7 +25,7 @@ db_migrate(struct db *db, char **cause)
 	const struct db_migration	*m;
 	int				 have, latest = db_latest_version();
 	size_t				 i;
-	char				*err = NULL, *pragma;
+	char				*err = NULL;
 
 	if (db_user_version(db, &have, cause) != 0)
 		return (-1);
@@ -40,14 +41,11 @@ db_migrate(struct db *db, char **cause)
 			continue;
 		if (db_begin(db, &err) != 0)
 			goto fail;
-		xasprintf(&pragma, "PRAGMA user_version = %d", m->version);
 		if (db_exec(db, m->sql, &err) != 0 ||
-		    db_exec(db, pragma, &err) != 0) {
-			free(pragma);
+		    db->ops->set_user_version(db, m->version, &err) != 0) {
 			db_rollback(db);
 			goto fail;
 		}
-		free(pragma);
 		if (db_commit(db, &err) != 0)
 			goto fail;
 		log_info("database: applied migration %s", m->name);

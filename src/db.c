@@ -1,9 +1,9 @@
 /*
- * Opening the SQLite database and running statements and transactions on
- * it. Each connection is set up the same way: WAL, a busy timeout, foreign
- * keys on. Writers use BEGIN IMMEDIATE so that a transaction never fails
- * half-way on a lock upgrade. SQL about a particular noun lives in that
- * noun's module, not here.
+ * The storage layer's front: opening a database with the backend its name
+ * asks for, and every statement call of db.h dispatched through the
+ * connection's ops table. The helpers below (rows, each, cached
+ * statements, transactions) are written once against that interface. SQL
+ * about a particular noun lives in that noun's module, not here.
  */
 #include "config.h"
 
@@ -11,61 +11,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "compat.h"
-#include "db.h"
+#include "db-backend.h"
 #include "log.h"
 #include "xmalloc.h"
 
-#define DB_BUSY_TIMEOUT_MS	5000
-
-char *
-db_errmsg(struct db *db)
-{
-	return (xstrdup(sqlite3_errmsg(db->h)));
-}
-
-/*
- * Open the database and prove it is one: SQLite opens any file lazily, so
- * a first read turns "not a database" and corruption into a clear error
- * here rather than later.
- */
 struct db *
 db_open(const char *path, char **cause)
 {
 	struct db	*db;
-	int		 rc, version;
-	char		*err = NULL;
 
 	db = xcalloc(1, sizeof *db);
+	db->ops = &db_sqlite_ops;
 	db->path = xstrdup(path);
-	rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		xasprintf(cause, "cannot open database %s: %s", path,
-		    db->h != NULL ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
-		goto fail;
-	}
-	sqlite3_extended_result_codes(db->h, 1);
-	sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
-	if (db_user_version(db, &version, &err) != 0) {
-		xasprintf(cause, "database %s is unreadable or not a metapi "
-		    "database: %s", path, err);
-		free(err);
-		goto fail;
-	}
-	if (db_exec(db, "PRAGMA journal_mode=WAL", &err) != 0 ||
-	    db_exec(db, "PRAGMA foreign_keys=ON", &err) != 0 ||
-	    db_exec(db, "PRAGMA synchronous=NORMAL", &err) != 0) {
-		xasprintf(cause, "database %s: %s", path, err);
-		free(err);
-		goto fail;
+	if (db->ops->open(db, path, cause) != 0) {
+		db_close(db);
+		return (NULL);
 	}
 	return (db);
-fail:
-	db_close(db);
-	return (NULL);
 }
 
 void
@@ -77,26 +40,71 @@ db_close(struct db *db)
 		return;
 	for (i = 0; i < DB_CACHE; i++)
 		if (db->cache[i].st != NULL)
-			sqlite3_finalize(db->cache[i].st);
-	if (db->h != NULL)
-		sqlite3_close_v2(db->h);
+			db->ops->finalize(db->cache[i].st);
+	db->ops->close(db);
 	free(db->path);
 	free(db);
+}
+
+/* The file or URL it was opened with. */
+const char *
+db_name(struct db *db)
+{
+	return (db->path);
+}
+
+const char *
+db_errmsg(struct db *db)
+{
+	return (db->ops->errmsg(db));
 }
 
 int
 db_exec(struct db *db, const char *sql, char **cause)
 {
-	char	*msg = NULL;
+	return (db->ops->exec(db, sql, cause));
+}
 
-	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		if (cause != NULL)
-			*cause = xstrdup(msg != NULL ? msg :
-			    sqlite3_errmsg(db->h));
-		sqlite3_free(msg);
-		return (-1);
-	}
-	return (0);
+long long
+db_last_id(struct db *db)
+{
+	return (db->ops->last_id(db));
+}
+
+long long
+db_changes(struct db *db)
+{
+	return (db->ops->changes(db));
+}
+
+/* Inside a transaction begun on this connection. */
+int
+db_in_tx(struct db *db)
+{
+	return (db->ops->in_tx(db));
+}
+
+int
+db_readonly(struct db *db)
+{
+	return (db->ops->readonly(db));
+}
+
+/*
+ * Whether the last failure was about the data the statement carried
+ * (a constraint, a value out of range) rather than the engine's state
+ * (busy, I/O): the first cannot succeed on a retry.
+ */
+int
+db_error_is_data(struct db *db)
+{
+	return (db->ops->error_is_data(db));
+}
+
+int
+db_user_version(struct db *db, int *out, char **cause)
+{
+	return (db->ops->user_version(db, out, cause));
 }
 
 /*
@@ -106,33 +114,31 @@ db_exec(struct db *db, const char *sql, char **cause)
 char *
 db_pragma_text(struct db *db, const char *pragma, char **cause)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
+	const char	*t;
 	char		*sql, *v = NULL;
 	int		 rc;
 
 	xasprintf(&sql, "PRAGMA %s", pragma);
-	rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
+	st = db_prepare(db, sql, cause);
 	free(sql);
-	if (rc != SQLITE_OK) {
-		xasprintf(cause, "%s", sqlite3_errmsg(db->h));
+	if (st == NULL)
 		return (NULL);
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		v = xstrdup(sqlite3_column_text(st, 0) != NULL ?
-		    (const char *)sqlite3_column_text(st, 0) : "");
-	else if (rc == SQLITE_DONE)
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		v = xstrdup((t = db_col_text(st, 0)) != NULL ? t : "");
+	else if (rc == DB_DONE)
 		v = xstrdup("");
 	else
-		xasprintf(cause, "%s", sqlite3_errmsg(db->h));
-	sqlite3_finalize(st);
+		xasprintf(cause, "%s", db_errmsg(db));
+	db_finalize(st);
 	return (v);
 }
 
 int
 db_begin(struct db *db, char **cause)
 {
-	return (db_exec(db, "BEGIN IMMEDIATE", cause));
+	return (db_exec(db, db->ops->begin_sql, cause));
 }
 
 int
@@ -148,50 +154,154 @@ db_commit(struct db *db, char **cause)
 void
 db_rollback(struct db *db)
 {
-	if (!sqlite3_get_autocommit(db->h))
-		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	if (db_in_tx(db))
+		db_exec(db, "ROLLBACK", NULL);
 }
 
-sqlite3_stmt *
+struct db_stmt *
 db_prepare(struct db *db, const char *sql, char **cause)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st;
+	char		*err = NULL;
 
-	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
+	if ((st = db->ops->prepare(db, sql, &err)) == NULL) {
+		log_warnx("db: prepare failed: %s", err);
 		if (cause != NULL)
-			xasprintf(cause, "%s", sqlite3_errmsg(db->h));
-		log_warnx("db: prepare failed: %s", sqlite3_errmsg(db->h));
-		return (NULL);
+			*cause = err;
+		else
+			free(err);
 	}
 	return (st);
 }
 
 int
-db_user_version(struct db *db, int *out, char **cause)
+db_step(struct db_stmt *st)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	return (st->ops->step(st));
+}
 
-	if ((st = db_prepare(db, "PRAGMA user_version", cause)) == NULL)
-		return (-1);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		if (cause != NULL)
-			*cause = xstrdup(sqlite3_errmsg(db->h));
-		sqlite3_finalize(st);
-		return (-1);
-	}
-	*out = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return (0);
+/* Ready to run again; the bindings stay. */
+void
+db_reset(struct db_stmt *st)
+{
+	st->ops->reset(st);
+}
+
+/* 0, or -1 when its last run failed. */
+int
+db_finalize(struct db_stmt *st)
+{
+	if (st == NULL)
+		return (0);
+	return (st->ops->finalize(st));
+}
+
+void
+db_bind_null(struct db_stmt *st, int i)
+{
+	st->ops->bind_null(st, i);
+}
+
+void
+db_bind_int64(struct db_stmt *st, int i, long long v)
+{
+	st->ops->bind_int64(st, i, v);
+}
+
+void
+db_bind_double(struct db_stmt *st, int i, double v)
+{
+	st->ops->bind_double(st, i, v);
+}
+
+/* NULL binds NULL. The text is copied. */
+void
+db_bind_text(struct db_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		st->ops->bind_null(st, i);
+	else
+		st->ops->bind_text(st, i, s);
+}
+
+void
+db_bind_blob(struct db_stmt *st, int i, const void *p, size_t len)
+{
+	if (p == NULL)
+		st->ops->bind_null(st, i);
+	else
+		st->ops->bind_blob(st, i, p, len);
+}
+
+/* Bind v, or NULL when present is 0. */
+void
+db_bind_int(struct db_stmt *st, int i, long long v, int present)
+{
+	if (!present)
+		st->ops->bind_null(st, i);
+	else
+		st->ops->bind_int64(st, i, v);
+}
+
+void
+db_bind_real(struct db_stmt *st, int i, double v, int present)
+{
+	if (!present)
+		st->ops->bind_null(st, i);
+	else
+		st->ops->bind_double(st, i, v);
+}
+
+enum db_type
+db_col_type(struct db_stmt *st, int i)
+{
+	return (st->ops->col_type(st, i));
+}
+
+long long
+db_col_int64(struct db_stmt *st, int i)
+{
+	return (st->ops->col_int64(st, i));
+}
+
+int
+db_col_int(struct db_stmt *st, int i)
+{
+	return ((int)st->ops->col_int64(st, i));
+}
+
+double
+db_col_double(struct db_stmt *st, int i)
+{
+	return (st->ops->col_double(st, i));
+}
+
+/* NULL for a NULL column; valid until the next step. */
+const char *
+db_col_text(struct db_stmt *st, int i)
+{
+	return (st->ops->col_text(st, i));
+}
+
+const void *
+db_col_blob(struct db_stmt *st, int i)
+{
+	return (st->ops->col_blob(st, i));
+}
+
+size_t
+db_col_bytes(struct db_stmt *st, int i)
+{
+	return (st->ops->col_bytes(st, i));
 }
 
 int
 db_meta_get(struct db *db, const char *key, void **out, size_t *len,
     char **cause)
 {
-	sqlite3_stmt	*st;
-	int		 rc, n;
+	struct db_stmt	*st;
+	size_t		 n;
+	int		 rc;
 
 	*out = NULL;
 	*len = 0;
@@ -199,23 +309,23 @@ db_meta_get(struct db *db, const char *key, void **out, size_t *len,
 	if (st == NULL)
 		return (-1);
 	db_bind_text(st, 1, key);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		n = sqlite3_column_bytes(st, 0);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		n = db_col_bytes(st, 0);
 		if (n > 0) {
 			*out = xmalloc(n);
-			memcpy(*out, sqlite3_column_blob(st, 0), n);
+			memcpy(*out, db_col_blob(st, 0), n);
 			*len = n;
 		}
-		rc = SQLITE_DONE;
+		rc = DB_DONE;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		if (cause != NULL)
-			*cause = xstrdup(sqlite3_errmsg(db->h));
-		sqlite3_finalize(st);
+			*cause = xstrdup(db_errmsg(db));
+		db_finalize(st);
 		return (-1);
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return (0);
 }
 
@@ -223,7 +333,7 @@ int
 db_meta_set(struct db *db, const char *key, const void *value, size_t len,
     char **cause)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	st = db_prepare(db, "INSERT INTO meta (key, value) VALUES (?, ?) "
@@ -232,64 +342,24 @@ db_meta_set(struct db *db, const char *key, const void *value, size_t len,
 		return (-1);
 	db_bind_text(st, 1, key);
 	db_bind_blob(st, 2, value, len);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE && cause != NULL)
-		*cause = xstrdup(sqlite3_errmsg(db->h));
-	sqlite3_finalize(st);
-	return (rc == SQLITE_DONE ? 0 : -1);
-}
-
-void
-db_bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-}
-
-void
-db_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len)
-{
-	if (p == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_blob(st, i, p, len, SQLITE_TRANSIENT);
-}
-
-/* Bind v, or NULL when present is 0. */
-void
-db_bind_int(sqlite3_stmt *st, int i, long long v, int present)
-{
-	if (!present)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_int64(st, i, v);
-}
-
-void
-db_bind_real(sqlite3_stmt *st, int i, double v, int present)
-{
-	if (!present)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_double(st, i, v);
-}
-
-const char *
-db_col_text(sqlite3_stmt *st, int i)
-{
-	return ((const char *)sqlite3_column_text(st, i));
+	rc = db_step(st);
+	if (rc != DB_DONE && cause != NULL)
+		*cause = xstrdup(db_errmsg(db));
+	db_finalize(st);
+	return (rc == DB_DONE ? 0 : -1);
 }
 
 /* db_prepare with the failure as a storage error. */
-sqlite3_stmt *
+struct db_stmt *
 db_prepare_err(struct db *db, const char *sql, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
+	char		*cause = NULL;
 
-	if ((st = db_prepare(db, sql, NULL)) == NULL)
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	if ((st = db_prepare(db, sql, &cause)) == NULL) {
+		err_set(e, ERR_STORAGE, "%s", cause);
+		free(cause);
+	}
 	return (st);
 }
 
@@ -298,7 +368,8 @@ db_prepare_err(struct db *db, const char *sql, struct err *e)
  * says so) and make an array of its rows with row_json. Finalizes st.
  */
 json_t *
-db_rows(struct db *db, sqlite3_stmt *st, db_row_cb row_json, struct err *e)
+db_rows(struct db *db, struct db_stmt *st, db_row_cb row_json,
+    struct err *e)
 {
 	json_t	*items;
 	int	 rc;
@@ -306,14 +377,15 @@ db_rows(struct db *db, sqlite3_stmt *st, db_row_cb row_json, struct err *e)
 	if (st == NULL)
 		return (NULL);
 	items = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = db_step(st)) == DB_ROW)
 		json_array_append_new(items, row_json(st));
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
+		db_finalize(st);
 		json_decref(items);
 		return (NULL);
 	}
+	db_finalize(st);
 	return (items);
 }
 
@@ -323,28 +395,29 @@ db_rows(struct db *db, sqlite3_stmt *st, db_row_cb row_json, struct err *e)
  * it. Stopping early is not an error; 0, or -1 with e set.
  */
 int
-db_each(struct db *db, sqlite3_stmt *st, db_each_cb row, void *arg,
+db_each(struct db *db, struct db_stmt *st, db_each_cb row, void *arg,
     struct err *e)
 {
 	int	rc;
 
 	if (st == NULL)
 		return (-1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (row(st, arg) != 0)
 			break;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	if (rc == DB_ERROR) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
+		db_finalize(st);
 		return (-1);
 	}
+	db_finalize(st);
 	return (0);
 }
 
 /* The statement's one row: 1 found, 0 none, -1 error. Finalizes st. */
 int
-db_row(struct db *db, sqlite3_stmt *st, db_row_cb row_json, json_t **out,
+db_row(struct db *db, struct db_stmt *st, db_row_cb row_json, json_t **out,
     struct err *e)
 {
 	int	rc;
@@ -352,30 +425,28 @@ db_row(struct db *db, sqlite3_stmt *st, db_row_cb row_json, json_t **out,
 	*out = NULL;
 	if (st == NULL)
 		return (-1);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		*out = row_json(st);
-	else if (rc != SQLITE_DONE)
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-	sqlite3_finalize(st);
-	return (rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1);
+	else if (rc != DB_DONE)
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
+	db_finalize(st);
+	return (rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1);
 }
 
 /* Step a statement that returns no rows, and finalize it. */
 int
-db_step_done(struct db *db, sqlite3_stmt *st, struct err *e)
+db_step_done(struct db *db, struct db_stmt *st, struct err *e)
 {
 	int	rc;
 
 	if (st == NULL)
 		return (-1);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (-1);
-	}
-	return (0);
+	rc = db_step(st);
+	if (rc != DB_DONE)
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
+	db_finalize(st);
+	return (rc == DB_DONE ? 0 : -1);
 }
 
 /*
@@ -383,17 +454,18 @@ db_step_done(struct db *db, sqlite3_stmt *st, struct err *e)
  * inserts), prepared once: sql must be a string literal, whose address
  * is the cache key. Run it with db_cached_step(), never finalize it.
  */
-sqlite3_stmt *
+struct db_stmt *
 db_cached(struct db *db, const char *sql, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	size_t		 i;
 
 	for (i = 0; i < DB_CACHE; i++) {
 		if (db->cache[i].sql == sql) {
-			sqlite3_reset(db->cache[i].st);
-			sqlite3_clear_bindings(db->cache[i].st);
-			return (db->cache[i].st);
+			st = db->cache[i].st;
+			st->ops->reset(st);
+			st->ops->clear(st);
+			return (st);
 		}
 	}
 	if ((st = db_prepare_err(db, sql, e)) == NULL)
@@ -406,23 +478,21 @@ db_cached(struct db *db, const char *sql, struct err *e)
 		}
 	}
 	/* The cache is full: a bug (raise DB_CACHE), but it still works. */
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return (db_prepare_err(db, sql, e));
 }
 
 /* Run a cached statement that returns no rows, and reset it. */
 int
-db_cached_step(struct db *db, sqlite3_stmt *st, struct err *e)
+db_cached_step(struct db *db, struct db_stmt *st, struct err *e)
 {
 	int	rc;
 
 	if (st == NULL)
 		return (-1);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		return (-1);
-	}
-	return (0);
+	rc = db_step(st);
+	if (rc != DB_DONE)
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
+	db_reset(st);
+	return (rc == DB_DONE ? 0 : -1);
 }

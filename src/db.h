@@ -1,5 +1,11 @@
 /*
- * The SQLite store. One connection per thread; only the daemon opens it.
+ * The store. One connection per thread; only the daemon opens it.
+ *
+ * A narrow, backend-neutral statement interface: modules prepare SQL with
+ * ? placeholders, bind, step and read columns through these calls and
+ * never see the engine behind them (SQLite today; the backend is chosen
+ * when the database is opened). Statement and connection structures are
+ * private to the storage layer (src/db*.c).
  */
 #ifndef DB_H
 #define DB_H
@@ -8,23 +14,28 @@
 #include <stdint.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "err.h"
 
-#define DB_CACHE	8
+struct db;
+struct db_stmt;
 
-struct db {
-	sqlite3		*h;
-	char		*path;
-	struct {
-		const char	*sql;	/* identity: the caller's literal */
-		sqlite3_stmt	*st;
-	}		 cache[DB_CACHE];	/* hot statements, kept prepared */
+/* What db_step() returns. */
+#define DB_ERROR	(-1)
+#define DB_DONE		0
+#define DB_ROW		1
+
+/* A column's storage class in the current row. */
+enum db_type {
+	DB_NULL,
+	DB_INTEGER,
+	DB_FLOAT,
+	DB_TEXT,
+	DB_BLOB
 };
 
 struct db_migration {
-	int		 version;	/* PRAGMA user_version after it */
+	int		 version;	/* schema version after it */
 	const char	*name;		/* file name without .sql */
 	const char	*sql;
 };
@@ -32,15 +43,21 @@ struct db_migration {
 extern const struct db_migration db_migrations[];
 extern const size_t db_migrations_count;
 
+/* Connections. */
 struct db	*db_open(const char *, char **);
 void		 db_close(struct db *);
+const char	*db_name(struct db *);
 int		 db_exec(struct db *, const char *, char **);
 char		*db_pragma_text(struct db *, const char *, char **);
 int		 db_begin(struct db *, char **);
 int		 db_commit(struct db *, char **);
 void		 db_rollback(struct db *);
-sqlite3_stmt	*db_prepare(struct db *, const char *, char **);
-char		*db_errmsg(struct db *);
+int		 db_in_tx(struct db *);
+int		 db_readonly(struct db *);
+int		 db_error_is_data(struct db *);
+const char	*db_errmsg(struct db *);
+long long	 db_last_id(struct db *);
+long long	 db_changes(struct db *);
 int		 db_user_version(struct db *, int *, char **);
 int		 db_latest_version(void);
 int		 db_migrate(struct db *, char **);
@@ -49,23 +66,40 @@ int		 db_meta_get(struct db *, const char *, void **, size_t *,
 int		 db_meta_set(struct db *, const char *, const void *, size_t,
 		     char **);
 
-/* Row helpers: errors become ERR_STORAGE with SQLite's message. */
-typedef json_t	*(*db_row_cb)(sqlite3_stmt *);
-sqlite3_stmt	*db_prepare_err(struct db *, const char *, struct err *);
-json_t		*db_rows(struct db *, sqlite3_stmt *, db_row_cb, struct err *);
-int		 db_row(struct db *, sqlite3_stmt *, db_row_cb, json_t **,
-		     struct err *);
-int		 db_step_done(struct db *, sqlite3_stmt *, struct err *);
-typedef int	(*db_each_cb)(sqlite3_stmt *, void *);
-int		 db_each(struct db *, sqlite3_stmt *, db_each_cb, void *,
-		     struct err *);
-sqlite3_stmt	*db_cached(struct db *, const char *, struct err *);
-int		 db_cached_step(struct db *, sqlite3_stmt *, struct err *);
+/* Statements. */
+struct db_stmt	*db_prepare(struct db *, const char *, char **);
+int		 db_step(struct db_stmt *);
+void		 db_reset(struct db_stmt *);
+int		 db_finalize(struct db_stmt *);
 
-void		 db_bind_text(sqlite3_stmt *, int, const char *);
-void		 db_bind_blob(sqlite3_stmt *, int, const void *, size_t);
-void		 db_bind_int(sqlite3_stmt *, int, long long, int);
-void		 db_bind_real(sqlite3_stmt *, int, double, int);
-const char	*db_col_text(sqlite3_stmt *, int);
+void		 db_bind_null(struct db_stmt *, int);
+void		 db_bind_int64(struct db_stmt *, int, long long);
+void		 db_bind_double(struct db_stmt *, int, double);
+void		 db_bind_text(struct db_stmt *, int, const char *);
+void		 db_bind_blob(struct db_stmt *, int, const void *, size_t);
+void		 db_bind_int(struct db_stmt *, int, long long, int);
+void		 db_bind_real(struct db_stmt *, int, double, int);
+
+enum db_type	 db_col_type(struct db_stmt *, int);
+long long	 db_col_int64(struct db_stmt *, int);
+int		 db_col_int(struct db_stmt *, int);
+double		 db_col_double(struct db_stmt *, int);
+const char	*db_col_text(struct db_stmt *, int);
+const void	*db_col_blob(struct db_stmt *, int);
+size_t		 db_col_bytes(struct db_stmt *, int);
+
+/* Row helpers: errors become ERR_STORAGE with the engine's message. */
+typedef json_t	*(*db_row_cb)(struct db_stmt *);
+struct db_stmt	*db_prepare_err(struct db *, const char *, struct err *);
+json_t		*db_rows(struct db *, struct db_stmt *, db_row_cb,
+		     struct err *);
+int		 db_row(struct db *, struct db_stmt *, db_row_cb, json_t **,
+		     struct err *);
+int		 db_step_done(struct db *, struct db_stmt *, struct err *);
+typedef int	(*db_each_cb)(struct db_stmt *, void *);
+int		 db_each(struct db *, struct db_stmt *, db_each_cb, void *,
+		     struct err *);
+struct db_stmt	*db_cached(struct db *, const char *, struct err *);
+int		 db_cached_step(struct db *, struct db_stmt *, struct err *);
 
 #endif

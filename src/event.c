@@ -32,7 +32,7 @@ event_add(struct db *db, const char *type, const char *level,
     const char *title, const char *message, const char *related_type,
     long long related_id, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 
 	if (!event_level_ok(level)) {
 		err_set(e, ERR_INVALID, "event level must be info, warning or "
@@ -43,7 +43,7 @@ event_add(struct db *db, const char *type, const char *level,
 	    "message, related_type, related_id) VALUES (?, ?, ?, "
 	    "substr(?, 1, 4096), substr(?, 1, 4096), ?, ?)", e);
 	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, (long long)time(NULL));
+		db_bind_int64(st, 1, (long long)time(NULL));
 		db_bind_text(st, 2, type);
 		db_bind_text(st, 3, level);
 		db_bind_text(st, 4, title);
@@ -53,25 +53,25 @@ event_add(struct db *db, const char *type, const char *level,
 	}
 	if (db_step_done(db, st, e) != 0)
 		return (-1);
-	return (sqlite3_last_insert_rowid(db->h));
+	return (db_last_id(db));
 }
 
 static json_t *
-event_row_json(sqlite3_stmt *st)
+event_row_json(struct db_stmt *st)
 {
 	json_t	*o = json_object();
 
-	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
-	json_object_set_new(o, "time", jx_time(sqlite3_column_int64(st, 1)));
+	json_object_set_new(o, "id", json_integer(db_col_int64(st, 0)));
+	json_object_set_new(o, "time", jx_time(db_col_int64(st, 1)));
 	jx_set_str(o, "type", db_col_text(st, 2));
 	jx_set_str(o, "level", db_col_text(st, 3));
 	jx_set_str(o, "title", db_col_text(st, 4));
 	jx_set_str_or_null(o, "message", db_col_text(st, 5));
 	jx_set_str_or_null(o, "related_type", db_col_text(st, 6));
 	json_object_set_new(o, "related_id", jx_opt_int(
-	    sqlite3_column_type(st, 7) != SQLITE_NULL,
-	    sqlite3_column_int64(st, 7)));
-	json_object_set_new(o, "read", json_boolean(sqlite3_column_int(st,
+	    db_col_type(st, 7) != DB_NULL,
+	    db_col_int64(st, 7)));
+	json_object_set_new(o, "read", json_boolean(db_col_int(st,
 	    8)));
 	return (o);
 }
@@ -84,7 +84,7 @@ event_row_json(sqlite3_stmt *st)
 json_t *
 event_list(struct db *db, long long limit, long long before, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*items, *o;
 	size_t		 n;
 
@@ -92,8 +92,8 @@ event_list(struct db *db, long long limit, long long before, struct err *e)
 	    "related_type, related_id, is_read FROM events WHERE id < ? "
 	    "ORDER BY id DESC LIMIT ?", e);
 	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, before > 0 ? before : INT64_MAX);
-		sqlite3_bind_int64(st, 2, limit + 1);
+		db_bind_int64(st, 1, before > 0 ? before : INT64_MAX);
+		db_bind_int64(st, 2, limit + 1);
 	}
 	if ((items = db_rows(db, st, event_row_json, e)) == NULL)
 		return (NULL);
@@ -111,12 +111,12 @@ event_list(struct db *db, long long limit, long long before, struct err *e)
 int
 event_prune(struct db *db, long long before, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 
 	st = db_prepare_err(db, "DELETE FROM events WHERE time < ?", e);
 	if (st != NULL)
-		sqlite3_bind_int64(st, 1, before);
+		db_bind_int64(st, 1, before);
 	if (db_step_done(db, st, e) != 0)
 		return (-1);
-	return (sqlite3_changes(db->h));
+	return (db_changes(db));
 }

@@ -223,21 +223,21 @@ file_to_json(const struct file *f)
 	"id, key_id, filename, purpose, bytes, mime, created_at, expires_at"
 
 static void
-file_from_row(sqlite3_stmt *st, struct file *f)
+file_from_row(struct db_stmt *st, struct file *f)
 {
 	memset(f, 0, sizeof *f);
 	strlcpy(f->id, db_col_text(st, 0), sizeof f->id);
-	f->key_id = sqlite3_column_int64(st, 1);
+	f->key_id = db_col_int64(st, 1);
 	f->filename = xstrdup(db_col_text(st, 2));
 	f->purpose = xstrdup(db_col_text(st, 3));
-	f->bytes = sqlite3_column_int64(st, 4);
+	f->bytes = db_col_int64(st, 4);
 	f->mime = xstrdup(db_col_text(st, 5));
-	f->created_at = sqlite3_column_int64(st, 6);
-	f->expires_at = sqlite3_column_int64(st, 7);
+	f->created_at = db_col_int64(st, 6);
+	f->expires_at = db_col_int64(st, 7);
 }
 
 static json_t *
-file_row_json(sqlite3_stmt *st)
+file_row_json(struct db_stmt *st)
 {
 	struct file	 f;
 	json_t		*o;
@@ -251,19 +251,19 @@ file_row_json(sqlite3_stmt *st)
 int
 file_insert(struct db *db, const struct file *f, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 
 	st = db_prepare_err(db, "INSERT INTO files (" FILE_COLUMNS ", seq) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
 	    "(SELECT COALESCE(MAX(seq), 0) + 1 FROM files))", e);
 	if (st != NULL) {
 		db_bind_text(st, 1, f->id);
-		sqlite3_bind_int64(st, 2, f->key_id);
+		db_bind_int64(st, 2, f->key_id);
 		db_bind_text(st, 3, f->filename);
 		db_bind_text(st, 4, f->purpose);
-		sqlite3_bind_int64(st, 5, f->bytes);
+		db_bind_int64(st, 5, f->bytes);
 		db_bind_text(st, 6, f->mime);
-		sqlite3_bind_int64(st, 7, f->created_at);
+		db_bind_int64(st, 7, f->created_at);
 		db_bind_int(st, 8, f->expires_at, f->expires_at != 0);
 	}
 	return (db_step_done(db, st, e));
@@ -274,7 +274,7 @@ int
 file_get(struct db *db, const char *id, long long key_id, long long now,
     struct file *f, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	memset(f, 0, sizeof *f);
@@ -284,14 +284,14 @@ file_get(struct db *db, const char *id, long long key_id, long long now,
 	if (st == NULL)
 		return (-1);
 	db_bind_text(st, 1, id);
-	sqlite3_bind_int64(st, 2, key_id);
-	sqlite3_bind_int64(st, 3, now);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	db_bind_int64(st, 2, key_id);
+	db_bind_int64(st, 3, now);
+	if ((rc = db_step(st)) == DB_ROW)
 		file_from_row(st, f);
-	else if (rc != SQLITE_DONE)
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-	sqlite3_finalize(st);
-	return (rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1);
+	else if (rc != DB_DONE)
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
+	db_finalize(st);
+	return (rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1);
 }
 
 /*
@@ -305,7 +305,7 @@ file_list(struct db *db, long long key_id, long long now,
     const char *purpose, const char *after, long long limit, int asc,
     int *more, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*items;
 
 	*more = 0;
@@ -320,11 +320,11 @@ file_list(struct db *db, long long key_id, long long now,
 	    "(SELECT seq FROM files WHERE id = ?4)) ORDER BY seq DESC "
 	    "LIMIT ?5", e);
 	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, key_id);
-		sqlite3_bind_int64(st, 2, now);
+		db_bind_int64(st, 1, key_id);
+		db_bind_int64(st, 2, now);
 		db_bind_text(st, 3, purpose);
 		db_bind_text(st, 4, after);
-		sqlite3_bind_int64(st, 5, limit + 1);
+		db_bind_int64(st, 5, limit + 1);
 	}
 	if ((items = db_rows(db, st, file_row_json, e)) == NULL)
 		return (NULL);
@@ -339,17 +339,17 @@ file_list(struct db *db, long long key_id, long long now,
 int
 file_delete(struct db *db, const char *id, long long key_id, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 
 	st = db_prepare_err(db, "DELETE FROM files WHERE id = ? AND "
 	    "key_id = ?", e);
 	if (st != NULL) {
 		db_bind_text(st, 1, id);
-		sqlite3_bind_int64(st, 2, key_id);
+		db_bind_int64(st, 2, key_id);
 	}
 	if (db_step_done(db, st, e) != 0)
 		return (-1);
-	return (sqlite3_changes(db->h) > 0);
+	return (db_changes(db) > 0);
 }
 
 char *
@@ -364,16 +364,16 @@ file_path(const char *dir, const char *id)
 static int
 file_row_exists(struct db *db, const char *id)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	if ((st = db_prepare(db, "SELECT 1 FROM files WHERE id = ?",
 	    NULL)) == NULL)
 		return (1);
 	db_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return (rc != SQLITE_DONE);
+	rc = db_step(st);
+	db_finalize(st);
+	return (rc != DB_DONE);
 }
 
 /*
@@ -415,7 +415,7 @@ file_sweep(struct db *db, const char *dir, long long now)
 int
 file_prune(struct db *db, const char *dir, long long now, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*ids, *v;
 	char		*p;
 	size_t		 i;
@@ -425,12 +425,12 @@ file_prune(struct db *db, const char *dir, long long now, struct err *e)
 	    "NULL AND expires_at <= ? RETURNING id", e);
 	if (st == NULL)
 		return (-1);
-	sqlite3_bind_int64(st, 1, now);
+	db_bind_int64(st, 1, now);
 	ids = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while (db_step(st) == DB_ROW)
 		json_array_append_new(ids, json_string(db_col_text(st, 0)));
-	if (sqlite3_finalize(st) != SQLITE_OK) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	if (db_finalize(st) != 0) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		json_decref(ids);
 		return (-1);
 	}

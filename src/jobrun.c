@@ -16,17 +16,17 @@
 long long
 jobrun_start(struct db *db, const char *job, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 
 	st = db_prepare_err(db, "INSERT INTO job_runs (job, started_at) "
 	    "VALUES (?, ?)", e);
 	if (st == NULL)
 		return (-1);
 	db_bind_text(st, 1, job);
-	sqlite3_bind_int64(st, 2, (long long)time(NULL));
+	db_bind_int64(st, 2, (long long)time(NULL));
 	if (db_step_done(db, st, e) != 0)
 		return (-1);
-	return (sqlite3_last_insert_rowid(db->h));
+	return (db_last_id(db));
 }
 
 /* outcome: "ok", "failed" or "skipped". */
@@ -34,29 +34,29 @@ int
 jobrun_finish(struct db *db, long long id, const char *outcome,
     const char *message, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 
 	st = db_prepare_err(db, "UPDATE job_runs SET ended_at = ?, outcome = "
 	    "?, message = ? WHERE id = ?", e);
 	if (st == NULL)
 		return (-1);
-	sqlite3_bind_int64(st, 1, (long long)time(NULL));
+	db_bind_int64(st, 1, (long long)time(NULL));
 	db_bind_text(st, 2, outcome);
 	db_bind_text(st, 3, message);
-	sqlite3_bind_int64(st, 4, id);
+	db_bind_int64(st, 4, id);
 	return (db_step_done(db, st, e));
 }
 
 static json_t *
-jobrun_row_json(sqlite3_stmt *st)
+jobrun_row_json(struct db_stmt *st)
 {
 	json_t	*o = json_object();
 
-	json_object_set_new(o, "run_id", json_integer(sqlite3_column_int64(st,
+	json_object_set_new(o, "run_id", json_integer(db_col_int64(st,
 	    0)));
-	json_object_set_new(o, "started_at", jx_time(sqlite3_column_int64(st,
+	json_object_set_new(o, "started_at", jx_time(db_col_int64(st,
 	    1)));
-	json_object_set_new(o, "ended_at", jx_time(sqlite3_column_int64(st,
+	json_object_set_new(o, "ended_at", jx_time(db_col_int64(st,
 	    2)));
 	jx_set_str(o, "outcome", db_col_text(st, 3));
 	jx_set_str_or_null(o, "message", db_col_text(st, 4));
@@ -67,7 +67,7 @@ jobrun_row_json(sqlite3_stmt *st)
 json_t *
 jobrun_last(struct db *db, const char *job)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	struct err	 e = { ERR_OK, NULL };
 	json_t		*o;
 
@@ -100,7 +100,7 @@ jobrun_abandon(struct db *db)
 long long
 jobrun_last_start(struct db *db, const char *job)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	struct err	 e = { ERR_OK, NULL };
 	long long	 t = 0;
 
@@ -111,8 +111,8 @@ jobrun_last_start(struct db *db, const char *job)
 		return (0);
 	}
 	db_bind_text(st, 1, job);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		t = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	if (db_step(st) == DB_ROW)
+		t = db_col_int64(st, 0);
+	db_finalize(st);
 	return (t);
 }

@@ -25,18 +25,18 @@
 static int
 model_exec_id(struct db *db, const char *sql, long long id, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	if ((st = db_prepare(db, sql, NULL)) == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
 	return (0);
@@ -51,7 +51,7 @@ int
 model_set_available(struct db *db, long long account_id, long long token_id,
     json_t *names, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*v;
 	size_t		 i;
 	int		 rc;
@@ -60,11 +60,11 @@ model_set_available(struct db *db, long long account_id, long long token_id,
 	    "= ?1 AND is_manual = 0 AND COALESCE(token_id, 0) = ?2", NULL);
 	if (st == NULL)
 		goto storage;
-	sqlite3_bind_int64(st, 1, account_id);
-	sqlite3_bind_int64(st, 2, token_id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	db_bind_int64(st, 1, account_id);
+	db_bind_int64(st, 2, token_id);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE)
 		goto storage;
 	json_array_foreach(names, i, v) {
 		if (!json_is_string(v) || *json_string_value(v) == '\0')
@@ -76,18 +76,18 @@ model_set_available(struct db *db, long long account_id, long long token_id,
 		    "AND COALESCE(token_id, 0) = ?2)", NULL);
 		if (st == NULL)
 			goto storage;
-		sqlite3_bind_int64(st, 1, account_id);
-		sqlite3_bind_int64(st, 2, token_id);
+		db_bind_int64(st, 1, account_id);
+		db_bind_int64(st, 2, token_id);
 		db_bind_text(st, 3, json_string_value(v));
-		sqlite3_bind_int64(st, 4, (long long)time(NULL));
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE)
+		db_bind_int64(st, 4, (long long)time(NULL));
+		rc = db_step(st);
+		db_finalize(st);
+		if (rc != DB_DONE)
 			goto storage;
 	}
 	return (0);
 storage:
-	err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 	return (-1);
 }
 
@@ -97,7 +97,7 @@ model_set_prices(struct db *db, long long site_id,
     const struct adapter_prices *p, struct err *e)
 {
 	const struct adapter_price	*pr;
-	sqlite3_stmt			*st;
+	struct db_stmt			*st;
 	size_t				 i;
 	int				 rc;
 
@@ -112,7 +112,7 @@ model_set_prices(struct db *db, long long site_id,
 		    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", NULL);
 		if (st == NULL)
 			goto storage;
-		sqlite3_bind_int64(st, 1, site_id);
+		db_bind_int64(st, 1, site_id);
 		db_bind_text(st, 2, pr->model);
 		db_bind_text(st, 3, pr->group != NULL ? pr->group : "");
 		db_bind_real(st, 4, pr->input_per_m,
@@ -124,45 +124,45 @@ model_set_prices(struct db *db, long long site_id,
 		db_bind_real(st, 7, pr->cache_write_per_m,
 		    pr->has & ADAPTER_PRICE_CACHE_W);
 		db_bind_real(st, 8, pr->per_call, pr->has & ADAPTER_PRICE_CALL);
-		sqlite3_bind_int64(st, 9, (long long)time(NULL));
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE)
+		db_bind_int64(st, 9, (long long)time(NULL));
+		rc = db_step(st);
+		db_finalize(st);
+		if (rc != DB_DONE)
 			goto storage;
 	}
 	return (0);
 storage:
-	err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 	return (-1);
 }
 
 int
 model_count(struct db *db, long long account_id)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 n = 0;
 
 	st = db_prepare(db, "SELECT COUNT(*) FROM model_availability WHERE "
 	    "account_id = ? AND available = 1", NULL);
 	if (st == NULL)
 		return (0);
-	sqlite3_bind_int64(st, 1, account_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	db_bind_int64(st, 1, account_id);
+	if (db_step(st) == DB_ROW)
+		n = db_col_int(st, 0);
+	db_finalize(st);
 	return (n);
 }
 
 /* Keep the smaller of o[k] and column col (NULL columns are unknown). */
 static void
-model_min(json_t *o, const char *k, sqlite3_stmt *st, int col)
+model_min(json_t *o, const char *k, struct db_stmt *st, int col)
 {
 	json_t	*cur = json_object_get(o, k);
 	double	 v;
 
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+	if (db_col_type(st, col) == DB_NULL)
 		return;
-	v = sqlite3_column_double(st, col);
+	v = db_col_double(st, col);
 	if (!json_is_number(cur) || v < json_number_value(cur))
 		json_object_set_new(o, k, json_real(v));
 }
@@ -212,7 +212,7 @@ model_brand(const char *model)
 static int
 model_market_stats(struct db *db, json_t *items, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*by = json_object(), *o;
 	size_t		 i;
 	int		 rc;
@@ -225,23 +225,23 @@ model_market_stats(struct db *db, json_t *items, struct err *e)
 	    "model", NULL);
 	if (st == NULL) {
 		json_decref(by);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
-	sqlite3_bind_int64(st, 1, (long long)time(NULL) - 7 * 86400);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int64(st, 1, (long long)time(NULL) - 7 * 86400);
+	while ((rc = db_step(st)) == DB_ROW) {
 		if ((o = json_object_get(by, db_col_text(st, 0))) == NULL)
 			continue;
 		json_object_set_new(o, "success_rate", json_real(100.0 *
-		    sqlite3_column_int64(st, 2) / sqlite3_column_int64(st, 1)));
-		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+		    db_col_int64(st, 2) / db_col_int64(st, 1)));
+		if (db_col_type(st, 3) != DB_NULL)
 			json_object_set_new(o, "avg_latency_ms", json_integer(
-			    (json_int_t)sqlite3_column_double(st, 3)));
+			    (json_int_t)db_col_double(st, 3)));
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	json_decref(by);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
 	return (0);
@@ -256,7 +256,7 @@ model_market_stats(struct db *db, json_t *items, struct err *e)
 json_t *
 model_market(struct db *db, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*items, *o, *sites;
 	const char	*last = NULL;
 	int		 rc;
@@ -269,12 +269,12 @@ model_market(struct db *db, struct err *e)
 	    "m.available = 1 GROUP BY m.model, s.name ORDER BY m.model, s.name",
 	    NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (NULL);
 	}
 	items = json_array();
 	o = NULL;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (last == NULL || o == NULL ||
 		    strcmp(last, db_col_text(st, 0)) != 0) {
 			o = json_pack("{s:s, s:s, s:s?, s:[], s:i, s:n, s:n, "
@@ -290,15 +290,15 @@ model_market(struct db *db, struct err *e)
 		json_array_append_new(sites, json_string(db_col_text(st, 1)));
 		json_object_set_new(o, "accounts", json_integer(
 		    json_integer_value(json_object_get(o, "accounts")) +
-		    sqlite3_column_int(st, 2)));
+		    db_col_int(st, 2)));
 		model_min(o, "input_per_m", st, 3);
 		model_min(o, "output_per_m", st, 4);
 		model_min(o, "per_call", st, 5);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	db_finalize(st);
+	if (rc != DB_DONE) {
 		json_decref(items);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (NULL);
 	}
 	if (model_market_stats(db, items, e) != 0) {
@@ -316,7 +316,7 @@ model_market(struct db *db, struct err *e)
 json_t *
 model_served(struct db *db, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*list;
 	int		 rc;
 
@@ -326,18 +326,18 @@ model_served(struct db *db, struct err *e)
 	    "m.available = 1 AND a.status = 'active' AND s.enabled = 1 "
 	    "GROUP BY m.model ORDER BY m.model", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (NULL);
 	}
 	list = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = db_step(st)) == DB_ROW)
 		json_array_append_new(list, json_pack("{s:s, s:s, s:I}",
 		    "model", db_col_text(st, 0), "owned_by", db_col_text(st, 1),
-		    "created", (json_int_t)sqlite3_column_int64(st, 2)));
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+		    "created", (json_int_t)db_col_int64(st, 2)));
+	db_finalize(st);
+	if (rc != DB_DONE) {
 		json_decref(list);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (NULL);
 	}
 	return (list);
@@ -347,22 +347,22 @@ model_served(struct db *db, struct err *e)
 int
 model_pairs(struct db *db, model_pair_cb cb, void *arg, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	st = db_prepare(db, "SELECT DISTINCT account_id, model FROM "
 	    "model_availability WHERE available = 1 ORDER BY model, "
 	    "account_id", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (cb(sqlite3_column_int64(st, 0), db_col_text(st, 1), arg) != 0)
+	while ((rc = db_step(st)) == DB_ROW)
+		if (cb(db_col_int64(st, 0), db_col_text(st, 1), arg) != 0)
 			break;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	db_finalize(st);
+	if (rc != DB_DONE && rc != DB_ROW) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
 	return (0);
@@ -375,30 +375,30 @@ struct model_each {
 };
 
 static int
-model_price_each(sqlite3_stmt *st, void *arg)
+model_price_each(struct db_stmt *st, void *arg)
 {
 	struct model_each	*x = arg;
 	struct model_price_row	 r;
 
 	memset(&r, 0, sizeof r);
-	r.site_id = sqlite3_column_int64(st, 0);
+	r.site_id = db_col_int64(st, 0);
 	r.model = db_col_text(st, 1);
 	r.group = db_col_text(st, 2);
-	if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
-		r.price.input_per_m = sqlite3_column_double(st, 3);
-		r.price.output_per_m = sqlite3_column_double(st, 4);
+	if (db_col_type(st, 3) != DB_NULL) {
+		r.price.input_per_m = db_col_double(st, 3);
+		r.price.output_per_m = db_col_double(st, 4);
 		r.price.has |= ADAPTER_PRICE_TOKENS;
 	}
-	if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
-		r.price.cache_read_per_m = sqlite3_column_double(st, 5);
+	if (db_col_type(st, 5) != DB_NULL) {
+		r.price.cache_read_per_m = db_col_double(st, 5);
 		r.price.has |= ADAPTER_PRICE_CACHE_R;
 	}
-	if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
-		r.price.cache_write_per_m = sqlite3_column_double(st, 6);
+	if (db_col_type(st, 6) != DB_NULL) {
+		r.price.cache_write_per_m = db_col_double(st, 6);
 		r.price.has |= ADAPTER_PRICE_CACHE_W;
 	}
-	if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
-		r.price.per_call = sqlite3_column_double(st, 7);
+	if (db_col_type(st, 7) != DB_NULL) {
+		r.price.per_call = db_col_double(st, 7);
 		r.price.has |= ADAPTER_PRICE_CALL;
 	}
 	return (x->cb(&r, x->arg));
@@ -417,14 +417,14 @@ model_price_rows(struct db *db, model_price_cb cb, void *arg, struct err *e)
 }
 
 static int
-model_search_row(sqlite3_stmt *st, void *arg)
+model_search_row(struct db_stmt *st, void *arg)
 {
 	struct search_ctx	*c = arg;
 	struct search_field	 f[] = {
 		{ "model", db_col_text(st, 0) },
 	};
-	long long		 sites = sqlite3_column_int64(st, 1);
-	long long		 accounts = sqlite3_column_int64(st, 2);
+	long long		 sites = db_col_int64(st, 1);
+	long long		 accounts = db_col_int64(st, 2);
 	char			*detail;
 
 	xasprintf(&detail, "%lld site%s, %lld account%s", sites,
@@ -441,7 +441,7 @@ model_search(struct db *db, const struct search_query *q, json_t *hits,
     struct err *e)
 {
 	struct search_ctx	 c = { q, hits };
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 
 	st = db_prepare_err(db, "SELECT m.model, COUNT(DISTINCT a.site_id), "
 	    "COUNT(DISTINCT m.account_id) FROM model_availability m JOIN "
@@ -450,7 +450,7 @@ model_search(struct db *db, const struct search_query *q, json_t *hits,
 	    "LIMIT ?2", e);
 	if (st != NULL) {
 		db_bind_text(st, 1, q->like);
-		sqlite3_bind_int64(st, 2, SEARCH_CANDIDATES_MAX);
+		db_bind_int64(st, 2, SEARCH_CANDIDATES_MAX);
 	}
 	return (db_each(db, st, model_search_row, &c, e));
 }

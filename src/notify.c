@@ -51,13 +51,13 @@ notify_summary(const char *kind, const json_t *config)
 }
 
 static json_t *
-notify_row_json(sqlite3_stmt *st)
+notify_row_json(struct db_stmt *st)
 {
 	json_t	*o, *config;
 	char	*target;
 
 	o = json_object();
-	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+	json_object_set_new(o, "id", json_integer(db_col_int64(st, 0)));
 	jx_set_str(o, "kind", db_col_text(st, 1));
 	config = json_loads(db_col_text(st, 2) != NULL ? db_col_text(st, 2) :
 	    "{}", 0, NULL);
@@ -68,14 +68,14 @@ notify_row_json(sqlite3_stmt *st)
 	free(target);
 	json_object_set_new(o, "config", config);
 	jx_set_str_or_null(o, "secret_mask", db_col_text(st, 3));
-	json_object_set_new(o, "enabled", json_boolean(sqlite3_column_int(st,
+	json_object_set_new(o, "enabled", json_boolean(db_col_int(st,
 	    4)));
-	json_object_set_new(o, "last_sent_at", jx_time(sqlite3_column_int64(st,
+	json_object_set_new(o, "last_sent_at", jx_time(db_col_int64(st,
 	    5)));
 	jx_set_str_or_null(o, "last_error", db_col_text(st, 6));
-	json_object_set_new(o, "created_at", jx_time(sqlite3_column_int64(st,
+	json_object_set_new(o, "created_at", jx_time(db_col_int64(st,
 	    7)));
-	json_object_set_new(o, "updated_at", jx_time(sqlite3_column_int64(st,
+	json_object_set_new(o, "updated_at", jx_time(db_col_int64(st,
 	    8)));
 	return (o);
 }
@@ -93,13 +93,13 @@ notify_list(struct db *db, struct err *e)
 json_t *
 notify_get(struct db *db, long long id, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*o;
 
 	st = db_prepare_err(db, "SELECT " NOTIFY_COLUMNS " FROM "
 	    "notify_channels WHERE id = ?", e);
 	if (st != NULL)
-		sqlite3_bind_int64(st, 1, id);
+		db_bind_int64(st, 1, id);
 	if (db_row(db, st, notify_row_json, &o, e) == 0)
 		err_set(e, ERR_NOT_FOUND, "no notification channel %lld", id);
 	return (o);
@@ -150,7 +150,7 @@ notify_add(struct db *db, const json_t *args, struct err *e)
 {
 	const struct notify_entry	*ne;
 	const char			*kind = jx_str(args, "kind");
-	sqlite3_stmt			*st;
+	struct db_stmt			*st;
 	json_t				*config;
 	char				*secret = NULL, *config_s = NULL;
 	char				*cause, *ad, *mask = NULL;
@@ -189,12 +189,12 @@ notify_add(struct db *db, const json_t *args, struct err *e)
 		db_bind_text(st, 1, kind);
 		db_bind_text(st, 2, config_s);
 		db_bind_text(st, 3, mask != NULL ? mask : "");
-		sqlite3_bind_int64(st, 4, now);
-		sqlite3_bind_int64(st, 5, now);
+		db_bind_int64(st, 4, now);
+		db_bind_int64(st, 5, now);
 	}
 	if (db_step_done(db, st, e) != 0)
 		goto fail;
-	id = sqlite3_last_insert_rowid(db->h);
+	id = db_last_id(db);
 	if (secret != NULL) {
 		ad = vault_ad("notify_channels", "secret", id);
 		if (vault_seal(ad, secret, strlen(secret), &blob, &len) != 0) {
@@ -207,7 +207,7 @@ notify_add(struct db *db, const json_t *args, struct err *e)
 		    "secret_sealed = ? WHERE id = ?", e);
 		if (st != NULL) {
 			db_bind_blob(st, 1, blob, len);
-			sqlite3_bind_int64(st, 2, id);
+			db_bind_int64(st, 2, id);
 		}
 		if (db_step_done(db, st, e) != 0)
 			goto fail;
@@ -235,14 +235,14 @@ out:
 int
 notify_rm(struct db *db, long long id, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 
 	st = db_prepare_err(db, "DELETE FROM notify_channels WHERE id = ?", e);
 	if (st != NULL)
-		sqlite3_bind_int64(st, 1, id);
+		db_bind_int64(st, 1, id);
 	if (db_step_done(db, st, e) != 0)
 		return (-1);
-	if (sqlite3_changes(db->h) == 0) {
+	if (db_changes(db) == 0) {
 		err_set(e, ERR_NOT_FOUND, "no notification channel %lld", id);
 		return (-1);
 	}
@@ -252,14 +252,14 @@ notify_rm(struct db *db, long long id, struct err *e)
 json_t *
 notify_set_enabled(struct db *db, long long id, int on, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 
 	st = db_prepare_err(db, "UPDATE notify_channels SET enabled = ?, "
 	    "updated_at = ? WHERE id = ?", e);
 	if (st != NULL) {
-		sqlite3_bind_int(st, 1, on != 0);
-		sqlite3_bind_int64(st, 2, (long long)time(NULL));
-		sqlite3_bind_int64(st, 3, id);
+		db_bind_int64(st, 1, on != 0);
+		db_bind_int64(st, 2, (long long)time(NULL));
+		db_bind_int64(st, 3, id);
 	}
 	if (db_step_done(db, st, e) != 0)
 		return (NULL);
@@ -271,7 +271,7 @@ int
 notify_ids(struct db *db, int enabled_only, long long **ids, size_t *n,
     struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	*ids = NULL;
@@ -281,13 +281,13 @@ notify_ids(struct db *db, int enabled_only, long long **ids, size_t *n,
 	    "notify_channels ORDER BY id", e);
 	if (st == NULL)
 		return (-1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
-		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+		(*ids)[(*n)++] = db_col_int64(st, 0);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	db_finalize(st);
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		free(*ids);
 		*ids = NULL;
 		*n = 0;
@@ -301,7 +301,7 @@ int
 notify_load(struct db *db, long long id, struct notify_chan *ch,
     struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	char		*ad, *cause;
 	int		 rc;
 
@@ -310,14 +310,14 @@ notify_load(struct db *db, long long id, struct notify_chan *ch,
 	    "FROM notify_channels WHERE id = ?", e);
 	if (st == NULL)
 		return (-1);
-	sqlite3_bind_int64(st, 1, id);
-	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		if (rc == SQLITE_DONE)
+	db_bind_int64(st, 1, id);
+	if ((rc = db_step(st)) != DB_ROW) {
+		if (rc == DB_DONE)
 			err_set(e, ERR_NOT_FOUND, "no notification channel "
 			    "%lld", id);
 		else
-			err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-		sqlite3_finalize(st);
+			err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
+		db_finalize(st);
 		return (-1);
 	}
 	ch->id = id;
@@ -326,23 +326,23 @@ notify_load(struct db *db, long long id, struct notify_chan *ch,
 	    db_col_text(st, 1) : "{}", 0, NULL);
 	if (ch->config == NULL)
 		ch->config = json_object();
-	ch->enabled = sqlite3_column_int(st, 3);
+	ch->enabled = db_col_int(st, 3);
 	ch->target = notify_summary(ch->kind, ch->config);
-	if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+	if (db_col_type(st, 2) != DB_NULL) {
 		ad = vault_ad("notify_channels", "secret", id);
-		ch->secret = vault_unseal(ad, sqlite3_column_blob(st, 2),
-		    sqlite3_column_bytes(st, 2), &cause);
+		ch->secret = vault_unseal(ad, db_col_blob(st, 2),
+		    db_col_bytes(st, 2), &cause);
 		free(ad);
 		if (ch->secret == NULL) {
 			err_set(e, ERR_STORAGE, "notification channel %lld: "
 			    "%s", id, cause);
 			free(cause);
-			sqlite3_finalize(st);
+			db_finalize(st);
 			notify_chan_free(ch);
 			return (-1);
 		}
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return (0);
 }
 
@@ -362,7 +362,7 @@ notify_chan_free(struct notify_chan *ch)
 int
 notify_record(struct db *db, long long id, time_t when, const char *error)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	st = db_prepare(db, error == NULL ? "UPDATE notify_channels SET "
@@ -371,11 +371,11 @@ notify_record(struct db *db, long long id, time_t when, const char *error)
 	if (st == NULL)
 		return (-1);
 	if (error == NULL)
-		sqlite3_bind_int64(st, 1, (long long)when);
+		db_bind_int64(st, 1, (long long)when);
 	else
 		db_bind_text(st, 1, error);
-	sqlite3_bind_int64(st, 2, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return (rc == SQLITE_DONE ? 0 : -1);
+	db_bind_int64(st, 2, id);
+	rc = db_step(st);
+	db_finalize(st);
+	return (rc == DB_DONE ? 0 : -1);
 }

@@ -285,7 +285,7 @@ proxylog_insert(struct db *db, const struct proxylog_rec *r, long long *idp,
     struct err *e)
 {
 	const struct proxylog_attempt	*a;
-	sqlite3_stmt			*st;
+	struct db_stmt			*st;
 	long long			 id;
 	size_t				 i;
 
@@ -298,7 +298,7 @@ proxylog_insert(struct db *db, const struct proxylog_rec *r, long long *idp,
 	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", e);
 	if (st == NULL)
 		return (-1);
-	sqlite3_bind_int64(st, 1, r->time);
+	db_bind_int64(st, 1, r->time);
 	db_bind_int(st, 2, r->key_id, r->key_id != 0);
 	db_bind_text(st, 3, r->model_requested);
 	db_bind_text(st, 4, r->model);
@@ -310,21 +310,21 @@ proxylog_insert(struct db *db, const struct proxylog_rec *r, long long *idp,
 	db_bind_text(st, 10, r->client);
 	db_bind_text(st, 11, r->status);
 	db_bind_int(st, 12, r->http_status, r->http_status != 0);
-	sqlite3_bind_int(st, 13, r->stream);
-	sqlite3_bind_int64(st, 14, (long long)r->nattempts);
+	db_bind_int64(st, 13, r->stream);
+	db_bind_int64(st, 14, (long long)r->nattempts);
 	db_bind_int(st, 15, r->ttfb_ms, r->ttfb_ms >= 0);
-	sqlite3_bind_int64(st, 16, r->latency_ms);
-	sqlite3_bind_int64(st, 17, r->prompt_tokens);
-	sqlite3_bind_int64(st, 18, r->completion_tokens);
-	sqlite3_bind_int64(st, 19, r->cache_read_tokens);
-	sqlite3_bind_int64(st, 20, r->cache_write_tokens);
-	sqlite3_bind_double(st, 21, r->cost_usd);
+	db_bind_int64(st, 16, r->latency_ms);
+	db_bind_int64(st, 17, r->prompt_tokens);
+	db_bind_int64(st, 18, r->completion_tokens);
+	db_bind_int64(st, 19, r->cache_read_tokens);
+	db_bind_int64(st, 20, r->cache_write_tokens);
+	db_bind_double(st, 21, r->cost_usd);
 	db_bind_text(st, 22, r->usage_source);
 	db_bind_text(st, 23, r->error);
 	db_bind_text(st, 24, r->rid[0] != '\0' ? r->rid : NULL);
 	if (db_cached_step(db, st, e) != 0)
 		return (-1);
-	id = sqlite3_last_insert_rowid(db->h);
+	id = db_last_id(db);
 	if (idp != NULL)
 		*idp = id;
 	for (i = 0; i < r->nattempts; i++) {
@@ -335,17 +335,17 @@ proxylog_insert(struct db *db, const struct proxylog_rec *r, long long *idp,
 		    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", e);
 		if (st == NULL)
 			return (-1);
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_int64(st, 2, (long long)i + 1);
+		db_bind_int64(st, 1, id);
+		db_bind_int64(st, 2, (long long)i + 1);
 		db_bind_int(st, 3, a->channel_id, a->channel_id != 0);
 		db_bind_int(st, 4, a->site_id, a->site_id != 0);
 		db_bind_int(st, 5, a->account_id, a->account_id != 0);
 		db_bind_text(st, 6, a->upstream_path);
 		db_bind_int(st, 7, a->http_status, a->http_status != 0);
 		db_bind_text(st, 8, a->error);
-		sqlite3_bind_int(st, 9, a->retryable);
-		sqlite3_bind_int64(st, 10, a->latency_ms);
-		sqlite3_bind_int64(st, 11, a->started_at);
+		db_bind_int64(st, 9, a->retryable);
+		db_bind_int64(st, 10, a->latency_ms);
+		db_bind_int64(st, 11, a->started_at);
 		if (db_cached_step(db, st, e) != 0)
 			return (-1);
 	}
@@ -356,19 +356,19 @@ proxylog_insert(struct db *db, const struct proxylog_rec *r, long long *idp,
 double
 proxylog_spend_since(struct db *db, long long account_id, long long since)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	double		 sum = 0;
 
 	st = db_prepare(db, "SELECT COALESCE(SUM(cost_usd), 0) FROM "
 	    "request_logs WHERE time >= ? AND (? = 0 OR account_id = ?)", NULL);
 	if (st == NULL)
 		return (0);
-	sqlite3_bind_int64(st, 1, since);
-	sqlite3_bind_int64(st, 2, account_id);
-	sqlite3_bind_int64(st, 3, account_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		sum = sqlite3_column_double(st, 0);
-	sqlite3_finalize(st);
+	db_bind_int64(st, 1, since);
+	db_bind_int64(st, 2, account_id);
+	db_bind_int64(st, 3, account_id);
+	if (db_step(st) == DB_ROW)
+		sum = db_col_double(st, 0);
+	db_finalize(st);
 	return (sum);
 }
 
@@ -376,61 +376,61 @@ proxylog_spend_since(struct db *db, long long account_id, long long since)
 long long
 proxylog_max_id(struct db *db)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	long long	 id = 0;
 
 	st = db_prepare(db, "SELECT COALESCE(MAX(id), 0) FROM request_logs",
 	    NULL);
 	if (st == NULL)
 		return (0);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	if (db_step(st) == DB_ROW)
+		id = db_col_int64(st, 0);
+	db_finalize(st);
 	return (id);
 }
 
 /* An integer column that may be NULL. */
 static json_t *
-proxylog_col_int(sqlite3_stmt *st, int i)
+proxylog_col_int(struct db_stmt *st, int i)
 {
-	return (jx_opt_int(sqlite3_column_type(st, i) != SQLITE_NULL,
-	    sqlite3_column_int64(st, i)));
+	return (jx_opt_int(db_col_type(st, i) != DB_NULL,
+	    db_col_int64(st, i)));
 }
 
 /* A real column that may be NULL. */
 static json_t *
-proxylog_col_real(sqlite3_stmt *st, int i)
+proxylog_col_real(struct db_stmt *st, int i)
 {
-	return (jx_opt_real(sqlite3_column_type(st, i) != SQLITE_NULL,
-	    sqlite3_column_double(st, i)));
+	return (jx_opt_real(db_col_type(st, i) != DB_NULL,
+	    db_col_double(st, i)));
 }
 
 /* The attempts of log row id, in order; att is reset and reused. */
 static int
-proxylog_attempts(sqlite3_stmt *att, long long id, json_t **out)
+proxylog_attempts(struct db_stmt *att, long long id, json_t **out)
 {
 	json_t	*a, *o;
 	int	 rc;
 
-	sqlite3_reset(att);
-	sqlite3_bind_int64(att, 1, id);
+	db_reset(att);
+	db_bind_int64(att, 1, id);
 	a = json_array();
-	while ((rc = sqlite3_step(att)) == SQLITE_ROW) {
+	while ((rc = db_step(att)) == DB_ROW) {
 		o = json_object();
 		json_object_set_new(o, "n",
-		    json_integer(sqlite3_column_int64(att, 0)));
+		    json_integer(db_col_int64(att, 0)));
 		json_object_set_new(o, "channel_id", proxylog_col_int(att, 1));
 		jx_set_str_or_null(o, "site", db_col_text(att, 2));
 		json_object_set_new(o, "http_status", proxylog_col_int(att, 3));
 		jx_set_str_or_null(o, "error", db_col_text(att, 4));
 		json_object_set_new(o, "retryable",
-		    json_boolean(sqlite3_column_int(att, 5)));
+		    json_boolean(db_col_int(att, 5)));
 		json_object_set_new(o, "latency_ms", proxylog_col_int(att, 6));
 		/* The path says which format the attempt spoke. */
 		jx_set_str_or_null(o, "upstream_path", db_col_text(att, 7));
 		json_array_append_new(a, o);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		json_decref(a);
 		return (-1);
 	}
@@ -440,14 +440,14 @@ proxylog_attempts(sqlite3_stmt *att, long long id, json_t **out)
 
 /* One request_logs row of the list query as its JSON item (CLI.md). */
 static json_t *
-proxylog_item(sqlite3_stmt *st)
+proxylog_item(struct db_stmt *st)
 {
 	json_t	*o;
 
 	o = json_object();
-	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st,
+	json_object_set_new(o, "id", json_integer(db_col_int64(st,
 	    0)));
-	json_object_set_new(o, "time", jx_time(sqlite3_column_int64(st, 1)));
+	json_object_set_new(o, "time", jx_time(db_col_int64(st, 1)));
 	json_object_set_new(o, "key_id", proxylog_col_int(st, 2));
 	jx_set_str_or_null(o, "model_requested", db_col_text(st, 3));
 	jx_set_str_or_null(o, "model", db_col_text(st, 4));
@@ -457,19 +457,19 @@ proxylog_item(sqlite3_stmt *st)
 	jx_set_str(o, "status", db_col_text(st, 8));
 	json_object_set_new(o, "http_status", proxylog_col_int(st, 9));
 	json_object_set_new(o, "stream",
-	    json_boolean(sqlite3_column_int(st, 10)));
+	    json_boolean(db_col_int(st, 10)));
 	json_object_set_new(o, "ttfb_ms", proxylog_col_int(st, 11));
 	json_object_set_new(o, "latency_ms", proxylog_col_int(st, 12));
 	json_object_set_new(o, "prompt_tokens",
-	    json_integer(sqlite3_column_int64(st, 13)));
+	    json_integer(db_col_int64(st, 13)));
 	json_object_set_new(o, "completion_tokens",
-	    json_integer(sqlite3_column_int64(st, 14)));
+	    json_integer(db_col_int64(st, 14)));
 	json_object_set_new(o, "cache_read_tokens",
-	    json_integer(sqlite3_column_int64(st, 15)));
+	    json_integer(db_col_int64(st, 15)));
 	json_object_set_new(o, "cache_write_tokens",
-	    json_integer(sqlite3_column_int64(st, 16)));
+	    json_integer(db_col_int64(st, 16)));
 	json_object_set_new(o, "cost_usd",
-	    json_real(sqlite3_column_double(st, 17)));
+	    json_real(db_col_double(st, 17)));
 	jx_set_str(o, "usage_source", db_col_text(st, 18));
 	jx_set_str_or_null(o, "error", db_col_text(st, 19));
 	jx_set_str_or_null(o, "request_id", db_col_text(st, 20));
@@ -509,7 +509,7 @@ proxylog_glob(const char *model)
 json_t *
 proxylog_list(struct db *db, const struct proxylog_filter *f, struct err *e)
 {
-	sqlite3_stmt	*st = NULL, *att = NULL;
+	struct db_stmt	*st = NULL, *att = NULL;
 	json_t		*items = NULL, *o, *a, *next = NULL;
 	char		*sql = NULL, *glob = NULL;
 	long long	 limit = f->limit, n = 0, last = 0;
@@ -556,23 +556,23 @@ proxylog_list(struct db *db, const struct proxylog_filter *f, struct err *e)
 		goto storage;
 	if (f->model != NULL)
 		glob = proxylog_glob(f->model);
-	sqlite3_bind_int64(st, 1, f->forward ? 0 : f->before);
-	sqlite3_bind_int64(st, 2, f->forward ? f->after : 0);
+	db_bind_int64(st, 1, f->forward ? 0 : f->before);
+	db_bind_int64(st, 2, f->forward ? f->after : 0);
 	db_bind_text(st, 3, glob);
-	sqlite3_bind_int(st, 4, ok);
-	sqlite3_bind_int(st, 5, fail);
-	sqlite3_bind_int64(st, 6, f->key_id);
+	db_bind_int64(st, 4, ok);
+	db_bind_int64(st, 5, fail);
+	db_bind_int64(st, 6, f->key_id);
 	/* One row more than asked says whether a next page exists. */
-	sqlite3_bind_int64(st, 7, limit + 1);
+	db_bind_int64(st, 7, limit + 1);
 	items = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (n == limit) {
 			if (!f->forward)
 				next = json_integer(last);
 			break;
 		}
 		o = proxylog_item(st);
-		last = sqlite3_column_int64(st, 0);
+		last = db_col_int64(st, 0);
 		if (proxylog_attempts(att, last, &a) != 0) {
 			json_decref(o);
 			goto storage;
@@ -581,18 +581,18 @@ proxylog_list(struct db *db, const struct proxylog_filter *f, struct err *e)
 		json_array_append_new(items, o);
 		n++;
 	}
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+	if (rc != DB_DONE && rc != DB_ROW)
 		goto storage;
-	sqlite3_finalize(att);
-	sqlite3_finalize(st);
+	db_finalize(att);
+	db_finalize(st);
 	free(glob);
 	free(sql);
 	return (json_pack("{s:o, s:o}", "items", items, "next",
 	    next != NULL ? next : json_null()));
 storage:
-	err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
-	sqlite3_finalize(att);
-	sqlite3_finalize(st);
+	err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
+	db_finalize(att);
+	db_finalize(st);
 	json_decref(items);
 	json_decref(next);
 	free(glob);
@@ -639,7 +639,7 @@ static const struct {
 static json_t *
 proxylog_stats_group(struct db *db, size_t g, long long since)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*a, *o;
 	long long	 calls, ok;
 	int		 rc;
@@ -647,31 +647,31 @@ proxylog_stats_group(struct db *db, size_t g, long long since)
 	st = db_prepare(db, proxylog_stats_groups[g].sql, NULL);
 	if (st == NULL)
 		return (NULL);
-	sqlite3_bind_int64(st, 1, since);
+	db_bind_int64(st, 1, since);
 	a = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		o = json_object();
 		if (proxylog_stats_groups[g].id_key != NULL)
 			json_object_set_new(o, proxylog_stats_groups[g].id_key,
 			    proxylog_col_int(st, 0));
 		jx_set_str_or_null(o, proxylog_stats_groups[g].name_key,
 		    db_col_text(st, 1));
-		calls = sqlite3_column_int64(st, 2);
-		ok = sqlite3_column_int64(st, 3);
+		calls = db_col_int64(st, 2);
+		ok = db_col_int64(st, 3);
 		json_object_set_new(o, "calls", json_integer(calls));
 		json_object_set_new(o, "ok", json_integer(ok));
 		json_object_set_new(o, "success_rate",
 		    proxylog_rate(ok, calls));
 		json_object_set_new(o, "cost_usd",
-		    json_real(sqlite3_column_double(st, 4)));
+		    json_real(db_col_double(st, 4)));
 		json_object_set_new(o, "avg_latency_ms",
 		    proxylog_col_real(st, 5));
 		json_object_set_new(o, "tokens",
-		    json_integer(sqlite3_column_int64(st, 6)));
+		    json_integer(db_col_int64(st, 6)));
 		json_array_append_new(a, o);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	db_finalize(st);
+	if (rc != DB_DONE) {
 		json_decref(a);
 		return (NULL);
 	}
@@ -682,7 +682,7 @@ proxylog_stats_group(struct db *db, size_t g, long long since)
 static long long
 proxylog_p50(struct db *db, long long since, long long n)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	long long	 v = -1;
 
 	if (n == 0)
@@ -692,11 +692,11 @@ proxylog_p50(struct db *db, long long since, long long n)
 	    "LIMIT 1 OFFSET ?", NULL);
 	if (st == NULL)
 		return (-1);
-	sqlite3_bind_int64(st, 1, since);
-	sqlite3_bind_int64(st, 2, (n - 1) / 2);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	db_bind_int64(st, 1, since);
+	db_bind_int64(st, 2, (n - 1) / 2);
+	if (db_step(st) == DB_ROW)
+		v = db_col_int64(st, 0);
+	db_finalize(st);
 	return (v);
 }
 
@@ -709,7 +709,7 @@ proxylog_p50(struct db *db, long long since, long long n)
 static json_t *
 proxylog_stats_daily(struct db *db, int days, time_t now)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	struct tm	 tm, d;
 	json_t		*a, *o;
 	time_t		 start;
@@ -730,7 +730,7 @@ proxylog_stats_daily(struct db *db, int days, time_t now)
 	    "FROM request_logs WHERE time >= ? GROUP BY 1 ORDER BY 1", NULL);
 	if (st == NULL)
 		return (NULL);
-	sqlite3_bind_int64(st, 1, (long long)start);
+	db_bind_int64(st, 1, (long long)start);
 	a = json_array();
 	for (i = 0; i < days; i++) {
 		d = tm;
@@ -741,10 +741,10 @@ proxylog_stats_daily(struct db *db, int days, time_t now)
 			goto fail;
 		/* Rows come in day order; skip any before this day. */
 		while (more && (row == NULL || strcmp(row, day) < 0)) {
-			if ((rc = sqlite3_step(st)) == SQLITE_DONE) {
+			if ((rc = db_step(st)) == DB_DONE) {
 				more = 0;
 				row = NULL;
-			} else if (rc != SQLITE_ROW)
+			} else if (rc != DB_ROW)
 				goto fail;
 			else if ((row = db_col_text(st, 0)) == NULL)
 				row = "";
@@ -753,20 +753,20 @@ proxylog_stats_daily(struct db *db, int days, time_t now)
 		    0, "ok", 0, "cost_usd", 0.0, "tokens", (json_int_t)0);
 		if (row != NULL && strcmp(row, day) == 0) {
 			json_object_set_new(o, "calls", json_integer(
-			    sqlite3_column_int64(st, 1)));
+			    db_col_int64(st, 1)));
 			json_object_set_new(o, "ok", json_integer(
-			    sqlite3_column_int64(st, 2)));
+			    db_col_int64(st, 2)));
 			json_object_set_new(o, "cost_usd", json_real(
-			    sqlite3_column_double(st, 3)));
+			    db_col_double(st, 3)));
 			json_object_set_new(o, "tokens", json_integer(
-			    sqlite3_column_int64(st, 4)));
+			    db_col_int64(st, 4)));
 		}
 		json_array_append_new(a, o);
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return (a);
 fail:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	json_decref(a);
 	return (NULL);
 }
@@ -784,7 +784,7 @@ fail:
 static json_t *
 proxylog_stats_hourly(struct db *db, time_t now)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*sites, *o = NULL, *calls = NULL, *ok = NULL;
 	long long	 since, id, last = -1;
 	int		 rc, h, i;
@@ -798,11 +798,11 @@ proxylog_stats_hourly(struct db *db, time_t now)
 	    "s.name, 3 ORDER BY s.name, a.site_id, 3", NULL);
 	if (st == NULL)
 		return (NULL);
-	sqlite3_bind_int64(st, 1, since);
+	db_bind_int64(st, 1, since);
 	sites = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		id = sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 :
-		    sqlite3_column_int64(st, 0);
+	while ((rc = db_step(st)) == DB_ROW) {
+		id = db_col_type(st, 0) == DB_NULL ? 0 :
+		    db_col_int64(st, 0);
 		if (o == NULL || id != last) {
 			o = json_object();
 			json_object_set_new(o, "site_id", proxylog_col_int(st,
@@ -820,18 +820,18 @@ proxylog_stats_hourly(struct db *db, time_t now)
 			last = id;
 		}
 		/* A clock stepped back can put an attempt out of range. */
-		h = sqlite3_column_int(st, 2);
+		h = db_col_int(st, 2);
 		if (h < 0 || h >= PROXYLOG_STATS_HOURS)
 			continue;
 		json_array_set_new(calls, h, json_integer(
 		    json_integer_value(json_array_get(calls, h)) +
-		    sqlite3_column_int64(st, 3)));
+		    db_col_int64(st, 3)));
 		json_array_set_new(ok, h, json_integer(
 		    json_integer_value(json_array_get(ok, h)) +
-		    sqlite3_column_int64(st, 4)));
+		    db_col_int64(st, 4)));
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	db_finalize(st);
+	if (rc != DB_DONE) {
 		json_decref(sites);
 		return (NULL);
 	}
@@ -849,7 +849,7 @@ proxylog_stats_hourly(struct db *db, time_t now)
 json_t *
 proxylog_stats(struct db *db, int days, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*r = NULL, *t, *a;
 	long long	 since, n, ok, nlat, p50;
 	time_t		 now;
@@ -875,35 +875,35 @@ proxylog_stats(struct db *db, int days, struct err *e)
 	    "FROM request_logs WHERE time >= ?", NULL);
 	if (st == NULL)
 		goto storage;
-	sqlite3_bind_int64(st, 1, since);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	db_bind_int64(st, 1, since);
+	if (db_step(st) != DB_ROW) {
+		db_finalize(st);
 		goto storage;
 	}
-	n = sqlite3_column_int64(st, 0);
-	ok = sqlite3_column_int64(st, 1);
-	nlat = sqlite3_column_int64(st, 9);
+	n = db_col_int64(st, 0);
+	ok = db_col_int64(st, 1);
+	nlat = db_col_int64(st, 9);
 	t = json_object();
 	json_object_set_new(t, "requests", json_integer(n));
 	json_object_set_new(t, "ok", json_integer(ok));
 	json_object_set_new(t, "failed", json_integer(n - ok));
 	json_object_set_new(t, "client_closed",
-	    json_integer(sqlite3_column_int64(st, 2)));
+	    json_integer(db_col_int64(st, 2)));
 	json_object_set_new(t, "success_rate", proxylog_rate(ok, n));
 	json_object_set_new(t, "prompt_tokens",
-	    json_integer(sqlite3_column_int64(st, 3)));
+	    json_integer(db_col_int64(st, 3)));
 	json_object_set_new(t, "completion_tokens",
-	    json_integer(sqlite3_column_int64(st, 4)));
+	    json_integer(db_col_int64(st, 4)));
 	json_object_set_new(t, "cache_read_tokens",
-	    json_integer(sqlite3_column_int64(st, 5)));
+	    json_integer(db_col_int64(st, 5)));
 	json_object_set_new(t, "cache_write_tokens",
-	    json_integer(sqlite3_column_int64(st, 6)));
+	    json_integer(db_col_int64(st, 6)));
 	json_object_set_new(t, "tokens", json_integer(
-	    sqlite3_column_int64(st, 3) + sqlite3_column_int64(st, 4)));
+	    db_col_int64(st, 3) + db_col_int64(st, 4)));
 	json_object_set_new(t, "cost_usd",
-	    json_real(sqlite3_column_double(st, 7)));
+	    json_real(db_col_double(st, 7)));
 	json_object_set_new(t, "avg_latency_ms", proxylog_col_real(st, 8));
-	sqlite3_finalize(st);
+	db_finalize(st);
 	p50 = proxylog_p50(db, since, nlat);
 	json_object_set_new(t, "p50_latency_ms", jx_opt_int(p50 >= 0, p50));
 	r = json_pack("{s:i, s:o, s:o}", "days", days, "since",
@@ -921,7 +921,7 @@ proxylog_stats(struct db *db, int days, struct err *e)
 	json_object_set_new(r, "hourly", a);
 	return (r);
 storage:
-	err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 	json_decref(r);
 	return (NULL);
 }
@@ -930,18 +930,18 @@ storage:
 int
 proxylog_prune(struct db *db, long long before, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 
 	st = db_prepare_err(db, "DELETE FROM request_logs WHERE time < ?", e);
 	if (st != NULL)
-		sqlite3_bind_int64(st, 1, before);
+		db_bind_int64(st, 1, before);
 	if (db_step_done(db, st, e) != 0)
 		return (-1);
-	return (sqlite3_changes(db->h));
+	return (db_changes(db));
 }
 
 static int
-proxylog_search_row(sqlite3_stmt *st, void *arg)
+proxylog_search_row(struct db_stmt *st, void *arg)
 {
 	struct search_ctx	*c = arg;
 	struct search_field	 f[] = {
@@ -950,8 +950,8 @@ proxylog_search_row(sqlite3_stmt *st, void *arg)
 		{ "site", db_col_text(st, 4) },
 		{ "error", db_col_text(st, 7) },
 	};
-	long long		 id = sqlite3_column_int64(st, 0);
-	time_t			 t = sqlite3_column_int64(st, 1);
+	long long		 id = db_col_int64(st, 0);
+	time_t			 t = db_col_int64(st, 1);
 	struct tm		 tm;
 	char			 when[32], *title, *detail;
 	const char		*asked = f[0].value, *served = f[1].value;
@@ -964,7 +964,7 @@ proxylog_search_row(sqlite3_stmt *st, void *arg)
 		title = xstrdup(asked != NULL ? asked : served != NULL ?
 		    served : "-");
 	xasprintf(&detail, "%s  %s  %lld  %s%s%s", when, db_col_text(st, 5),
-	    (long long)sqlite3_column_int64(st, 6), f[2].value != NULL ?
+	    (long long)db_col_int64(st, 6), f[2].value != NULL ?
 	    f[2].value : "-", f[3].value != NULL ? "  " : "",
 	    f[3].value != NULL ? f[3].value : "");
 	search_hit(c->hits, c->q, "log", id, json_integer(id), title, detail,
@@ -991,13 +991,13 @@ proxylog_search(struct db *db, const struct search_query *q, json_t *hits,
     struct err *e)
 {
 	struct search_ctx	 c = { q, hits };
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 
 	if (q->id > 0) {
 		st = db_prepare_err(db, PROXYLOG_SEARCH_COLUMNS
 		    "WHERE r.id = ?1", e);
 		if (st != NULL)
-			sqlite3_bind_int64(st, 1, q->id);
+			db_bind_int64(st, 1, q->id);
 		if (db_each(db, st, proxylog_search_row, &c, e) != 0)
 			return (-1);
 	}
@@ -1007,10 +1007,10 @@ proxylog_search(struct db *db, const struct search_query *q, json_t *hits,
 	    "r.error LIKE ?1 ESCAPE '\\') ORDER BY r.id DESC LIMIT ?4", e);
 	if (st != NULL) {
 		db_bind_text(st, 1, q->like);
-		sqlite3_bind_int64(st, 2, proxylog_max_id(db) -
+		db_bind_int64(st, 2, proxylog_max_id(db) -
 		    SEARCH_LOG_WINDOW);
-		sqlite3_bind_int64(st, 3, q->id);
-		sqlite3_bind_int64(st, 4, q->limit + 1);
+		db_bind_int64(st, 3, q->id);
+		db_bind_int64(st, 4, q->limit + 1);
 	}
 	return (db_each(db, st, proxylog_search_row, &c, e));
 }

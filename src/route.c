@@ -66,7 +66,7 @@ route_is_exact(const char *p)
 static int
 route_exec(struct db *db, const char *sql, long long now, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 
 	if ((st = db_prepare_err(db, sql, e)) == NULL)
 		return (-1);
@@ -82,7 +82,7 @@ static int
 route_rebuild_glob(struct db *db, long long id, const char *pattern,
     long long now, struct err *e)
 {
-	sqlite3_stmt	*st, *ins;
+	struct db_stmt	*st, *ins;
 	struct modelpat	*mp;
 	json_t		*pats;
 	int		 rc;
@@ -99,7 +99,7 @@ route_rebuild_glob(struct db *db, long long id, const char *pattern,
 		return (-1);
 	}
 	db_bind_int(st, 1, now, 1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (!modelpat_match(mp, db_col_text(st, 2)))
 			continue;
 		ins = db_prepare_err(db, "INSERT INTO channels (route_id, "
@@ -111,19 +111,19 @@ route_rebuild_glob(struct db *db, long long id, const char *pattern,
 		if (ins == NULL)
 			break;
 		db_bind_int(ins, 1, id, 1);
-		db_bind_int(ins, 2, sqlite3_column_int64(st, 0), 1);
-		db_bind_int(ins, 3, sqlite3_column_int64(st, 1), 1);
+		db_bind_int(ins, 2, db_col_int64(st, 0), 1);
+		db_bind_int(ins, 3, db_col_int64(st, 1), 1);
 		db_bind_text(ins, 4, db_col_text(st, 2));
 		db_bind_int(ins, 5, now, 1);
 		if (db_step_done(db, ins, e) != 0)
 			break;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	modelpat_free(mp);
 	if (e->code != ERR_OK)
 		return (-1);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
 	return (0);
@@ -147,7 +147,7 @@ int
 route_rebuild(struct db *db, struct err *e)
 {
 	char	*cause;
-	int	 own = sqlite3_get_autocommit(db->h);
+	int	 own = !db_in_tx(db);
 
 	if (own && db_begin(db, &cause) != 0) {
 		err_set(e, ERR_STORAGE, "%s", cause);
@@ -205,7 +205,7 @@ static const char *const route_prune_sql[] = {
 static int
 route_rebuild_tx(struct db *db, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	long long	 now = (long long)time(NULL), *ids = NULL;
 	char		**pats = NULL;
 	size_t		 n = 0, i;
@@ -218,17 +218,17 @@ route_rebuild_tx(struct db *db, struct err *e)
 	    e);
 	if (st == NULL)
 		return (-1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (route_is_exact(db_col_text(st, 1)))
 			continue;
 		ids = xreallocarray(ids, n + 1, sizeof *ids);
 		pats = xreallocarray(pats, n + 1, sizeof *pats);
-		ids[n] = sqlite3_column_int64(st, 0);
+		ids[n] = db_col_int64(st, 0);
 		pats[n++] = xstrdup(db_col_text(st, 1));
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	db_finalize(st);
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		goto out;
 	}
 	for (i = 0; i < n; i++)
@@ -254,19 +254,19 @@ struct route_each {
 };
 
 static int
-route_row_each(sqlite3_stmt *st, void *arg)
+route_row_each(struct db_stmt *st, void *arg)
 {
 	struct route_each	*x = arg;
 	struct route_row	 r;
 
 	memset(&r, 0, sizeof r);
-	r.id = sqlite3_column_int64(st, 0);
+	r.id = db_col_int64(st, 0);
 	r.pattern = db_col_text(st, 1);
 	r.alias = db_col_text(st, 2);
 	r.strategy = db_col_text(st, 3);
 	r.model_map = db_col_text(st, 4);
-	r.enabled = sqlite3_column_int(st, 5);
-	r.manual = sqlite3_column_int(st, 6);
+	r.enabled = db_col_int(st, 5);
+	r.manual = db_col_int(st, 6);
 	r.members = db_col_text(st, 7);
 	return (x->row(&r, x->arg));
 }
@@ -283,20 +283,20 @@ route_foreach(struct db *db, route_row_cb cb, void *arg, struct err *e)
 }
 
 static int
-route_chan_each(sqlite3_stmt *st, void *arg)
+route_chan_each(struct db_stmt *st, void *arg)
 {
 	struct route_each	*x = arg;
 	struct route_chan_row	 c;
 
 	memset(&c, 0, sizeof c);
-	c.id = sqlite3_column_int64(st, 0);
-	c.route_id = sqlite3_column_int64(st, 1);
-	c.account_id = sqlite3_column_int64(st, 2);
-	c.token_id = sqlite3_column_int64(st, 3);
+	c.id = db_col_int64(st, 0);
+	c.route_id = db_col_int64(st, 1);
+	c.account_id = db_col_int64(st, 2);
+	c.token_id = db_col_int64(st, 3);
 	c.source_model = db_col_text(st, 4);
-	c.priority = sqlite3_column_int(st, 5);
-	c.weight = sqlite3_column_int(st, 6);
-	c.enabled = sqlite3_column_int(st, 7);
+	c.priority = db_col_int(st, 5);
+	c.weight = db_col_int(st, 6);
+	c.enabled = db_col_int(st, 7);
 	return (x->chan(&c, x->arg));
 }
 
@@ -311,7 +311,7 @@ route_channels(struct db *db, route_chan_cb cb, void *arg, struct err *e)
 }
 
 static json_t *
-route_row_json(sqlite3_stmt *st)
+route_row_json(struct db_stmt *st)
 {
 	json_t		*o, *map, *members;
 	const char	*pattern = db_col_text(st, 1);
@@ -319,22 +319,22 @@ route_row_json(sqlite3_stmt *st)
 	map = json_loads(db_col_text(st, 4) != NULL ? db_col_text(st, 4) :
 	    "{}", 0, NULL);
 	o = json_object();
-	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+	json_object_set_new(o, "id", json_integer(db_col_int64(st, 0)));
 	json_object_set_new(o, "pattern", json_string(pattern));
 	jx_set_str_or_null(o, "alias", db_col_text(st, 2));
 	json_object_set_new(o, "strategy", json_string(db_col_text(st, 3)));
 	json_object_set_new(o, "model_map", map != NULL ? map : json_object());
 	json_object_set_new(o, "enabled",
-	    json_boolean(sqlite3_column_int(st, 5)));
-	json_object_set_new(o, "manual", json_boolean(sqlite3_column_int(st, 6)));
+	    json_boolean(db_col_int(st, 5)));
+	json_object_set_new(o, "manual", json_boolean(db_col_int(st, 6)));
 	json_object_set_new(o, "created_at",
-	    jx_time(sqlite3_column_int64(st, 7)));
+	    jx_time(db_col_int64(st, 7)));
 	json_object_set_new(o, "updated_at",
-	    jx_time(sqlite3_column_int64(st, 8)));
+	    jx_time(db_col_int64(st, 8)));
 	json_object_set_new(o, "channels",
-	    json_integer(sqlite3_column_int64(st, 9)));
+	    json_integer(db_col_int64(st, 9)));
 	json_object_set_new(o, "available", json_boolean(
-	    !route_is_exact(pattern) || sqlite3_column_int(st, 10)));
+	    !route_is_exact(pattern) || db_col_int(st, 10)));
 	members = db_col_text(st, 11) != NULL ? json_loads(db_col_text(st,
 	    11), 0, NULL) : NULL;
 	json_object_set_new(o, "kind", json_string(members != NULL ? "group" :
@@ -358,7 +358,7 @@ route_list(struct db *db, struct err *e)
 long long
 route_find(struct db *db, const char *ref, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	const char	*errstr = NULL;
 	long long	 id;
 	int		 rc;
@@ -370,11 +370,11 @@ route_find(struct db *db, const char *ref, struct err *e)
 		return (-1);
 	db_bind_int(st, 1, errstr == NULL ? id : 0, 1);
 	db_bind_text(st, 2, ref);
-	rc = sqlite3_step(st);
-	id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	rc = db_step(st);
+	id = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+	db_finalize(st);
+	if (rc != DB_ROW && rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
 	if (id == 0)
@@ -383,29 +383,29 @@ route_find(struct db *db, const char *ref, struct err *e)
 }
 
 static json_t *
-route_chan_json(sqlite3_stmt *st)
+route_chan_json(struct db_stmt *st)
 {
 	json_t	*o;
 
 	o = json_object();
-	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+	json_object_set_new(o, "id", json_integer(db_col_int64(st, 0)));
 	json_object_set_new(o, "route_id",
-	    json_integer(sqlite3_column_int64(st, 1)));
+	    json_integer(db_col_int64(st, 1)));
 	json_object_set_new(o, "account_id",
-	    json_integer(sqlite3_column_int64(st, 2)));
-	json_object_set_new(o, "token_id", jx_opt_int(sqlite3_column_type(st,
-	    3) != SQLITE_NULL, sqlite3_column_int64(st, 3)));
+	    json_integer(db_col_int64(st, 2)));
+	json_object_set_new(o, "token_id", jx_opt_int(db_col_type(st,
+	    3) != DB_NULL, db_col_int64(st, 3)));
 	jx_set_str_or_null(o, "source_model", db_col_text(st, 4));
-	json_object_set_new(o, "priority", json_integer(sqlite3_column_int(st,
+	json_object_set_new(o, "priority", json_integer(db_col_int(st,
 	    5)));
-	json_object_set_new(o, "weight", json_integer(sqlite3_column_int(st,
+	json_object_set_new(o, "weight", json_integer(db_col_int(st,
 	    6)));
 	json_object_set_new(o, "enabled",
-	    json_boolean(sqlite3_column_int(st, 7)));
-	json_object_set_new(o, "manual", json_boolean(sqlite3_column_int(st, 8)));
+	    json_boolean(db_col_int(st, 7)));
+	json_object_set_new(o, "manual", json_boolean(db_col_int(st, 8)));
 	jx_set_str_or_null(o, "site", db_col_text(st, 9));
 	json_object_set_new(o, "site_id",
-	    json_integer(sqlite3_column_int64(st, 10)));
+	    json_integer(db_col_int64(st, 10)));
 	jx_set_str_or_null(o, "account", db_col_text(st, 11));
 	jx_set_str_or_null(o, "token", db_col_text(st, 12));
 	return (o);
@@ -424,7 +424,7 @@ route_chan_json(sqlite3_stmt *st)
 json_t *
 route_get(struct db *db, const char *ref, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*o = NULL, *chans;
 	long long	 id;
 
@@ -498,7 +498,7 @@ json_t *
 route_add(struct db *db, const char *pattern, const char *alias,
     const char *strategy, const char *members, struct err *e)
 {
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 	enum router_strategy	 s;
 	struct modelpat		*mp;
 	json_t			*pats;
@@ -538,12 +538,12 @@ route_add(struct db *db, const char *pattern, const char *alias,
 	    e)) == NULL)
 		goto fail;
 	db_bind_text(st, 1, pattern);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (db_step(st) == DB_ROW) {
+		db_finalize(st);
 		err_set(e, ERR_CONFLICT, "a route for \"%s\" exists", pattern);
 		goto fail;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if ((st = db_prepare_err(db, "INSERT INTO routes (pattern, alias, "
 	    "strategy, manual, created_at, updated_at, members) VALUES (?1, "
 	    "?2, COALESCE(?3, 'weighted'), 1, ?4, ?4, ?5)", e)) == NULL)
@@ -572,20 +572,20 @@ fail:
 static int
 route_is_group(struct db *db, long long id, char **pattern, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc, group = 0;
 
 	if ((st = db_prepare_err(db, "SELECT members IS NOT NULL, pattern "
 	    "FROM routes WHERE id = ?1", e)) == NULL)
 		return (-1);
 	db_bind_int(st, 1, id, 1);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		group = sqlite3_column_int(st, 0);
+	if ((rc = db_step(st)) == DB_ROW) {
+		group = db_col_int(st, 0);
 		*pattern = xstrdup(db_col_text(st, 1));
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	db_finalize(st);
+	if (rc != DB_ROW) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
 	return (group);
@@ -598,7 +598,7 @@ route_is_group(struct db *db, long long id, char **pattern, struct err *e)
 json_t *
 route_edit(struct db *db, const char *ref, const json_t *args, struct err *e)
 {
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 	enum router_strategy	 s;
 	const char		*alias, *strategy, *m;
 	json_t			*maps, *map = NULL, *v;
@@ -687,7 +687,7 @@ route_edit(struct db *db, const char *ref, const json_t *args, struct err *e)
 int
 route_rm(struct db *db, const char *ref, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	long long	 id;
 	int		 manual;
 
@@ -698,8 +698,8 @@ route_rm(struct db *db, const char *ref, struct err *e)
 	    e)) == NULL)
 		return (-1);
 	db_bind_int(st, 1, id, 1);
-	manual = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	manual = db_step(st) == DB_ROW && db_col_int(st, 0);
+	db_finalize(st);
 	if (!manual) {
 		err_set(e, ERR_INVALID, "route %s was made from the discovered "
 		    "models and would come back; disable its channels "
@@ -716,15 +716,15 @@ route_rm(struct db *db, const char *ref, struct err *e)
 int
 route_channel_exists(struct db *db, long long id)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 found;
 
 	if ((st = db_prepare(db, "SELECT 1 FROM channels WHERE id = ?1",
 	    NULL)) == NULL)
 		return (0);
 	db_bind_int(st, 1, id, 1);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
+	found = db_step(st) == DB_ROW;
+	db_finalize(st);
 	return (found);
 }
 
@@ -733,7 +733,7 @@ json_t *
 route_channel_set(struct db *db, long long id, const json_t *args,
     struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*o = NULL;
 	long long	 priority = 0, weight = 0;
 	int		 has_p, has_w, en = -1;
@@ -786,14 +786,14 @@ route_channel_set(struct db *db, long long id, const json_t *args,
 int
 route_count(struct db *db)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 n = 0;
 
 	if ((st = db_prepare(db, "SELECT COUNT(*) FROM routes", NULL)) == NULL)
 		return (0);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	if (db_step(st) == DB_ROW)
+		n = db_col_int(st, 0);
+	db_finalize(st);
 	return (n);
 }
 
@@ -806,7 +806,7 @@ int
 route_runtime_save(struct db *db, const struct route_runtime *v, size_t n,
     struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	char		*cause;
 	size_t		 i;
 
@@ -822,19 +822,19 @@ route_runtime_save(struct db *db, const struct route_runtime *v, size_t n,
 		    "total_latency_ms = ?, total_cost_usd = ? WHERE id = ?", e);
 		if (st == NULL)
 			goto fail;
-		sqlite3_bind_int64(st, 1, v[i].success);
-		sqlite3_bind_int64(st, 2, v[i].fail);
-		sqlite3_bind_int64(st, 3, v[i].consecutive);
-		sqlite3_bind_int64(st, 4, v[i].level);
+		db_bind_int64(st, 1, v[i].success);
+		db_bind_int64(st, 2, v[i].fail);
+		db_bind_int64(st, 3, v[i].consecutive);
+		db_bind_int64(st, 4, v[i].level);
 		db_bind_int(st, 5, v[i].cooldown_until / 1000,
 		    v[i].cooldown_until > 0);
 		db_bind_int(st, 6, v[i].last_fail_at / 1000,
 		    v[i].last_fail_at > 0);
 		db_bind_int(st, 7, v[i].last_used_at / 1000,
 		    v[i].last_used_at > 0);
-		sqlite3_bind_int64(st, 8, v[i].total_latency);
-		sqlite3_bind_double(st, 9, v[i].total_cost);
-		sqlite3_bind_int64(st, 10, v[i].id);
+		db_bind_int64(st, 8, v[i].total_latency);
+		db_bind_double(st, 9, v[i].total_cost);
+		db_bind_int64(st, 10, v[i].id);
 		if (db_step_done(db, st, e) != 0)
 			goto fail;
 	}
@@ -853,7 +853,7 @@ int
 route_runtime_load(struct db *db, route_runtime_cb cb, void *arg,
     struct err *e)
 {
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 	struct route_runtime	 r;
 	int			 rc;
 
@@ -864,24 +864,24 @@ route_runtime_load(struct db *db, route_runtime_cb cb, void *arg,
 	    "success_count > 0 OR fail_count > 0", e);
 	if (st == NULL)
 		return (-1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		memset(&r, 0, sizeof r);
-		r.id = sqlite3_column_int64(st, 0);
-		r.success = sqlite3_column_int64(st, 1);
-		r.fail = sqlite3_column_int64(st, 2);
-		r.consecutive = sqlite3_column_int64(st, 3);
-		r.level = sqlite3_column_int64(st, 4);
-		r.cooldown_until = sqlite3_column_int64(st, 5) * 1000;
-		r.last_fail_at = sqlite3_column_int64(st, 6) * 1000;
-		r.last_used_at = sqlite3_column_int64(st, 7) * 1000;
-		r.total_latency = sqlite3_column_int64(st, 8);
-		r.total_cost = sqlite3_column_double(st, 9);
+		r.id = db_col_int64(st, 0);
+		r.success = db_col_int64(st, 1);
+		r.fail = db_col_int64(st, 2);
+		r.consecutive = db_col_int64(st, 3);
+		r.level = db_col_int64(st, 4);
+		r.cooldown_until = db_col_int64(st, 5) * 1000;
+		r.last_fail_at = db_col_int64(st, 6) * 1000;
+		r.last_used_at = db_col_int64(st, 7) * 1000;
+		r.total_latency = db_col_int64(st, 8);
+		r.total_cost = db_col_double(st, 9);
 		if (cb(&r, arg) != 0)
 			break;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	db_finalize(st);
+	if (rc != DB_DONE && rc != DB_ROW) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
 	return (0);
@@ -907,7 +907,7 @@ int
 route_health_save(struct db *db, const struct route_health *v, size_t n,
     struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*o;
 	char		*cause, *text;
 	size_t		 i;
@@ -929,10 +929,10 @@ route_health_save(struct db *db, const struct route_health *v, size_t n,
 		o = route_health_json(&v[i].h);
 		text = json_dumps(o, JSON_COMPACT);
 		json_decref(o);
-		sqlite3_bind_int64(st, 1, v[i].site_id);
+		db_bind_int64(st, 1, v[i].site_id);
 		db_bind_text(st, 2, v[i].model != NULL ? v[i].model : "");
 		db_bind_text(st, 3, text);
-		sqlite3_bind_int64(st, 4, (long long)time(NULL));
+		db_bind_int64(st, 4, (long long)time(NULL));
 		free(text);
 		if (db_step_done(db, st, e) != 0)
 			goto fail;
@@ -968,7 +968,7 @@ struct route_health_each {
 
 /* One site_health row to the caller; one that does not parse is skipped. */
 static int
-route_health_row(sqlite3_stmt *st, void *arg)
+route_health_row(struct db_stmt *st, void *arg)
 {
 	struct route_health_each	*x = arg;
 	struct route_health		 r;
@@ -978,7 +978,7 @@ route_health_row(sqlite3_stmt *st, void *arg)
 	if ((o = json_loads(db_col_text(st, 2), 0, NULL)) == NULL)
 		return (0);
 	memset(&r, 0, sizeof r);
-	r.site_id = sqlite3_column_int64(st, 0);
+	r.site_id = db_col_int64(st, 0);
 	r.model = model != NULL && *model != '\0' ? model : NULL;
 	r.h.penalty = route_health_real(o, "penalty");
 	r.h.recent_ok = route_health_real(o, "recent_ok");
@@ -1006,22 +1006,22 @@ route_health_load(struct db *db, route_health_cb cb, void *arg,
 }
 
 static int
-route_search_row(sqlite3_stmt *st, void *arg)
+route_search_row(struct db_stmt *st, void *arg)
 {
 	struct search_ctx	*c = arg;
 	struct search_field	 f[] = {
 		{ "pattern", db_col_text(st, 1) },
 		{ "alias", db_col_text(st, 2) },
 	};
-	long long		 id = sqlite3_column_int64(st, 0);
-	long long		 n = sqlite3_column_int64(st, 4);
+	long long		 id = db_col_int64(st, 0);
+	long long		 n = db_col_int64(st, 4);
 	char			*detail;
 
 	xasprintf(&detail, "%s%s%s%s  %lld channel%s%s",
 	    f[1].value != NULL ? "alias " : "", f[1].value != NULL ?
 	    f[1].value : "", f[1].value != NULL ? "  " : "",
 	    db_col_text(st, 3), n, n == 1 ? "" : "s",
-	    sqlite3_column_int(st, 5) ? "" : "  disabled");
+	    db_col_int(st, 5) ? "" : "  disabled");
 	search_hit(c->hits, c->q, "route", id, json_integer(id), f[0].value,
 	    detail, f, nitems(f));
 	free(detail);
@@ -1034,7 +1034,7 @@ route_search(struct db *db, const struct search_query *q, json_t *hits,
     struct err *e)
 {
 	struct search_ctx	 c = { q, hits };
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 
 	st = db_prepare_err(db, "SELECT r.id, r.pattern, r.alias, r.strategy, "
 	    "(SELECT COUNT(*) FROM channels c WHERE c.route_id = r.id), "
@@ -1043,8 +1043,8 @@ route_search(struct db *db, const struct search_query *q, json_t *hits,
 	    "LIMIT ?3", e);
 	if (st != NULL) {
 		db_bind_text(st, 1, q->like);
-		sqlite3_bind_int64(st, 2, q->id);
-		sqlite3_bind_int64(st, 3, SEARCH_CANDIDATES_MAX);
+		db_bind_int64(st, 2, q->id);
+		db_bind_int64(st, 3, SEARCH_CANDIDATES_MAX);
 	}
 	return (db_each(db, st, route_search_row, &c, e));
 }

@@ -234,7 +234,7 @@ settings_load(struct db *db, char **cause)
 {
 	struct settings			*s;
 	const struct setting_entry	*e;
-	sqlite3_stmt			*st;
+	struct db_stmt			*st;
 	char				*norm, *err;
 	int				 rc;
 	size_t				 i;
@@ -250,7 +250,7 @@ settings_load(struct db *db, char **cause)
 		settings_free(s);
 		return (NULL);
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if ((e = setting_find(db_col_text(st, 0))) == NULL)
 			continue;
 		if (setting_validate(e, db_col_text(st, 1), &norm, &err) != 0) {
@@ -261,9 +261,9 @@ settings_load(struct db *db, char **cause)
 		free(s->values[i]);
 		s->values[i] = norm;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		*cause = db_errmsg(db);
+	db_finalize(st);
+	if (rc != DB_DONE) {
+		*cause = xstrdup(db_errmsg(db));
 		settings_free(s);
 		return (NULL);
 	}
@@ -317,7 +317,7 @@ int
 setting_store(struct db *db, const struct setting_entry *e, const char *v,
     char **cause)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	st = db_prepare(db, "INSERT INTO settings (key, value, updated_at) "
@@ -327,10 +327,10 @@ setting_store(struct db *db, const struct setting_entry *e, const char *v,
 		return (-1);
 	db_bind_text(st, 1, e->name);
 	db_bind_text(st, 2, v);
-	sqlite3_bind_int64(st, 3, (long long)time(NULL));
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		*cause = db_errmsg(db);
-	sqlite3_finalize(st);
-	return (rc == SQLITE_DONE ? 0 : -1);
+	db_bind_int64(st, 3, (long long)time(NULL));
+	rc = db_step(st);
+	if (rc != DB_DONE)
+		*cause = xstrdup(db_errmsg(db));
+	db_finalize(st);
+	return (rc == DB_DONE ? 0 : -1);
 }

@@ -107,22 +107,22 @@ site_platform_error(const char *p, struct err *e)
 int
 site_resolve(struct db *db, const char *ref, long long *id, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	st = db_prepare(db, "SELECT id FROM sites WHERE name = ? OR "
 	    "CAST(id AS TEXT) = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
 	db_bind_text(st, 1, ref);
 	db_bind_text(st, 2, ref);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW) {
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		*id = db_col_int64(st, 0);
+	db_finalize(st);
+	if (rc != DB_ROW) {
 		err_set(e, ERR_NOT_FOUND, "no site \"%s\"", ref);
 		return (-1);
 	}
@@ -134,33 +134,33 @@ site_resolve(struct db *db, const char *ref, long long *id, struct err *e)
 	"(SELECT COUNT(*) FROM accounts a WHERE a.site_id = s.id), s.probe"
 
 static json_t *
-site_row_json(sqlite3_stmt *st)
+site_row_json(struct db_stmt *st)
 {
 	json_t		*o, *names;
 	json_error_t	 jerr;
 
 	o = json_object();
-	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+	json_object_set_new(o, "id", json_integer(db_col_int64(st, 0)));
 	jx_set_str(o, "name", db_col_text(st, 1));
 	jx_set_str(o, "url", db_col_text(st, 2));
 	jx_set_str(o, "platform", db_col_text(st, 3));
 	jx_set_str_or_null(o, "proxy", db_col_text(st, 4));
-	json_object_set_new(o, "weight", json_real(sqlite3_column_double(st,
+	json_object_set_new(o, "weight", json_real(db_col_double(st,
 	    5)));
 	names = json_loads(db_col_text(st, 6), 0, &jerr);
 	json_object_set_new(o, "headers", names != NULL ? names :
 	    json_array());
-	json_object_set_new(o, "enabled", json_boolean(sqlite3_column_int(st,
+	json_object_set_new(o, "enabled", json_boolean(db_col_int(st,
 	    7)));
-	jx_set_str(o, "status", sqlite3_column_int(st, 7) ? "enabled" :
+	jx_set_str(o, "status", db_col_int(st, 7) ? "enabled" :
 	    "disabled");
-	json_object_set_new(o, "accounts", json_integer(sqlite3_column_int(st,
+	json_object_set_new(o, "accounts", json_integer(db_col_int(st,
 	    10)));
-	json_object_set_new(o, "probe", json_boolean(sqlite3_column_int(st,
+	json_object_set_new(o, "probe", json_boolean(db_col_int(st,
 	    11)));
-	json_object_set_new(o, "created_at", jx_time(sqlite3_column_int64(st,
+	json_object_set_new(o, "created_at", jx_time(db_col_int64(st,
 	    8)));
-	json_object_set_new(o, "updated_at", jx_time(sqlite3_column_int64(st,
+	json_object_set_new(o, "updated_at", jx_time(db_col_int64(st,
 	    9)));
 	return (o);
 }
@@ -178,13 +178,13 @@ site_list(struct db *db, struct err *e)
 json_t *
 site_get(struct db *db, long long id, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*o;
 
 	st = db_prepare_err(db, "SELECT " SITE_COLUMNS " FROM sites s WHERE "
 	    "s.id = ?", e);
 	if (st != NULL)
-		sqlite3_bind_int64(st, 1, id);
+		db_bind_int64(st, 1, id);
 	if (db_row(db, st, site_row_json, &o, e) == 0)
 		err_set(e, ERR_NOT_FOUND, "no site %lld", id);
 	return (o);
@@ -193,21 +193,21 @@ site_get(struct db *db, long long id, struct err *e)
 int
 site_count(struct db *db)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 n = 0;
 
 	if ((st = db_prepare(db, "SELECT COUNT(*) FROM sites", NULL)) == NULL)
 		return (0);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	if (db_step(st) == DB_ROW)
+		n = db_col_int(st, 0);
+	db_finalize(st);
 	return (n);
 }
 
 static int
 site_name_taken(struct db *db, const char *name, long long except)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 taken;
 
 	st = db_prepare(db, "SELECT 1 FROM sites WHERE name = ? AND id != ?",
@@ -215,9 +215,9 @@ site_name_taken(struct db *db, const char *name, long long except)
 	if (st == NULL)
 		return (0);
 	db_bind_text(st, 1, name);
-	sqlite3_bind_int64(st, 2, except);
-	taken = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
+	db_bind_int64(st, 2, except);
+	taken = db_step(st) == DB_ROW;
+	db_finalize(st);
 	return (taken);
 }
 
@@ -290,7 +290,7 @@ static int
 site_store_headers(struct db *db, long long id, const json_t *hdrs,
     struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*names, *h;
 	char		*full, *ad, *names_s, *mask, *shown;
 	const char	*s, *colon;
@@ -334,18 +334,18 @@ site_store_headers(struct db *db, long long id, const json_t *hdrs,
 	if (st == NULL) {
 		free(names_s);
 		free(blob);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
 	db_bind_blob(st, 1, blob, bloblen);
 	db_bind_text(st, 2, names_s);
-	sqlite3_bind_int64(st, 3, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	db_bind_int64(st, 3, id);
+	rc = db_step(st);
+	db_finalize(st);
 	free(names_s);
 	free(blob);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
 	return (0);
@@ -387,7 +387,7 @@ site_commit(struct db *db, struct err *e)
 json_t *
 site_add(struct db *db, const json_t *args, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	const char	*platform = jx_str(args, "platform"), *proxy;
 	char		*url;
 	double		 weight = 1;
@@ -415,24 +415,24 @@ site_add(struct db *db, const json_t *args, struct err *e)
 	    "?, ?, ?)", NULL);
 	if (st == NULL) {
 		free(url);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		goto fail;
 	}
 	db_bind_text(st, 1, jx_str(args, "name"));
 	db_bind_text(st, 2, url);
 	db_bind_text(st, 3, platform);
 	db_bind_text(st, 4, proxy);
-	sqlite3_bind_double(st, 5, weight);
-	sqlite3_bind_int64(st, 6, now);
-	sqlite3_bind_int64(st, 7, now);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	db_bind_double(st, 5, weight);
+	db_bind_int64(st, 6, now);
+	db_bind_int64(st, 7, now);
+	rc = db_step(st);
+	db_finalize(st);
 	free(url);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		goto fail;
 	}
-	id = sqlite3_last_insert_rowid(db->h);
+	id = db_last_id(db);
 	if ((hdrs = json_object_get(args, "header")) != NULL &&
 	    site_store_headers(db, id, hdrs, e) != 0)
 		goto fail;
@@ -456,7 +456,7 @@ site_edit(struct db *db, long long id, const json_t *args, struct err *e)
 	    "UPDATE sites SET proxy_url = ?, updated_at = ? WHERE id = ?",
 	    "UPDATE sites SET weight = ?, updated_at = ? WHERE id = ?",
 	    "UPDATE sites SET probe = ?, updated_at = ? WHERE id = ?" };
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*v, *hdrs;
 	const char	*s;
 	char		*norm;
@@ -474,29 +474,29 @@ site_edit(struct db *db, long long id, const json_t *args, struct err *e)
 		if ((v = json_object_get(args, cols[i])) == NULL)
 			continue;
 		if ((st = db_prepare(db, sql[i], NULL)) == NULL) {
-			err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+			err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 			goto fail;
 		}
 		s = json_string_value(v);
 		if (json_is_number(v))
-			sqlite3_bind_double(st, 1, json_number_value(v));
+			db_bind_double(st, 1, json_number_value(v));
 		else if (strcmp(cols[i], "probe") == 0)
-			sqlite3_bind_int(st, 1, strcmp(s, "on") == 0);
+			db_bind_int64(st, 1, strcmp(s, "on") == 0);
 		else if (strcmp(cols[i], "url") == 0) {
 			norm = url_normalize(s);
 			db_bind_text(st, 1, norm);
 			free(norm);
 		} else if (strcmp(cols[i], "proxy") == 0 &&
 		    strcmp(s, "none") == 0)
-			sqlite3_bind_null(st, 1);
+			db_bind_null(st, 1);
 		else
 			db_bind_text(st, 1, s);
-		sqlite3_bind_int64(st, 2, (long long)time(NULL));
-		sqlite3_bind_int64(st, 3, id);
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE) {
-			err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		db_bind_int64(st, 2, (long long)time(NULL));
+		db_bind_int64(st, 3, id);
+		rc = db_step(st);
+		db_finalize(st);
+		if (rc != DB_DONE) {
+			err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 			goto fail;
 		}
 		changed++;
@@ -522,22 +522,22 @@ fail:
 int
 site_rm(struct db *db, long long id, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	st = db_prepare(db, "DELETE FROM sites WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
-	if (sqlite3_changes(db->h) == 0) {
+	if (db_changes(db) == 0) {
 		err_set(e, ERR_NOT_FOUND, "no site %lld", id);
 		return (-1);
 	}
@@ -552,7 +552,7 @@ site_rm(struct db *db, long long id, struct err *e)
 json_t *
 site_set_enabled(struct db *db, long long id, int on, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	if (site_begin(db, e) != 0)
@@ -560,19 +560,19 @@ site_set_enabled(struct db *db, long long id, int on, struct err *e)
 	st = db_prepare(db, "UPDATE sites SET enabled = ?, updated_at = ? "
 	    "WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		goto fail;
 	}
-	sqlite3_bind_int(st, 1, on);
-	sqlite3_bind_int64(st, 2, (long long)time(NULL));
-	sqlite3_bind_int64(st, 3, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	db_bind_int64(st, 1, on);
+	db_bind_int64(st, 2, (long long)time(NULL));
+	db_bind_int64(st, 3, id);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		goto fail;
 	}
-	if (sqlite3_changes(db->h) == 0) {
+	if (db_changes(db) == 0) {
 		err_set(e, ERR_NOT_FOUND, "no site %lld", id);
 		goto fail;
 	}
@@ -591,7 +591,7 @@ struct site_conn *
 site_conn_get(struct db *db, long long id, struct err *e)
 {
 	struct site_conn	*sc;
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 	json_t			*hdrs, *h;
 	char			*ad, *plain, *cause;
 	size_t			 i;
@@ -599,12 +599,12 @@ site_conn_get(struct db *db, long long id, struct err *e)
 	st = db_prepare(db, "SELECT url, platform, proxy_url, headers_sealed, "
 	    "enabled FROM sites WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (NULL);
 	}
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	db_bind_int64(st, 1, id);
+	if (db_step(st) != DB_ROW) {
+		db_finalize(st);
 		err_set(e, ERR_NOT_FOUND, "no site %lld", id);
 		return (NULL);
 	}
@@ -614,18 +614,18 @@ site_conn_get(struct db *db, long long id, struct err *e)
 	sc->platform = xstrdup(db_col_text(st, 1));
 	if (db_col_text(st, 2) != NULL)
 		sc->proxy = xstrdup(db_col_text(st, 2));
-	sc->enabled = sqlite3_column_int(st, 4);
+	sc->enabled = db_col_int(st, 4);
 	sc->headers = xcalloc(SITE_MAX_HEADERS + 1, sizeof *sc->headers);
-	if (sqlite3_column_bytes(st, 3) > 0) {
+	if (db_col_bytes(st, 3) > 0) {
 		ad = vault_ad("sites", "headers", id);
-		plain = vault_unseal(ad, sqlite3_column_blob(st, 3),
-		    sqlite3_column_bytes(st, 3), &cause);
+		plain = vault_unseal(ad, db_col_blob(st, 3),
+		    db_col_bytes(st, 3), &cause);
 		free(ad);
 		if (plain == NULL) {
 			err_set(e, ERR_STORAGE, "site %lld headers: %s", id,
 			    cause);
 			free(cause);
-			sqlite3_finalize(st);
+			db_finalize(st);
 			site_conn_free(sc);
 			return (NULL);
 		}
@@ -637,7 +637,7 @@ site_conn_get(struct db *db, long long id, struct err *e)
 		}
 		json_decref(hdrs);
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return (sc);
 }
 
@@ -663,22 +663,22 @@ site_conn_free(struct site_conn *sc)
 int
 site_set_quota_per_unit(struct db *db, long long site_id, double qpu)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	st = db_prepare(db, "UPDATE sites SET quota_per_unit = ? WHERE id = ?",
 	    NULL);
 	if (st == NULL)
 		return (-1);
-	sqlite3_bind_double(st, 1, qpu);
-	sqlite3_bind_int64(st, 2, site_id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return (rc == SQLITE_DONE ? 0 : -1);
+	db_bind_double(st, 1, qpu);
+	db_bind_int64(st, 2, site_id);
+	rc = db_step(st);
+	db_finalize(st);
+	return (rc == DB_DONE ? 0 : -1);
 }
 
 static int
-site_search_row(sqlite3_stmt *st, void *arg)
+site_search_row(struct db_stmt *st, void *arg)
 {
 	struct search_ctx	*c = arg;
 	struct search_field	 f[] = {
@@ -686,11 +686,11 @@ site_search_row(sqlite3_stmt *st, void *arg)
 		{ "url", db_col_text(st, 2) },
 		{ "platform", db_col_text(st, 3) },
 	};
-	long long		 id = sqlite3_column_int64(st, 0);
+	long long		 id = db_col_int64(st, 0);
 	char			*detail;
 
 	xasprintf(&detail, "%s  %s%s", db_col_text(st, 3), db_col_text(st, 2),
-	    sqlite3_column_int(st, 4) ? "" : "  disabled");
+	    db_col_int(st, 4) ? "" : "  disabled");
 	search_hit(c->hits, c->q, "site", id, json_integer(id),
 	    db_col_text(st, 1), detail, f, nitems(f));
 	free(detail);
@@ -703,7 +703,7 @@ site_search(struct db *db, const struct search_query *q, json_t *hits,
     struct err *e)
 {
 	struct search_ctx	 c = { q, hits };
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 
 	st = db_prepare_err(db, "SELECT id, name, url, platform, enabled "
 	    "FROM sites WHERE id = ?2 OR name LIKE ?1 ESCAPE '\\' OR url LIKE "
@@ -711,8 +711,8 @@ site_search(struct db *db, const struct search_query *q, json_t *hits,
 	    "LIMIT ?3", e);
 	if (st != NULL) {
 		db_bind_text(st, 1, q->like);
-		sqlite3_bind_int64(st, 2, q->id);
-		sqlite3_bind_int64(st, 3, SEARCH_CANDIDATES_MAX);
+		db_bind_int64(st, 2, q->id);
+		db_bind_int64(st, 3, SEARCH_CANDIDATES_MAX);
 	}
 	return (db_each(db, st, site_search_row, &c, e));
 }

@@ -26,30 +26,30 @@
 	"t.updated_at, s.name"
 
 static json_t *
-token_row_json(sqlite3_stmt *st)
+token_row_json(struct db_stmt *st)
 {
 	json_t	*o = json_object();
 
-	json_object_set_new(o, "id", json_integer(sqlite3_column_int64(st, 0)));
+	json_object_set_new(o, "id", json_integer(db_col_int64(st, 0)));
 	json_object_set_new(o, "account_id",
-	    json_integer(sqlite3_column_int64(st, 1)));
+	    json_integer(db_col_int64(st, 1)));
 	jx_set_str_or_null(o, "remote_id", db_col_text(st, 2));
 	jx_set_str(o, "name", db_col_text(st, 3));
 	jx_set_str(o, "key_mask", db_col_text(st, 4));
 	jx_set_str_or_null(o, "group", db_col_text(st, 5));
 	jx_set_str(o, "value_status", db_col_text(st, 6));
-	json_object_set_new(o, "enabled", json_boolean(sqlite3_column_int(st,
+	json_object_set_new(o, "enabled", json_boolean(db_col_int(st,
 	    7)));
-	json_object_set_new(o, "default", json_boolean(sqlite3_column_int(st,
+	json_object_set_new(o, "default", json_boolean(db_col_int(st,
 	    8)));
-	json_object_set_new(o, "unlimited", json_boolean(sqlite3_column_int(st,
+	json_object_set_new(o, "unlimited", json_boolean(db_col_int(st,
 	    10)));
 	json_object_set_new(o, "remain_usd", jx_opt_real(
-	    sqlite3_column_type(st, 9) != SQLITE_NULL &&
-	    !sqlite3_column_int(st, 10), sqlite3_column_double(st, 9)));
-	json_object_set_new(o, "expires_at", jx_time(sqlite3_column_int64(st,
+	    db_col_type(st, 9) != DB_NULL &&
+	    !db_col_int(st, 10), db_col_double(st, 9)));
+	json_object_set_new(o, "expires_at", jx_time(db_col_int64(st,
 	    11)));
-	json_object_set_new(o, "synced_at", jx_time(sqlite3_column_int64(st,
+	json_object_set_new(o, "synced_at", jx_time(db_col_int64(st,
 	    12)));
 	jx_set_str(o, "site", db_col_text(st, 13));
 	return (o);
@@ -59,15 +59,15 @@ token_row_json(sqlite3_stmt *st)
 json_t *
 token_list(struct db *db, long long account_id, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*items;
 
 	st = db_prepare_err(db, "SELECT " TOKEN_COLUMNS " FROM upstream_tokens "
 	    "t JOIN accounts a ON a.id = t.account_id JOIN sites s ON "
 	    "s.id = a.site_id WHERE ? = 0 OR t.account_id = ? ORDER BY t.id", e);
 	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, account_id);
-		sqlite3_bind_int64(st, 2, account_id);
+		db_bind_int64(st, 1, account_id);
+		db_bind_int64(st, 2, account_id);
 	}
 	items = db_rows(db, st, token_row_json, e);
 	return (items != NULL ? jx_items(items) : NULL);
@@ -76,14 +76,14 @@ token_list(struct db *db, long long account_id, struct err *e)
 json_t *
 token_get(struct db *db, long long id, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*o;
 
 	st = db_prepare_err(db, "SELECT " TOKEN_COLUMNS " FROM upstream_tokens "
 	    "t JOIN accounts a ON a.id = t.account_id JOIN sites s ON "
 	    "s.id = a.site_id WHERE t.id = ?", e);
 	if (st != NULL)
-		sqlite3_bind_int64(st, 1, id);
+		db_bind_int64(st, 1, id);
 	if (db_row(db, st, token_row_json, &o, e) == 0)
 		err_set(e, ERR_NOT_FOUND, "no token %lld", id);
 	return (o);
@@ -94,24 +94,24 @@ int
 token_owner(struct db *db, long long id, long long *account_id,
     char **remote_id, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	st = db_prepare(db, "SELECT account_id, remote_id FROM upstream_tokens "
 	    "WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*account_id = sqlite3_column_int64(st, 0);
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		*account_id = db_col_int64(st, 0);
 		*remote_id = db_col_text(st, 1) != NULL ?
 		    xstrdup(db_col_text(st, 1)) : NULL;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW) {
+	db_finalize(st);
+	if (rc != DB_ROW) {
 		err_set(e, ERR_NOT_FOUND, "no token %lld", id);
 		return (-1);
 	}
@@ -121,7 +121,7 @@ token_owner(struct db *db, long long id, long long *account_id,
 static int
 token_seal(struct db *db, long long id, const char *key, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	uint8_t		*blob;
 	size_t		 len;
 	char		*ad;
@@ -138,15 +138,15 @@ token_seal(struct db *db, long long id, const char *key, struct err *e)
 	    "WHERE id = ?", NULL);
 	if (st == NULL) {
 		free(blob);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
 	db_bind_blob(st, 1, blob, len);
-	sqlite3_bind_int64(st, 2, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	db_bind_int64(st, 2, id);
+	rc = db_step(st);
+	db_finalize(st);
 	free(blob);
-	return (rc == SQLITE_DONE ? 0 : -1);
+	return (rc == DB_DONE ? 0 : -1);
 }
 
 /* Insert or update one listed token by its remote id; *id is its row. */
@@ -154,7 +154,7 @@ static int
 token_upsert(struct db *db, long long account_id,
     const struct adapter_token *t, long long *id, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	char		*mask;
 	long long	 now = time(NULL);
 	int		 rc;
@@ -165,11 +165,11 @@ token_upsert(struct db *db, long long account_id,
 		    "account_id = ? AND remote_id = ?", NULL);
 		if (st == NULL)
 			goto storage;
-		sqlite3_bind_int64(st, 1, account_id);
+		db_bind_int64(st, 1, account_id);
 		db_bind_text(st, 2, t->remote_id);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			*id = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
+		if (db_step(st) == DB_ROW)
+			*id = db_col_int64(st, 0);
+		db_finalize(st);
 	}
 	mask = t->mask != NULL ? xstrdup(t->mask) : t->key != NULL ?
 	    vault_mask(t->key) : xstrdup("");
@@ -190,30 +190,30 @@ token_upsert(struct db *db, long long account_id,
 	db_bind_text(st, 2, mask);
 	db_bind_text(st, 3, t->group);
 	db_bind_text(st, 4, t->key != NULL ? "ready" : "masked_pending");
-	sqlite3_bind_int(st, 5, t->enabled);
+	db_bind_int64(st, 5, t->enabled);
 	db_bind_real(st, 6, t->remain_usd, !t->unlimited);
-	sqlite3_bind_int(st, 7, t->unlimited);
+	db_bind_int64(st, 7, t->unlimited);
 	db_bind_int(st, 8, t->expires_at, t->expires_at > 0);
-	sqlite3_bind_int64(st, 9, now);
+	db_bind_int64(st, 9, now);
 	if (*id != 0)
-		sqlite3_bind_int64(st, 10, *id);
+		db_bind_int64(st, 10, *id);
 	else {
-		sqlite3_bind_int64(st, 10, account_id);
+		db_bind_int64(st, 10, account_id);
 		db_bind_text(st, 11, t->remote_id);
-		sqlite3_bind_int64(st, 12, now);
+		db_bind_int64(st, 12, now);
 	}
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	rc = db_step(st);
+	db_finalize(st);
 	free(mask);
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		goto storage;
 	if (*id == 0)
-		*id = sqlite3_last_insert_rowid(db->h);
+		*id = db_last_id(db);
 	if (t->key != NULL && token_seal(db, *id, t->key, e) != 0)
 		return (-1);
 	return (0);
 storage:
-	err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 	return (-1);
 }
 
@@ -228,7 +228,7 @@ int
 token_sync(struct db *db, long long account_id,
     const struct adapter_tokens *list, long long *ids, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	long long	*keep, id;
 	size_t		 i, j;
 	int		 rc;
@@ -241,17 +241,17 @@ token_sync(struct db *db, long long account_id,
 	    "account_id = ? AND source = 'sync'", NULL);
 	if (st == NULL)
 		goto storage;
-	sqlite3_bind_int64(st, 1, account_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		id = sqlite3_column_int64(st, 0);
+	db_bind_int64(st, 1, account_id);
+	while ((rc = db_step(st)) == DB_ROW) {
+		id = db_col_int64(st, 0);
 		for (j = 0; j < list->n && keep[j] != id; j++)
 			;
 		if (j == list->n && token_rm(db, id, e) != 0) {
-			sqlite3_finalize(st);
+			db_finalize(st);
 			goto fail;
 		}
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = db_prepare(db, "UPDATE upstream_tokens SET is_default = 1 WHERE "
 	    "id = (SELECT id FROM upstream_tokens WHERE account_id = ? AND "
 	    "value_status = 'ready' AND enabled = 1 ORDER BY unlimited DESC, "
@@ -260,18 +260,18 @@ token_sync(struct db *db, long long account_id,
 	    "AND is_default = 1)", NULL);
 	if (st == NULL)
 		goto storage;
-	sqlite3_bind_int64(st, 1, account_id);
-	sqlite3_bind_int64(st, 2, account_id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	db_bind_int64(st, 1, account_id);
+	db_bind_int64(st, 2, account_id);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE)
 		goto storage;
 	if (ids != NULL)
 		memcpy(ids, keep, list->n * sizeof *ids);
 	free(keep);
 	return (0);
 storage:
-	err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 fail:
 	free(keep);
 	return (-1);
@@ -285,32 +285,32 @@ fail:
 int
 token_rm(struct db *db, long long id, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	st = db_prepare(db, "DELETE FROM channels WHERE token_id = ? AND "
 	    "manual = 0", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
 	st = db_prepare(db, "DELETE FROM upstream_tokens WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (-1);
 	}
 	return (0);
@@ -320,7 +320,7 @@ token_rm(struct db *db, long long id, struct err *e)
 json_t *
 token_set_default(struct db *db, long long id, struct err *e)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	long long	 account_id;
 	char		*remote, *cause;
 	int		 rc;
@@ -337,16 +337,16 @@ token_set_default(struct db *db, long long id, struct err *e)
 	    "(id = ?) WHERE account_id = ?", NULL);
 	if (st == NULL) {
 		db_rollback(db);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (NULL);
 	}
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, account_id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE || db_commit(db, &cause) != 0) {
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, account_id);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc != DB_DONE || db_commit(db, &cause) != 0) {
 		db_rollback(db);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (NULL);
 	}
 	return (token_get(db, id, e));
@@ -356,7 +356,7 @@ token_set_default(struct db *db, long long id, struct err *e)
 char *
 token_default_key(struct db *db, long long account_id)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	char		*ad, *key = NULL, *cause = NULL;
 
 	st = db_prepare(db, "SELECT id, token_sealed FROM upstream_tokens "
@@ -365,16 +365,16 @@ token_default_key(struct db *db, long long account_id)
 	    NULL);
 	if (st == NULL)
 		return (NULL);
-	sqlite3_bind_int64(st, 1, account_id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	db_bind_int64(st, 1, account_id);
+	if (db_step(st) == DB_ROW) {
 		ad = vault_ad("upstream_tokens", "token",
-		    sqlite3_column_int64(st, 0));
-		key = vault_unseal(ad, sqlite3_column_blob(st, 1),
-		    sqlite3_column_bytes(st, 1), &cause);
+		    db_col_int64(st, 0));
+		key = vault_unseal(ad, db_col_blob(st, 1),
+		    db_col_bytes(st, 1), &cause);
 		free(ad);
 		free(cause);
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return (key);
 }
 
@@ -386,7 +386,7 @@ int
 token_default_sealed(struct db *db, long long account_id, long long *id,
     void **blob, size_t *len)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rv = -1;
 
 	st = db_prepare(db, "SELECT id, token_sealed FROM upstream_tokens "
@@ -395,15 +395,15 @@ token_default_sealed(struct db *db, long long account_id, long long *id,
 	    "unlimited DESC, id LIMIT 1", NULL);
 	if (st == NULL)
 		return (-1);
-	sqlite3_bind_int64(st, 1, account_id);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 1) > 0) {
-		*id = sqlite3_column_int64(st, 0);
-		*len = sqlite3_column_bytes(st, 1);
+	db_bind_int64(st, 1, account_id);
+	if (db_step(st) == DB_ROW && db_col_bytes(st, 1) > 0) {
+		*id = db_col_int64(st, 0);
+		*len = db_col_bytes(st, 1);
 		*blob = xmalloc(*len);
-		memcpy(*blob, sqlite3_column_blob(st, 1), *len);
+		memcpy(*blob, db_col_blob(st, 1), *len);
 		rv = 0;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return (rv);
 }
 
@@ -414,18 +414,18 @@ struct token_each {
 };
 
 static int
-token_usable_row(sqlite3_stmt *st, void *arg)
+token_usable_row(struct db_stmt *st, void *arg)
 {
 	struct token_each	*x = arg;
 	struct token_usable	 t;
 
 	memset(&t, 0, sizeof t);
-	t.id = sqlite3_column_int64(st, 0);
-	t.account_id = sqlite3_column_int64(st, 1);
+	t.id = db_col_int64(st, 0);
+	t.account_id = db_col_int64(st, 1);
 	t.name = db_col_text(st, 2);
 	t.group = db_col_text(st, 3);
-	t.blob = sqlite3_column_blob(st, 4);
-	t.len = sqlite3_column_bytes(st, 4);
+	t.blob = db_col_blob(st, 4);
+	t.len = db_col_bytes(st, 4);
 	return (x->cb(&t, x->arg));
 }
 
@@ -438,12 +438,12 @@ token_usable_foreach(struct db *db, long long now, token_usable_cb cb,
     void *arg, struct err *e)
 {
 	struct token_each	 x = { cb, arg };
-	sqlite3_stmt		*st;
+	struct db_stmt		*st;
 
 	st = db_prepare_err(db, "SELECT id, account_id, name, token_group, "
 	    "token_sealed FROM upstream_tokens WHERE " TOKEN_USABLE_SQL
 	    " AND token_sealed IS NOT NULL ORDER BY id", e);
 	if (st != NULL)
-		sqlite3_bind_int64(st, 1, now);
+		db_bind_int64(st, 1, now);
 	return (db_each(db, st, token_usable_row, &x, e));
 }

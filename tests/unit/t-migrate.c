@@ -15,8 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "compat.h"
 #include "db.h"
 #include "unit.h"
@@ -31,21 +29,21 @@ static const char *const t_migrate_tables[] = {
 static long long
 t_migrate_int(struct db *db, const char *sql)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	long long	 v = -1;
 
 	if ((st = db_prepare(db, sql, NULL)) == NULL)
 		return (-1);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	if (db_step(st) == DB_ROW)
+		v = db_col_int64(st, 0);
+	db_finalize(st);
 	return (v);
 }
 
 static int
 t_migrate_has_table(struct db *db, const char *name)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 found = 0;
 
 	st = db_prepare(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' "
@@ -53,8 +51,8 @@ t_migrate_has_table(struct db *db, const char *name)
 	if (st == NULL)
 		return (0);
 	db_bind_text(st, 1, name);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
+	found = db_step(st) == DB_ROW;
+	db_finalize(st);
 	return (found);
 }
 
@@ -255,20 +253,22 @@ t_migrate_garbage(const char *dir)
 	unit_case_end();
 }
 
-/* Make a plain SQLite file at user_version 0 holding sql. */
+/* Make a database at schema version 0 holding sql. */
 static int
 t_migrate_make_old(const char *path, const char *sql)
 {
-	sqlite3	*h;
-	int	 rc;
+	struct db	*db;
+	char		*cause = NULL;
+	int		 rc;
 
-	if (sqlite3_open(path, &h) != SQLITE_OK) {
-		sqlite3_close(h);
+	if ((db = db_open(path, &cause)) == NULL) {
+		free(cause);
 		return (-1);
 	}
-	rc = sqlite3_exec(h, sql, NULL, NULL, NULL);
-	sqlite3_close(h);
-	return (rc == SQLITE_OK ? 0 : -1);
+	rc = db_exec(db, sql, &cause);
+	free(cause);
+	db_close(db);
+	return (rc);
 }
 
 static void

@@ -21,8 +21,6 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
-
 #include "apikey.h"
 #include "compat.h"
 #include "daemon.h"
@@ -65,14 +63,14 @@ static const struct {
 static long long
 t_proxylog_int(struct db *db, const char *sql)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	long long	 v = -1;
 
 	if ((st = db_prepare(db, sql, NULL)) == NULL)
 		return (-1);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	if (db_step(st) == DB_ROW)
+		v = db_col_int64(st, 0);
+	db_finalize(st);
 	return (v);
 }
 

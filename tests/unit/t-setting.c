@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "compat.h"
 #include "db.h"
 #include "setting.h"
@@ -235,7 +233,7 @@ t_setting_defaults(void)
 static int
 t_setting_raw(struct db *db, const char *key, const char *value)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	st = db_prepare(db, "INSERT OR REPLACE INTO settings (key, value, "
@@ -244,9 +242,9 @@ t_setting_raw(struct db *db, const char *key, const char *value)
 		return (-1);
 	db_bind_text(st, 1, key);
 	db_bind_text(st, 2, value);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return (rc == SQLITE_DONE ? 0 : -1);
+	rc = db_step(st);
+	db_finalize(st);
+	return (rc == DB_DONE ? 0 : -1);
 }
 
 static void

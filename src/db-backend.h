@@ -1,0 +1,65 @@
+/*
+ * Inside the storage layer: what a backend provides. db.c dispatches
+ * every call of db.h through the connection's ops table, chosen once by
+ * db_open(); nothing outside src/db*.c includes this file.
+ */
+#ifndef DB_BACKEND_H
+#define DB_BACKEND_H
+
+#include "db.h"
+
+#define DB_CACHE	8
+
+struct db_ops {
+	const char	*name;
+	int		 (*open)(struct db *, const char *, char **);
+	void		 (*close)(struct db *);
+	int		 (*exec)(struct db *, const char *, char **);
+	const char	*(*errmsg)(struct db *);
+	long long	 (*last_id)(struct db *);
+	long long	 (*changes)(struct db *);
+	int		 (*in_tx)(struct db *);
+	int		 (*readonly)(struct db *);
+	int		 (*error_is_data)(struct db *);
+	const char	*begin_sql;	/* a write transaction */
+	int		 (*user_version)(struct db *, int *, char **);
+	int		 (*set_user_version)(struct db *, int, char **);
+
+	struct db_stmt	*(*prepare)(struct db *, const char *, char **);
+	int		 (*step)(struct db_stmt *);
+	void		 (*reset)(struct db_stmt *);
+	void		 (*clear)(struct db_stmt *);
+	int		 (*finalize)(struct db_stmt *);
+	void		 (*bind_null)(struct db_stmt *, int);
+	void		 (*bind_int64)(struct db_stmt *, int, long long);
+	void		 (*bind_double)(struct db_stmt *, int, double);
+	void		 (*bind_text)(struct db_stmt *, int, const char *);
+	void		 (*bind_blob)(struct db_stmt *, int, const void *,
+			     size_t);
+	enum db_type	 (*col_type)(struct db_stmt *, int);
+	long long	 (*col_int64)(struct db_stmt *, int);
+	double		 (*col_double)(struct db_stmt *, int);
+	const char	*(*col_text)(struct db_stmt *, int);
+	const void	*(*col_blob)(struct db_stmt *, int);
+	size_t		 (*col_bytes)(struct db_stmt *, int);
+};
+
+struct db {
+	const struct db_ops	*ops;
+	void			*h;		/* the backend's connection */
+	char			*path;		/* file or URL, for messages */
+	struct {
+		const char	*sql;	/* identity: the caller's literal */
+		struct db_stmt	*st;
+	}			 cache[DB_CACHE];	/* kept prepared */
+};
+
+/* Each backend's statement starts with this. */
+struct db_stmt {
+	const struct db_ops	*ops;
+	struct db		*db;
+};
+
+extern const struct db_ops db_sqlite_ops;
+
+#endif

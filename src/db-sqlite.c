@@ -1,0 +1,328 @@
+/*
+ * The SQLite backend: each connection is set up the same way, WAL, a
+ * busy timeout, foreign keys on. Writers use BEGIN IMMEDIATE so that a
+ * transaction never fails half-way on a lock upgrade. A statement is the
+ * engine's own plus the small header db.c dispatches on; nothing is
+ * allocated per step or per column.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "compat.h"
+#include "db-backend.h"
+#include "xmalloc.h"
+
+#define DB_BUSY_TIMEOUT_MS	5000
+
+struct db_sqlite_stmt {
+	struct db_stmt	 base;
+	sqlite3_stmt	*st;
+};
+
+#define H(db)	((sqlite3 *)(db)->h)
+#define ST(s)	(((struct db_sqlite_stmt *)(s))->st)
+
+static int
+db_sqlite_exec(struct db *db, const char *sql, char **cause)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(H(db), sql, NULL, NULL, &msg) != SQLITE_OK) {
+		if (cause != NULL)
+			*cause = xstrdup(msg != NULL ? msg :
+			    sqlite3_errmsg(H(db)));
+		sqlite3_free(msg);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+db_sqlite_user_version(struct db *db, int *out, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(H(db), "PRAGMA user_version", -1, &st,
+	    NULL) != SQLITE_OK) {
+		if (cause != NULL)
+			*cause = xstrdup(sqlite3_errmsg(H(db)));
+		return (-1);
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0);
+	else if (cause != NULL)
+		*cause = xstrdup(sqlite3_errmsg(H(db)));
+	sqlite3_finalize(st);
+	return (rc == SQLITE_ROW ? 0 : -1);
+}
+
+static int
+db_sqlite_set_user_version(struct db *db, int v, char **cause)
+{
+	char	*sql;
+	int	 rc;
+
+	xasprintf(&sql, "PRAGMA user_version = %d", v);
+	rc = db_sqlite_exec(db, sql, cause);
+	free(sql);
+	return (rc);
+}
+
+/*
+ * Open the database and prove it is one: SQLite opens any file lazily, so
+ * a first read turns "not a database" and corruption into a clear error
+ * here rather than later.
+ */
+static int
+db_sqlite_open(struct db *db, const char *path, char **cause)
+{
+	sqlite3	*h = NULL;
+	int	 rc, version;
+	char	*err = NULL;
+
+	rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	db->h = h;
+	if (rc != SQLITE_OK) {
+		xasprintf(cause, "cannot open database %s: %s", path,
+		    h != NULL ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+		return (-1);
+	}
+	sqlite3_extended_result_codes(h, 1);
+	sqlite3_busy_timeout(h, DB_BUSY_TIMEOUT_MS);
+	if (db_sqlite_user_version(db, &version, &err) != 0) {
+		xasprintf(cause, "database %s is unreadable or not a metapi "
+		    "database: %s", path, err);
+		free(err);
+		return (-1);
+	}
+	if (db_sqlite_exec(db, "PRAGMA journal_mode=WAL", &err) != 0 ||
+	    db_sqlite_exec(db, "PRAGMA foreign_keys=ON", &err) != 0 ||
+	    db_sqlite_exec(db, "PRAGMA synchronous=NORMAL", &err) != 0) {
+		xasprintf(cause, "database %s: %s", path, err);
+		free(err);
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+db_sqlite_close(struct db *db)
+{
+	if (db->h != NULL)
+		sqlite3_close_v2(H(db));
+}
+
+static const char *
+db_sqlite_errmsg(struct db *db)
+{
+	return (sqlite3_errmsg(H(db)));
+}
+
+static long long
+db_sqlite_last_id(struct db *db)
+{
+	return (sqlite3_last_insert_rowid(H(db)));
+}
+
+static long long
+db_sqlite_changes(struct db *db)
+{
+	return (sqlite3_changes(H(db)));
+}
+
+static int
+db_sqlite_in_tx(struct db *db)
+{
+	return (!sqlite3_get_autocommit(H(db)));
+}
+
+static int
+db_sqlite_readonly(struct db *db)
+{
+	return (sqlite3_db_readonly(H(db), "main") == 1);
+}
+
+/* Errors about the data itself: retrying the same statement cannot help. */
+static const int db_sqlite_data_codes[] = {
+	SQLITE_CONSTRAINT, SQLITE_MISMATCH, SQLITE_TOOBIG, SQLITE_RANGE
+};
+
+static int
+db_sqlite_error_is_data(struct db *db)
+{
+	size_t	i;
+	int	code = sqlite3_extended_errcode(H(db)) & 0xff;
+
+	for (i = 0; i < sizeof db_sqlite_data_codes /
+	    sizeof db_sqlite_data_codes[0]; i++)
+		if (code == db_sqlite_data_codes[i])
+			return (1);
+	return (0);
+}
+
+static struct db_stmt *
+db_sqlite_prepare(struct db *db, const char *sql, char **cause)
+{
+	struct db_sqlite_stmt	*s;
+	sqlite3_stmt		*st = NULL;
+
+	if (sqlite3_prepare_v2(H(db), sql, -1, &st, NULL) != SQLITE_OK) {
+		if (cause != NULL)
+			*cause = xstrdup(sqlite3_errmsg(H(db)));
+		return (NULL);
+	}
+	s = xmalloc(sizeof *s);
+	s->base.ops = &db_sqlite_ops;
+	s->base.db = db;
+	s->st = st;
+	return (&s->base);
+}
+
+static int
+db_sqlite_step(struct db_stmt *s)
+{
+	switch (sqlite3_step(ST(s))) {
+	case SQLITE_ROW:
+		return (DB_ROW);
+	case SQLITE_DONE:
+		return (DB_DONE);
+	default:
+		return (DB_ERROR);
+	}
+}
+
+static void
+db_sqlite_reset(struct db_stmt *s)
+{
+	sqlite3_reset(ST(s));
+}
+
+static void
+db_sqlite_clear(struct db_stmt *s)
+{
+	sqlite3_clear_bindings(ST(s));
+}
+
+static int
+db_sqlite_finalize(struct db_stmt *s)
+{
+	int	rc;
+
+	rc = sqlite3_finalize(ST(s));
+	free(s);
+	return (rc == SQLITE_OK ? 0 : -1);
+}
+
+static void
+db_sqlite_bind_null(struct db_stmt *s, int i)
+{
+	sqlite3_bind_null(ST(s), i);
+}
+
+static void
+db_sqlite_bind_int64(struct db_stmt *s, int i, long long v)
+{
+	sqlite3_bind_int64(ST(s), i, v);
+}
+
+static void
+db_sqlite_bind_double(struct db_stmt *s, int i, double v)
+{
+	sqlite3_bind_double(ST(s), i, v);
+}
+
+static void
+db_sqlite_bind_text(struct db_stmt *s, int i, const char *v)
+{
+	sqlite3_bind_text(ST(s), i, v, -1, SQLITE_TRANSIENT);
+}
+
+static void
+db_sqlite_bind_blob(struct db_stmt *s, int i, const void *p, size_t len)
+{
+	sqlite3_bind_blob64(ST(s), i, p, len, SQLITE_TRANSIENT);
+}
+
+/* Indexed by SQLite's fundamental type codes. */
+static const enum db_type db_sqlite_types[] = {
+	[SQLITE_INTEGER] = DB_INTEGER,
+	[SQLITE_FLOAT] = DB_FLOAT,
+	[SQLITE_TEXT] = DB_TEXT,
+	[SQLITE_BLOB] = DB_BLOB,
+	[SQLITE_NULL] = DB_NULL
+};
+
+static enum db_type
+db_sqlite_col_type(struct db_stmt *s, int i)
+{
+	return (db_sqlite_types[sqlite3_column_type(ST(s), i)]);
+}
+
+static long long
+db_sqlite_col_int64(struct db_stmt *s, int i)
+{
+	return (sqlite3_column_int64(ST(s), i));
+}
+
+static double
+db_sqlite_col_double(struct db_stmt *s, int i)
+{
+	return (sqlite3_column_double(ST(s), i));
+}
+
+static const char *
+db_sqlite_col_text(struct db_stmt *s, int i)
+{
+	return ((const char *)sqlite3_column_text(ST(s), i));
+}
+
+static const void *
+db_sqlite_col_blob(struct db_stmt *s, int i)
+{
+	return (sqlite3_column_blob(ST(s), i));
+}
+
+static size_t
+db_sqlite_col_bytes(struct db_stmt *s, int i)
+{
+	return ((size_t)sqlite3_column_bytes(ST(s), i));
+}
+
+const struct db_ops db_sqlite_ops = {
+	.name = "sqlite",
+	.open = db_sqlite_open,
+	.close = db_sqlite_close,
+	.exec = db_sqlite_exec,
+	.errmsg = db_sqlite_errmsg,
+	.last_id = db_sqlite_last_id,
+	.changes = db_sqlite_changes,
+	.in_tx = db_sqlite_in_tx,
+	.readonly = db_sqlite_readonly,
+	.error_is_data = db_sqlite_error_is_data,
+	.begin_sql = "BEGIN IMMEDIATE",
+	.user_version = db_sqlite_user_version,
+	.set_user_version = db_sqlite_set_user_version,
+	.prepare = db_sqlite_prepare,
+	.step = db_sqlite_step,
+	.reset = db_sqlite_reset,
+	.clear = db_sqlite_clear,
+	.finalize = db_sqlite_finalize,
+	.bind_null = db_sqlite_bind_null,
+	.bind_int64 = db_sqlite_bind_int64,
+	.bind_double = db_sqlite_bind_double,
+	.bind_text = db_sqlite_bind_text,
+	.bind_blob = db_sqlite_bind_blob,
+	.col_type = db_sqlite_col_type,
+	.col_int64 = db_sqlite_col_int64,
+	.col_double = db_sqlite_col_double,
+	.col_text = db_sqlite_col_text,
+	.col_blob = db_sqlite_col_blob,
+	.col_bytes = db_sqlite_col_bytes
+};
