@@ -261,7 +261,7 @@ fail:
 int
 proxylog_has_rid(struct db *db, const char *rid)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	struct err	 e = { ERR_OK, NULL };
 	int		 found = 0;
 
@@ -271,8 +271,8 @@ proxylog_has_rid(struct db *db, const char *rid)
 		return (0);
 	}
 	db_bind_text(st, 1, rid);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
+	found = db_step(st) == DB_ROW;
+	db_reset(st);
 	return (found);
 }
 
