@@ -138,6 +138,7 @@ struct proxy_attempt {
 	int				 sse;		/* relaying events */
 	int				 ended;		/* saw the last event */
 	int				 upstream_error; /* it was an error event */
+	struct timespec			 tstart;	/* the attempt began */
 	struct timespec			 tfirst;
 	struct timespec			 tlast;
 	struct buf			 errbody;	/* a failure's body */
@@ -150,6 +151,7 @@ struct proxy_attempt {
 	struct proxy_conv		*conv;		/* NULL: same format */
 	int				 whole;		/* sent unchunked */
 	int				 accounted;	/* proxy_account() done */
+	json_t				*json;		/* a whole reply, parsed */
 	int				 spilled;	/* too big to hold */
 	char				 retry_after[64]; /* a failure's */
 };
@@ -684,12 +686,26 @@ proxy_hold(struct proxy_attempt *at, char *p, size_t len)
 	return (len);
 }
 
-/* A held reply, complete: its head with the length, then the body. */
+/*
+ * A held reply, complete: its head with the length, then the body. A 2xx
+ * that is not JSON (garbage, or cut short under a matching length) is
+ * the channel's failure, like an unreadable converted reply: nothing has
+ * reached the client, so the next channel can answer.
+ */
 static void
 proxy_send_whole(struct proxy_req *rq, struct proxy_attempt *at)
 {
 	char		*ct = NULL, lenbuf[32];
 	struct timespec	 now;
+	json_error_t	 jerr;
+
+	if (at->copy.len <= PROXY_COPY_MAX && (at->json = json_loadb(
+	    at->copy.data, at->copy.len, 0, &jerr)) == NULL) {
+		xasprintf(&at->error, "the upstream reply is not JSON: %s",
+		    jerr.text);
+		at->status = 502;
+		return;
+	}
 
 	curl_easy_getinfo(at->curl, CURLINFO_CONTENT_TYPE, &ct);
 	snprintf(lenbuf, sizeof lenbuf, "%zu", at->copy.len);
@@ -817,8 +833,9 @@ proxy_curl_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 		at->client_gone = 1;
 		return (1);
 	}
+	/* Per attempt: the next channel gets its own full wait. */
 	if (!at->got_first && l->first_byte_sec > 0 &&
-	    proxy_ms(&at->rq->t0, &now) > l->first_byte_sec * 1000) {
+	    proxy_ms(&at->tstart, &now) > l->first_byte_sec * 1000) {
 		xasprintf(&at->error, "no first byte within %ld s",
 		    l->first_byte_sec);
 		return (1);
@@ -1050,6 +1067,7 @@ proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
 		xf_final_init(&at->conv->fin);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	at->tstart = t1;
 	la = &rq->log->attempts[rq->log->nattempts++];
 	la->channel_id = ch->id;
 	la->site_id = ch->site_id;
@@ -1145,6 +1163,7 @@ proxy_attempt_free(struct proxy_attempt *at)
 {
 	buf_free(&at->errbody);
 	buf_free(&at->copy);
+	json_decref(at->json);
 	sse_free(&at->parser);
 	free(at->error);
 	free(at->send);
@@ -1240,7 +1259,9 @@ proxy_account(struct proxy_req *rq, struct proxy_attempt *at)
 	if (at->accounted)
 		return;
 	at->accounted = 1;
-	if (at->conv == NULL && !at->sse && at->copy.len > 0 &&
+	if (at->conv == NULL && !at->sse && at->json != NULL)
+		usage_from_body(&at->usage, rq->surf->ufmt, at->json);
+	else if (at->conv == NULL && !at->sse && at->copy.len > 0 &&
 	    at->copy.len <= PROXY_COPY_MAX &&
 	    (j = json_loadb(at->copy.data, at->copy.len, 0, NULL)) != NULL) {
 		usage_from_body(&at->usage, rq->surf->ufmt, j);

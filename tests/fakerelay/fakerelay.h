@@ -103,6 +103,7 @@ struct req {
 	char			*out;
 	size_t			 outlen;
 	size_t			 sendlen;	/* bytes to write; < outlen cuts */
+	long long		 trickle_ms;	/* > 0: a few bytes, then a pause */
 	int			 replied;	/* a reply is buffered */
 	int			 streaming;	/* headers already on the wire */
 	int			 chunks;	/* SSE frames written */

@@ -143,6 +143,12 @@ static const struct fault_kind fault_kinds[] = {
 	{ "reset", "stream_abort", 0, NULL,
 	  "cut the connection mid-body: half the body under a full "
 	  "Content-Length, or after two SSE frames" },
+	{ "endless", NULL, 0, NULL,
+	  "after two SSE frames repeat the third every \"delay_ms\" "
+	  "(default 50) for ever, until the client goes" },
+	{ "trickle", NULL, 0, NULL,
+	  "send a whole reply 8 bytes at a time, \"delay_ms\" (default "
+	  "50) apart" },
 	{ "error_event", "stream_error_event", 0, NULL,
 	  "after two SSE frames send an in-band error and end the stream" },
 	{ "truncated", "bad_json", 0, NULL,
@@ -254,6 +260,9 @@ fault_add(json_t *doc, char **cause)
 	if (state_int(f, "delay_ms") <= 0 &&
 	    strcmp(k->name, "slow_stream") == 0)
 		state_set_int(f, "delay_ms", 200);
+	if (state_int(f, "delay_ms") <= 0 && (strcmp(k->name, "endless") == 0 ||
+	    strcmp(k->name, "trickle") == 0))
+		state_set_int(f, "delay_ms", 50);
 	if (json_object_get(f, "status") != NULL)
 		state_set_int(f, "status", state_int(f, "status"));
 
@@ -359,6 +368,9 @@ fault_take(struct req *r)
 		if (ms <= 0 && (strcmp(k->name, "slow") == 0 ||
 		    strcmp(k->name, "slow_stream") == 0))
 			ms = strcmp(k->name, "slow") == 0 ? 2000 : 200;
+		if (ms <= 0 && (strcmp(k->name, "endless") == 0 ||
+		    strcmp(k->name, "trickle") == 0))
+			ms = 50;
 		return (json_pack("{s:s, s:I}", "kind", k->name,
 		    "delay_ms", (json_int_t)ms));
 	}
@@ -416,4 +428,6 @@ fault_after(struct req *r)
 		r->sendlen = r->outlen;
 	} else if (strcmp(kind, "reset") == 0)
 		r->sendlen = r->outlen / 2;
+	else if (strcmp(kind, "trickle") == 0)
+		r->trickle_ms = state_int(r->fault, "delay_ms");
 }

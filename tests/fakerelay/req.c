@@ -249,6 +249,7 @@ void
 req_flush(struct req *r)
 {
 	char	len[32];
+	size_t	off, n;
 
 	if (r->streaming || !r->replied)
 		return;
@@ -261,7 +262,15 @@ req_flush(struct req *r)
 	mg_response_header_add(r->conn, "Connection", "close", -1);
 	req_date(r);
 	mg_response_header_send(r->conn);
-	if (r->sendlen > 0 && strcmp(r->method, "HEAD") != 0)
+	if (r->trickle_ms > 0 && strcmp(r->method, "HEAD") != 0) {
+		/* The "trickle" fault: 8 bytes at a time; stops if cut off. */
+		for (off = 0; off < r->sendlen; off += n) {
+			n = r->sendlen - off < 8 ? r->sendlen - off : 8;
+			if (mg_write(r->conn, r->out + off, n) != (int)n)
+				break;
+			req_sleep_ms(r->trickle_ms);
+		}
+	} else if (r->sendlen > 0 && strcmp(r->method, "HEAD") != 0)
 		mg_write(r->conn, r->out, r->sendlen);
 	r->streaming = 1;
 }
@@ -350,6 +359,14 @@ req_sse_raw(struct req *r, const char *frame)
 		    (strcmp(kind, "reset") == 0 ||
 		    strcmp(kind, "stream_abort") == 0)) {
 			r->cut = 1;
+			return (-1);
+		}
+		if (kind != NULL && r->chunks >= 2 &&
+		    strcmp(kind, "endless") == 0) {
+			/* This frame again and again, until the peer goes. */
+			while (req_write(r, frame, strlen(frame)) == 0)
+				req_sleep_ms(json_integer_value(json_object_get(
+				    r->fault, "delay_ms")));
 			return (-1);
 		}
 		if (kind != NULL && r->chunks >= 2 &&
