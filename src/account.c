@@ -217,7 +217,7 @@ account_seal(struct db *db, long long id, const char *col, const char *secret,
 	free(sql);
 	if (st == NULL) {
 		free(blob);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	db_bind_blob(st, 1, blob, len);
@@ -226,7 +226,7 @@ account_seal(struct db *db, long long id, const char *col, const char *secret,
 	sqlite3_finalize(st);
 	free(blob);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	return (0);
@@ -271,7 +271,7 @@ account_add(struct db *db, long long site_id, const json_t *args,
 	    "(SELECT CASE WHEN enabled THEN 'active' ELSE 'disabled' END "
 	    "FROM sites WHERE id = ?), ?, ?)", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		goto fail;
 	}
 	mask = vault_mask(secret);
@@ -290,7 +290,7 @@ account_add(struct db *db, long long site_id, const json_t *args,
 	sqlite3_finalize(st);
 	free(mask);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		goto fail;
 	}
 	id = sqlite3_last_insert_rowid(db->h);
@@ -319,14 +319,14 @@ account_rm(struct db *db, long long id, struct err *e)
 
 	st = db_prepare(db, "DELETE FROM accounts WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	if (sqlite3_changes(db->h) == 0) {
@@ -349,7 +349,7 @@ account_set_enabled(struct db *db, long long id, int on, struct err *e)
 	st = db_prepare(db, "SELECT s.enabled FROM accounts a JOIN sites s "
 	    "ON s.id = a.site_id WHERE a.id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (NULL);
 	}
 	sqlite3_bind_int64(st, 1, id);
@@ -370,7 +370,7 @@ account_set_enabled(struct db *db, long long id, int on, struct err *e)
 	st = db_prepare(db, "UPDATE accounts SET status = ?, "
 	    "status_before_site = NULL, updated_at = ? WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (NULL);
 	}
 	db_bind_text(st, 1, on ? "active" : "disabled");
@@ -379,7 +379,7 @@ account_set_enabled(struct db *db, long long id, int on, struct err *e)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (NULL);
 	}
 	return (account_get(db, id, e));
@@ -405,7 +405,7 @@ account_cascade_site(struct db *db, long long site_id, int on, struct err *e)
 	    "status = 'disabled', updated_at = ? "
 	    "WHERE site_id = ? AND status != 'disabled'", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	sqlite3_bind_int64(st, 1, (long long)time(NULL));
@@ -413,7 +413,7 @@ account_cascade_site(struct db *db, long long site_id, int on, struct err *e)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	return (0);
@@ -537,7 +537,7 @@ account_ctx_load(struct db *db, long long id, const char *proxy,
 	    "FROM accounts a JOIN sites s ON s.id = a.site_id WHERE a.id = ?",
 	    NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	sqlite3_bind_int64(st, 1, id);
@@ -668,7 +668,7 @@ account_store_session(struct db *db, long long id,
 	    "status END, updated_at = ? WHERE id = ?", NULL);
 	if (st == NULL) {
 		free(blob);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	db_bind_blob(st, 1, blob, len);
@@ -680,7 +680,7 @@ account_store_session(struct db *db, long long id,
 	sqlite3_finalize(st);
 	free(blob);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	if (a->quota_per_unit > 0 && (st = db_prepare(db, "SELECT site_id "
@@ -800,7 +800,7 @@ account_store_user(struct db *db, long long id, const struct adapter_user *u,
 	    "health_source = 'balance', health_checked_at = ?, "
 	    "last_refresh_at = ?, updated_at = ? WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	db_bind_real(st, 1, u->balance_usd, u->has & ADAPTER_HAS_BALANCE);
@@ -816,7 +816,7 @@ account_store_user(struct db *db, long long id, const struct adapter_user *u,
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	return (account_snapshot(db, id, u, e));
@@ -930,7 +930,7 @@ account_balances(struct db *db, struct err *e)
 	    "a.today_income_usd, a.last_refresh_at, a.health_state FROM "
 	    "accounts a JOIN sites s ON s.id = a.site_id ORDER BY a.id", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (NULL);
 	}
 	items = json_array();
@@ -968,7 +968,7 @@ account_balances(struct db *db, struct err *e)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(items);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (NULL);
 	}
 	return (json_pack("{s:o, s:{s:f, s:f, s:f, s:f}}", "accounts", items,

@@ -212,7 +212,7 @@ apikey_store_secret(struct db *db, long long id, const char *key,
 	st = db_prepare(db, "UPDATE api_keys SET key_hash = ?, key_sealed = ?, "
 	    "key_mask = ?, updated_at = ? WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		goto fail;
 	}
 	db_bind_blob(st, 1, hash, sizeof hash);
@@ -223,7 +223,7 @@ apikey_store_secret(struct db *db, long long id, const char *key,
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		goto fail;
 	}
 	if (sqlite3_changes(db->h) == 0) {
@@ -311,7 +311,7 @@ apikey_add(struct db *db, const json_t *args, struct err *e)
 	    "updated_at) SELECT ?, ?, '', ?, ?, ?, ?, ?, ? WHERE NOT EXISTS "
 	    "(SELECT 1 FROM api_keys WHERE name = ?)", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		goto fail;
 	}
 	db_bind_text(st, 1, name);
@@ -326,7 +326,7 @@ apikey_add(struct db *db, const json_t *args, struct err *e)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		goto fail;
 	}
 	if (sqlite3_changes(db->h) == 0) {
@@ -390,7 +390,7 @@ apikey_reveal(struct db *db, long long id, struct err *e)
 	st = db_prepare(db, "SELECT key_sealed FROM api_keys WHERE id = ?",
 	    NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (NULL);
 	}
 	sqlite3_bind_int64(st, 1, id);
@@ -423,14 +423,14 @@ apikey_rm(struct db *db, long long id, struct err *e)
 
 	st = db_prepare(db, "DELETE FROM api_keys WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	if (sqlite3_changes(db->h) == 0) {
@@ -449,7 +449,7 @@ apikey_set_enabled(struct db *db, long long id, int on, struct err *e)
 	st = db_prepare(db, "UPDATE api_keys SET enabled = ?, updated_at = ? "
 	    "WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (NULL);
 	}
 	sqlite3_bind_int(st, 1, on);
@@ -458,7 +458,7 @@ apikey_set_enabled(struct db *db, long long id, int on, struct err *e)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (NULL);
 	}
 	if (sqlite3_changes(db->h) == 0) {

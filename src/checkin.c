@@ -25,7 +25,7 @@ checkin_log_add(struct db *db, long long account_id,
 	st = db_prepare(db, "INSERT INTO checkin_logs (account_id, time, "
 	    "outcome, reward_usd, message) VALUES (?, ?, ?, ?, ?)", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	sqlite3_bind_int64(st, 1, account_id);
@@ -36,7 +36,7 @@ checkin_log_add(struct db *db, long long account_id,
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	return (0);
@@ -53,7 +53,7 @@ checkin_outcomes_since(struct db *db, long long since, struct err *e)
 	st = db_prepare(db, "SELECT outcome, COUNT(*) FROM checkin_logs "
 	    "WHERE time >= ? GROUP BY outcome", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (NULL);
 	}
 	sqlite3_bind_int64(st, 1, since);
@@ -64,7 +64,7 @@ checkin_outcomes_since(struct db *db, long long since, struct err *e)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(o);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (NULL);
 	}
 	return (o);
@@ -85,7 +85,7 @@ checkin_log_list(struct db *db, long long account_id, long long limit,
 	    "a.site_id WHERE ? = 0 OR c.account_id = ? ORDER BY c.id DESC "
 	    "LIMIT ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (NULL);
 	}
 	sqlite3_bind_int64(st, 1, account_id);
@@ -111,7 +111,7 @@ checkin_log_list(struct db *db, long long account_id, long long limit,
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(items);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (NULL);
 	}
 	return (jx_items(items));

@@ -8,8 +8,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -20,10 +22,55 @@
 
 #define DB_BUSY_TIMEOUT_MS	5000
 
+/*
+ * Why the file system refuses writes beside the database, found by making
+ * and removing a file there: an errno, or 0 when that works.
+ */
+static int
+db_probe_errno(struct db *db)
+{
+	char	*tmp;
+	int	 fd, saved = 0;
+
+	xasprintf(&tmp, "%s-probe-XXXXXX", db->path);
+	if ((fd = mkstemp(tmp)) == -1)
+		saved = errno;
+	else {
+		close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	return (saved);
+}
+
+/*
+ * The last error on db: SQLite's message, with the system's reason when
+ * a file operation failed, since "disk I/O error" alone does not say that
+ * the file system went read-only. SQLite's own record of the errno is
+ * often 0 by the time the statement fails, so then a probe finds it. Per
+ * thread; valid until the next call on that thread.
+ */
+const char *
+db_strerror(struct db *db)
+{
+	static __thread char	 buf[256];
+	int			 code, sys;
+
+	code = sqlite3_extended_errcode(db->h) & 0xff;
+	if (code != SQLITE_IOERR && code != SQLITE_CANTOPEN)
+		return (sqlite3_errmsg(db->h));
+	if ((sys = sqlite3_system_errno(db->h)) == 0 &&
+	    (sys = db_probe_errno(db)) == 0)
+		return (sqlite3_errmsg(db->h));
+	snprintf(buf, sizeof buf, "%s (%s)", sqlite3_errmsg(db->h),
+	    strerror(sys));
+	return (buf);
+}
+
 char *
 db_errmsg(struct db *db)
 {
-	return (xstrdup(sqlite3_errmsg(db->h)));
+	return (xstrdup(db_strerror(db)));
 }
 
 /*
@@ -44,7 +91,7 @@ db_open(const char *path, char **cause)
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		xasprintf(cause, "cannot open database %s: %s", path,
-		    db->h != NULL ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+		    db->h != NULL ? db_strerror(db) : sqlite3_errstr(rc));
 		goto fail;
 	}
 	sqlite3_extended_result_codes(db->h, 1);
@@ -91,8 +138,7 @@ db_exec(struct db *db, const char *sql, char **cause)
 
 	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		if (cause != NULL)
-			*cause = xstrdup(msg != NULL ? msg :
-			    sqlite3_errmsg(db->h));
+			*cause = xstrdup(db_strerror(db));
 		sqlite3_free(msg);
 		return (-1);
 	}
@@ -114,7 +160,7 @@ db_pragma_text(struct db *db, const char *pragma, char **cause)
 	rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
 	free(sql);
 	if (rc != SQLITE_OK) {
-		xasprintf(cause, "%s", sqlite3_errmsg(db->h));
+		xasprintf(cause, "%s", db_strerror(db));
 		return (NULL);
 	}
 	rc = sqlite3_step(st);
@@ -124,7 +170,7 @@ db_pragma_text(struct db *db, const char *pragma, char **cause)
 	else if (rc == SQLITE_DONE)
 		v = xstrdup("");
 	else
-		xasprintf(cause, "%s", sqlite3_errmsg(db->h));
+		xasprintf(cause, "%s", db_strerror(db));
 	sqlite3_finalize(st);
 	return (v);
 }
@@ -159,8 +205,8 @@ db_prepare(struct db *db, const char *sql, char **cause)
 
 	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
 		if (cause != NULL)
-			xasprintf(cause, "%s", sqlite3_errmsg(db->h));
-		log_warnx("db: prepare failed: %s", sqlite3_errmsg(db->h));
+			xasprintf(cause, "%s", db_strerror(db));
+		log_warnx("db: prepare failed: %s", db_strerror(db));
 		return (NULL);
 	}
 	return (st);
@@ -177,7 +223,7 @@ db_user_version(struct db *db, int *out, char **cause)
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		if (cause != NULL)
-			*cause = xstrdup(sqlite3_errmsg(db->h));
+			*cause = xstrdup(db_strerror(db));
 		sqlite3_finalize(st);
 		return (-1);
 	}
@@ -211,7 +257,7 @@ db_meta_get(struct db *db, const char *key, void **out, size_t *len,
 	}
 	if (rc != SQLITE_DONE) {
 		if (cause != NULL)
-			*cause = xstrdup(sqlite3_errmsg(db->h));
+			*cause = xstrdup(db_strerror(db));
 		sqlite3_finalize(st);
 		return (-1);
 	}
@@ -234,7 +280,7 @@ db_meta_set(struct db *db, const char *key, const void *value, size_t len,
 	db_bind_blob(st, 2, value, len);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE && cause != NULL)
-		*cause = xstrdup(sqlite3_errmsg(db->h));
+		*cause = xstrdup(db_strerror(db));
 	sqlite3_finalize(st);
 	return (rc == SQLITE_DONE ? 0 : -1);
 }
@@ -289,7 +335,7 @@ db_prepare_err(struct db *db, const char *sql, struct err *e)
 	sqlite3_stmt	*st;
 
 	if ((st = db_prepare(db, sql, NULL)) == NULL)
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 	return (st);
 }
 
@@ -310,7 +356,7 @@ db_rows(struct db *db, sqlite3_stmt *st, db_row_cb row_json, struct err *e)
 		json_array_append_new(items, row_json(st));
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		json_decref(items);
 		return (NULL);
 	}
@@ -336,7 +382,7 @@ db_each(struct db *db, sqlite3_stmt *st, db_each_cb row, void *arg,
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	return (0);
@@ -356,7 +402,7 @@ db_row(struct db *db, sqlite3_stmt *st, db_row_cb row_json, json_t **out,
 	if (rc == SQLITE_ROW)
 		*out = row_json(st);
 	else if (rc != SQLITE_DONE)
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 	sqlite3_finalize(st);
 	return (rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1);
 }
@@ -372,7 +418,7 @@ db_step_done(struct db *db, sqlite3_stmt *st, struct err *e)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	return (0);
@@ -421,7 +467,7 @@ db_cached_step(struct db *db, sqlite3_stmt *st, struct err *e)
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	return (0);

@@ -40,6 +40,7 @@ int		 db_begin(struct db *, char **);
 int		 db_commit(struct db *, char **);
 void		 db_rollback(struct db *);
 sqlite3_stmt	*db_prepare(struct db *, const char *, char **);
+const char	*db_strerror(struct db *);
 char		*db_errmsg(struct db *);
 int		 db_user_version(struct db *, int *, char **);
 int		 db_latest_version(void);

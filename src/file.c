@@ -289,7 +289,7 @@ file_get(struct db *db, const char *id, long long key_id, long long now,
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		file_from_row(st, f);
 	else if (rc != SQLITE_DONE)
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 	sqlite3_finalize(st);
 	return (rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1);
 }
@@ -430,7 +430,7 @@ file_prune(struct db *db, const char *dir, long long now, struct err *e)
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(ids, json_string(db_col_text(st, 0)));
 	if (sqlite3_finalize(st) != SQLITE_OK) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		json_decref(ids);
 		return (-1);
 	}

@@ -29,14 +29,14 @@ model_exec_id(struct db *db, const char *sql, long long id, struct err *e)
 	int		 rc;
 
 	if ((st = db_prepare(db, sql, NULL)) == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	return (0);
@@ -87,7 +87,7 @@ model_set_available(struct db *db, long long account_id, long long token_id,
 	}
 	return (0);
 storage:
-	err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 	return (-1);
 }
 
@@ -132,7 +132,7 @@ model_set_prices(struct db *db, long long site_id,
 	}
 	return (0);
 storage:
-	err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 	return (-1);
 }
 
@@ -225,7 +225,7 @@ model_market_stats(struct db *db, json_t *items, struct err *e)
 	    "model", NULL);
 	if (st == NULL) {
 		json_decref(by);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	sqlite3_bind_int64(st, 1, (long long)time(NULL) - 7 * 86400);
@@ -241,7 +241,7 @@ model_market_stats(struct db *db, json_t *items, struct err *e)
 	sqlite3_finalize(st);
 	json_decref(by);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	return (0);
@@ -269,7 +269,7 @@ model_market(struct db *db, struct err *e)
 	    "m.available = 1 GROUP BY m.model, s.name ORDER BY m.model, s.name",
 	    NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (NULL);
 	}
 	items = json_array();
@@ -298,7 +298,7 @@ model_market(struct db *db, struct err *e)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(items);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (NULL);
 	}
 	if (model_market_stats(db, items, e) != 0) {
@@ -326,7 +326,7 @@ model_served(struct db *db, struct err *e)
 	    "m.available = 1 AND a.status = 'active' AND s.enabled = 1 "
 	    "GROUP BY m.model ORDER BY m.model", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (NULL);
 	}
 	list = json_array();
@@ -337,7 +337,7 @@ model_served(struct db *db, struct err *e)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(list);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (NULL);
 	}
 	return (list);
@@ -354,7 +354,7 @@ model_pairs(struct db *db, model_pair_cb cb, void *arg, struct err *e)
 	    "model_availability WHERE available = 1 ORDER BY model, "
 	    "account_id", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -362,7 +362,7 @@ model_pairs(struct db *db, model_pair_cb cb, void *arg, struct err *e)
 			break;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	return (0);

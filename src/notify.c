@@ -287,7 +287,7 @@ notify_ids(struct db *db, int enabled_only, long long **ids, size_t *n,
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		free(*ids);
 		*ids = NULL;
 		*n = 0;
@@ -316,7 +316,7 @@ notify_load(struct db *db, long long id, struct notify_chan *ch,
 			err_set(e, ERR_NOT_FOUND, "no notification channel "
 			    "%lld", id);
 		else
-			err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+			err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		sqlite3_finalize(st);
 		return (-1);
 	}

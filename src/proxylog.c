@@ -362,7 +362,7 @@ proxylog_list(struct db *db, const struct proxylog_filter *f, struct err *e)
 	return (json_pack("{s:o, s:o}", "items", items, "next",
 	    next != NULL ? next : json_null()));
 storage:
-	err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 	sqlite3_finalize(att);
 	sqlite3_finalize(st);
 	json_decref(items);
@@ -693,7 +693,7 @@ proxylog_stats(struct db *db, int days, struct err *e)
 	json_object_set_new(r, "hourly", a);
 	return (r);
 storage:
-	err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 	json_decref(r);
 	return (NULL);
 }

@@ -123,7 +123,7 @@ route_rebuild_glob(struct db *db, long long id, const char *pattern,
 	if (e->code != ERR_OK)
 		return (-1);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	return (0);
@@ -228,7 +228,7 @@ route_rebuild_tx(struct db *db, struct err *e)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		goto out;
 	}
 	for (i = 0; i < n; i++)
@@ -374,7 +374,7 @@ route_find(struct db *db, const char *ref, struct err *e)
 	id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	if (id == 0)
@@ -585,7 +585,7 @@ route_is_group(struct db *db, long long id, char **pattern, struct err *e)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	return (group);
@@ -881,7 +881,7 @@ route_runtime_load(struct db *db, route_runtime_cb cb, void *arg,
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	return (0);

@@ -113,7 +113,7 @@ site_resolve(struct db *db, const char *ref, long long *id, struct err *e)
 	st = db_prepare(db, "SELECT id FROM sites WHERE name = ? OR "
 	    "CAST(id AS TEXT) = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	db_bind_text(st, 1, ref);
@@ -334,7 +334,7 @@ site_store_headers(struct db *db, long long id, const json_t *hdrs,
 	if (st == NULL) {
 		free(names_s);
 		free(blob);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	db_bind_blob(st, 1, blob, bloblen);
@@ -345,7 +345,7 @@ site_store_headers(struct db *db, long long id, const json_t *hdrs,
 	free(names_s);
 	free(blob);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	return (0);
@@ -415,7 +415,7 @@ site_add(struct db *db, const json_t *args, struct err *e)
 	    "?, ?, ?)", NULL);
 	if (st == NULL) {
 		free(url);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		goto fail;
 	}
 	db_bind_text(st, 1, jx_str(args, "name"));
@@ -429,7 +429,7 @@ site_add(struct db *db, const json_t *args, struct err *e)
 	sqlite3_finalize(st);
 	free(url);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		goto fail;
 	}
 	id = sqlite3_last_insert_rowid(db->h);
@@ -474,7 +474,7 @@ site_edit(struct db *db, long long id, const json_t *args, struct err *e)
 		if ((v = json_object_get(args, cols[i])) == NULL)
 			continue;
 		if ((st = db_prepare(db, sql[i], NULL)) == NULL) {
-			err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+			err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 			goto fail;
 		}
 		s = json_string_value(v);
@@ -496,7 +496,7 @@ site_edit(struct db *db, long long id, const json_t *args, struct err *e)
 		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE) {
-			err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+			err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 			goto fail;
 		}
 		changed++;
@@ -527,14 +527,14 @@ site_rm(struct db *db, long long id, struct err *e)
 
 	st = db_prepare(db, "DELETE FROM sites WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	if (sqlite3_changes(db->h) == 0) {
@@ -560,7 +560,7 @@ site_set_enabled(struct db *db, long long id, int on, struct err *e)
 	st = db_prepare(db, "UPDATE sites SET enabled = ?, updated_at = ? "
 	    "WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		goto fail;
 	}
 	sqlite3_bind_int(st, 1, on);
@@ -569,7 +569,7 @@ site_set_enabled(struct db *db, long long id, int on, struct err *e)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		goto fail;
 	}
 	if (sqlite3_changes(db->h) == 0) {
@@ -599,7 +599,7 @@ site_conn_get(struct db *db, long long id, struct err *e)
 	st = db_prepare(db, "SELECT url, platform, proxy_url, headers_sealed, "
 	    "enabled FROM sites WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (NULL);
 	}
 	sqlite3_bind_int64(st, 1, id);

@@ -100,7 +100,7 @@ token_owner(struct db *db, long long id, long long *account_id,
 	st = db_prepare(db, "SELECT account_id, remote_id FROM upstream_tokens "
 	    "WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	sqlite3_bind_int64(st, 1, id);
@@ -138,7 +138,7 @@ token_seal(struct db *db, long long id, const char *key, struct err *e)
 	    "WHERE id = ?", NULL);
 	if (st == NULL) {
 		free(blob);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	db_bind_blob(st, 1, blob, len);
@@ -213,7 +213,7 @@ token_upsert(struct db *db, long long account_id,
 		return (-1);
 	return (0);
 storage:
-	err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 	return (-1);
 }
 
@@ -271,7 +271,7 @@ token_sync(struct db *db, long long account_id,
 	free(keep);
 	return (0);
 storage:
-	err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+	err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 fail:
 	free(keep);
 	return (-1);
@@ -291,26 +291,26 @@ token_rm(struct db *db, long long id, struct err *e)
 	st = db_prepare(db, "DELETE FROM channels WHERE token_id = ? AND "
 	    "manual = 0", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	st = db_prepare(db, "DELETE FROM upstream_tokens WHERE id = ?", NULL);
 	if (st == NULL) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (-1);
 	}
 	return (0);
@@ -337,7 +337,7 @@ token_set_default(struct db *db, long long id, struct err *e)
 	    "(id = ?) WHERE account_id = ?", NULL);
 	if (st == NULL) {
 		db_rollback(db);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (NULL);
 	}
 	sqlite3_bind_int64(st, 1, id);
@@ -346,7 +346,7 @@ token_set_default(struct db *db, long long id, struct err *e)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE || db_commit(db, &cause) != 0) {
 		db_rollback(db);
-		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(db->h));
+		err_set(e, ERR_STORAGE, "%s", db_strerror(db));
 		return (NULL);
 	}
 	return (token_get(db, id, e));
