@@ -84,7 +84,8 @@ backup_write_file(const char *file, const char *text, struct err *e)
 
 	xasprintf(&tmp, "%s.XXXXXX", file);
 	if ((fd = mkstemp(tmp)) == -1) {
-		err_set(e, ERR_STORAGE, "%s: %s", file, strerror(errno));
+		err_set(e, ERR_STORAGE, "cannot write %s: %s", file,
+		    strerror(errno));
 		free(tmp);
 		return (-1);
 	}
@@ -97,11 +98,12 @@ backup_write_file(const char *file, const char *text, struct err *e)
 		}
 		off += (size_t)n;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		fd = -1;
+	if (fsync(fd) != 0)
 		goto fail;
-	}
+	n = close(fd);
 	fd = -1;
+	if (n != 0)
+		goto fail;
 	if (rename(tmp, file) != 0)
 		goto fail;
 	free(tmp);
@@ -114,7 +116,9 @@ backup_write_file(const char *file, const char *text, struct err *e)
 	free(d);
 	return (0);
 fail:
-	err_set(e, ERR_STORAGE, "%s: %s", file, strerror(errno));
+	/* The file there before, if any, is left as it was. */
+	err_set(e, ERR_STORAGE, "cannot write %s: %s; the file there, if "
+	    "any, is unchanged", file, strerror(errno));
 	if (fd != -1)
 		close(fd);
 	unlink(tmp);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,6 +15,29 @@
 #include "db.h"
 #include "jx.h"
 #include "site.h"
+
+/*
+ * Whether the database takes the request log's writes, the error while
+ * it does not, and the log records waiting or dropped meanwhile.
+ */
+static json_t *
+ctl_daemon_storage(void)
+{
+	json_t	*o;
+	char	*why;
+	time_t	 since;
+	int	 failing;
+
+	failing = logwriter_failing_why(&why, &since);
+	o = json_pack("{s:b, s:I, s:I}", "writable", !failing,
+	    "log_queue", (json_int_t)logwriter_depth(),
+	    "log_dropped", (json_int_t)logwriter_dropped());
+	jx_set_str_or_null(o, "error", why);
+	json_object_set_new(o, "since", failing ? jx_time(since) :
+	    json_null());
+	free(why);
+	return (o);
+}
 
 enum ctl_ret
 ctl_daemon_status(struct ctl_req *req, json_t **reply, struct err *e)
@@ -41,8 +65,10 @@ ctl_daemon_status(struct ctl_req *req, json_t **reply, struct err *e)
 	    "accounts", account_count(metapid->db),
 	    "routes", route_count(metapid->db),
 	    "keys", apikey_count(metapid->db));
-	if (*reply != NULL)
+	if (*reply != NULL) {
 		json_object_set_new(*reply, "jobs", scheduler_next_runs());
+		json_object_set_new(*reply, "storage", ctl_daemon_storage());
+	}
 	return (*reply != NULL ? CTL_DONE : CTL_ERROR);
 }
 

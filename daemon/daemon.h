@@ -316,6 +316,8 @@ void		 logwriter_end(struct proxylog_rec *);
 void		 logwriter_put(struct proxylog_rec *);
 size_t		 logwriter_depth(void);
 int		 logwriter_failing(void);
+int		 logwriter_failing_why(char **, time_t *);
+unsigned long long logwriter_dropped(void);
 
 /* metrics.c */
 void		 metrics_request(const struct proxylog_rec *,

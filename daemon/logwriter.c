@@ -2,10 +2,15 @@
  * The log writer: one thread with its own database connection that writes
  * the request log. Request threads hand each finished record to
  * logwriter_put(), which queues it in a bounded ring and, while the ring
- * is full, waits: back-pressure, never a dropped record. The thread takes
- * up to a batch of records (or what arrived within LOGWRITER_BATCH_MS of
- * the first) and writes them, with the keys' usage counters, in one
- * transaction; a busy or failing database is retried, the batch held.
+ * is full, waits: back-pressure, so a slow database slows requests down
+ * rather than lose their records. The thread takes up to a batch of
+ * records (or what arrived within LOGWRITER_BATCH_MS of the first) and
+ * writes them, with the keys' usage counters, in one transaction; a busy
+ * or failing database is retried, the batch held. A database that refuses
+ * writes (disk full, read-only, I/O errors) would hold every request
+ * thread in that wait, and the gateway with it: while it does, the ring
+ * still keeps what it can, and a record that finds it full is dropped and
+ * counted instead (logwriter_dropped(), /metrics), with an alert.
  * After each commit it records the highest row id and writes a byte on a
  * pipe that the main loop polls (ctl.c), so that ctl-log.c can fan the new
  * rows out to `logs --follow`. This module owns the ring, its lock, the
@@ -46,7 +51,8 @@
 #define LOGWRITER_BATCH_MS	100	/* wait for a batch to fill */
 #define LOGWRITER_RETRY_MS	50	/* first pause after a failure */
 #define LOGWRITER_RETRY_MAX_MS	2000	/* longest pause */
-#define LOGWRITER_STOP_TRIES	20	/* at shutdown, then give up */
+#define LOGWRITER_STOP_MS	2000	/* at shutdown, then give up */
+#define LOGWRITER_STOP_PAUSE_MS	200	/* longest pause at shutdown */
 #define LOGWRITER_NICE		19	/* the writer's thread priority */
 
 enum logwriter_result {
@@ -66,6 +72,7 @@ static struct logwriter_state {
 	pthread_mutex_t		 mtx;
 	pthread_cond_t		 more;		/* queued, or stopping */
 	pthread_cond_t		 room;		/* a batch was taken */
+	pthread_cond_t		 stop_cv;	/* stopping: cut pauses short */
 	struct proxylog_rec	**ring;
 	size_t			 cap;		/* ring size */
 	size_t			 head;
@@ -79,6 +86,13 @@ static struct logwriter_state {
 	unsigned long long	 written;
 	int			 failing;	/* a batch is being retried */
 	int			 lost;		/* gave up a batch at stop */
+	char			*why;		/* its last error, or NULL */
+	time_t			 failing_since;
+	unsigned long long	 dropped;	/* records never stored */
+	unsigned long long	 dropped_mark;	/* dropped when failing began */
+	int			 drop_logged;	/* said so since then */
+	int			 gave_up;	/* stopping: drop the rest */
+	struct timespec		 stop_by;	/* stopping: give up then */
 	pthread_t		 thread;
 	struct db		*db;		/* the thread's connection */
 	int			 pipe[2];	/* committed -> main loop */
@@ -87,6 +101,7 @@ static struct logwriter_state {
 	.mtx = PTHREAD_MUTEX_INITIALIZER,
 	.more = PTHREAD_COND_INITIALIZER,
 	.room = PTHREAD_COND_INITIALIZER,
+	.stop_cv = PTHREAD_COND_INITIALIZER,
 	.cap = LOGWRITER_QUEUE,
 	.batch = LOGWRITER_BATCH,
 	.pipe = { -1, -1 }
@@ -225,12 +240,69 @@ fail:
 	return (res);
 }
 
+/* ts = now on clock c, plus ms. */
 static void
-logwriter_set_failing(int on)
+logwriter_deadline(clockid_t c, int ms, struct timespec *ts)
 {
+	clock_gettime(c, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/*
+ * The batch in hand failed (on, with its error) or was stored (off). Once
+ * failing, request threads waiting for room are woken: from then on a
+ * record that finds the ring full is dropped instead (logwriter_put()).
+ * The first failure and the recovery raise alerts: nothing else tells
+ * the operator of a full disk but /readyz and the log, itself likely on
+ * that disk.
+ */
+static void
+logwriter_set_failing(int on, const char *cause)
+{
+	unsigned long long	 dropped;
+	time_t			 since;
+	int			 was;
+	char			*msg;
+
 	pthread_mutex_lock(&logwriter.mtx);
+	was = logwriter.failing;
 	logwriter.failing = on;
+	free(logwriter.why);
+	logwriter.why = on ? xstrdup(cause) : NULL;
+	if (on && !was) {
+		logwriter.failing_since = time(NULL);
+		logwriter.dropped_mark = logwriter.dropped;
+		pthread_cond_broadcast(&logwriter.room);
+	}
+	if (!on)
+		logwriter.drop_logged = 0;
+	since = logwriter.failing_since;
+	dropped = logwriter.dropped - logwriter.dropped_mark;
 	pthread_mutex_unlock(&logwriter.mtx);
+	if (on && !was) {
+		xasprintf(&msg, "The request log cannot be written: %s. "
+		    "Requests are still served; up to %zu of their records "
+		    "wait in memory, later ones are dropped until the "
+		    "database takes writes again.", cause, logwriter.cap);
+		notify_event_defer("storage", "error", "database not writable",
+		    msg);
+		free(msg);
+	} else if (!on && was) {
+		log_info("logwriter: the database takes writes again after "
+		    "%lld s; %llu records were dropped meanwhile",
+		    (long long)(time(NULL) - since), dropped);
+		xasprintf(&msg, "The request log is written again, after %lld "
+		    "s; %llu records were dropped meanwhile.",
+		    (long long)(time(NULL) - since), dropped);
+		notify_event_defer("storage", dropped > 0 ? "warning" : "info",
+		    "database writable again", msg);
+		free(msg);
+	}
 }
 
 /* Is the database refusing writes just now? /readyz says so. */
@@ -245,25 +317,99 @@ logwriter_failing(void)
 	return (on);
 }
 
+/* The same with why (owned, or NULL) and since when, for the status. */
+int
+logwriter_failing_why(char **why, time_t *since)
+{
+	int	on;
+
+	pthread_mutex_lock(&logwriter.mtx);
+	on = logwriter.failing;
+	*why = on && logwriter.why != NULL ? xstrdup(logwriter.why) : NULL;
+	*since = on ? logwriter.failing_since : 0;
+	pthread_mutex_unlock(&logwriter.mtx);
+	return (on);
+}
+
+/* Records never stored: dropped while failing, or given up at stop. */
+unsigned long long
+logwriter_dropped(void)
+{
+	unsigned long long	n;
+
+	pthread_mutex_lock(&logwriter.mtx);
+	n = logwriter.dropped;
+	pthread_mutex_unlock(&logwriter.mtx);
+	return (n);
+}
+
+/*
+ * Pause ms before the next try. A stop cuts the pause short, so that
+ * shutdown is not held by a pause of up to LOGWRITER_RETRY_MAX_MS.
+ */
+static void
+logwriter_pause(int ms)
+{
+	struct timespec	dl;
+	int		stopping;
+
+	logwriter_deadline(CLOCK_REALTIME, ms, &dl);
+	pthread_mutex_lock(&logwriter.mtx);
+	stopping = logwriter.stopping;
+	while (logwriter.stopping == stopping) {
+		if (pthread_cond_timedwait(&logwriter.stop_cv, &logwriter.mtx,
+		    &dl) == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&logwriter.mtx);
+}
+
+/*
+ * At shutdown a failing database has until stop_by to take the records
+ * left; then this batch and every later one are given up without a try
+ * (each could cost a busy timeout), counted as dropped. Returns 1 when n
+ * records are given up.
+ */
+static int
+logwriter_give_up(size_t n, int failed)
+{
+	struct timespec	now;
+	int		gone;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&logwriter.mtx);
+	if (failed && logwriter.stopping && !logwriter.gave_up &&
+	    (now.tv_sec > logwriter.stop_by.tv_sec ||
+	    (now.tv_sec == logwriter.stop_by.tv_sec &&
+	    now.tv_nsec >= logwriter.stop_by.tv_nsec)))
+		logwriter.gave_up = 1;
+	if ((gone = logwriter.gave_up)) {
+		logwriter.dropped += n;
+		logwriter.lost = 1;	/* their journal lines must stay */
+	}
+	pthread_mutex_unlock(&logwriter.mtx);
+	return (gone);
+}
+
 /*
  * Write a batch until it is stored. A busy, full or failing database is
  * retried with growing pauses, the batch held (and the ring filling up
- * behind it, so requests slow down rather than lose their records). A
- * batch the database refuses outright is written one record at a time so
- * that only the record it refuses is lost, and logged. At shutdown the
- * retries stop after LOGWRITER_STOP_TRIES, saying how many records were
- * lost.
+ * behind it, then dropping: see logwriter_put()). A batch the database
+ * refuses outright is written one record at a time so that only the
+ * record it refuses is lost, and logged. At shutdown the retries go on
+ * for LOGWRITER_STOP_MS, then what is left is given up, and counted.
  */
 static void
 logwriter_write(struct proxylog_rec **v, size_t n)
 {
-	enum logwriter_result	 res;
-	struct timespec		 ts;
+	enum logwriter_result	 res = LOGWRITER_RETRY;
 	char			*cause = NULL;
 	size_t			 i;
-	int			 tries = 0, ms = LOGWRITER_RETRY_MS;
+	int			 tries = 0, ms = LOGWRITER_RETRY_MS, max;
 
 	for (;;) {
+		if (logwriter_give_up(n, 0))
+			return;
 		res = logwriter_tx(v, n, &cause);
 		if (res == LOGWRITER_OK)
 			break;
@@ -282,30 +428,32 @@ logwriter_write(struct proxylog_rec **v, size_t n)
 			break;
 		}
 		tries++;
-		logwriter_set_failing(1);
 		if (tries == 1 || tries % 30 == 0)
 			log_warnx("logwriter: cannot write %zu records (try "
 			    "%d): %s; retrying", n, tries, cause);
-		if (tries >= LOGWRITER_STOP_TRIES && logwriter_is_stopping()) {
-			log_error("logwriter: stopping; %zu records not "
-			    "stored (%s); the request journal keeps them for "
-			    "the next start", n, cause);
-			logwriter.lost = 1;
-			break;
+		logwriter_set_failing(1, cause);
+		if (logwriter_give_up(n, 1)) {
+			log_error("logwriter: stopping, and the database still "
+			    "refuses writes (%s): the records left are not "
+			    "stored; the request journal keeps those it could "
+			    "write for the next start", cause);
+			free(cause);
+			return;
 		}
 		free(cause);
 		cause = NULL;
-		ts.tv_sec = ms / 1000;
-		ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-		nanosleep(&ts, NULL);
-		if ((ms *= 2) > LOGWRITER_RETRY_MAX_MS)
-			ms = LOGWRITER_RETRY_MAX_MS;
+		logwriter_pause(ms);
+		max = logwriter_is_stopping() ? LOGWRITER_STOP_PAUSE_MS :
+		    LOGWRITER_RETRY_MAX_MS;
+		if ((ms *= 2) > max)
+			ms = max;
 	}
-	if (tries > 0)
-		logwriter_set_failing(0);
-	if (tries > 0 && res == LOGWRITER_OK)
-		log_info("logwriter: wrote %zu records after %d retries", n,
-		    tries);
+	if (tries > 0) {
+		logwriter_set_failing(0, NULL);
+		if (res == LOGWRITER_OK)
+			log_info("logwriter: wrote %zu records after %d "
+			    "retries", n, tries);
+	}
 	free(cause);
 }
 
@@ -318,12 +466,7 @@ logwriter_gather(void)
 {
 	struct timespec	dl;
 
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_nsec += LOGWRITER_BATCH_MS * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
+	logwriter_deadline(CLOCK_REALTIME, LOGWRITER_BATCH_MS, &dl);
 	while (logwriter.len < logwriter.batch &&
 	    logwriter.len < logwriter.cap && !logwriter.stopping) {
 		if (pthread_cond_timedwait(&logwriter.more, &logwriter.mtx,
@@ -556,6 +699,9 @@ logwriter_start(const char *db_path, const char *dir, char **cause)
 	logwriter.head = logwriter.len = 0;
 	logwriter.stopping = logwriter.exited = 0;
 	logwriter.waits = logwriter.written = 0;
+	logwriter.failing = logwriter.gave_up = logwriter.drop_logged = 0;
+	logwriter.lost = 0;
+	logwriter.dropped = logwriter.dropped_mark = 0;
 	logwriter.last_id = proxylog_max_id(logwriter.db);
 	if (dir != NULL) {
 		logwriter_replay(dir);
@@ -591,8 +737,10 @@ fail:
 
 /*
  * Queue one finished request's record; any thread. Takes r. Waits while
- * the ring is full. Only a record put when no writer runs (before start,
- * after stop) cannot be written: it is logged and freed.
+ * the ring is full, unless the database refuses writes: then the record
+ * is dropped and counted, as waiting would hold this request thread (and
+ * soon every one) until the disk is fixed. A record put when no writer
+ * runs (before start, after stop) cannot be written either.
  */
 /* One journal line: kind "s" (started) or "e" (ended), and the record. */
 static unsigned
@@ -650,14 +798,17 @@ logwriter_end(struct proxylog_rec *r)
 void
 logwriter_put(struct proxylog_rec *r)
 {
+	int	first;
+
 	/* Sealed before its last bytes, and it ended as it said: as is. */
 	if (r->jseq[1] == 0 || r->jstatus != r->status)
 		logwriter_end(r);
 	pthread_mutex_lock(&logwriter.mtx);
-	if (logwriter.running && logwriter.len == logwriter.cap)
+	if (logwriter.running && logwriter.len == logwriter.cap &&
+	    !logwriter.failing)
 		logwriter.waits++;
 	while (logwriter.running && !logwriter.exited &&
-	    logwriter.len == logwriter.cap)
+	    logwriter.len == logwriter.cap && !logwriter.failing)
 		pthread_cond_wait(&logwriter.room, &logwriter.mtx);
 	if (!logwriter.running || logwriter.exited) {
 		pthread_mutex_unlock(&logwriter.mtx);
@@ -665,6 +816,19 @@ logwriter_put(struct proxylog_rec *r)
 		    "logged", r->time, r->model_requested != NULL ?
 		    r->model_requested : "-");
 		logwriter_release(r);
+		proxylog_rec_free(r);
+		return;
+	}
+	if (logwriter.len == logwriter.cap) {
+		logwriter.dropped++;
+		first = !logwriter.drop_logged;
+		logwriter.drop_logged = 1;
+		pthread_mutex_unlock(&logwriter.mtx);
+		if (first)
+			log_warnx("logwriter: %zu records wait for a database "
+			    "that refuses writes; dropping further ones until "
+			    "it takes them (metapi_log_dropped_total)",
+			    logwriter.cap);
 		proxylog_rec_free(r);
 		return;
 	}
@@ -695,8 +859,9 @@ logwriter_depth(void)
 }
 
 /*
- * Write everything queued, then stop the thread and close its connection.
- * Called at shutdown once no request thread can put any more.
+ * Write everything queued (a failing database has LOGWRITER_STOP_MS to
+ * take it), then stop the thread and close its connection. Called at
+ * shutdown once no request thread can put any more.
  */
 void
 logwriter_stop(void)
@@ -704,14 +869,23 @@ logwriter_stop(void)
 	if (!logwriter.running)
 		return;
 	pthread_mutex_lock(&logwriter.mtx);
+	logwriter_deadline(CLOCK_MONOTONIC, LOGWRITER_STOP_MS,
+	    &logwriter.stop_by);
 	logwriter.stopping = 1;
 	pthread_cond_broadcast(&logwriter.more);
+	pthread_cond_broadcast(&logwriter.stop_cv);
 	pthread_mutex_unlock(&logwriter.mtx);
 	pthread_join(logwriter.thread, NULL);
-	log_debug("logwriter: stopped; %llu records written, %llu puts "
-	    "waited", logwriter.written, logwriter.waits);
+	if (logwriter.dropped > 0)
+		log_error("logwriter: stopped; %llu records written, %llu "
+		    "never stored", logwriter.written, logwriter.dropped);
+	else
+		log_debug("logwriter: stopped; %llu records written, %llu puts "
+		    "waited", logwriter.written, logwriter.waits);
 	pthread_mutex_lock(&logwriter.mtx);
 	logwriter.running = 0;
+	free(logwriter.why);
+	logwriter.why = NULL;
 	pthread_mutex_unlock(&logwriter.mtx);
 	free(logwriter.ring);
 	logwriter.ring = NULL;

@@ -390,7 +390,7 @@ metapid_main(int argc, char **argv, const char *data_dir_opt,
 	const char	*listen = getenv("METAPI_LISTEN"), *level = NULL;
 	const char	*format = NULL, *dburl = getenv("METAPI_DB");
 	char		*cause = NULL, *sockdir, *lockpath, *tmp;
-	int		 ch, detach = 0, report = -1;
+	int		 ch, detach = 0, report = -1, logging = 0;
 	struct err	 e = { ERR_OK, NULL };
 	struct sigaction sa;
 
@@ -442,11 +442,22 @@ metapid_main(int argc, char **argv, const char *data_dir_opt,
 		goto fail;
 	if (paths_mkdir_private(metapid->data_dir, &cause) != 0)
 		goto fail;
+	/*
+	 * The lock, the key and (by default) the database are written there:
+	 * say so at once rather than as whichever file fails first.
+	 */
+	if (access(metapid->data_dir, W_OK) != 0) {
+		xasprintf(&cause, "data dir %s is not writable: %s; metapi "
+		    "keeps its database, master key and lock there",
+		    metapid->data_dir, strerror(errno));
+		goto fail;
+	}
 	/* Detached daemons log to the data dir unless told otherwise. */
 	if (detach && metapid->log_file == NULL)
 		metapid->log_file = paths_join(metapid->data_dir, "metapi.log");
 	if (log_open(metapid->log_file, level, format, &cause) != 0)
 		goto fail;
+	logging = metapid->log_file != NULL;
 	log_set_prog("metapi-daemon");
 	if (detach)
 		metapid_detach(&report);
@@ -548,8 +559,8 @@ metapid_main(int argc, char **argv, const char *data_dir_opt,
 	log_info("stopped");
 	return (0);
 fail:
-	/* The person who started us reads this; the log keeps it too. */
-	if (metapid->log_file != NULL)
+	/* The person who started us reads this; the log file keeps it too. */
+	if (logging)
 		log_error("%s", cause);
 	if (report != -1)
 		metapid_report(report, cause);

@@ -250,6 +250,15 @@ http_metrics(struct mg_connection *conn, void *arg)
 	buf_printf(&b, "# HELP metapi_log_queue_depth Request log records "
 	    "waiting for the writer.\n# TYPE metapi_log_queue_depth gauge\n"
 	    "metapi_log_queue_depth %zu\n", logwriter_depth());
+	buf_printf(&b, "# HELP metapi_log_dropped_total Request log records "
+	    "never stored: the queue was full while the database refused "
+	    "writes, or was given up at shutdown.\n# TYPE "
+	    "metapi_log_dropped_total counter\nmetapi_log_dropped_total "
+	    "%llu\n", logwriter_dropped());
+	buf_printf(&b, "# HELP metapi_database_writable 1 while the database "
+	    "takes the request log's writes, 0 while it refuses them (disk "
+	    "full, read-only, I/O errors).\n# TYPE metapi_database_writable "
+	    "gauge\nmetapi_database_writable %d\n", !logwriter_failing());
 	mg_printf(conn, "HTTP/1.1 200 OK\r\n"
 	    "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
 	    "Content-Length: %zu\r\nCache-Control: no-store\r\n\r\n", b.len);

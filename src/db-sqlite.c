@@ -7,8 +7,11 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -26,6 +29,8 @@ struct db_sqlite_stmt {
 #define H(db)	((sqlite3 *)(db)->h)
 #define ST(s)	(((struct db_sqlite_stmt *)(s))->st)
 
+static const char	*db_sqlite_errmsg(struct db *);
+
 static int
 db_sqlite_exec(struct db *db, const char *sql, char **cause)
 {
@@ -33,8 +38,7 @@ db_sqlite_exec(struct db *db, const char *sql, char **cause)
 
 	if (sqlite3_exec(H(db), sql, NULL, NULL, &msg) != SQLITE_OK) {
 		if (cause != NULL)
-			*cause = xstrdup(msg != NULL ? msg :
-			    sqlite3_errmsg(H(db)));
+			*cause = xstrdup(db_sqlite_errmsg(db));
 		sqlite3_free(msg);
 		return (-1);
 	}
@@ -119,10 +123,49 @@ db_sqlite_close(struct db *db)
 		sqlite3_close_v2(H(db));
 }
 
+/*
+ * Why the file system refuses writes beside the database, found by making
+ * and removing a file there: an errno, or 0 when that works.
+ */
+static int
+db_sqlite_probe_errno(struct db *db)
+{
+	char	*tmp;
+	int	 fd, saved = 0;
+
+	xasprintf(&tmp, "%s-probe-XXXXXX", db->path);
+	if ((fd = mkstemp(tmp)) == -1)
+		saved = errno;
+	else {
+		close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	return (saved);
+}
+
+/*
+ * The last error: SQLite's message, with the system's reason when a file
+ * operation failed, since "disk I/O error" alone does not say that the
+ * file system went read-only or is full. SQLite's own record of the errno
+ * is often 0 by the time the statement fails, so then a probe finds it.
+ * Per thread; valid until the next call on that thread.
+ */
 static const char *
 db_sqlite_errmsg(struct db *db)
 {
-	return (sqlite3_errmsg(H(db)));
+	static __thread char	 buf[256];
+	int			 code, sys;
+
+	code = sqlite3_extended_errcode(H(db)) & 0xff;
+	if (code != SQLITE_IOERR && code != SQLITE_CANTOPEN)
+		return (sqlite3_errmsg(H(db)));
+	if ((sys = sqlite3_system_errno(H(db))) == 0 &&
+	    (sys = db_sqlite_probe_errno(db)) == 0)
+		return (sqlite3_errmsg(H(db)));
+	snprintf(buf, sizeof buf, "%s (%s)", sqlite3_errmsg(H(db)),
+	    strerror(sys));
+	return (buf);
 }
 
 static long long

@@ -310,6 +310,24 @@ output_hint(const char *cmd, const char *what)
 	printf("%s\n", what);
 }
 
+/* A database that refuses writes, and request log records lost to it. */
+static void
+output_storage(json_t *st)
+{
+	long long	queue = 0, dropped = 0;
+
+	jx_int(st, "log_queue", &queue);
+	jx_int(st, "log_dropped", &dropped);
+	if (json_is_false(json_object_get(st, "writable")))
+		printf(_("NOT WRITABLE since %s: %s; %lld request log records "
+		    "waiting\n"), jx_str(st, "since") != NULL ? jx_str(st,
+		    "since") : "-", jx_str(st, "error") != NULL ? jx_str(st,
+		    "error") : "-", queue);
+	if (dropped > 0)
+		printf(_("%lld request log records dropped while the database "
+		    "refused writes\n"), dropped);
+}
+
 static void
 output_status(json_t *d)
 {
@@ -330,6 +348,7 @@ output_status(json_t *d)
 	output_field(_("data dir:"), jx_str(d, "data_dir"));
 	output_field(_("socket:"), jx_str(d, "socket"));
 	output_field(_("database:"), jx_str(d, "database"));
+	output_storage(json_object_get(d, "storage"));
 	printf(_("sites %lld, accounts %lld, routes %lld, keys %lld\n"),
 	    sites, accounts, routes, keys);
 	json_array_foreach(json_object_get(d, "jobs"), i, job)
