@@ -60,8 +60,9 @@ struct bcol {
 
 struct bsection;
 typedef int	 (*bcheck_cb)(json_t *, char **);
+/* The local row an item is, 0 for none; claimed: rows already matched. */
 typedef long long (*bmatch_cb)(struct db *, const struct bsection *,
-		     json_t *, struct err *);
+		     json_t *, const json_t *, struct err *);
 
 struct bsection {
 	const char		*name;		/* key in the document */
@@ -87,21 +88,29 @@ static int	 backup_check_channel(json_t *, char **);
 static int	 backup_check_key(json_t *, char **);
 static int	 backup_check_notify(json_t *, char **);
 static long long backup_match_site(struct db *, const struct bsection *,
-		     json_t *, struct err *);
+		     json_t *, const json_t *,
+		     struct err *);
 static long long backup_match_account(struct db *, const struct bsection *,
-		     json_t *, struct err *);
+		     json_t *, const json_t *,
+		     struct err *);
 static long long backup_match_token(struct db *, const struct bsection *,
-		     json_t *, struct err *);
+		     json_t *, const json_t *,
+		     struct err *);
 static long long backup_match_model(struct db *, const struct bsection *,
-		     json_t *, struct err *);
+		     json_t *, const json_t *,
+		     struct err *);
 static long long backup_match_route(struct db *, const struct bsection *,
-		     json_t *, struct err *);
+		     json_t *, const json_t *,
+		     struct err *);
 static long long backup_match_channel(struct db *, const struct bsection *,
-		     json_t *, struct err *);
+		     json_t *, const json_t *,
+		     struct err *);
 static long long backup_match_key(struct db *, const struct bsection *,
-		     json_t *, struct err *);
+		     json_t *, const json_t *,
+		     struct err *);
 static long long backup_match_notify(struct db *, const struct bsection *,
-		     json_t *, struct err *);
+		     json_t *, const json_t *,
+		     struct err *);
 
 static const struct bcol backup_site_cols[] = {
 	{ "name", "name", BC_TEXT, NULL, BC_REQUIRED|BC_NOT_NULL },
@@ -1195,24 +1204,55 @@ backup_id_by_secret(struct db *db, sqlite3_stmt *st, const char *table,
 	return (found);
 }
 
-/* By name; else the same URL and platform under another name. */
+/* Is id one of the local rows earlier items of the file matched? */
+static int
+backup_claimed(const json_t *claimed, long long id)
+{
+	const char	*k;
+	json_t		*v;
+
+	json_object_foreach((json_t *)claimed, k, v) {
+		if (json_integer_value(v) == id)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * By name; else the same URL and platform under another name, unless an
+ * earlier site of the file is that one already: two sites of one file
+ * that share a URL (another proxy, other headers) stay two.
+ */
 static long long
 backup_match_site(struct db *db, const struct bsection *s, json_t *it,
-    struct err *e)
+    const json_t *claimed, struct err *e)
 {
+	sqlite3_stmt	*st;
 	const char	*u = jx_str(it, "url");
 	long long	 id;
 	char		*url;
+	int		 rc;
 
 	(void)s;
 	if ((id = backup_id(db, backup_query(db, e, "SELECT id FROM sites "
 	    "WHERE name = ?", "s", jx_str(it, "name")), e)) != 0)
 		return (id);
 	url = url_normalize(u);
-	id = backup_id(db, backup_query(db, e, "SELECT id FROM sites WHERE "
-	    "(url = ? OR url = ?) AND platform = ? ORDER BY id", "sss", u,
-	    url != NULL ? url : u, jx_str(it, "platform")), e);
+	st = backup_query(db, e, "SELECT id FROM sites WHERE (url = ? OR "
+	    "url = ?) AND platform = ? ORDER BY id", "sss", u, url != NULL ?
+	    url : u, jx_str(it, "platform"));
 	free(url);
+	if (st == NULL)
+		return (-1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    backup_claimed(claimed, sqlite3_column_int64(st, 0)))
+		;
+	id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
+		id = -1;
+	}
+	sqlite3_finalize(st);
 	if (id > 0)
 		json_object_del(it, "name");	/* keep the local name */
 	return (id);
@@ -1221,7 +1261,7 @@ backup_match_site(struct db *db, const struct bsection *s, json_t *it,
 /* A password account is its username; any other its credential. */
 static long long
 backup_match_account(struct db *db, const struct bsection *s, json_t *it,
-    struct err *e)
+    const json_t *claimed, struct err *e)
 {
 	const char	*kind = jx_str(it, "kind");
 	long long	 site;
@@ -1242,7 +1282,7 @@ backup_match_account(struct db *db, const struct bsection *s, json_t *it,
 /* By the site's token id; else by value; else by name. */
 static long long
 backup_match_token(struct db *db, const struct bsection *s, json_t *it,
-    struct err *e)
+    const json_t *claimed, struct err *e)
 {
 	long long	 acct, id;
 
@@ -1265,7 +1305,7 @@ backup_match_token(struct db *db, const struct bsection *s, json_t *it,
 
 static long long
 backup_match_model(struct db *db, const struct bsection *s, json_t *it,
-    struct err *e)
+    const json_t *claimed, struct err *e)
 {
 	long long	 acct, tok = 0;
 
@@ -1279,7 +1319,7 @@ backup_match_model(struct db *db, const struct bsection *s, json_t *it,
 
 static long long
 backup_match_route(struct db *db, const struct bsection *s, json_t *it,
-    struct err *e)
+    const json_t *claimed, struct err *e)
 {
 	(void)s;
 	return (backup_id(db, backup_query(db, e, "SELECT id FROM routes "
@@ -1288,7 +1328,7 @@ backup_match_route(struct db *db, const struct bsection *s, json_t *it,
 
 static long long
 backup_match_channel(struct db *db, const struct bsection *s, json_t *it,
-    struct err *e)
+    const json_t *claimed, struct err *e)
 {
 	const char	*m = jx_str(it, "source_model");
 	long long	 route, acct, tok = 0;
@@ -1311,7 +1351,7 @@ backup_match_channel(struct db *db, const struct bsection *s, json_t *it,
  */
 static long long
 backup_match_key(struct db *db, const struct bsection *s, json_t *it,
-    struct err *e)
+    const json_t *claimed, struct err *e)
 {
 	uint8_t		 hash[VAULT_HASH_LEN];
 	long long	 id, by_secret;
@@ -1355,7 +1395,7 @@ backup_match_key(struct db *db, const struct bsection *s, json_t *it,
 /* The same kind, configuration and secret. */
 static long long
 backup_match_notify(struct db *db, const struct bsection *s, json_t *it,
-    struct err *e)
+    const json_t *claimed, struct err *e)
 {
 	sqlite3_stmt	*st;
 	json_t		*cfg;
@@ -1627,7 +1667,7 @@ backup_apply_item(struct backup_apply *a, const struct bsection *s,
 	if (backup_check_types(s, it, &why) != 0 ||
 	    backup_resolve(a, s, it, &why) != 0 || s->check(it, &why) != 0)
 		goto bad;
-	if ((id = s->match(a->db, s, it, e)) == -2) {
+	if ((id = s->match(a->db, s, it, refs, e)) == -2) {
 		why = e->msg;
 		e->msg = NULL;
 		err_clear(e);
