@@ -31,6 +31,7 @@
 #include "log.h"
 #include "paths.h"
 #include "setting.h"
+#include "site.h"
 #include "routestate.h"
 #include "snapshot.h"
 #include "upstream.h"
@@ -494,6 +495,14 @@ metapid_main(int argc, char **argv, const char *data_dir_opt,
 	if (db_migrate(metapid->db, &cause) != 0)
 		goto fail;
 	if (metapid_open_vault(&cause) != 0)
+		goto fail;
+	/* Proxy passwords stored in clear by an older metapi. */
+	if (site_seal_proxies(metapid->db, &e) != 0) {
+		cause = xstrdup(e.msg);
+		err_clear(&e);
+		goto fail;
+	}
+	if (settings_seal(metapid->db, &cause) != 0)
 		goto fail;
 	if ((metapid->settings = settings_load(metapid->db, &cause)) == NULL)
 		goto fail;

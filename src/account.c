@@ -18,8 +18,10 @@
 #include "db.h"
 #include "err.h"
 #include "jx.h"
+#include "log.h"
 #include "proxylog.h"
 #include "search.h"
+#include "site.h"
 #include "vault.h"
 #include "xmalloc.h"
 
@@ -987,6 +989,9 @@ account_channel_each(struct db_stmt *st, void *arg)
 {
 	struct account_each	*x = arg;
 	struct account_channel	 c;
+	struct err		 e = { ERR_OK, NULL };
+	char			*proxy;
+	int			 rv;
 
 	memset(&c, 0, sizeof c);
 	c.account_id = db_col_int64(st, 0);
@@ -1004,7 +1009,18 @@ account_channel_each(struct db_stmt *st, void *arg)
 	c.name = db_col_text(st, 10);
 	c.balance = db_col_double(st, 11);
 	c.probe = db_col_int(st, 12);
-	return (x->cb(&c, x->arg));
+	if (site_proxy_open(c.site_id, db_col_text(st, 5),
+	    db_col_blob(st, 13), db_col_bytes(st, 13), &proxy,
+	    &e) != 0) {
+		/* Leave the site's accounts out rather than go direct. */
+		log_warnx("account %lld: %s", c.account_id, e.msg);
+		err_clear(&e);
+		return (0);
+	}
+	c.proxy = proxy;
+	rv = x->cb(&c, x->arg);
+	site_proxy_free(proxy);
+	return (rv);
 }
 
 /* Every active account of an enabled site, for the request path. */
@@ -1017,7 +1033,8 @@ account_channels(struct db *db, account_channel_cb cb, void *arg,
 	return (db_each(db, db_prepare_err(db, "SELECT a.id, s.id, s.name, "
 	    "s.url, s.platform, s.proxy_url, s.weight, s.headers_sealed, "
 	    "a.credential_kind, a.credential_sealed, COALESCE(a.label, "
-	    "a.username), COALESCE(a.balance_usd, 0), s.probe FROM accounts a "
+	    "a.username), COALESCE(a.balance_usd, 0), s.probe, s.proxy_sealed "
+	    "FROM accounts a "
 	    "JOIN sites s ON s.id = a.site_id WHERE a.status = 'active' AND "
 	    "s.enabled = 1 ORDER BY a.id", e), account_channel_each, &x, e));
 }

@@ -60,8 +60,9 @@ struct bcol {
 
 struct bsection;
 typedef int	 (*bcheck_cb)(json_t *, char **);
+/* The local row an item is, 0 for none; claimed: rows already matched. */
 typedef long long (*bmatch_cb)(struct db *, const struct bsection *,
-		     json_t *, struct err *);
+		     json_t *, const json_t *, struct err *);
 
 struct bsection {
 	const char		*name;		/* key in the document */
@@ -87,27 +88,36 @@ static int	 backup_check_channel(json_t *, char **);
 static int	 backup_check_key(json_t *, char **);
 static int	 backup_check_notify(json_t *, char **);
 static long long backup_match_site(struct db *, const struct bsection *,
-		     json_t *, struct err *);
+		     json_t *, const json_t *,
+		     struct err *);
 static long long backup_match_account(struct db *, const struct bsection *,
-		     json_t *, struct err *);
+		     json_t *, const json_t *,
+		     struct err *);
 static long long backup_match_token(struct db *, const struct bsection *,
-		     json_t *, struct err *);
+		     json_t *, const json_t *,
+		     struct err *);
 static long long backup_match_model(struct db *, const struct bsection *,
-		     json_t *, struct err *);
+		     json_t *, const json_t *,
+		     struct err *);
 static long long backup_match_route(struct db *, const struct bsection *,
-		     json_t *, struct err *);
+		     json_t *, const json_t *,
+		     struct err *);
 static long long backup_match_channel(struct db *, const struct bsection *,
-		     json_t *, struct err *);
+		     json_t *, const json_t *,
+		     struct err *);
 static long long backup_match_key(struct db *, const struct bsection *,
-		     json_t *, struct err *);
+		     json_t *, const json_t *,
+		     struct err *);
 static long long backup_match_notify(struct db *, const struct bsection *,
-		     json_t *, struct err *);
+		     json_t *, const json_t *,
+		     struct err *);
 
 static const struct bcol backup_site_cols[] = {
 	{ "name", "name", BC_TEXT, NULL, BC_REQUIRED|BC_NOT_NULL },
 	{ "url", "url", BC_TEXT, NULL, BC_REQUIRED|BC_NOT_NULL },
 	{ "platform", "platform", BC_TEXT, NULL, BC_REQUIRED|BC_NOT_NULL },
-	{ "proxy_url", "proxy_url", BC_TEXT },
+	{ "proxy_url", "proxy_url", BC_TEXT },	/* redacted if sealed */
+	{ "proxy", "proxy_sealed", BC_SECRET },	/* one with a password */
 	{ "weight", "weight", BC_REAL, NULL, BC_NOT_NULL },
 	{ "enabled", "enabled", BC_BOOL, NULL, BC_NOT_NULL },
 	{ "probe", "probe", BC_BOOL, NULL, BC_NOT_NULL },
@@ -240,6 +250,7 @@ backup_ad(const struct bsection *s, const struct bcol *c, long long id)
 }
 
 static void	backup_wipe_items(const struct bsection *, json_t *);
+static void	backup_wipe_settings(json_t *);
 
 /* --- Collecting ----------------------------------------------------- */
 
@@ -355,20 +366,35 @@ fail:
 	return (NULL);
 }
 
+/* Settings in clear, secret ones too: the open document holds them so. */
 static json_t *
 backup_collect_settings(struct db *db, struct err *e)
 {
-	struct db_stmt	*st;
-	json_t		*o;
+	const struct setting_entry	*se;
+	struct db_stmt			*st;
+	json_t				*o;
+	char				*plain, *cause;
 
 	if ((st = db_prepare_err(db, "SELECT key, value FROM settings "
 	    "ORDER BY key", e)) == NULL)
 		return (NULL);
 	o = json_object();
-	while (db_step(st) == DB_ROW)
-		if (setting_find(db_col_text(st, 0)) != NULL)
-			json_object_set_new(o, db_col_text(st, 0),
-			    json_string(db_col_text(st, 1)));
+	while (db_step(st) == DB_ROW) {
+		if ((se = setting_find(db_col_text(st, 0))) == NULL)
+			continue;
+		if ((plain = setting_open(se, db_col_text(st, 1), &cause)) ==
+		    NULL) {
+			err_set(e, ERR_STORAGE, "setting %s: %s", se->name,
+			    cause);
+			free(cause);
+			db_finalize(st);
+			backup_wipe_settings(o);
+			json_decref(o);
+			return (NULL);
+		}
+		json_object_set_new(o, se->name, json_string(plain));
+		vault_plain_free(plain);
+	}
 	db_finalize(st);
 	return (o);
 }
@@ -420,6 +446,22 @@ backup_wipe_items(const struct bsection *s, json_t *items)
 	}
 }
 
+/* Zero the values of the secret settings. */
+static void
+backup_wipe_settings(json_t *settings)
+{
+	const struct setting_entry	*se;
+	const char			*k;
+	json_t				*v;
+
+	json_object_foreach(settings, k, v) {
+		if ((se = setting_find(k)) != NULL && se->secret &&
+		    json_is_string(v))
+			sodium_memzero((char *)json_string_value(v),
+			    json_string_length(v));
+	}
+}
+
 /* Zero every secret string of an open document before it is freed. */
 void
 backup_wipe(json_t *doc)
@@ -429,6 +471,7 @@ backup_wipe(json_t *doc)
 	for (i = 0; i < nitems(backup_sections); i++)
 		backup_wipe_items(&backup_sections[i],
 		    json_object_get(doc, backup_sections[i].name));
+	backup_wipe_settings(json_object_get(doc, "settings"));
 }
 
 /* --- Sealing ------------------------------------------------------------ */
@@ -537,6 +580,49 @@ backup_open_one(const struct backup_key *key, const char *ad, const char *b64)
 #define BACKUP_CHECK	"metapi-backup passphrase check"
 
 /*
+ * The secret settings of a document: sealed values start with
+ * SETTING_SEALED; on opening, one without it (a file from before they
+ * were sealed) is taken as it is.
+ */
+static int
+backup_walk_settings(json_t *settings, const struct backup_key *key,
+    int open, struct err *e)
+{
+	const struct setting_entry	*se;
+	const char			*k, *v;
+	size_t				 n = strlen(SETTING_SEALED);
+	json_t				*jv;
+	char				*ad, *out, *t;
+
+	json_object_foreach(settings, k, jv) {
+		if ((se = setting_find(k)) == NULL || !se->secret ||
+		    (v = json_string_value(jv)) == NULL || *v == '\0')
+			continue;
+		if (open && strncmp(v, SETTING_SEALED, n) != 0)
+			continue;
+		xasprintf(&ad, "%s:settings.%s", BACKUP_FORMAT, k);
+		out = open ? backup_open_one(key, ad, v + n) :
+		    backup_seal_one(key, ad, v);
+		free(ad);
+		if (out == NULL) {
+			err_set(e, ERR_INVALID, "backup file: setting %s does "
+			    "not open with this passphrase", k);
+			return (-1);
+		}
+		if (!open) {
+			sodium_memzero((char *)v, strlen(v));
+			xasprintf(&t, "%s%s", SETTING_SEALED, out);
+			free(out);
+			out = t;
+		}
+		json_object_set_new(settings, k, json_string(out));
+		sodium_memzero(out, strlen(out));
+		free(out);
+	}
+	return (0);
+}
+
+/*
  * Walk every secret of the document: seal (open == 0) or open each in
  * place. The AD names the field, so a value cannot be moved to another.
  */
@@ -584,7 +670,8 @@ backup_walk(json_t *doc, const struct backup_key *key, int open,
 			}
 		}
 	}
-	return (0);
+	return (backup_walk_settings(json_object_get(doc, "settings"), key,
+	    open, e));
 }
 
 /* Seal the secrets of an open document with a key from the passphrase. */
@@ -789,6 +876,7 @@ backup_check_site(json_t *it, char **why)
 {
 	const char	*p = jx_str(it, "platform"), *proxy;
 	double		 w;
+	char		*shown;
 
 	if (backup_name_ok(jx_str(it, "name"), why) != 0)
 		return (-1);
@@ -803,9 +891,25 @@ backup_check_site(json_t *it, char **why)
 		xasprintf(why, "unknown platform \"%s\"", p);
 		return (-1);
 	}
-	if ((proxy = jx_str(it, "proxy_url")) != NULL &&
-	    url_check(proxy, URL_PROXY, why) != 0)
-		return (-1);
+	/*
+	 * The proxy in full is "proxy" when it has a password, else
+	 * "proxy_url". Files from before "proxy" existed (and conversions)
+	 * have it in proxy_url either way: move a password to where it is
+	 * sealed, and keep proxy_url redacted, as site_store_proxy() does.
+	 */
+	if (jx_str(it, "proxy") == NULL &&
+	    (proxy = jx_str(it, "proxy_url")) != NULL &&
+	    url_has_userinfo(proxy))
+		json_object_set_new(it, "proxy", json_string(proxy));
+	if ((proxy = jx_str(it, "proxy")) == NULL)
+		proxy = jx_str(it, "proxy_url");
+	if (proxy != NULL) {
+		if (url_check(proxy, URL_HTTP|URL_PROXY, why) != 0)
+			return (-1);
+		shown = url_redact(proxy);
+		json_object_set_new(it, "proxy_url", json_string(shown));
+		free(shown);
+	}
 	if (jx_real(it, "weight", &w) == 0 && !(w > 0 && w <= 1000)) {
 		*why = xstrdup("weight must be above 0 and at most 1000");
 		return (-1);
@@ -1100,24 +1204,55 @@ backup_id_by_secret(struct db *db, struct db_stmt *st, const char *table,
 	return (found);
 }
 
-/* By name; else the same URL and platform under another name. */
+/* Is id one of the local rows earlier items of the file matched? */
+static int
+backup_claimed(const json_t *claimed, long long id)
+{
+	const char	*k;
+	json_t		*v;
+
+	json_object_foreach((json_t *)claimed, k, v) {
+		if (json_integer_value(v) == id)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * By name; else the same URL and platform under another name, unless an
+ * earlier site of the file is that one already: two sites of one file
+ * that share a URL (another proxy, other headers) stay two.
+ */
 static long long
 backup_match_site(struct db *db, const struct bsection *s, json_t *it,
-    struct err *e)
+    const json_t *claimed, struct err *e)
 {
+	struct db_stmt	*st;
 	const char	*u = jx_str(it, "url");
 	long long	 id;
 	char		*url;
+	int		 rc;
 
 	(void)s;
 	if ((id = backup_id(db, backup_query(db, e, "SELECT id FROM sites "
 	    "WHERE name = ?", "s", jx_str(it, "name")), e)) != 0)
 		return (id);
 	url = url_normalize(u);
-	id = backup_id(db, backup_query(db, e, "SELECT id FROM sites WHERE "
-	    "(url = ? OR url = ?) AND platform = ? ORDER BY id", "sss", u,
-	    url != NULL ? url : u, jx_str(it, "platform")), e);
+	st = backup_query(db, e, "SELECT id FROM sites WHERE (url = ? OR "
+	    "url = ?) AND platform = ? ORDER BY id", "sss", u, url != NULL ?
+	    url : u, jx_str(it, "platform"));
 	free(url);
+	if (st == NULL)
+		return (-1);
+	while ((rc = db_step(st)) == DB_ROW &&
+	    backup_claimed(claimed, db_col_int64(st, 0)))
+		;
+	id = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+	if (rc != DB_ROW && rc != DB_DONE) {
+		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
+		id = -1;
+	}
+	db_finalize(st);
 	if (id > 0)
 		json_object_del(it, "name");	/* keep the local name */
 	return (id);
@@ -1126,7 +1261,7 @@ backup_match_site(struct db *db, const struct bsection *s, json_t *it,
 /* A password account is its username; any other its credential. */
 static long long
 backup_match_account(struct db *db, const struct bsection *s, json_t *it,
-    struct err *e)
+    const json_t *claimed, struct err *e)
 {
 	const char	*kind = jx_str(it, "kind");
 	long long	 site;
@@ -1147,7 +1282,7 @@ backup_match_account(struct db *db, const struct bsection *s, json_t *it,
 /* By the site's token id; else by value; else by name. */
 static long long
 backup_match_token(struct db *db, const struct bsection *s, json_t *it,
-    struct err *e)
+    const json_t *claimed, struct err *e)
 {
 	long long	 acct, id;
 
@@ -1170,7 +1305,7 @@ backup_match_token(struct db *db, const struct bsection *s, json_t *it,
 
 static long long
 backup_match_model(struct db *db, const struct bsection *s, json_t *it,
-    struct err *e)
+    const json_t *claimed, struct err *e)
 {
 	long long	 acct, tok = 0;
 
@@ -1184,7 +1319,7 @@ backup_match_model(struct db *db, const struct bsection *s, json_t *it,
 
 static long long
 backup_match_route(struct db *db, const struct bsection *s, json_t *it,
-    struct err *e)
+    const json_t *claimed, struct err *e)
 {
 	(void)s;
 	return (backup_id(db, backup_query(db, e, "SELECT id FROM routes "
@@ -1193,7 +1328,7 @@ backup_match_route(struct db *db, const struct bsection *s, json_t *it,
 
 static long long
 backup_match_channel(struct db *db, const struct bsection *s, json_t *it,
-    struct err *e)
+    const json_t *claimed, struct err *e)
 {
 	const char	*m = jx_str(it, "source_model");
 	long long	 route, acct, tok = 0;
@@ -1216,7 +1351,7 @@ backup_match_channel(struct db *db, const struct bsection *s, json_t *it,
  */
 static long long
 backup_match_key(struct db *db, const struct bsection *s, json_t *it,
-    struct err *e)
+    const json_t *claimed, struct err *e)
 {
 	uint8_t		 hash[VAULT_HASH_LEN];
 	long long	 id, by_secret;
@@ -1260,7 +1395,7 @@ backup_match_key(struct db *db, const struct bsection *s, json_t *it,
 /* The same kind, configuration and secret. */
 static long long
 backup_match_notify(struct db *db, const struct bsection *s, json_t *it,
-    struct err *e)
+    const json_t *claimed, struct err *e)
 {
 	struct db_stmt	*st;
 	json_t		*cfg;
@@ -1536,7 +1671,7 @@ backup_apply_item(struct backup_apply *a, const struct bsection *s,
 	if (backup_check_types(s, it, &why) != 0 ||
 	    backup_resolve(a, s, it, &why) != 0 || s->check(it, &why) != 0)
 		goto bad;
-	if ((id = s->match(a->db, s, it, e)) == -2) {
+	if ((id = s->match(a->db, s, it, refs, e)) == -2) {
 		why = e->msg;
 		e->msg = NULL;
 		err_clear(e);
@@ -1668,8 +1803,15 @@ backup_apply_settings(struct backup_apply *a, const json_t *set,
 			return (-1);
 		}
 		db_bind_text(st, 1, key);
-		same = db_step(st) == DB_ROW &&
-		    strcmp(db_col_text(st, 0), norm) == 0;
+		same = 0;
+		if (db_step(st) == DB_ROW && (text = setting_open(se,
+		    db_col_text(st, 0), &why)) != NULL) {
+			same = strcmp(text, norm) == 0;
+			vault_plain_free(text);
+			text = NULL;
+		}
+		free(why);
+		why = NULL;
 		db_finalize(st);
 		if (!same && setting_store(a->db, se, norm, &why) != 0) {
 			err_set(e, ERR_STORAGE, "setting %s: %s", key, why);

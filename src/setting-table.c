@@ -126,6 +126,7 @@ const struct setting_entry setting_table[] = {
 	  .min = 1, .max = 600,
 	  .help = "seconds one management call to a site may take" },
 	{ .name = "system_proxy_url", .type = SETTING_URL, .def = "",
+	  .secret = 1,
 	  .help = "proxy for sites that set none (http, https, socks5; "
 	      "empty: direct)" },
 };

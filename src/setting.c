@@ -1,7 +1,9 @@
 /*
  * The settings store: validation of values against setting_table[], the
  * settings table's SQL, and the loaded copy the daemon reads. Values are
- * kept as normalised text; JSON gives them their type back.
+ * kept as normalised text; JSON gives them their type back. A secret
+ * setting (a proxy URL, which may carry a password) is stored sealed and
+ * shown redacted; the loaded copy holds it in clear.
  */
 #include "config.h"
 
@@ -18,8 +20,10 @@
 #include "compat.h"
 #include "cron.h"
 #include "db.h"
+#include "log.h"
 #include "setting.h"
 #include "url.h"
+#include "vault.h"
 #include "xmalloc.h"
 
 static const char *const setting_type_names[] = {
@@ -201,11 +205,18 @@ json_t *
 setting_entry_json(const struct setting_entry *e, const char *v)
 {
 	json_t	*o;
+	char	*shown;
 
 	o = json_object();
 	json_object_set_new(o, "id", json_string(e->name));
 	json_object_set_new(o, "key", json_string(e->name));
-	json_object_set_new(o, "value", setting_value_json(e, v));
+	if (e->secret) {
+		shown = e->type == SETTING_URL ? url_redact(v) : *v == '\0' ?
+		    xstrdup("") : vault_mask(v);
+		json_object_set_new(o, "value", json_string(shown));
+		free(shown);
+	} else
+		json_object_set_new(o, "value", setting_value_json(e, v));
 	json_object_set_new(o, "default", setting_value_json(e, e->def));
 	json_object_set_new(o, "is_default", json_boolean(strcmp(v,
 	    e->def) == 0));
@@ -235,8 +246,8 @@ settings_load(struct db *db, char **cause)
 	struct settings			*s;
 	const struct setting_entry	*e;
 	struct db_stmt			*st;
-	char				*norm, *err;
-	int				 rc;
+	char				*norm, *err, *plain;
+	int				 rc, rv;
 	size_t				 i;
 
 	s = xcalloc(1, sizeof *s);
@@ -253,7 +264,16 @@ settings_load(struct db *db, char **cause)
 	while ((rc = db_step(st)) == DB_ROW) {
 		if ((e = setting_find(db_col_text(st, 0))) == NULL)
 			continue;
-		if (setting_validate(e, db_col_text(st, 1), &norm, &err) != 0) {
+		if ((plain = setting_open(e, db_col_text(st, 1), &err)) ==
+		    NULL) {
+			log_warnx("setting %s: %s; using the default", e->name,
+			    err);
+			free(err);
+			continue;
+		}
+		rv = setting_validate(e, plain, &norm, &err);
+		vault_plain_free(plain);
+		if (rv != 0) {
 			free(err);
 			continue;
 		}
@@ -312,25 +332,98 @@ settings_bool(const struct settings *s, const char *name)
 	return (strcmp(settings_str(s, name), "true") == 0);
 }
 
-/* Store one validated value. */
+/*
+ * A value as the settings table holds it, in clear: a sealed one opened,
+ * anything else (not secret, empty, or stored before it was sealed) as it
+ * is. Free it with vault_plain_free(); NULL with *cause when it does not
+ * open.
+ */
+char *
+setting_open(const struct setting_entry *e, const char *stored, char **cause)
+{
+	char	*ad, *plain;
+	size_t	 n = strlen(SETTING_SEALED);
+
+	if (!e->secret || strncmp(stored, SETTING_SEALED, n) != 0)
+		return (xstrdup(stored));
+	ad = vault_ad("settings", e->name, 0);
+	plain = vault_unseal_text(ad, stored + n, cause);
+	free(ad);
+	return (plain);
+}
+
+/* Store one validated value; a secret one sealed. */
 int
 setting_store(struct db *db, const struct setting_entry *e, const char *v,
     char **cause)
 {
 	struct db_stmt	*st;
+	char		*ad, *sealed, *stored = NULL;
 	int		 rc;
 
+	if (e->secret && *v != '\0') {
+		ad = vault_ad("settings", e->name, 0);
+		sealed = vault_seal_text(ad, v);
+		free(ad);
+		if (sealed == NULL) {
+			*cause = xstrdup("vault is not open");
+			return (-1);
+		}
+		xasprintf(&stored, "%s%s", SETTING_SEALED, sealed);
+		free(sealed);
+	}
 	st = db_prepare(db, "INSERT INTO settings (key, value, updated_at) "
 	    "VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
 	    "value = excluded.value, updated_at = excluded.updated_at", cause);
-	if (st == NULL)
+	if (st == NULL) {
+		free(stored);
 		return (-1);
+	}
 	db_bind_text(st, 1, e->name);
-	db_bind_text(st, 2, v);
+	db_bind_text(st, 2, stored != NULL ? stored : v);
 	db_bind_int64(st, 3, (long long)time(NULL));
 	rc = db_step(st);
 	if (rc != DB_DONE)
 		*cause = xstrdup(db_errmsg(db));
 	db_finalize(st);
+	free(stored);
 	return (rc == DB_DONE ? 0 : -1);
+}
+
+/*
+ * Seal the secret settings an older metapi stored in clear. Run once the
+ * vault is open (daemon start).
+ */
+int
+settings_seal(struct db *db, char **cause)
+{
+	const struct setting_entry	*e;
+	struct db_stmt			*st;
+	char				*v;
+	size_t				 i;
+	int				 rc;
+
+	for (i = 0; i < setting_table_count; i++) {
+		e = &setting_table[i];
+		if (!e->secret)
+			continue;
+		st = db_prepare(db, "SELECT value FROM settings WHERE key = ?",
+		    cause);
+		if (st == NULL)
+			return (-1);
+		db_bind_text(st, 1, e->name);
+		v = NULL;
+		if (db_step(st) == DB_ROW &&
+		    *db_col_text(st, 0) != '\0' && strncmp(db_col_text(st, 0),
+		    SETTING_SEALED, strlen(SETTING_SEALED)) != 0)
+			v = xstrdup(db_col_text(st, 0));
+		db_finalize(st);
+		if (v == NULL)
+			continue;
+		rc = setting_store(db, e, v, cause);
+		vault_plain_free(v);
+		if (rc != 0)
+			return (-1);
+	}
+	return (0);
 }

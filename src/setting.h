@@ -25,8 +25,12 @@ struct setting_entry {
 	double			 min, max;	/* for INT and REAL */
 	const char		*choices;	/* for ENUM: "a|b|c" */
 	int			 restart;	/* takes effect at restart */
+	int			 secret;	/* may hold a password: sealed */
 	const char		*help;
 };
+
+/* How a secret setting's value starts in the settings table or a backup. */
+#define SETTING_SEALED	"sealed:"
 
 extern const struct setting_entry setting_table[];
 extern const size_t setting_table_count;
@@ -52,5 +56,8 @@ double		 settings_real(const struct settings *, const char *);
 int		 settings_bool(const struct settings *, const char *);
 int		 setting_store(struct db *, const struct setting_entry *,
 		     const char *, char **);
+char		*setting_open(const struct setting_entry *, const char *,
+		     char **);
+int		 settings_seal(struct db *, char **);
 
 #endif

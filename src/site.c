@@ -351,6 +351,81 @@ site_store_headers(struct db *db, long long id, const json_t *hdrs,
 	return (0);
 }
 
+/*
+ * Store the proxy of site id; NULL or "none" clears it. A proxy with a user
+ * part may hold a password: it is sealed, and proxy_url keeps it redacted
+ * for display and search.
+ */
+static int
+site_store_proxy(struct db *db, long long id, const char *proxy,
+    struct err *e)
+{
+	struct db_stmt	*st;
+	uint8_t		*blob = NULL;
+	size_t		 bloblen = 0;
+	char		*ad, *shown = NULL;
+	int		 rc;
+
+	if (proxy != NULL && strcmp(proxy, "none") == 0)
+		proxy = NULL;
+	if (proxy != NULL && url_has_userinfo(proxy)) {
+		ad = vault_ad("sites", "proxy", id);
+		rc = vault_seal(ad, proxy, strlen(proxy), &blob, &bloblen);
+		free(ad);
+		if (rc != 0) {
+			err_set(e, ERR_INTERNAL, "vault is not open");
+			return (-1);
+		}
+		shown = url_redact(proxy);
+	} else if (proxy != NULL)
+		shown = xstrdup(proxy);
+	st = db_prepare_err(db, "UPDATE sites SET proxy_url = ?, "
+	    "proxy_sealed = ? WHERE id = ?", e);
+	if (st != NULL) {
+		db_bind_text(st, 1, shown);
+		db_bind_blob(st, 2, blob, bloblen);
+		db_bind_int64(st, 3, id);
+	}
+	free(shown);
+	free(blob);
+	return (db_step_done(db, st, e));
+}
+
+/*
+ * Seal the proxies with a password that are still in clear: rows from
+ * before proxy_sealed existed. Run once the vault is open (daemon start).
+ */
+int
+site_seal_proxies(struct db *db, struct err *e)
+{
+	struct db_stmt	*st;
+	long long	*ids = NULL;
+	char		**urls = NULL;
+	size_t		 i, n = 0;
+	int		 rc = 0;
+
+	st = db_prepare_err(db, "SELECT id, proxy_url FROM sites WHERE "
+	    "proxy_sealed IS NULL AND proxy_url LIKE '%@%'", e);
+	if (st == NULL)
+		return (-1);
+	while (db_step(st) == DB_ROW) {
+		ids = xreallocarray(ids, n + 1, sizeof *ids);
+		urls = xreallocarray(urls, n + 1, sizeof *urls);
+		ids[n] = db_col_int64(st, 0);
+		urls[n++] = xstrdup(db_col_text(st, 1));
+	}
+	db_finalize(st);
+	for (i = 0; i < n; i++) {
+		if (rc == 0 && site_store_proxy(db, ids[i], urls[i], e) != 0)
+			rc = -1;
+		explicit_bzero(urls[i], strlen(urls[i]));
+		free(urls[i]);
+	}
+	free(urls);
+	free(ids);
+	return (rc);
+}
+
 /* Would site_add accept these args? (Before a slow detection.) */
 int
 site_validate(struct db *db, const json_t *args, struct err *e)
@@ -407,12 +482,9 @@ site_add(struct db *db, const json_t *args, struct err *e)
 	}
 	jx_real(args, "weight", &weight);
 	proxy = jx_str(args, "proxy");
-	if (proxy != NULL && strcmp(proxy, "none") == 0)
-		proxy = NULL;
 	url = url_normalize(jx_str(args, "url"));
 	st = db_prepare(db, "INSERT INTO sites (name, url, platform, "
-	    "proxy_url, weight, created_at, updated_at) VALUES (?, ?, ?, ?, "
-	    "?, ?, ?)", NULL);
+	    "weight, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)", NULL);
 	if (st == NULL) {
 		free(url);
 		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
@@ -421,10 +493,9 @@ site_add(struct db *db, const json_t *args, struct err *e)
 	db_bind_text(st, 1, jx_str(args, "name"));
 	db_bind_text(st, 2, url);
 	db_bind_text(st, 3, platform);
-	db_bind_text(st, 4, proxy);
-	db_bind_double(st, 5, weight);
+	db_bind_double(st, 4, weight);
+	db_bind_int64(st, 5, now);
 	db_bind_int64(st, 6, now);
-	db_bind_int64(st, 7, now);
 	rc = db_step(st);
 	db_finalize(st);
 	free(url);
@@ -433,6 +504,8 @@ site_add(struct db *db, const json_t *args, struct err *e)
 		goto fail;
 	}
 	id = db_last_id(db);
+	if (proxy != NULL && site_store_proxy(db, id, proxy, e) != 0)
+		goto fail;
 	if ((hdrs = json_object_get(args, "header")) != NULL &&
 	    site_store_headers(db, id, hdrs, e) != 0)
 		goto fail;
@@ -449,11 +522,12 @@ site_edit(struct db *db, long long id, const json_t *args, struct err *e)
 {
 	static const char *const cols[] = { "name", "url", "platform",
 	    "proxy", "weight", "probe" };
+	/* The proxy's value is written by site_store_proxy() after. */
 	static const char *const sql[] = {
 	    "UPDATE sites SET name = ?, updated_at = ? WHERE id = ?",
 	    "UPDATE sites SET url = ?, updated_at = ? WHERE id = ?",
 	    "UPDATE sites SET platform = ?, updated_at = ? WHERE id = ?",
-	    "UPDATE sites SET proxy_url = ?, updated_at = ? WHERE id = ?",
+	    "UPDATE sites SET proxy_url = NULL, updated_at = ? WHERE id = ?",
 	    "UPDATE sites SET weight = ?, updated_at = ? WHERE id = ?",
 	    "UPDATE sites SET probe = ?, updated_at = ? WHERE id = ?" };
 	struct db_stmt	*st;
@@ -461,7 +535,7 @@ site_edit(struct db *db, long long id, const json_t *args, struct err *e)
 	const char	*s;
 	char		*norm;
 	size_t		 i;
-	int		 rc, changed = 0;
+	int		 rc, n, changed = 0;
 
 	if (site_begin(db, e) != 0)
 		return (NULL);
@@ -478,27 +552,28 @@ site_edit(struct db *db, long long id, const json_t *args, struct err *e)
 			goto fail;
 		}
 		s = json_string_value(v);
+		n = 1;
 		if (json_is_number(v))
-			db_bind_double(st, 1, json_number_value(v));
+			db_bind_double(st, n++, json_number_value(v));
 		else if (strcmp(cols[i], "probe") == 0)
-			db_bind_int64(st, 1, strcmp(s, "on") == 0);
+			db_bind_int64(st, n++, strcmp(s, "on") == 0);
 		else if (strcmp(cols[i], "url") == 0) {
 			norm = url_normalize(s);
-			db_bind_text(st, 1, norm);
+			db_bind_text(st, n++, norm);
 			free(norm);
-		} else if (strcmp(cols[i], "proxy") == 0 &&
-		    strcmp(s, "none") == 0)
-			db_bind_null(st, 1);
-		else
-			db_bind_text(st, 1, s);
-		db_bind_int64(st, 2, (long long)time(NULL));
-		db_bind_int64(st, 3, id);
+		} else if (strcmp(cols[i], "proxy") != 0)
+			db_bind_text(st, n++, s);
+		db_bind_int64(st, n++, (long long)time(NULL));
+		db_bind_int64(st, n, id);
 		rc = db_step(st);
 		db_finalize(st);
 		if (rc != DB_DONE) {
 			err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 			goto fail;
 		}
+		if (strcmp(cols[i], "proxy") == 0 &&
+		    site_store_proxy(db, id, s, e) != 0)
+			goto fail;
 		changed++;
 	}
 	if ((hdrs = json_object_get(args, "header")) != NULL) {
@@ -586,6 +661,41 @@ fail:
 	return (NULL);
 }
 
+/*
+ * The proxy a site's calls go through, into *out (NULL for none): the
+ * sealed one if there is one, else proxy_url as it is. Owned; wipe it with
+ * site_proxy_free().
+ */
+int
+site_proxy_open(long long id, const char *shown, const void *blob,
+    size_t len, char **out, struct err *e)
+{
+	char	*ad, *plain, *cause;
+
+	*out = NULL;
+	if (blob == NULL || len == 0) {
+		if (shown != NULL)
+			*out = xstrdup(shown);
+		return (0);
+	}
+	ad = vault_ad("sites", "proxy", id);
+	plain = vault_unseal_plain(ad, blob, len, &cause);
+	free(ad);
+	if (plain == NULL) {
+		err_set(e, ERR_STORAGE, "site %lld proxy: %s", id, cause);
+		free(cause);
+		return (-1);
+	}
+	*out = plain;
+	return (0);
+}
+
+void
+site_proxy_free(char *proxy)
+{
+	vault_plain_free(proxy);
+}
+
 /* What an upstream call needs to reach the site; headers unsealed. */
 struct site_conn *
 site_conn_get(struct db *db, long long id, struct err *e)
@@ -597,7 +707,7 @@ site_conn_get(struct db *db, long long id, struct err *e)
 	size_t			 i;
 
 	st = db_prepare(db, "SELECT url, platform, proxy_url, headers_sealed, "
-	    "enabled FROM sites WHERE id = ?", NULL);
+	    "enabled, proxy_sealed FROM sites WHERE id = ?", NULL);
 	if (st == NULL) {
 		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));
 		return (NULL);
@@ -612,9 +722,13 @@ site_conn_get(struct db *db, long long id, struct err *e)
 	sc->id = id;
 	sc->url = xstrdup(db_col_text(st, 0));
 	sc->platform = xstrdup(db_col_text(st, 1));
-	if (db_col_text(st, 2) != NULL)
-		sc->proxy = xstrdup(db_col_text(st, 2));
 	sc->enabled = db_col_int(st, 4);
+	if (site_proxy_open(id, db_col_text(st, 2), db_col_blob(st, 5),
+	    db_col_bytes(st, 5), &sc->proxy, e) != 0) {
+		db_finalize(st);
+		site_conn_free(sc);
+		return (NULL);
+	}
 	sc->headers = xcalloc(SITE_MAX_HEADERS + 1, sizeof *sc->headers);
 	if (db_col_bytes(st, 3) > 0) {
 		ad = vault_ad("sites", "headers", id);
@@ -650,7 +764,7 @@ site_conn_free(struct site_conn *sc)
 		return;
 	free(sc->url);
 	free(sc->platform);
-	free(sc->proxy);
+	site_proxy_free(sc->proxy);
 	for (h = sc->headers; h != NULL && *h != NULL; h++) {
 		memset(*h, 0, strlen(*h));
 		free(*h);

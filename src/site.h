@@ -28,6 +28,10 @@ json_t	*site_set_enabled(struct db *, long long, int, struct err *);
 int	 site_count(struct db *);
 struct site_conn *site_conn_get(struct db *, long long, struct err *);
 void	 site_conn_free(struct site_conn *);
+int	 site_proxy_open(long long, const char *, const void *, size_t,
+	     char **, struct err *);
+void	 site_proxy_free(char *);
+int	 site_seal_proxies(struct db *, struct err *);
 int	 site_set_quota_per_unit(struct db *, long long, double);
 struct search_query;
 int	 site_search(struct db *, const struct search_query *, json_t *,

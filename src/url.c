@@ -1,7 +1,8 @@
 /*
  * URL validation: scheme, a host, an optional numeric port, no white space
  * or control characters. It judges the text only; it never resolves or
- * connects.
+ * connects. A URL may carry a password ("http://user:pass@proxy:3128"), so
+ * what is shown of one, errors included, goes through url_redact().
  */
 #include "config.h"
 
@@ -25,6 +26,52 @@ static const struct {
 	{ "socks4://", URL_PROXY },
 };
 
+/*
+ * A copy fit to show: "scheme://user:pass@host" becomes
+ * "scheme://user:…@host", and a user part without a password (which is
+ * then the secret, as in "http://TOKEN@proxy") becomes "…". The last '@'
+ * ends the user part, so an unescaped '@' or '/' in a password is hidden
+ * too, at the cost of hiding a little more of a URL with '@' in its path.
+ */
+char *
+url_redact(const char *s)
+{
+	const char	*p, *at, *colon;
+	char		*r;
+
+	if ((p = strstr(s, "://")) != NULL)
+		p += 3;
+	else
+		p = s;
+	if ((at = strrchr(p, '@')) == NULL)
+		return (xstrdup(s));
+	if ((colon = memchr(p, ':', at - p)) != NULL)
+		xasprintf(&r, "%.*s:…%s", (int)(colon - s), s, at);
+	else
+		xasprintf(&r, "%.*s…%s", (int)(p - s), s, at);
+	return (r);
+}
+
+/* Is there a user part (and so perhaps a secret) in the URL? */
+int
+url_has_userinfo(const char *s)
+{
+	const char	*p;
+
+	p = (p = strstr(s, "://")) != NULL ? p + 3 : s;
+	return (strchr(p, '@') != NULL);
+}
+
+/* *cause = "bad URL "<s, redacted>": <why>". */
+static void
+url_bad(char **cause, const char *s, const char *why)
+{
+	char	*r = url_redact(s);
+
+	xasprintf(cause, "bad URL \"%s\": %s", r, why);
+	free(r);
+}
+
 int
 url_check(const char *s, int kinds, char **cause)
 {
@@ -34,8 +81,8 @@ url_check(const char *s, int kinds, char **cause)
 
 	for (p = s; *p != '\0'; p++) {
 		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
-			xasprintf(cause, "bad URL \"%s\": contains white space "
-			    "or control characters", s);
+			url_bad(cause, s, "contains white space or control "
+			    "characters");
 			return (-1);
 		}
 	}
@@ -49,8 +96,8 @@ url_check(const char *s, int kinds, char **cause)
 		}
 	}
 	if (host == NULL) {
-		xasprintf(cause, "bad URL \"%s\": must start with %s", s,
-		    (kinds & URL_PROXY) ? "http://, https:// or socks5://" :
+		url_bad(cause, s, (kinds & URL_PROXY) ? "must start with "
+		    "http://, https:// or socks5://" : "must start with "
 		    "http:// or https://");
 		return (-1);
 	}
@@ -59,14 +106,14 @@ url_check(const char *s, int kinds, char **cause)
 	end = host + strcspn(host, "/?#");
 	if (*host == '[') {
 		if ((p = memchr(host, ']', end - host)) == NULL) {
-			xasprintf(cause, "bad URL \"%s\": unclosed [", s);
+			url_bad(cause, s, "unclosed [");
 			return (-1);
 		}
 		p++;
 	} else
 		p = host + strcspn(host, ":/?#");
 	if (p == host || (*host == '[' && p == host + 2)) {
-		xasprintf(cause, "bad URL \"%s\": no host", s);
+		url_bad(cause, s, "no host");
 		return (-1);
 	}
 	if (p < end && *p == ':') {
@@ -77,11 +124,11 @@ url_check(const char *s, int kinds, char **cause)
 			port = port * 10 + (*p - '0');
 		}
 		if (p != end || port < 1 || port > 65535) {
-			xasprintf(cause, "bad URL \"%s\": bad port", s);
+			url_bad(cause, s, "bad port");
 			return (-1);
 		}
 	} else if (p != end) {
-		xasprintf(cause, "bad URL \"%s\": bad host", s);
+		url_bad(cause, s, "bad host");
 		return (-1);
 	}
 	return (0);

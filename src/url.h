@@ -7,5 +7,7 @@
 
 int	 url_check(const char *, int, char **);
 char	*url_normalize(const char *);
+char	*url_redact(const char *);
+int	 url_has_userinfo(const char *);
 
 #endif

@@ -292,6 +292,46 @@ vault_unseal_plain(const char *ad, const void *blob, size_t len, char **cause)
 	return (vault_open_with(ad, blob, len, malloc, free, cause));
 }
 
+/*
+ * A secret sealed into base64 text, for a secret kept in a TEXT column (a
+ * setting's value). NULL when the vault is not open.
+ */
+char *
+vault_seal_text(const char *ad, const char *plain)
+{
+	uint8_t	*blob;
+	size_t	 len, n;
+	char	*text;
+
+	if (vault_seal(ad, plain, strlen(plain), &blob, &len) != 0)
+		return (NULL);
+	n = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
+	text = xmalloc(n);
+	sodium_bin2base64(text, n, blob, len, sodium_base64_VARIANT_ORIGINAL);
+	free(blob);
+	return (text);
+}
+
+/* The reverse, into ordinary memory: free it with vault_plain_free(). */
+char *
+vault_unseal_text(const char *ad, const char *text, char **cause)
+{
+	size_t	 n = strlen(text), len;
+	uint8_t	*blob;
+	char	*plain;
+
+	blob = xmalloc(n + 1);
+	if (sodium_base642bin(blob, n + 1, text, n, NULL, &len, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) != 0) {
+		free(blob);
+		*cause = xstrdup("sealed secret is damaged");
+		return (NULL);
+	}
+	plain = vault_unseal_plain(ad, blob, len, cause);
+	free(blob);
+	return (plain);
+}
+
 void
 vault_plain_free(char *s)
 {

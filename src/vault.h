@@ -22,6 +22,8 @@ char	*vault_unseal(const char *, const void *, size_t, char **);
 void	 vault_secret_free(char *);
 char	*vault_unseal_plain(const char *, const void *, size_t, char **);
 void	 vault_plain_free(char *);
+char	*vault_seal_text(const char *, const char *);
+char	*vault_unseal_text(const char *, const char *, char **);
 char	*vault_secret_dup(const char *);
 void	 vault_hash(const char *, uint8_t *);
 int	 vault_equal(const uint8_t *, const uint8_t *, size_t);

@@ -17,6 +17,10 @@ echo "wrong horse battery" >"$TMP/wrong"
 
 ok "site a" site add a "$A" --header "X-Relay: $HSECRET" --weight 2
 ok "site o" site add o "$O" --platform openai
+# The same relay once more, through a proxy with a password: two sites of
+# one file on one URL stay two, and the password stays sealed.
+ok "site a2" site add a2 "$A" --platform new-api \
+    --proxy "http://pu:pw-backup-0002@127.0.0.1:9"
 ok "account alice" account add a --username alice --password pass-123
 OKEY=$(curl -s "$O/__fake/state?pointer=/tokens/1/key")
 run_in "$OKEY" account add o --api-key - --label direct
@@ -41,7 +45,7 @@ state() {
 			for f in name url platform weight enabled status label \
 			    kind credential username models max_requests key \
 			    pattern alias strategy channels manual target \
-			    secret token_mask group is_default; do
+			    secret token_mask group is_default proxy; do
 				v=$(jget "$TMP/l.json" "items.$i.$f" 2>/dev/null) &&
 				    printf '%s %s.%s=%s\n' "$what" "$i" "$f" "$v"
 			done
@@ -60,7 +64,7 @@ ok "export" --json backup export "$TMP/b.json" --passphrase-file "$PP"
 expect "reply names the file" "$(jget "$OUT" file)" "$TMP/b.json"
 expect "counts the accounts" "$(jget "$OUT" counts.accounts)" 2
 expect "mode 0600" "$(stat -c %a "$TMP/b.json")" 600
-for s in pass-123 "$OKEY" "$K" "$HSECRET" tok-backup-0001; do
+for s in pass-123 "$OKEY" "$K" "$HSECRET" tok-backup-0001 pw-backup-0002; do
 	if grep -qF -- "$s" "$TMP/b.json"; then fail "$s in the file in clear"; else pass; fi
 done
 expect "versioned" "$(jget "$TMP/b.json" version)" 1
@@ -77,7 +81,7 @@ expect "nothing written" "$(ls "$TMP" | grep -c '^x.json')" 0
 
 # Importing into the same state changes nothing.
 ok "import onto itself" --json backup import "$TMP/b.json" --passphrase-file "$PP"
-expect "sites unchanged" "$(jget "$OUT" sections.sites.unchanged)" 2
+expect "sites unchanged" "$(jget "$OUT" sections.sites.unchanged)" 3
 expect "nothing added" "$(grep -o '"added": *[1-9]' "$OUT" | wc -l)" 0
 expect "nothing updated" "$(grep -o '"updated": *[1-9]' "$OUT" | wc -l)" 0
 
@@ -109,13 +113,13 @@ ok "no keys either" --json key list
 expect "no keys after refusals" "$(jget "$OUT" items.length)" 0
 
 ok "dry run" --json backup import "$TMP/b.json" --passphrase-file "$PP" --dry-run
-expect "dry run would add" "$(jget "$OUT" sections.sites.added)" 2
+expect "dry run would add" "$(jget "$OUT" sections.sites.added)" 3
 expect "dry run flagged" "$(jget "$OUT" dry_run)" true
 ok "dry run kept nothing" --json site list
 expect "no sites after dry run" "$(jget "$OUT" items.length)" 0
 
 ok "import" --json backup import "$TMP/b.json" --passphrase-file "$PP"
-expect "sites added" "$(jget "$OUT" sections.sites.added)" 2
+expect "sites added" "$(jget "$OUT" sections.sites.added)" 3
 expect "accounts added" "$(jget "$OUT" sections.accounts.added)" 2
 expect "keys added" "$(jget "$OUT" sections.keys.added)" 1
 state >"$TMP/after" || fail "state after"

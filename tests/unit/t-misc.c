@@ -320,6 +320,18 @@ t_misc_url(void)
 		{ "https://x/v1/", "https://x/v1" },
 		{ "", "" },
 	};
+	static const struct {
+		const char	*in;
+		const char	*want;
+	} redacts[] = {
+		{ "http://proxy:3128", "http://proxy:3128" },
+		{ "http://u:s3cret@proxy:3128", "http://u:…@proxy:3128" },
+		{ "socks5h://TOKEN@p:1080", "socks5h://…@p:1080" },
+		{ "http://u:p@ss/w@rd@h:1/x", "http://u:…@h:1/x" },
+		{ "u:s3cret@h:1", "u:…@h:1" },
+		{ "s3cret@h", "…@h" },
+		{ "", "" },
+	};
 	char	*cause, *n;
 	size_t	 i;
 
@@ -340,6 +352,25 @@ t_misc_url(void)
 		CHECK_STR(n, norms[i].want);
 		free(n);
 	}
+	for (i = 0; i < nitems(redacts); i++) {
+		unit_case("redact \"%s\"", redacts[i].in);
+		n = url_redact(redacts[i].in);
+		CHECK_STR(n, redacts[i].want);
+		free(n);
+		CHECK_INT(url_has_userinfo(redacts[i].in),
+		    strchr(redacts[i].in, '@') != NULL);
+	}
+	/* An error about a URL never repeats its password. */
+	unit_case("no password in errors");
+	cause = NULL;
+	CHECK_INT(url_check("ftp://u:s3cret@h", URL_HTTP, &cause), -1);
+	CHECK_SUB(cause, "ftp://u:…@h");
+	CHECK_INT(strstr(cause, "s3cret") == NULL, 1);
+	free(cause);
+	cause = NULL;
+	CHECK_INT(url_check("http://u:s3cret@h:99999", URL_HTTP, &cause), -1);
+	CHECK_INT(strstr(cause, "s3cret") == NULL, 1);
+	free(cause);
 	unit_case_end();
 }
 

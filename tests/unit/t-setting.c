@@ -1,7 +1,8 @@
 /*
  * Settings (src/setting.c, src/setting-table.c): the table is sane, every
  * type accepts and rejects what it should and normalises what it keeps,
- * and loading falls back to defaults for values that no longer validate.
+ * loading falls back to defaults for values that no longer validate, and
+ * a secret setting is stored sealed and shown redacted.
  */
 #include "config.h"
 
@@ -10,8 +11,10 @@
 
 #include "compat.h"
 #include "db.h"
+#include "jx.h"
 #include "setting.h"
 #include "unit.h"
+#include "vault.h"
 #include "xmalloc.h"
 
 /* Every entry: named, helped, unique, and a default that validates as is. */
@@ -294,6 +297,93 @@ out:
 	free(cause);
 }
 
+/* The stored text of one setting (owned), or NULL. */
+static char *
+t_setting_stored(struct db *db, const char *key)
+{
+	struct db_stmt	*st;
+	char		*v = NULL;
+
+	st = db_prepare(db, "SELECT value FROM settings WHERE key = ?", NULL);
+	if (st == NULL)
+		return (NULL);
+	db_bind_text(st, 1, key);
+	if (db_step(st) == DB_ROW)
+		v = xstrdup(db_col_text(st, 0));
+	db_finalize(st);
+	return (v);
+}
+
+/*
+ * system_proxy_url may hold a password: sealed in the table (and sealed
+ * by settings_seal() when an older metapi stored it in clear), in clear
+ * in the loaded settings, redacted in its JSON.
+ */
+static void
+t_setting_secret(void)
+{
+	const struct setting_entry	*e = setting_find("system_proxy_url");
+	static const char		*url = "http://u:s3cret@proxy:3128";
+	uint8_t				 key[VAULT_KEY_LEN];
+	struct db			*db = NULL;
+	struct settings			*s = NULL;
+	json_t				*o = NULL;
+	char				*dir, *path = NULL, *cause = NULL, *v;
+
+	if (!CHECK(e != NULL && e->secret) ||
+	    !CHECK((dir = unit_tmpdir()) != NULL))
+		return;
+	memset(key, 0x5a, sizeof key);
+	CHECK_INT(vault_set_key(key), 0);
+	xasprintf(&path, "%s/secret.db", dir);
+	db = db_open(path, &cause);
+	if (!CHECK(db != NULL) || !CHECK_INT(db_migrate(db, &cause), 0))
+		goto out;
+
+	unit_case("stored sealed");
+	CHECK_INT(setting_store(db, e, url, &cause), 0);
+	v = t_setting_stored(db, e->name);
+	CHECK(v != NULL && strncmp(v, SETTING_SEALED,
+	    strlen(SETTING_SEALED)) == 0 && strstr(v, "s3cret") == NULL);
+	free(v);
+	s = settings_load(db, &cause);
+	if (CHECK(s != NULL))
+		CHECK_STR(settings_str(s, e->name), url);
+	o = setting_entry_json(e, url);
+	CHECK_STR(jx_str(o, "value"), "http://u:…@proxy:3128");
+	json_decref(o);
+	settings_free(s);
+	s = NULL;
+
+	unit_case("an older metapi's clear value");
+	CHECK_INT(t_setting_raw(db, e->name, url), 0);
+	CHECK_INT(settings_seal(db, &cause), 0);
+	v = t_setting_stored(db, e->name);
+	CHECK(v != NULL && strstr(v, "s3cret") == NULL);
+	free(v);
+	s = settings_load(db, &cause);
+	if (CHECK(s != NULL))
+		CHECK_STR(settings_str(s, e->name), url);
+	settings_free(s);
+	s = NULL;
+
+	unit_case("sealed under another key: the default");
+	memset(key, 0x33, sizeof key);
+	CHECK_INT(vault_set_key(key), 0);
+	s = settings_load(db, &cause);
+	if (CHECK(s != NULL))
+		CHECK_STR(settings_str(s, e->name), "");
+	unit_case_end();
+out:
+	settings_free(s);
+	vault_forget();
+	db_close(db);
+	unit_rmtree(dir);
+	free(dir);
+	free(path);
+	free(cause);
+}
+
 void
 t_setting(void)
 {
@@ -301,4 +391,5 @@ t_setting(void)
 	t_setting_values();
 	t_setting_defaults();
 	t_setting_load();
+	t_setting_secret();
 }
