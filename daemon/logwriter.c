@@ -801,7 +801,8 @@ logwriter_put(struct proxylog_rec *r)
 	int	first;
 
 	/* Sealed before its last bytes, and it ended as it said: as is. */
-	if (r->jseq[1] == 0 || r->jstatus != r->status)
+	if (r->jseq[1] == 0 || r->jstatus == NULL ||
+	    strcmp(r->jstatus, r->status) != 0)
 		logwriter_end(r);
 	pthread_mutex_lock(&logwriter.mtx);
 	if (logwriter.running && logwriter.len == logwriter.cap &&
