@@ -775,6 +775,7 @@ newapi_user(struct adapter_acct *a, struct adapter_user *u, struct err *e)
 		u->request_count = n;
 		u->has |= ADAPTER_HAS_REQUESTS;
 	}
+	adapter_user_finite(u);
 	adapter_resp_free(&r);
 	return (0);
 fail:
@@ -881,6 +882,7 @@ newapi_checkin(struct adapter_acct *a, struct adapter_checkin *c,
 		c->reward_usd = adapter_usd(q, newapi_qpu(p, a));
 		c->has_reward = 1;
 	}
+	adapter_checkin_finite(c);
 	adapter_resp_free(&r);
 	return (0);
 blocked:
@@ -1088,6 +1090,7 @@ newapi_tokens(struct adapter_acct *a, struct adapter_tokens *t, struct err *e)
 		    newapi_reveal(p, a, &t->v[i]) != 0)
 			can_reveal = 0;
 	}
+	adapter_tokens_finite(t);
 	return (0);
 fail:
 	adapter_resp_free(&r);
@@ -1357,6 +1360,7 @@ newapi_pricing(struct adapter_acct *a, struct adapter_prices *ps,
 			newapi_price_add(ps, m, model, g, ratio, qpu);
 		}
 	}
+	adapter_prices_finite(ps);
 	adapter_resp_free(&r);
 	return (0);
 fail:

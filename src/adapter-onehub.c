@@ -246,6 +246,7 @@ onehub_user(struct adapter_acct *a, struct adapter_user *u, struct err *e)
 		u->request_count = n;
 		u->has |= ADAPTER_HAS_REQUESTS;
 	}
+	adapter_user_finite(u);
 	rv = 0;
 out:
 	adapter_resp_free(&r);
@@ -366,6 +367,7 @@ onehub_tokens(struct adapter_acct *a, struct adapter_tokens *t,
 		if (last)
 			break;
 	}
+	adapter_tokens_finite(t);
 	rv = 0;
 out:
 	adapter_resp_free(&r);
@@ -609,6 +611,7 @@ onehub_pricing(struct adapter_acct *a, struct adapter_prices *p,
 		if (p->n == before)
 			onehub_price(p, model, "", price, 1.0, unit);
 	}
+	adapter_prices_finite(p);
 	rv = 0;
 out:
 	adapter_resp_free(&rm);

@@ -363,6 +363,7 @@ sub2api_user(struct adapter_acct *a, struct adapter_user *u, struct err *e)
 	}
 	if (jx_real(me, "balance", &u->balance_usd) == 0)
 		u->has |= ADAPTER_HAS_BALANCE;
+	adapter_user_finite(u);
 	rv = 0;
 out:
 	adapter_resp_free(&r);
@@ -501,6 +502,7 @@ sub2api_tokens(struct adapter_acct *a, struct adapter_tokens *t,
 		if (last)
 			break;
 	}
+	adapter_tokens_finite(t);
 	rv = 0;
 out:
 	adapter_resp_free(&r);

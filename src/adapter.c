@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -383,6 +384,76 @@ adapter_prices_free(struct adapter_prices *p)
 	free(p->v);
 	p->v = NULL;
 	p->n = 0;
+}
+
+/*
+ * Figures made from a site's numbers: whatever the arithmetic made of
+ * them (a quota_per_unit of 1e-300, a ratio of 1e300 times a group's),
+ * one that is not finite is no figure. These drop such values, clearing
+ * their flags, so that no infinity or NaN reaches the routing weights,
+ * the database or JSON (which has no such number). Every operation calls
+ * the one for its result before it succeeds.
+ */
+static int
+adapter_finite(double *v)
+{
+	if (isfinite(*v))
+		return (1);
+	*v = 0;
+	return (0);
+}
+
+void
+adapter_user_finite(struct adapter_user *u)
+{
+	if (!adapter_finite(&u->balance_usd))
+		u->has &= ~ADAPTER_HAS_BALANCE;
+	if (!adapter_finite(&u->used_usd))
+		u->has &= ~ADAPTER_HAS_USED;
+	if (!adapter_finite(&u->today_income_usd))
+		u->has &= ~ADAPTER_HAS_INCOME;
+}
+
+void
+adapter_checkin_finite(struct adapter_checkin *c)
+{
+	if (!adapter_finite(&c->reward_usd))
+		c->has_reward = 0;
+}
+
+/* A remaining quota too large to be a number is no limit at all. */
+void
+adapter_tokens_finite(struct adapter_tokens *t)
+{
+	size_t	i;
+
+	for (i = 0; i < t->n; i++) {
+		if (isinf(t->v[i].remain_usd) && t->v[i].remain_usd > 0)
+			t->v[i].unlimited = 1;
+		adapter_finite(&t->v[i].remain_usd);
+	}
+}
+
+void
+adapter_prices_finite(struct adapter_prices *p)
+{
+	struct adapter_price	*pr;
+	size_t			 i;
+	int			 in, out;
+
+	for (i = 0; i < p->n; i++) {
+		pr = &p->v[i];
+		in = adapter_finite(&pr->input_per_m);
+		out = adapter_finite(&pr->output_per_m);
+		if (!in || !out)
+			pr->has &= ~ADAPTER_PRICE_TOKENS;
+		if (!adapter_finite(&pr->cache_read_per_m))
+			pr->has &= ~ADAPTER_PRICE_CACHE_R;
+		if (!adapter_finite(&pr->cache_write_per_m))
+			pr->has &= ~ADAPTER_PRICE_CACHE_W;
+		if (!adapter_finite(&pr->per_call))
+			pr->has &= ~ADAPTER_PRICE_CALL;
+	}
 }
 
 /* JSON forms of adapter results: for replies, events and the tests. */
