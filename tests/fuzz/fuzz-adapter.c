@@ -21,8 +21,9 @@
  *   the rest: the replies, in the order the requests come, separated by
  *           a line "%%". A reply is a status line (the HTTP status in
  *           digits; anything else is a connection that failed), header
- *           lines "Name: value" (Set-Cookie, Server, cf-mitigated,
- *           Retry-After; others are ignored) up to an empty line, then
+ *           lines "Name: value" (Set-Cookie, any number of them, Server,
+ *           cf-mitigated, Retry-After; others are ignored, and each is
+ *           kept as upstream_do() keeps it) up to an empty line, then
  *           the body. A request after the last reply fails as a
  *           connection would.
  *
@@ -33,10 +34,11 @@
  * Besides what ASan, UBSan and LeakSanitizer catch, these abort: an
  * operation that fails without an error or succeeds with one; an error
  * message that holds one of the account's secrets (unless the replies
- * held it); a request whose URL leaves the site or holds a blank or
+ * held it) or that is not UTF-8; a request whose URL leaves the site or holds a blank or
  * control character, a header with a line break in it, a body that is
  * not JSON; an adapter that goes on asking after the site stopped
- * answering, or asks more than the replies can explain; a result that
+ * answering, or asks more than the replies can explain; a detection
+ * that asks anything but a GET or the same path twice; a result that
  * breaks adapter.h: a number that is not finite, a token that is both
  * masked and has a key, or has a key with no mask, an outcome out of
  * range, a model list that is not a list of strings; a secret kept in
@@ -66,6 +68,7 @@
 #define FA_URL		"https://relay.test"
 #define FA_SEP		"\n%%\n"
 #define FA_LATE_MAX	3	/* requests after the replies ran out */
+#define FA_DETECT_MAX	5	/* the paths detection may ask, once each */
 
 /* Values no reply is likely to hold by chance. */
 #define FA_PASSWORD	"pw-Qx7Lm2Vr9"
@@ -104,6 +107,8 @@ static struct {
 	size_t		 late;		/* requests after the end */
 	size_t		 nreplies;
 	const char	*base;
+	char		*urls[FA_DETECT_MAX];	/* detection: asked so far */
+	int		 detect;
 } fa;
 
 /* The next reply's text, or NULL when none is left. */
@@ -148,8 +153,19 @@ fa_check_req(const struct upstream_req *req)
 	const char *const	*h;
 	json_t			*j;
 
+	size_t			 i;
+
 	FUZZ_CHECK(req->method != NULL && req->url != NULL);
 	FUZZ_CHECK(strncmp(req->url, fa.base, strlen(fa.base)) == 0);
+	if (fa.detect) {
+		/* Every probe is a GET, of a path not asked before. */
+		FUZZ_CHECK(strcmp(req->method, "GET") == 0);
+		FUZZ_CHECK(req->body == NULL);
+		FUZZ_CHECK(fa.asked < FA_DETECT_MAX);
+		for (i = 0; i < fa.asked; i++)
+			FUZZ_CHECK(strcmp(fa.urls[i], req->url) != 0);
+		fa.urls[fa.asked] = xstrdup(req->url);
+	}
 	for (u = (const unsigned char *)req->url; *u != '\0'; u++)
 		FUZZ_CHECK(*u > 0x20 && *u < 0x7f);
 	for (h = req->headers; h != NULL && *h != NULL; h++) {
@@ -163,35 +179,55 @@ fa_check_req(const struct upstream_req *req)
 	}
 }
 
+/* The bytes of p (n of them, no NUL needed) before one of reject. */
+static size_t
+fa_span(const char *p, size_t n, const char *reject)
+{
+	size_t	i;
+
+	for (i = 0; i < n && strchr(reject, p[i]) == NULL; i++)
+		;
+	return (i);
+}
+
+/*
+ * One header line, kept as upstream_do() keeps it: the value without
+ * its line end; of a Set-Cookie only "name=value", accumulated as
+ * "a=1; b=2".
+ */
 static void
 fa_header(struct upstream_resp *resp, const char *line, size_t n)
 {
 	const char	*colon, *v;
+	char		*old;
 	size_t		 nl, vl;
 
 	if ((colon = memchr(line, ':', n)) == NULL)
 		return;
 	nl = colon - line;
-	v = colon + 1;
-	vl = n - nl - 1;
-	while (vl > 0 && *v == ' ') {
-		v++;
+	for (v = colon + 1; v < line + n && (*v == ' ' || *v == '\t'); v++)
+		;
+	vl = line + n - v;
+	while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
 		vl--;
-	}
-	if (nl == 10 && strncasecmp(line, "set-cookie", nl) == 0 &&
-	    resp->set_cookie == NULL)
-		resp->set_cookie = xstrndup(v, vl);
-	else if (nl == 6 && strncasecmp(line, "server", nl) == 0 &&
-	    resp->server == NULL)
+	if (nl == 10 && strncasecmp(line, "set-cookie", nl) == 0) {
+		vl = fa_span(v, vl, ";\r\n");
+		if (resp->set_cookie == NULL)
+			resp->set_cookie = xstrndup(v, vl);
+		else if (strlen(resp->set_cookie) < 8192) {
+			old = resp->set_cookie;
+			xasprintf(&resp->set_cookie, "%s; %.*s", old, (int)vl, v);
+			free(old);
+		}
+	} else if (nl == 6 && strncasecmp(line, "server", nl) == 0) {
+		free(resp->server);
 		resp->server = xstrndup(v, vl);
-	else if (nl == 12 && strncasecmp(line, "cf-mitigated", nl) == 0)
+	} else if (nl == 12 && strncasecmp(line, "cf-mitigated", nl) == 0)
 		resp->cf_mitigated = 1;
-	else if (nl == 11 && strncasecmp(line, "retry-after", nl) == 0 &&
-	    resp->retry_after == NULL)
+	else if (nl == 11 && strncasecmp(line, "retry-after", nl) == 0) {
+		free(resp->retry_after);
 		resp->retry_after = xstrndup(v, vl);
-	else if (nl == 12 && strncasecmp(line, "content-type", nl) == 0 &&
-	    resp->content_type == NULL)
-		resp->content_type = xstrndup(v, vl);
+	}
 }
 
 static int
@@ -234,17 +270,24 @@ fa_transport(const struct upstream_req *req, struct upstream_resp *resp,
 	return (0);
 }
 
-/* No secret of the account in a message, unless a reply held it. */
+/*
+ * A message goes to the client as JSON: it must be UTF-8. No secret of
+ * the account is in it, unless a reply held it.
+ */
 static void
 fa_check_msg(const char *msg)
 {
 	static const char *const secrets[] = {
 		FA_PASSWORD, FA_TOKEN, FA_REFRESH, FA_COOKIE, FA_API_KEY
 	};
-	size_t	i;
+	json_t	*j;
+	size_t	 i;
 
 	if (msg == NULL)
 		return;
+	j = json_string(msg);
+	FUZZ_CHECK(j != NULL);
+	json_decref(j);
 	for (i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
 		if (memmem(fa.in, fa.len, secrets[i], strlen(secrets[i])) ==
 		    NULL)
@@ -497,6 +540,7 @@ fa_detect(int sel)
 	size_t		 i;
 
 	fa.base = fa_urls[sel & 7];
+	fa.detect = 1;
 	if (detect_platform(fa.base, NULL, NULL, &platform, &evidence,
 	    &e) == 0) {
 		FUZZ_CHECK(e.code == ERR_OK && e.msg == NULL);
@@ -517,7 +561,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int	ready;
-	size_t		nadapters;
+	size_t		nadapters, i;
 
 	if (!ready) {
 		FUZZ_CHECK(vault_init() == 0);
@@ -532,10 +576,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fa.in = (const char *)data + 2;
 	fa.len = size - 2;
 	fa.nreplies = fa_count_replies(fa.in, fa.len);
-	if (data[0] % (nadapters + 1) == nadapters)
+	if (data[0] % (nadapters + 1) == nadapters) {
 		fa_detect(data[1]);
-	else
-		fa_adapter(adapter_table[data[0] % (nadapters + 1)], data[1]);
+		for (i = 0; i < FA_DETECT_MAX; i++)
+			free(fa.urls[i]);
+		return (0);
+	}
+	fa_adapter(adapter_table[data[0] % (nadapters + 1)], data[1]);
 	/* A site that stopped answering is not asked on and on. */
 	FUZZ_CHECK(fa.late <= FA_LATE_MAX);
 	FUZZ_CHECK(fa.asked <= fa.nreplies + FA_LATE_MAX);

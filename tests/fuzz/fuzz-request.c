@@ -25,7 +25,8 @@
  * (request_hub()) and the body for every format the channel would be
  * tried in (request_convert()). Besides what ASan, UBSan and
  * LeakSanitizer catch, these abort: a refusal without an error or with
- * another reply code; a read body whose model, stream flag or previous
+ * another reply code, or with a message that is not UTF-8 (it goes into
+ * a JSON error body); a read body whose model, stream flag or previous
  * response id is not what the body says; a body that after any step is
  * not an object that json_dumps writes and that parses back the same; a
  * step that changes what it must not (the model, the stream options of
@@ -102,6 +103,17 @@ fr_load(const char *id, struct file_data *fd, void *arg, struct err *e)
 	return (0);
 }
 
+/* A message goes into a JSON error body: it must be UTF-8. */
+static void
+fr_check_msg(const char *msg)
+{
+	json_t	*j;
+
+	j = json_string(msg);
+	FUZZ_CHECK(j != NULL);
+	json_decref(j);
+}
+
 /* The body as text: it must dump, and parse back to the same. */
 static char *
 fr_dump(const json_t *body)
@@ -166,6 +178,7 @@ fr_check_inline(struct request *rq, size_t budget)
 		FUZZ_CHECK(e.msg != NULL);
 		FUZZ_CHECK(e.code == ERR_NOT_FOUND || e.code == ERR_INVALID ||
 		    e.code == ERR_STORAGE);
+		fr_check_msg(e.msg);
 		err_clear(&e);
 	} else {
 		FUZZ_CHECK(e.code == ERR_OK);
@@ -304,6 +317,7 @@ fr_check_convert(const struct request *rq, const char *platform,
 	before = fr_dump(rq->body);
 	if ((hub = request_hub(rq, history ? fr_history : NULL, &e)) == NULL) {
 		FUZZ_CHECK(e.code != ERR_OK && e.msg != NULL);
+		fr_check_msg(e.msg);
 		err_clear(&e);
 		free(before);
 		return;
@@ -325,6 +339,7 @@ fr_check_convert(const struct request *rq, const char *platform,
 		if ((s = request_convert(rq, hub, ups[k], FR_FWD_MODEL,
 		    &e)) == NULL) {
 			FUZZ_CHECK(e.code != ERR_OK && e.msg != NULL);
+			fr_check_msg(e.msg);
 			err_clear(&e);
 			continue;
 		}
@@ -381,6 +396,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (request_parse(&rq, fmt, (const char *)data, size, &why,
 	    &e) != 0) {
 		FUZZ_CHECK(e.code == ERR_INVALID && e.msg != NULL);
+		fr_check_msg(e.msg);
 		FUZZ_CHECK(why != NULL && (strcmp(why, "invalid_json") == 0 ||
 		    strcmp(why, "missing_model") == 0));
 		FUZZ_CHECK(rq.body == NULL && rq.model == NULL);
