@@ -139,15 +139,13 @@ detect_cut(const char *s, size_t max)
 
 /*
  * The text of <title>...</title>, trimmed; owned, or NULL. It goes into
- * the evidence and messages, which are JSON: control characters become
- * blanks, and a title that is not UTF-8 keeps only its ASCII (the rest
- * becomes '?'), which is all the hint words need.
+ * the evidence and messages, which are JSON: what is not UTF-8 becomes
+ * '?' and control characters blanks.
  */
 static char *
 detect_title(const char *b)
 {
 	const char	*p, *q;
-	json_t		*j;
 	char		*t;
 	size_t		 i;
 
@@ -162,17 +160,10 @@ detect_title(const char *b)
 		q--;
 	if (q <= p)
 		return (NULL);
-	t = xstrndup(p, q - p);
+	t = jx_utf8_clean(p, q - p);
 	for (i = 0; t[i] != '\0'; i++)
 		if ((unsigned char)t[i] < 0x20 || t[i] == 0x7f)
 			t[i] = ' ';
-	if ((j = json_string(t)) != NULL)
-		json_decref(j);
-	else {
-		for (i = 0; t[i] != '\0'; i++)
-			if ((unsigned char)t[i] >= 0x80)
-				t[i] = '?';
-	}
 	return (t);
 }
 

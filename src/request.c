@@ -17,6 +17,7 @@
 
 #include "compat.h"
 #include "err.h"
+#include "jx.h"
 #include "relay.h"
 #include "request.h"
 #include "usage.h"
@@ -50,14 +51,21 @@ request_parse(struct request *rq, enum relay_format fmt, const char *raw,
 {
 	json_error_t	 jerr;
 	const char	*model;
+	char		*where;
 
 	memset(rq, 0, sizeof *rq);
 	rq->fmt = fmt;
 	rq->body = json_loadb(raw, len, 0, &jerr);
 	if (!json_is_object(rq->body)) {
+		/*
+		 * jansson's text quotes the token it choked on and may cut
+		 * a UTF-8 character: the message goes into a JSON reply.
+		 */
 		*why = "invalid_json";
+		where = jx_utf8_clean(jerr.text, strlen(jerr.text));
 		err_set(e, ERR_INVALID, "the body is not a JSON object: %s",
-		    rq->body == NULL ? jerr.text : "wrong type");
+		    rq->body == NULL ? where : "wrong type");
+		free(where);
 		goto fail;
 	}
 	model = json_string_value(json_object_get(rq->body, "model"));
