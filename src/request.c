@@ -43,7 +43,11 @@ request_streams(enum relay_format fmt)
 
 /*
  * Read a body: 0 with rq filled in, or -1 with e set and *why the error
- * code of the 400 reply ("invalid_json", "missing_model").
+ * code of the 400 reply ("invalid_json", "missing_model"). A key given
+ * twice in an object is refused: the body usually goes upstream as it
+ * came, and a site whose parser keeps the first "model" where jansson
+ * keeps the last would serve another model than the one the key was
+ * allowed and the route chosen for.
  */
 int
 request_parse(struct request *rq, enum relay_format fmt, const char *raw,
@@ -55,7 +59,7 @@ request_parse(struct request *rq, enum relay_format fmt, const char *raw,
 
 	memset(rq, 0, sizeof *rq);
 	rq->fmt = fmt;
-	rq->body = json_loadb(raw, len, 0, &jerr);
+	rq->body = json_loadb(raw, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(rq->body)) {
 		/*
 		 * jansson's text quotes the token it choked on and may cut

@@ -85,6 +85,9 @@ expect "bad escape before a UTF-8 character: 400" "$CODE" 400
 expect "bad escape: OpenAI error" "$(jget "$TMP/r" error.code)" invalid_json
 expect_match "bad escape: the message says where" "$(jget "$TMP/r" error.message)" \
     "invalid escape"
+post /v1/chat/completions '{"model":"claude-3-5-haiku","model":"gpt-4o-mini"}'
+expect "a key twice: 400" "$CODE" 400
+expect_match "a key twice: said so" "$(jget "$TMP/r" error.message)" "duplicate"
 post /v1/chat/completions '[1,2]'
 expect "JSON array: 400" "$CODE" 400
 post /v1/chat/completions '{"messages":[]}'

@@ -26,7 +26,7 @@
  * tried in (request_convert()). Besides what ASan, UBSan and
  * LeakSanitizer catch, these abort: a refusal without an error or with
  * another reply code, or with a message that is not UTF-8 (it goes into
- * a JSON error body); a read body whose model, stream flag or previous
+ * a JSON error body); a body read with a key twice in an object; a read body whose model, stream flag or previous
  * response id is not what the body says; a body that after any step is
  * not an object that json_dumps writes and that parses back the same; a
  * step that changes what it must not (the model, the stream options of
@@ -379,6 +379,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct request		 rq;
 	struct err		 e = { ERR_OK, NULL };
 	enum relay_format	 fmt;
+	json_t			*dup;
 	const char		*why = NULL, *sid;
 	int			 sel;
 
@@ -404,6 +405,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return (0);
 	}
 	FUZZ_CHECK(e.code == ERR_OK);
+	/* No key twice: what goes upstream as it came reads one way. */
+	dup = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES,
+	    NULL);
+	FUZZ_CHECK(dup != NULL);
+	json_decref(dup);
 	fr_check_read(&rq, fmt);
 	fr_check_model(rq.model);
 	if ((sid = request_session(&rq)) != NULL)
