@@ -137,18 +137,24 @@ newapi_wipe_free(char *s)
 	}
 }
 
-/* An id that arrives as a number or as text -> owned text, or NULL. */
+/*
+ * An id that arrives as a number or as text -> owned text, or NULL. Ids
+ * are numbers: they go into paths (/api/token/:id/key) and the user id
+ * header, so text that is not one is no id.
+ */
 static char *
 newapi_id(json_t *v)
 {
-	char	*s;
+	const char	*t;
+	char		*s;
 
 	if (json_is_integer(v)) {
 		xasprintf(&s, "%lld", (long long)json_integer_value(v));
 		return (s);
 	}
-	if (json_is_string(v) && *json_string_value(v) != '\0')
-		return (xstrdup(json_string_value(v)));
+	if ((t = json_string_value(v)) != NULL && *t != '\0' &&
+	    strlen(t) <= 20 && t[strspn(t, "0123456789")] == '\0')
+		return (xstrdup(t));
 	return (NULL);
 }
 
@@ -546,7 +552,8 @@ newapi_login_token(const struct newapi_platform *p, struct adapter_acct *a)
 	if (v == NULL)
 		goto out;
 	if (json_is_string(v) && *json_string_value(v) != '\0') {
-		if (adapter_set_secret(&a->access_token,
+		if (adapter_word_ok(json_string_value(v)) &&
+		    adapter_set_secret(&a->access_token,
 		    json_string_value(v)) == 0)
 			a->changed |= ADAPTER_CHANGED_SESSION;
 		goto out;
@@ -559,7 +566,7 @@ newapi_login_token(const struct newapi_platform *p, struct adapter_acct *a)
 		goto out;
 	if (adapter_envelope(&r, "access token", &data, &e) != 0)
 		goto out;
-	if ((tok = json_string_value(data)) != NULL && *tok != '\0' &&
+	if ((tok = json_string_value(data)) != NULL && adapter_word_ok(tok) &&
 	    adapter_set_secret(&a->access_token, tok) == 0)
 		a->changed |= ADAPTER_CHANGED_SESSION;
 out:
@@ -968,6 +975,11 @@ newapi_token_fill(struct adapter_token *t, json_t *o, char *id, double qpu)
 			xasprintf(&t->mask, "sk-%s", s);
 		return;
 	}
+	/* A key that could not go into a header is no key. */
+	if (!adapter_word_ok(s)) {
+		t->masked = 1;
+		return;
+	}
 	t->key = newapi_full_key(s);
 	t->mask = vault_mask(t->key);
 }
@@ -996,7 +1008,7 @@ newapi_reveal(const struct newapi_platform *p, struct adapter_acct *a,
 	k = jx_str(data, "key");
 	if (k == NULL && json_is_string(data))
 		k = json_string_value(data);
-	if (k == NULL || *k == '\0' || newapi_masked(k))
+	if (!adapter_word_ok(k) || newapi_masked(k))
 		goto out;
 	t->key = newapi_full_key(k);
 	free(t->mask);

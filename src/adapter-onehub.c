@@ -128,7 +128,8 @@ onehub_keep_token(struct adapter_acct *a, json_t *self, struct err *e)
 {
 	const char	*tok = jx_str(self, "access_token");
 
-	if (tok == NULL || *tok == '\0')
+	/* One that could not go into a header is none. */
+	if (!adapter_word_ok(tok))
 		return (0);
 	if (a->access_token != NULL && strcmp(a->access_token, tok) == 0)
 		return (0);
@@ -294,6 +295,9 @@ onehub_token(struct adapter_tokens *t, json_t *o, double unit,
 		if (strchr(s, '*') != NULL) {
 			tok->masked = 1;
 			tok->mask = xstrdup(s);
+		} else if (!adapter_word_ok(s)) {
+			/* One that could not go into a header is none. */
+			tok->masked = 1;
 		} else {
 			xasprintf(&full, "%s%s", strncmp(s, "sk-", 3) == 0 ?
 			    "" : "sk-", s);

@@ -162,13 +162,14 @@ sub2api_keep_session(struct adapter_acct *a, json_t *data, const char *what,
 	const char	*at = jx_str(data, "access_token");
 	const char	*rt = jx_str(data, "refresh_token");
 
-	if (at == NULL || *at == '\0') {
+	/* A token that could not go into a header is none. */
+	if (!adapter_word_ok(at)) {
 		err_set(e, ERR_UPSTREAM, "%s: the reply has no access token",
 		    what);
 		return (-1);
 	}
 	if (adapter_set_secret(&a->access_token, at) != 0 ||
-	    (rt != NULL && *rt != '\0' &&
+	    (adapter_word_ok(rt) &&
 	    adapter_set_secret(&a->refresh_token, rt) != 0)) {
 		err_set(e, ERR_INTERNAL, "out of secure memory");
 		return (-1);
@@ -433,6 +434,9 @@ sub2api_token(struct adapter_tokens *t, json_t *o, struct err *e)
 		if (strchr(s, '*') != NULL) {
 			tok->masked = 1;
 			tok->mask = xstrdup(s);
+		} else if (!adapter_word_ok(s)) {
+			/* One that could not go into a header is none. */
+			tok->masked = 1;
 		} else {
 			if ((tok->key = vault_secret_dup(s)) == NULL) {
 				err_set(e, ERR_INTERNAL, "out of secure "

@@ -63,6 +63,25 @@ adapter_join_cookies(const char *a, const char *b)
 	return (s);
 }
 
+/*
+ * A credential, key or id a site gave that goes into a header or a path
+ * of later requests (here, or in the relay's): printable ASCII without
+ * blanks, as every real one is. Anything else (a line break above all)
+ * is taken as no value, so that a site cannot write headers of its own.
+ */
+int
+adapter_word_ok(const char *s)
+{
+	const unsigned char	*p;
+
+	if (s == NULL || *s == '\0')
+		return (0);
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p <= 0x20 || *p >= 0x7f)
+			return (0);
+	return (1);
+}
+
 /* Replace a secret field with a copy of value in secure memory. */
 int
 adapter_set_secret(char **field, const char *value)
@@ -79,8 +98,9 @@ adapter_set_secret(char **field, const char *value)
 /*
  * One request to the site: path is appended to the base URL; extra is a
  * NULL-terminated list of headers (auth, user id) or NULL; body is JSON
- * or NULL. Fails only when no HTTP reply came (ERR_UPSTREAM); the caller
- * judges the status and body.
+ * or NULL. Fails only when no HTTP reply came (ERR_UPSTREAM), or when a
+ * header holds a line break and nothing was sent; the caller judges the
+ * status and body.
  */
 int
 adapter_http(struct adapter_acct *a, const char *method, const char *path,
@@ -113,6 +133,9 @@ adapter_http(struct adapter_acct *a, const char *method, const char *path,
 	    n < ADAPTER_MAX_HEADERS; i++)
 		hdrs[n++] = a->site_headers[i];
 	hdrs[n] = NULL;
+	/* libcurl sends a header as it is: a line break would start another. */
+	for (i = 0; i < n && strpbrk(hdrs[i], "\r\n") == NULL; i++)
+		;
 
 	memset(&req, 0, sizeof req);
 	req.method = method;
@@ -123,7 +146,12 @@ adapter_http(struct adapter_acct *a, const char *method, const char *path,
 	req.timeout_sec = a->timeout_sec > 0 ? a->timeout_sec : 30;
 	req.max_body = ADAPTER_MAX_BODY;
 	memset(&ur, 0, sizeof ur);
-	rv = adapter_transport(&req, &ur, &cause);
+	if (i < n) {
+		rv = -1;
+		cause = xstrdup("a header of the request holds a line break; "
+		    "not sent");
+	} else
+		rv = adapter_transport(&req, &ur, &cause);
 	if (cookie_hdr != NULL) {
 		explicit_bzero(cookie_hdr, strlen(cookie_hdr));
 		free(cookie_hdr);

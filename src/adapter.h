@@ -171,6 +171,7 @@ enum adapter_checkin_outcome adapter_checkin_classify(long, int,
 	     const char *);
 const char *adapter_checkin_name(enum adapter_checkin_outcome);
 int	 adapter_set_secret(char **, const char *);
+int	 adapter_word_ok(const char *);
 char	*adapter_join_cookies(const char *, const char *);
 void	 adapter_user_free(struct adapter_user *);
 void	 adapter_checkin_free(struct adapter_checkin *);
