@@ -177,12 +177,22 @@ ctl_send(struct ctl_client *c, uint16_t type, uint32_t id, json_t *obj)
 	}
 }
 
+/*
+ * An error reply. The message is made UTF-8 first: json_pack() refuses
+ * anything else, and the client would be dropped for a NULL reply.
+ */
 static json_t *
 ctl_error_json(struct err *e)
 {
-	return (json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error",
-	    "code", err_name(e->code), "message",
-	    e->msg != NULL ? e->msg : err_text(e->code)));
+	json_t	*o;
+	char	*text;
+
+	text = e->msg != NULL ? jx_utf8_clean(e->msg, strlen(e->msg)) :
+	    xstrdup(err_text(e->code));
+	o = json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error", "code",
+	    err_name(e->code), "message", text);
+	free(text);
+	return (o);
 }
 
 /*

@@ -21,6 +21,7 @@
 
 #include "compat.h"
 #include "daemon.h"
+#include "jx.h"
 #include "modelpat.h"
 #include "snapshot.h"
 #include "xmalloc.h"
@@ -100,23 +101,27 @@ http_is_claude(struct mg_connection *conn)
 
 /*
  * An error reply. OpenAI: {"error": {"message", "type", "param", "code"}};
- * Anthropic: {"type": "error", "error": {"type", "message"}}.
+ * Anthropic: {"type": "error", "error": {"type", "message"}}. The message
+ * is made UTF-8 first: json_pack() refuses anything else, and there
+ * would be no body at all.
  */
 static char *
 http_error_body(struct mg_connection *conn, const char *type,
     const char *code, const char *msg)
 {
 	json_t	*o;
-	char	*s;
+	char	*s, *text;
 
+	text = jx_utf8_clean(msg, strlen(msg));
 	if (http_is_claude(conn))
 		o = json_pack("{s:s, s:{s:s, s:s}}", "type", "error", "error",
-		    "type", type, "message", msg);
+		    "type", type, "message", text);
 	else
 		o = json_pack("{s:{s:s, s:s, s:n, s:s?}}", "error", "message",
-		    msg, "type", type, "param", "code", code);
+		    text, "type", type, "param", "code", code);
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
+	free(text);
 	return (s);
 }
 

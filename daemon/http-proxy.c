@@ -38,6 +38,7 @@
 #include "log.h"
 #include "proxylog.h"
 #include "relay.h"
+#include "request.h"
 #include "router.h"
 #include "routestate.h"
 #include "snapshot.h"
@@ -53,21 +54,21 @@
 #define PROXY_FORMAT_TTL_MS	(6 * 3600 * 1000LL)	/* format memory */
 #define PROXY_CLIENT_CHECK_MS	250	/* hang-up checks before the first byte */
 
+/* A surface and its usage format (which surfaces stream: request.c). */
 struct proxy_surface {
 	enum relay_format	 fmt;
 	enum usage_format	 ufmt;
-	int			 streams;	/* may answer with SSE */
 };
 
 /* Indexed by relay_format. */
 static const struct proxy_surface proxy_surfaces[RELAY_FORMAT_COUNT] = {
-	[RELAY_CHAT] = { RELAY_CHAT, USAGE_OPENAI_CHAT, 1 },
-	[RELAY_COMPLETIONS] = { RELAY_COMPLETIONS, USAGE_OPENAI_COMPLETIONS, 1 },
-	[RELAY_EMBEDDINGS] = { RELAY_EMBEDDINGS, USAGE_OPENAI_EMBEDDINGS, 0 },
-	[RELAY_IMAGES] = { RELAY_IMAGES, USAGE_OPENAI_CHAT, 0 },
-	[RELAY_RESPONSES] = { RELAY_RESPONSES, USAGE_OPENAI_RESPONSES, 1 },
-	[RELAY_MESSAGES] = { RELAY_MESSAGES, USAGE_ANTHROPIC, 1 },
-	[RELAY_COUNT_TOKENS] = { RELAY_COUNT_TOKENS, USAGE_ANTHROPIC, 0 },
+	[RELAY_CHAT] = { RELAY_CHAT, USAGE_OPENAI_CHAT },
+	[RELAY_COMPLETIONS] = { RELAY_COMPLETIONS, USAGE_OPENAI_COMPLETIONS },
+	[RELAY_EMBEDDINGS] = { RELAY_EMBEDDINGS, USAGE_OPENAI_EMBEDDINGS },
+	[RELAY_IMAGES] = { RELAY_IMAGES, USAGE_OPENAI_CHAT },
+	[RELAY_RESPONSES] = { RELAY_RESPONSES, USAGE_OPENAI_RESPONSES },
+	[RELAY_MESSAGES] = { RELAY_MESSAGES, USAGE_ANTHROPIC },
+	[RELAY_COUNT_TOKENS] = { RELAY_COUNT_TOKENS, USAGE_ANTHROPIC },
 };
 
 /*
@@ -95,15 +96,11 @@ struct proxy_req {
 	const struct snap_key		*key;
 	char				*raw;		/* body as received, files in */
 	size_t				 rawlen;
-	json_t				*body;
+	struct request			 in;		/* the body, read */
 	char				*send;		/* body sent upstream */
-	const char			*model;
-	char				*model_copy;	/* model outlives body edits */
 	const struct snap_route		*route;
 	enum snap_match			 how;
 	const char			*fwd;		/* model sent upstream */
-	int				 stream;
-	int				 strip_usage;	/* we added include_usage */
 	char				 sticky[192];	/* session key, or "" */
 	struct proxylog_rec		*log;
 	char				 rid[JOURNAL_RID_LEN];	/* X-Request-Id */
@@ -188,29 +185,12 @@ proxy_read_body(struct proxy_req *rq, long long max)
 	return (0);
 }
 
-/*
- * Chat streams: ask for the usage chunk so the request can be billed, and
- * remember to hide it from a client that did not ask for it.
- */
+/* A Chat stream asks for its usage chunk (request_ask_usage()). */
 static void
 proxy_prepare_body(struct proxy_req *rq)
 {
-	json_t	*opts;
-
-	if (rq->surf->fmt == RELAY_CHAT && rq->stream) {
-		opts = json_object_get(rq->body, "stream_options");
-		if (!json_is_true(json_object_get(opts, "include_usage"))) {
-			if (!json_is_object(opts)) {
-				opts = json_object();
-				json_object_set_new(rq->body, "stream_options",
-				    opts);
-			}
-			json_object_set_new(opts, "include_usage", json_true());
-			rq->strip_usage = 1;
-		}
-	}
-	if (rq->strip_usage)
-		rq->send = json_dumps(rq->body, JSON_COMPACT);
+	if (request_ask_usage(&rq->in))
+		rq->send = json_dumps(rq->in.body, JSON_COMPACT);
 }
 
 /* Routing state of one request: the route's candidates and channels. */
@@ -243,15 +223,11 @@ proxy_session_key(struct proxy_req *rq)
 		return;
 	for (i = 0; i < nitems(proxy_session_headers) && sid == NULL; i++)
 		sid = mg_get_header(rq->conn, proxy_session_headers[i]);
-	if (sid == NULL) {
-		sid = json_string_value(json_object_get(json_object_get(
-		    rq->body, "metadata"), "user_id"));
-		if (sid != NULL && strstr(sid, "session") == NULL)
-			sid = NULL;
-	}
+	if (sid == NULL)
+		sid = request_session(&rq->in);
 	if (sid != NULL && *sid != '\0')
 		snprintf(rq->sticky, sizeof rq->sticky, "%lld|%s|%s",
-		    rq->key->id, rq->model, sid);
+		    rq->key->id, rq->in.model, sid);
 }
 
 /*
@@ -292,7 +268,7 @@ proxy_route_init(struct proxy_req *rq, struct proxy_route *pr)
 	memset(&pr->req, 0, sizeof pr->req);
 	pr->req.strategy = r->strategy;
 	pr->req.now = routestate_now();
-	pr->n = routestate_candidates(rq->snap, r, rq->how, rq->model,
+	pr->n = routestate_candidates(rq->snap, r, rq->how, rq->in.model,
 	    (int)rq->surf->fmt, pr->req.now, pr->cands, pr->chs);
 }
 
@@ -393,13 +369,11 @@ proxy_candidates(struct proxy_req *rq, struct proxy_route *pr)
 static void
 proxy_set_model(struct proxy_req *rq, const struct snap_channel *ch)
 {
-	rq->fwd = snapshot_forward_model(rq->route, rq->how, rq->model, ch);
-	if (strcmp(rq->fwd, json_string_value(json_object_get(rq->body,
-	    "model"))) == 0)
+	rq->fwd = snapshot_forward_model(rq->route, rq->how, rq->in.model, ch);
+	if (!request_set_model(&rq->in, rq->fwd))
 		return;
-	json_object_set_new(rq->body, "model", json_string(rq->fwd));
 	free(rq->send);
-	rq->send = json_dumps(rq->body, JSON_COMPACT);
+	rq->send = json_dumps(rq->in.body, JSON_COMPACT);
 }
 
 /* Tell the runtime state how an attempt went. */
@@ -554,7 +528,7 @@ proxy_event(const struct sse_event *ev, void *arg, struct err *e)
 	}
 	if (j != NULL) {
 		usage_from_event(&at->usage, at->rq->surf->ufmt, j);
-		skip = at->rq->strip_usage && proxy_usage_only(j);
+		skip = at->rq->in.strip_usage && proxy_usage_only(j);
 		json_decref(j);
 	}
 	if (!skip && proxy_client_write(at, ev->raw, ev->raw_len) != 0) {
@@ -600,7 +574,7 @@ proxy_conv_delta(const struct xf_delta *d, void *arg)
 	default:
 		break;
 	}
-	if (!at->rq->stream) {
+	if (!at->rq->in.stream) {
 		xf_final_add(&cv->fin, d);	/* a whole reply is wanted */
 		return (0);
 	}
@@ -619,7 +593,7 @@ proxy_conv_event(const struct sse_event *ev, void *arg, struct err *e)
 	xf_parse_event(&at->conv->p, ev->event, j, ev->data, ev->data_len,
 	    proxy_conv_delta, at);
 	json_decref(j);
-	if (at->rq->stream && proxy_conv_flush(at) != 0) {
+	if (at->rq->in.stream && proxy_conv_flush(at) != 0) {
 		err_set(e, ERR_BUSY, "client went away");
 		return (-1);
 	}
@@ -644,7 +618,7 @@ proxy_conv_write(struct proxy_attempt *at, char *p, size_t len)
 		}
 		return (len);
 	}
-	if (at->rq->stream && !at->committed) {
+	if (at->rq->in.stream && !at->committed) {
 		if (proxy_send_head(at) != 0) {
 			at->client_gone = 1;
 			return (0);
@@ -864,7 +838,7 @@ proxy_headers(struct proxy_req *rq, const struct snap_channel *ch,
 	explicit_bzero(line, strlen(line));
 	free(line);
 	h = curl_slist_append(h, "Content-Type: application/json");
-	h = curl_slist_append(h, rq->stream ? "Accept: text/event-stream" :
+	h = curl_slist_append(h, rq->in.stream ? "Accept: text/event-stream" :
 	    "Accept: application/json");
 	if (anthropic && mg_get_header(rq->conn, "anthropic-version") == NULL)
 		h = curl_slist_append(h, "anthropic-version: 2023-06-01");
@@ -974,7 +948,7 @@ proxy_conv_end(struct proxy_req *rq, struct proxy_attempt *at)
 		d.kind = XF_D_DONE;
 		proxy_conv_delta(&d, at);
 	}
-	if (rq->stream && at->sse) {
+	if (rq->in.stream && at->sse) {
 		proxy_conv_flush(at);
 		if (at->ended && at->error == NULL)
 			proxy_conv_store(rq, cv->w.id, &cv->w.final);
@@ -1002,7 +976,7 @@ proxy_conv_end(struct proxy_req *rq, struct proxy_attempt *at)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	rq->log->ttfb_ms = proxy_ms(&rq->t0, &now);
-	if (rq->stream) {
+	if (rq->in.stream) {
 		/* A stream was asked for and a whole reply came. */
 		if (proxy_send_head(at) != 0) {
 			at->client_gone = 1;
@@ -1018,7 +992,7 @@ proxy_conv_end(struct proxy_req *rq, struct proxy_attempt *at)
 	cv->fin.id = xstrdup(cv->w.id);
 	cv->fin.created = cv->w.created;
 	free(cv->fin.model);
-	cv->fin.model = xstrdup(rq->model);
+	cv->fin.model = xstrdup(rq->in.model);
 	o = xf_write_final(rq->surf->fmt, &cv->fin);
 	at->committed = at->whole = 1;
 	proxy_seal(rq, at);
@@ -1057,9 +1031,9 @@ proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
 	if (send != NULL) {
 		at->conv = xcalloc(1, sizeof *at->conv);
 		xf_parser_init(&at->conv->p, up);
-		xf_writer_init(&at->conv->w, rq->surf->fmt, rq->model,
-		    rq->surf->fmt == RELAY_CHAT && !rq->strip_usage &&
-		    json_is_true(json_object_get(json_object_get(rq->body,
+		xf_writer_init(&at->conv->w, rq->surf->fmt, rq->in.model,
+		    rq->surf->fmt == RELAY_CHAT && !rq->in.strip_usage &&
+		    json_is_true(json_object_get(json_object_get(rq->in.body,
 		    "stream_options"), "include_usage")));
 		/* Responses needs the whole reply at its end. */
 		at->conv->w.keep = rq->surf->fmt == RELAY_RESPONSES;
@@ -1348,60 +1322,16 @@ proxy_finish(struct proxy_req *rq, int http_status, const char *status,
 }
 
 /*
- * The client's request as the hub, once, with the kept turns of a
- * Responses conversation put after its instructions.
+ * The request converted for an upstream speaking format up, from the
+ * hub, which is made once (request_hub()).
  */
-static int
-proxy_hub(struct proxy_req *rq, struct err *e)
-{
-	json_t		*all, *m;
-	const char	*role;
-	size_t		 i;
-	int		 pass;
-
-	if (rq->hub != NULL)
-		return (0);
-	if ((rq->hub = xf_to_chat(rq->surf->fmt, rq->body, e)) == NULL)
-		return (-1);
-	if (rq->history == NULL)
-		return (0);
-	all = json_array();
-	for (pass = 0; pass < 2; pass++) {
-		if (pass == 1)
-			json_array_extend(all, rq->history);
-		json_array_foreach(json_object_get(rq->hub, "messages"), i, m) {
-			role = json_string_value(json_object_get(m, "role"));
-			if ((role != NULL && (strcmp(role, "system") == 0 ||
-			    strcmp(role, "developer") == 0)) == (pass == 0))
-				json_array_append(all, m);
-		}
-	}
-	json_object_set_new(rq->hub, "messages", all);
-	return (0);
-}
-
-/* The request converted for an upstream speaking format up. */
 static char *
 proxy_conv_body(struct proxy_req *rq, enum relay_format up, struct err *e)
 {
-	json_t	*b;
-	char	*s;
-
-	if (proxy_hub(rq, e) != 0)
+	if (rq->hub == NULL &&
+	    (rq->hub = request_hub(&rq->in, rq->history, e)) == NULL)
 		return (NULL);
-	json_object_set_new(rq->hub, "model", json_string(rq->fwd));
-	json_object_set_new(rq->hub, "stream", json_boolean(rq->stream));
-	if ((b = xf_from_chat(up, rq->hub, e)) == NULL)
-		return (NULL);
-	if (up == RELAY_CHAT && rq->stream)
-		json_object_set_new(b, "stream_options", json_pack("{s:b}",
-		    "include_usage", 1));
-	s = json_dumps(b, JSON_COMPACT);
-	json_decref(b);
-	if (s == NULL)
-		err_set(e, ERR_INVALID, "the converted request has text "
-		    "that is not UTF-8");
-	return (s);
+	return (request_convert(&rq->in, rq->hub, up, rq->fwd, e));
 }
 
 /*
@@ -1473,57 +1403,17 @@ proxy_protocol_error(const struct proxy_attempt *at)
 	return (hit);
 }
 
-/* Add the text of every string in j to est, but not ids or images. */
-static void
-proxy_count_walk(const json_t *j, struct usage_est *est, long long *images)
-{
-	const char	*k;
-	json_t		*v;
-	size_t		 i;
-
-	if (json_is_string(j)) {
-		usage_est_add(est, json_string_value(j), json_string_length(j));
-		return;
-	}
-	if (json_is_array(j)) {
-		json_array_foreach(j, i, v)
-			proxy_count_walk(v, est, images);
-		return;
-	}
-	json_object_foreach((json_t *)j, k, v) {
-		if (strcmp(k, "type") == 0 && json_is_string(v) &&
-		    (strcmp(json_string_value(v), "image") == 0 ||
-		    strcmp(json_string_value(v), "document") == 0))
-			(*images)++;
-		if (strcmp(k, "source") == 0 || strcmp(k, "id") == 0 ||
-		    strcmp(k, "tool_use_id") == 0 || strcmp(k, "type") == 0 ||
-		    strcmp(k, "signature") == 0 || strcmp(k, "model") == 0)
-			continue;
-		proxy_count_walk(v, est, images);
-	}
-}
-
 /*
  * count_tokens with no channel that counts: an estimate from the text
- * (and a flat 1600 tokens per image or document, about what a full-size
- * image costs), said to be one in a header.
+ * (request_count_tokens()), said to be one in a header.
  */
 static void
 proxy_count_local(struct proxy_req *rq)
 {
-	struct usage_est	 est;
-	long long		 images = 0, n;
-	static const char *const parts[] = { "system", "messages", "tools" };
-	size_t			 i;
-	char			 body[64];
+	long long	n;
+	char		body[64];
 
-	memset(&est, 0, sizeof est);
-	for (i = 0; i < nitems(parts); i++)
-		proxy_count_walk(json_object_get(rq->body, parts[i]), &est,
-		    &images);
-	n = usage_est_tokens(&est) + images * 1600;
-	if (n < 1)
-		n = 1;
+	n = request_count_tokens(rq->in.body);
 	snprintf(body, sizeof body, "{\"input_tokens\":%lld}", n);
 	mg_printf(rq->conn, "HTTP/1.1 200 OK\r\n"
 	    "Content-Type: application/json\r\n"
@@ -1546,7 +1436,7 @@ proxy_alert(struct proxy_req *rq, const char *why)
 {
 	char	*title;
 
-	xasprintf(&title, "no channel could serve %s", rq->model);
+	xasprintf(&title, "no channel could serve %s", rq->in.model);
 	notify_event_defer("request", "error", title, why != NULL ? why :
 	    "all attempts failed");
 	free(title);
@@ -1560,10 +1450,9 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 	struct proxy_route		 pr;
 	struct proxy_req		 rq;
 	struct proxy_attempt		 at;
-	json_error_t			 jerr;
 	struct err			 e = { ERR_OK, NULL };
 	enum relay_format		 ups[RELAY_MAX_UPSTREAM];
-	const char			*prev, *h;
+	const char			*why, *h;
 	char				*send;
 	size_t				 k, nf;
 	int				 i, rv = -1, status = 0;
@@ -1603,48 +1492,35 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 		status = 413;
 		goto log;
 	}
-	rq.body = json_loadb(rq.raw, rq.rawlen, 0, &jerr);
-	if (!json_is_object(rq.body)) {
-		http_error(conn, 400, "invalid_request_error", "invalid_json",
-		    "the body is not a JSON object: %s", rq.body == NULL ?
-		    jerr.text : "wrong type");
+	if (request_parse(&rq.in, fmt, rq.raw, rq.rawlen, &why, &e) != 0) {
+		http_error(conn, 400, "invalid_request_error", why, "%s", e.msg);
+		err_clear(&e);
 		status = 400;
 		goto log;
 	}
-	rq.model = json_string_value(json_object_get(rq.body, "model"));
-	if (rq.model == NULL || *rq.model == '\0') {
-		http_error(conn, 400, "invalid_request_error", "missing_model",
-		    "\"model\" is required");
-		status = 400;
-		goto log;
-	}
-	rq.model = rq.model_copy = xstrdup(rq.model);
-	rq.log->model_requested = xstrdup(rq.model);
-	rq.stream = rq.surf->streams &&
-	    json_is_true(json_object_get(rq.body, "stream"));
-	rq.log->stream = rq.stream;
-	if (!http_model_allowed(conn, rq.key, rq.model)) {
+	rq.log->model_requested = xstrdup(rq.in.model);
+	rq.log->stream = rq.in.stream;
+	if (!http_model_allowed(conn, rq.key, rq.in.model)) {
 		status = 403;
 		goto log;
 	}
 	/* Files the body names by id go in inline, for any upstream. */
-	if ((status = http_files_inline(conn, rq.key->id, fmt, rq.body,
+	if ((status = http_files_inline(conn, rq.key->id, fmt, rq.in.body,
 	    rq.snap->limits.max_body, &rq.raw, &rq.rawlen)) != 0)
 		goto log;
-	if ((rq.route = snapshot_route(rq.snap, rq.model, &rq.how)) == NULL) {
+	if ((rq.route = snapshot_route(rq.snap, rq.in.model, &rq.how)) == NULL) {
 		http_error(conn, 404, "invalid_request_error", "model_not_found",
-		    "model %s is not offered by any site", rq.model);
+		    "model %s is not offered by any site", rq.in.model);
 		status = 404;
 		goto log;
 	}
 	rq.log->route_id = rq.route->id;
 	/* A Responses turn after one this daemon converted. */
-	if (fmt == RELAY_RESPONSES && (prev = json_string_value(
-	    json_object_get(rq.body, "previous_response_id"))) != NULL) {
-		if ((rq.history = conversation_get(prev)) != NULL)
+	if (rq.in.prev != NULL) {
+		if ((rq.history = conversation_get(rq.in.prev)) != NULL)
 			rq.force_convert = 1;
 		else
-			rq.prev_unknown = prev;
+			rq.prev_unknown = rq.in.prev;
 	}
 	proxy_session_key(&rq);
 	if ((h = mg_get_header(conn, "X-Metapi-Channel")) != NULL &&
@@ -1658,7 +1534,7 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 	if ((ch = proxy_candidates(&rq, &pr)) == NULL && rq.pin > 0) {
 		http_error(conn, 503, "server_error", "no_channel", "channel "
 		    "%lld does not serve %s in the %s format now (not in its "
-		    "route, disabled, or another model)", rq.pin, rq.model,
+		    "route, disabled, or another model)", rq.pin, rq.in.model,
 		    relay_format_name(fmt));
 		status = 503;
 		goto log;
@@ -1671,7 +1547,7 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 			goto out;
 		}
 		http_error(conn, 503, "server_error", "no_channel", "no channel "
-		    "serves %s in the %s format now", rq.model,
+		    "serves %s in the %s format now", rq.in.model,
 		    relay_format_name(fmt));
 		proxy_alert(&rq, "every channel is disabled, cooling or "
 		    "behind an open breaker");
@@ -1765,11 +1641,10 @@ out:
 	mg_set_user_connection_data(conn, NULL);
 	proxy_attempt_free(&at);
 	proxy_route_free(&pr);
-	free(rq.model_copy);
 	proxylog_rec_free(rq.log);
 	json_decref(rq.hub);
 	json_decref(rq.history);
-	json_decref(rq.body);
+	request_free(&rq.in);
 	free(rq.raw);
 	free(rq.send);
 	snapshot_put(rq.snap);

@@ -137,18 +137,24 @@ newapi_wipe_free(char *s)
 	}
 }
 
-/* An id that arrives as a number or as text -> owned text, or NULL. */
+/*
+ * An id that arrives as a number or as text -> owned text, or NULL. Ids
+ * are numbers: they go into paths (/api/token/:id/key) and the user id
+ * header, so text that is not one is no id.
+ */
 static char *
 newapi_id(json_t *v)
 {
-	char	*s;
+	const char	*t;
+	char		*s;
 
 	if (json_is_integer(v)) {
 		xasprintf(&s, "%lld", (long long)json_integer_value(v));
 		return (s);
 	}
-	if (json_is_string(v) && *json_string_value(v) != '\0')
-		return (xstrdup(json_string_value(v)));
+	if ((t = json_string_value(v)) != NULL && *t != '\0' &&
+	    strlen(t) <= 20 && t[strspn(t, "0123456789")] == '\0')
+		return (xstrdup(t));
 	return (NULL);
 }
 
@@ -546,7 +552,8 @@ newapi_login_token(const struct newapi_platform *p, struct adapter_acct *a)
 	if (v == NULL)
 		goto out;
 	if (json_is_string(v) && *json_string_value(v) != '\0') {
-		if (adapter_set_secret(&a->access_token,
+		if (adapter_word_ok(json_string_value(v)) &&
+		    adapter_set_secret(&a->access_token,
 		    json_string_value(v)) == 0)
 			a->changed |= ADAPTER_CHANGED_SESSION;
 		goto out;
@@ -559,7 +566,7 @@ newapi_login_token(const struct newapi_platform *p, struct adapter_acct *a)
 		goto out;
 	if (adapter_envelope(&r, "access token", &data, &e) != 0)
 		goto out;
-	if ((tok = json_string_value(data)) != NULL && *tok != '\0' &&
+	if ((tok = json_string_value(data)) != NULL && adapter_word_ok(tok) &&
 	    adapter_set_secret(&a->access_token, tok) == 0)
 		a->changed |= ADAPTER_CHANGED_SESSION;
 out:
@@ -775,6 +782,7 @@ newapi_user(struct adapter_acct *a, struct adapter_user *u, struct err *e)
 		u->request_count = n;
 		u->has |= ADAPTER_HAS_REQUESTS;
 	}
+	adapter_user_finite(u);
 	adapter_resp_free(&r);
 	return (0);
 fail:
@@ -881,6 +889,7 @@ newapi_checkin(struct adapter_acct *a, struct adapter_checkin *c,
 		c->reward_usd = adapter_usd(q, newapi_qpu(p, a));
 		c->has_reward = 1;
 	}
+	adapter_checkin_finite(c);
 	adapter_resp_free(&r);
 	return (0);
 blocked:
@@ -966,6 +975,11 @@ newapi_token_fill(struct adapter_token *t, json_t *o, char *id, double qpu)
 			xasprintf(&t->mask, "sk-%s", s);
 		return;
 	}
+	/* A key that could not go into a header is no key. */
+	if (!adapter_word_ok(s)) {
+		t->masked = 1;
+		return;
+	}
 	t->key = newapi_full_key(s);
 	t->mask = vault_mask(t->key);
 }
@@ -994,7 +1008,7 @@ newapi_reveal(const struct newapi_platform *p, struct adapter_acct *a,
 	k = jx_str(data, "key");
 	if (k == NULL && json_is_string(data))
 		k = json_string_value(data);
-	if (k == NULL || *k == '\0' || newapi_masked(k))
+	if (!adapter_word_ok(k) || newapi_masked(k))
 		goto out;
 	t->key = newapi_full_key(k);
 	free(t->mask);
@@ -1088,6 +1102,7 @@ newapi_tokens(struct adapter_acct *a, struct adapter_tokens *t, struct err *e)
 		    newapi_reveal(p, a, &t->v[i]) != 0)
 			can_reveal = 0;
 	}
+	adapter_tokens_finite(t);
 	return (0);
 fail:
 	adapter_resp_free(&r);
@@ -1357,6 +1372,7 @@ newapi_pricing(struct adapter_acct *a, struct adapter_prices *ps,
 			newapi_price_add(ps, m, model, g, ratio, qpu);
 		}
 	}
+	adapter_prices_finite(ps);
 	adapter_resp_free(&r);
 	return (0);
 fail:

@@ -128,7 +128,8 @@ onehub_keep_token(struct adapter_acct *a, json_t *self, struct err *e)
 {
 	const char	*tok = jx_str(self, "access_token");
 
-	if (tok == NULL || *tok == '\0')
+	/* One that could not go into a header is none. */
+	if (!adapter_word_ok(tok))
 		return (0);
 	if (a->access_token != NULL && strcmp(a->access_token, tok) == 0)
 		return (0);
@@ -246,6 +247,7 @@ onehub_user(struct adapter_acct *a, struct adapter_user *u, struct err *e)
 		u->request_count = n;
 		u->has |= ADAPTER_HAS_REQUESTS;
 	}
+	adapter_user_finite(u);
 	rv = 0;
 out:
 	adapter_resp_free(&r);
@@ -293,6 +295,9 @@ onehub_token(struct adapter_tokens *t, json_t *o, double unit,
 		if (strchr(s, '*') != NULL) {
 			tok->masked = 1;
 			tok->mask = xstrdup(s);
+		} else if (!adapter_word_ok(s)) {
+			/* One that could not go into a header is none. */
+			tok->masked = 1;
 		} else {
 			xasprintf(&full, "%s%s", strncmp(s, "sk-", 3) == 0 ?
 			    "" : "sk-", s);
@@ -366,6 +371,7 @@ onehub_tokens(struct adapter_acct *a, struct adapter_tokens *t,
 		if (last)
 			break;
 	}
+	adapter_tokens_finite(t);
 	rv = 0;
 out:
 	adapter_resp_free(&r);
@@ -609,6 +615,7 @@ onehub_pricing(struct adapter_acct *a, struct adapter_prices *p,
 		if (p->n == before)
 			onehub_price(p, model, "", price, 1.0, unit);
 	}
+	adapter_prices_finite(p);
 	rv = 0;
 out:
 	adapter_resp_free(&rm);

@@ -162,13 +162,14 @@ sub2api_keep_session(struct adapter_acct *a, json_t *data, const char *what,
 	const char	*at = jx_str(data, "access_token");
 	const char	*rt = jx_str(data, "refresh_token");
 
-	if (at == NULL || *at == '\0') {
+	/* A token that could not go into a header is none. */
+	if (!adapter_word_ok(at)) {
 		err_set(e, ERR_UPSTREAM, "%s: the reply has no access token",
 		    what);
 		return (-1);
 	}
 	if (adapter_set_secret(&a->access_token, at) != 0 ||
-	    (rt != NULL && *rt != '\0' &&
+	    (adapter_word_ok(rt) &&
 	    adapter_set_secret(&a->refresh_token, rt) != 0)) {
 		err_set(e, ERR_INTERNAL, "out of secure memory");
 		return (-1);
@@ -363,6 +364,7 @@ sub2api_user(struct adapter_acct *a, struct adapter_user *u, struct err *e)
 	}
 	if (jx_real(me, "balance", &u->balance_usd) == 0)
 		u->has |= ADAPTER_HAS_BALANCE;
+	adapter_user_finite(u);
 	rv = 0;
 out:
 	adapter_resp_free(&r);
@@ -441,6 +443,9 @@ sub2api_token(struct adapter_tokens *t, json_t *o, struct err *e)
 		if (strchr(s, '*') != NULL) {
 			tok->masked = 1;
 			tok->mask = xstrdup(s);
+		} else if (!adapter_word_ok(s)) {
+			/* One that could not go into a header is none. */
+			tok->masked = 1;
 		} else {
 			if ((tok->key = vault_secret_dup(s)) == NULL) {
 				err_set(e, ERR_INTERNAL, "out of secure "
@@ -510,6 +515,7 @@ sub2api_tokens(struct adapter_acct *a, struct adapter_tokens *t,
 		if (last)
 			break;
 	}
+	adapter_tokens_finite(t);
 	rv = 0;
 out:
 	adapter_resp_free(&r);

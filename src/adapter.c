@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -62,6 +63,25 @@ adapter_join_cookies(const char *a, const char *b)
 	return (s);
 }
 
+/*
+ * A credential, key or id a site gave that goes into a header or a path
+ * of later requests (here, or in the relay's): printable ASCII without
+ * blanks, as every real one is. Anything else (a line break above all)
+ * is taken as no value, so that a site cannot write headers of its own.
+ */
+int
+adapter_word_ok(const char *s)
+{
+	const unsigned char	*p;
+
+	if (s == NULL || *s == '\0')
+		return (0);
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p <= 0x20 || *p >= 0x7f)
+			return (0);
+	return (1);
+}
+
 /* Replace a secret field with a copy of value in secure memory. */
 int
 adapter_set_secret(char **field, const char *value)
@@ -78,8 +98,9 @@ adapter_set_secret(char **field, const char *value)
 /*
  * One request to the site: path is appended to the base URL; extra is a
  * NULL-terminated list of headers (auth, user id) or NULL; body is JSON
- * or NULL. Fails only when no HTTP reply came (ERR_UPSTREAM); the caller
- * judges the status and body.
+ * or NULL. Fails only when no HTTP reply came (ERR_UPSTREAM), or when a
+ * header holds a line break and nothing was sent; the caller judges the
+ * status and body.
  */
 int
 adapter_http(struct adapter_acct *a, const char *method, const char *path,
@@ -112,6 +133,9 @@ adapter_http(struct adapter_acct *a, const char *method, const char *path,
 	    n < ADAPTER_MAX_HEADERS; i++)
 		hdrs[n++] = a->site_headers[i];
 	hdrs[n] = NULL;
+	/* libcurl sends a header as it is: a line break would start another. */
+	for (i = 0; i < n && strpbrk(hdrs[i], "\r\n") == NULL; i++)
+		;
 
 	memset(&req, 0, sizeof req);
 	req.method = method;
@@ -122,7 +146,12 @@ adapter_http(struct adapter_acct *a, const char *method, const char *path,
 	req.timeout_sec = a->timeout_sec > 0 ? a->timeout_sec : 30;
 	req.max_body = ADAPTER_MAX_BODY;
 	memset(&ur, 0, sizeof ur);
-	rv = adapter_transport(&req, &ur, &cause);
+	if (i < n) {
+		rv = -1;
+		cause = xstrdup("a header of the request holds a line break; "
+		    "not sent");
+	} else
+		rv = adapter_transport(&req, &ur, &cause);
 	if (cookie_hdr != NULL) {
 		explicit_bzero(cookie_hdr, strlen(cookie_hdr));
 		free(cookie_hdr);
@@ -383,6 +412,76 @@ adapter_prices_free(struct adapter_prices *p)
 	free(p->v);
 	p->v = NULL;
 	p->n = 0;
+}
+
+/*
+ * Figures made from a site's numbers: whatever the arithmetic made of
+ * them (a quota_per_unit of 1e-300, a ratio of 1e300 times a group's),
+ * one that is not finite is no figure. These drop such values, clearing
+ * their flags, so that no infinity or NaN reaches the routing weights,
+ * the database or JSON (which has no such number). Every operation calls
+ * the one for its result before it succeeds.
+ */
+static int
+adapter_finite(double *v)
+{
+	if (isfinite(*v))
+		return (1);
+	*v = 0;
+	return (0);
+}
+
+void
+adapter_user_finite(struct adapter_user *u)
+{
+	if (!adapter_finite(&u->balance_usd))
+		u->has &= ~ADAPTER_HAS_BALANCE;
+	if (!adapter_finite(&u->used_usd))
+		u->has &= ~ADAPTER_HAS_USED;
+	if (!adapter_finite(&u->today_income_usd))
+		u->has &= ~ADAPTER_HAS_INCOME;
+}
+
+void
+adapter_checkin_finite(struct adapter_checkin *c)
+{
+	if (!adapter_finite(&c->reward_usd))
+		c->has_reward = 0;
+}
+
+/* A remaining quota too large to be a number is no limit at all. */
+void
+adapter_tokens_finite(struct adapter_tokens *t)
+{
+	size_t	i;
+
+	for (i = 0; i < t->n; i++) {
+		if (isinf(t->v[i].remain_usd) && t->v[i].remain_usd > 0)
+			t->v[i].unlimited = 1;
+		adapter_finite(&t->v[i].remain_usd);
+	}
+}
+
+void
+adapter_prices_finite(struct adapter_prices *p)
+{
+	struct adapter_price	*pr;
+	size_t			 i;
+	int			 in, out;
+
+	for (i = 0; i < p->n; i++) {
+		pr = &p->v[i];
+		in = adapter_finite(&pr->input_per_m);
+		out = adapter_finite(&pr->output_per_m);
+		if (!in || !out)
+			pr->has &= ~ADAPTER_PRICE_TOKENS;
+		if (!adapter_finite(&pr->cache_read_per_m))
+			pr->has &= ~ADAPTER_PRICE_CACHE_R;
+		if (!adapter_finite(&pr->cache_write_per_m))
+			pr->has &= ~ADAPTER_PRICE_CACHE_W;
+		if (!adapter_finite(&pr->per_call))
+			pr->has &= ~ADAPTER_PRICE_CALL;
+	}
 }
 
 /* JSON forms of adapter results: for replies, events and the tests. */

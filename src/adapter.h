@@ -171,6 +171,7 @@ enum adapter_checkin_outcome adapter_checkin_classify(long, int,
 	     const char *);
 const char *adapter_checkin_name(enum adapter_checkin_outcome);
 int	 adapter_set_secret(char **, const char *);
+int	 adapter_word_ok(const char *);
 char	*adapter_join_cookies(const char *, const char *);
 void	 adapter_user_free(struct adapter_user *);
 void	 adapter_checkin_free(struct adapter_checkin *);
@@ -178,6 +179,10 @@ void	 adapter_tokens_free(struct adapter_tokens *);
 struct adapter_token *adapter_tokens_add(struct adapter_tokens *);
 void	 adapter_prices_free(struct adapter_prices *);
 struct adapter_price *adapter_prices_add(struct adapter_prices *);
+void	 adapter_user_finite(struct adapter_user *);
+void	 adapter_checkin_finite(struct adapter_checkin *);
+void	 adapter_tokens_finite(struct adapter_tokens *);
+void	 adapter_prices_finite(struct adapter_prices *);
 json_t	*adapter_user_json(const struct adapter_user *);
 json_t	*adapter_checkin_json(const struct adapter_checkin *);
 json_t	*adapter_token_json(const struct adapter_token *, int);

@@ -120,11 +120,34 @@ detect_host(const char *url, char *out, size_t size)
 	out[n] = '\0';
 }
 
-/* The text of <title>...</title>, trimmed; owned, or NULL. */
+/*
+ * At most max bytes of UTF-8 text s, not ending inside a character: the
+ * length to print.
+ */
+static int
+detect_cut(const char *s, size_t max)
+{
+	size_t	n = strlen(s);
+
+	if (n <= max)
+		return ((int)n);
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return ((int)n);
+}
+
+/*
+ * The text of <title>...</title>, trimmed; owned, or NULL. It goes into
+ * the evidence and messages, which are JSON: what is not UTF-8 becomes
+ * '?' and control characters blanks.
+ */
 static char *
 detect_title(const char *b)
 {
 	const char	*p, *q;
+	char		*t;
+	size_t		 i;
 
 	if ((p = strcasestr(b, "<title")) == NULL ||
 	    (p = strchr(p, '>')) == NULL)
@@ -135,7 +158,13 @@ detect_title(const char *b)
 	p += strspn(p, " \t\r\n");
 	while (q > p && strchr(" \t\r\n", q[-1]) != NULL)
 		q--;
-	return (q > p ? xstrndup(p, q - p) : NULL);
+	if (q <= p)
+		return (NULL);
+	t = jx_utf8_clean(p, q - p);
+	for (i = 0; t[i] != '\0'; i++)
+		if ((unsigned char)t[i] < 0x20 || t[i] == 0x7f)
+			t[i] = ' ';
+	return (t);
 }
 
 /*
@@ -505,8 +534,8 @@ detect_describe(struct detect_ctx *c, struct buf *b)
 			buf_printf(b, "HTTP %ld, JSON of no known platform",
 			    d->status);
 		else if (d->title != NULL)
-			buf_printf(b, "HTTP %ld, a page titled \"%.60s\"",
-			    d->status, d->title);
+			buf_printf(b, "HTTP %ld, a page titled \"%.*s\"",
+			    d->status, detect_cut(d->title, 60), d->title);
 		else
 			buf_printf(b, "HTTP %ld, not JSON", d->status);
 	}

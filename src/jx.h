@@ -15,6 +15,7 @@ void		 jx_set_str(json_t *, const char *, const char *);
 void		 jx_set_str_or_null(json_t *, const char *, const char *);
 json_t		*jx_items(json_t *);
 char		*jx_dump(const json_t *);
+char		*jx_utf8_clean(const char *, size_t);
 json_t		*jx_time(long long);
 json_t		*jx_opt_real(int, double);
 json_t		*jx_opt_int(int, long long);

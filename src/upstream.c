@@ -30,9 +30,22 @@ struct upstream_sink {
 	int		 overflow;
 };
 
+/* The bytes of p (n of them, no NUL needed) before one of reject. */
+static size_t
+upstream_span(const char *p, size_t n, const char *reject)
+{
+	size_t	i;
+
+	for (i = 0; i < n && strchr(reject, p[i]) == NULL; i++)
+		;
+	return (i);
+}
+
 /*
  * Response headers: keep the few that callers act on. A redirect chain
  * sends several header blocks; cookies accumulate, the rest is the last.
+ * libcurl does not promise a NUL after a header line: every scan stops
+ * at its length.
  */
 static size_t
 upstream_header(char *p, size_t size, size_t n, void *arg)
@@ -43,7 +56,7 @@ upstream_header(char *p, size_t size, size_t n, void *arg)
 	char			*old, date[64];
 	time_t			 t;
 
-	nl = strcspn(p, ":");
+	nl = upstream_span(p, len, ":");
 	if (nl >= len)
 		return (len);
 	for (v = p + nl + 1; v < p + len && (*v == ' ' || *v == '\t'); v++)
@@ -52,8 +65,7 @@ upstream_header(char *p, size_t size, size_t n, void *arg)
 	while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
 		vl--;
 	if (nl == 10 && strncasecmp(p, "set-cookie", 10) == 0) {
-		if (strcspn(v, ";\r\n") < vl)
-			vl = strcspn(v, ";\r\n");
+		vl = upstream_span(v, vl, ";\r\n");
 		if (resp->set_cookie == NULL)
 			resp->set_cookie = xstrndup(v, vl);
 		else if (strlen(resp->set_cookie) < 8192) {

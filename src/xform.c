@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "compat.h"
 #include "err.h"
+#include "jx.h"
 #include "relay.h"
 #include "usage.h"
 #include "xform.h"
@@ -276,44 +277,6 @@ xf_make_id(char *out, size_t size, const char *prefix)
 }
 
 /*
- * A copy of len bytes of raw text as valid UTF-8: a broken or cut
- * sequence becomes "?", so that it can go into JSON.
- */
-static char *
-xf_utf8_clean(const char *raw, size_t len)
-{
-	const unsigned char	*p = (const unsigned char *)raw;
-	char			*out = xmalloc(len + 1);
-	size_t			 i = 0, n = 0, k, need;
-
-	while (i < len) {
-		need = p[i] < 0x80 ? 0 : (p[i] & 0xe0) == 0xc0 && p[i] >= 0xc2 ?
-		    1 : (p[i] & 0xf0) == 0xe0 ? 2 : (p[i] & 0xf8) == 0xf0 &&
-		    p[i] <= 0xf4 ? 3 : 4;
-		for (k = 1; need < 4 && k <= need; k++)
-			if (i + k >= len || (p[i + k] & 0xc0) != 0x80)
-				break;
-		/* No overlong forms, surrogates or code points past U+10FFFF. */
-		if (need >= 2 && k > need &&
-		    ((p[i] == 0xe0 && p[i + 1] < 0xa0) ||
-		    (p[i] == 0xed && p[i + 1] > 0x9f) ||
-		    (p[i] == 0xf0 && p[i + 1] < 0x90) ||
-		    (p[i] == 0xf4 && p[i + 1] > 0x8f)))
-			need = 4;
-		if (need == 4 || k <= need || (need == 0 && p[i] == 0)) {
-			out[n++] = '?';
-			i++;
-			continue;
-		}
-		memcpy(out + n, p + i, need + 1);
-		n += need + 1;
-		i += need + 1;
-	}
-	out[n] = '\0';
-	return (out);
-}
-
-/*
  * The words of an upstream error, whatever its shape: {"error":
  * {"message"}}, {"error": "..."}, {"message"}, {"detail"}, or the raw
  * text when it is not JSON. Never NULL.
@@ -335,7 +298,7 @@ xf_error_message(const json_t *j, const char *raw, size_t len)
 	if (s != NULL)
 		return (xstrdup(s));
 	if (raw != NULL && len > 0)
-		return (xf_utf8_clean(raw, len < 512 ? len : 512));
+		return (jx_utf8_clean(raw, len < 512 ? len : 512));
 	return (xstrdup("upstream error"));
 }
 

@@ -48,7 +48,7 @@ for t in "$@"; do
 		# Each fuzz harness over its seed corpus: a pass if it exits 0.
 		fp=0 ff=0
 		: >"$log"
-		for h in sse xform proto cron backup; do
+		for h in sse xform proto cron backup request adapter; do
 			if "$BUILDDIR/tests/fuzz/replay-$h" -v \
 			    "$SRCDIR/tests/fuzz/corpus/$h" >>"$log" 2>&1; then
 				fp=$((fp + 1))

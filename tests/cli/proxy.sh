@@ -76,6 +76,18 @@ before=$(fake_count /v1/chat/completions)
 post /v1/chat/completions '{not json'
 expect "bad JSON: 400" "$CODE" 400
 expect "bad JSON: OpenAI error" "$(jget "$TMP/r" error.code)" invalid_json
+# jansson's message quotes the bad token, cut inside a UTF-8 character:
+# the error reply must still be JSON (it was a NULL the daemon died on).
+printf '{"model\\\303\265' >"$TMP/badesc"
+CODE=$(curl -s -o "$TMP/r" -w '%{http_code}' -H "Authorization: Bearer $K" \
+    --data-binary @"$TMP/badesc" "$BASE/v1/chat/completions")
+expect "bad escape before a UTF-8 character: 400" "$CODE" 400
+expect "bad escape: OpenAI error" "$(jget "$TMP/r" error.code)" invalid_json
+expect_match "bad escape: the message says where" "$(jget "$TMP/r" error.message)" \
+    "invalid escape"
+post /v1/chat/completions '{"model":"claude-3-5-haiku","model":"gpt-4o-mini"}'
+expect "a key twice: 400" "$CODE" 400
+expect_match "a key twice: said so" "$(jget "$TMP/r" error.message)" "duplicate"
 post /v1/chat/completions '[1,2]'
 expect "JSON array: 400" "$CODE" 400
 post /v1/chat/completions '{"messages":[]}'

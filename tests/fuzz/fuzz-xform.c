@@ -28,7 +28,9 @@
  *   bit 7     stream: byte 1 is an option byte, and the input starts
  *             after it: bits 0-5 N, fed in pieces of N bytes (0: whole),
  *             bit 6 the writer keeps the whole reply (keep), bit 7 end
- *             with xf_write_error even after a proper end
+ *             with xf_write_error even after a proper end; a stream fed
+ *             in pieces is fed whole as well, and the parser must hand
+ *             on the same deltas both times
  *             error: no JSON given, only the text
  *
  * So 0x00 is a Chat request to Chat, 0x05 a Messages reply written as
@@ -42,8 +44,9 @@
  * that json_dumps cannot write; a converter that changes its const input;
  * a reply in a converted format that xf_write_final makes nothing of; a
  * delta breaking xform.h's rules (one XF_D_START, tool indexes 0, 1, ...
- * in start order, a NULL text with a length); and client stream output
- * that is not whole SSE events whose data is JSON or "[DONE]".
+ * in start order, a NULL text with a length); client stream output that
+ * is not whole SSE events whose data is JSON or "[DONE]"; and a stream
+ * that gives other deltas cut in pieces than whole.
  */
 #include "config.h"
 
@@ -81,6 +84,7 @@ struct fx_stream {
 	struct buf		 out;
 	int			 started;	/* XF_D_START seen */
 	int			 ntools;	/* XF_D_TOOL_START seen */
+	struct buf		 trace;		/* every delta, flattened */
 };
 
 /* Read every byte of a borrowed text, for ASan to see its length. */
@@ -199,6 +203,36 @@ fx_reply(const json_t *j, enum relay_format from, enum relay_format to)
 	free(before);
 }
 
+/* A text of a delta in the trace: its length and bytes, or "-". */
+static void
+fx_trace_text(struct buf *b, const char *s, size_t n)
+{
+	if (s == NULL)
+		buf_addstr(b, "-|");
+	else {
+		buf_printf(b, "%zu:", n);
+		buf_add(b, s, n);
+	}
+}
+
+/* A delta as bytes, for comparing the deltas of two passes. */
+static void
+fx_trace(struct buf *b, const struct xf_delta *d)
+{
+	const struct usage	*u = d->usage;
+
+	buf_printf(b, "%d|%d|%d|", (int)d->kind, d->index, (int)d->finish);
+	fx_trace_text(b, d->text, d->len);
+	fx_trace_text(b, d->id, d->id != NULL ? strlen(d->id) : 0);
+	fx_trace_text(b, d->name, d->name != NULL ? strlen(d->name) : 0);
+	fx_trace_text(b, d->model, d->model != NULL ? strlen(d->model) : 0);
+	if (u != NULL)
+		buf_printf(b, "%lld,%lld,%lld,%lld,%lld,%d|", u->prompt,
+		    u->completion, u->cache_read, u->cache_write, u->reasoning,
+		    u->source);
+	buf_addstr(b, "\n");
+}
+
 /* The client's side: check what the parser hands on, then write it. */
 static int
 fx_delta(const struct xf_delta *d, void *arg)
@@ -214,6 +248,7 @@ fx_delta(const struct xf_delta *d, void *arg)
 		fx_touch(d->id, strlen(d->id));
 	if (d->name != NULL)
 		fx_touch(d->name, strlen(d->name));
+	fx_trace(&st->trace, d);
 	switch (d->kind) {
 	case XF_D_START:
 		FUZZ_CHECK(!st->started);
@@ -287,28 +322,39 @@ fx_writer(struct fx_stream *st, enum relay_format to, int include_usage)
 	buf_init(&st->out, FX_OUT_MAX);
 }
 
-static void
-fx_stream(const uint8_t *in, size_t len, enum relay_format from,
-    enum relay_format to, int include_usage, int opts)
+/*
+ * One pass over a stream, in pieces of step bytes (0: whole). The deltas
+ * go into trace, which the caller frees; -1 when the SSE parser refused
+ * the stream (an event over its bound).
+ */
+static int
+fx_stream_pass(const uint8_t *in, size_t len, enum relay_format from,
+    enum relay_format to, int include_usage, int opts, size_t step,
+    struct buf *trace)
 {
 	struct fx_stream	 st;
 	struct sse_parser	 sp;
 	struct err		 e = { ERR_OK, NULL };
-	size_t			 step = opts & 0x3f, off, n, done;
+	size_t			 off, n, done;
+	int			 rv = 0;
 
 	memset(&st, 0, sizeof st);
 	xf_parser_init(&st.p, from);
 	fx_writer(&st, to, include_usage);
 	st.w.keep = (opts & 0x40) != 0;
+	buf_init(&st.trace, SIZE_MAX);
 	sse_init(&sp, SSE_MAX_EVENT);
 	if (step == 0)
 		step = len > 0 ? len : 1;
 	for (off = 0; off < len; off += n) {
 		n = len - off < step ? len - off : step;
-		if (sse_feed(&sp, in + off, n, fx_event, &st, &e) != 0)
+		if (sse_feed(&sp, in + off, n, fx_event, &st, &e) != 0) {
+			rv = -1;
 			break;
+		}
 	}
-	sse_finish(&sp, &e);
+	if (sse_finish(&sp, &e) != 0)
+		rv = -1;
 	err_clear(&e);
 	sse_free(&sp);
 	/* Once the writer has ended, more writes are ignored. */
@@ -321,6 +367,33 @@ fx_stream(const uint8_t *in, size_t len, enum relay_format from,
 	xf_parser_free(&st.p);
 	xf_writer_free(&st.w);
 	buf_free(&st.out);
+	*trace = st.trace;
+	return (rv);
+}
+
+/*
+ * A stream as the option byte says, and, when that was in pieces, whole
+ * too: where the pieces end must make no difference to the deltas.
+ */
+static void
+fx_stream(const uint8_t *in, size_t len, enum relay_format from,
+    enum relay_format to, int include_usage, int opts)
+{
+	struct buf	cut, whole;
+	size_t		step = opts & 0x3f;
+	int		rc, rw;
+
+	rc = fx_stream_pass(in, len, from, to, include_usage, opts, step,
+	    &cut);
+	if (step != 0 && step < len) {
+		rw = fx_stream_pass(in, len, from, to, include_usage, opts, 0,
+		    &whole);
+		if (rc == 0 && rw == 0)
+			FUZZ_CHECK(cut.len == whole.len && (cut.len == 0 ||
+			    memcmp(cut.data, whole.data, cut.len) == 0));
+		buf_free(&whole);
+	}
+	buf_free(&cut);
 }
 
 static void
