@@ -156,8 +156,14 @@ req $C false "$CBAD"
 expect_match "oversized: relayed or refused cleanly" "$CODE" '^(200|5..)$'
 within "oversized" 8
 RSS1=$(awk '/VmRSS/ {print $2}' /proc/$PID/status)
-[ $((RSS1 - RSS0)) -lt 20480 ] && pass ||
-    fail "oversized: RSS grew by $((RSS1 - RSS0)) KB for a 40 MB body"
+# Under ASan freed memory sits in its quarantine: no figure to judge.
+if ldd "$METAPI" 2>/dev/null | grep -q libasan; then
+	echo "faults: ASan build; the RSS bound is not checked" >&2
+elif [ $((RSS1 - RSS0)) -lt 20480 ]; then
+	pass
+else
+	fail "oversized: RSS grew by $((RSS1 - RSS0)) KB for a 40 MB body"
+fi
 
 # With a healthy channel behind, the same faults cost the client nothing.
 ok "bad first" channel set "$CBAD" --priority 0
