@@ -3,7 +3,7 @@
  * batching thread some milliseconds after its response; a daemon killed
  * in between would lose the row of a request its client saw answered.
  * So each request appends a line here as it starts and another as it
- * ends, one write(2) each (a killed process loses no completed write; a
+ * ends (a success: just before its last bytes go), one write(2) each (a killed process loses no completed write; a
  * lost machine is a different promise, and these are not fsync'ed), and
  * the next start replays what the database does not have yet.
  *
