@@ -141,7 +141,10 @@ bad:
 	return (-1);
 }
 
-/* --db: a path, file:PATH, sqlite://PATH; postgres:// is not built in. */
+/*
+ * --db: a path, file:PATH, sqlite://PATH, or a PostgreSQL URL
+ * (postgres://...) when built with it.
+ */
 static int
 metapid_db_path(const char *url, const char *data_dir, char **out,
     char **cause)
@@ -150,11 +153,16 @@ metapid_db_path(const char *url, const char *data_dir, char **out,
 		*out = paths_join(data_dir, "metapi.db");
 		return (0);
 	}
-	if (strncmp(url, "postgres://", 11) == 0 ||
-	    strncmp(url, "postgresql://", 13) == 0) {
+	if (db_is_url(url)) {
+#ifdef HAVE_POSTGRESQL
+		*out = xstrdup(url);
+		return (0);
+#else
 		*cause = xstrdup("this metapi was built without PostgreSQL "
-		    "support; use the SQLite default");
+		    "support (./configure --with-postgresql); use the SQLite "
+		    "default");
 		return (-1);
+#endif
 	}
 	if (strncmp(url, "sqlite://", 9) == 0)
 		url += 9;

@@ -12,10 +12,12 @@
 
 struct db_ops {
 	const char	*name;
+	enum db_dialect	 dialect;
 	int		 (*open)(struct db *, const char *, char **);
 	void		 (*close)(struct db *);
 	int		 (*exec)(struct db *, const char *, char **);
 	const char	*(*errmsg)(struct db *);
+	char		*(*version)(struct db *, char **);
 	long long	 (*last_id)(struct db *);
 	long long	 (*changes)(struct db *);
 	int		 (*in_tx)(struct db *);
@@ -24,13 +26,16 @@ struct db_ops {
 	const char	*begin_sql;	/* a write transaction */
 	int		 (*user_version)(struct db *, int *, char **);
 	int		 (*set_user_version)(struct db *, int, char **);
+	int		 (*lock)(struct db *, const char *, int, char **);
+	void		 (*unlock)(struct db *, const char *);
+	const char	*migrate_lock;	/* held while migrating, or NULL */
 
 	struct db_stmt	*(*prepare)(struct db *, const char *, char **);
 	int		 (*step)(struct db_stmt *);
 	void		 (*reset)(struct db_stmt *);
 	void		 (*clear)(struct db_stmt *);
 	int		 (*finalize)(struct db_stmt *);
-	void		 (*bind_null)(struct db_stmt *, int);
+	void		 (*bind_null)(struct db_stmt *, int, enum db_type);
 	void		 (*bind_int64)(struct db_stmt *, int, long long);
 	void		 (*bind_double)(struct db_stmt *, int, double);
 	void		 (*bind_text)(struct db_stmt *, int, const char *);
@@ -61,5 +66,8 @@ struct db_stmt {
 };
 
 extern const struct db_ops db_sqlite_ops;
+#ifdef HAVE_POSTGRESQL
+extern const struct db_ops db_pg_ops;
+#endif
 
 #endif

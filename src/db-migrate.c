@@ -19,10 +19,27 @@ db_latest_version(void)
 	    db_migrations[db_migrations_count - 1].version);
 }
 
+static int	db_migrate_locked(struct db *, char **);
+
 int
 db_migrate(struct db *db, char **cause)
 {
-	const struct db_migration	*m;
+	const char	*lock = db->ops->migrate_lock;
+	int		 rc;
+
+	/* Daemons starting together on one server: one migrates. */
+	if (lock != NULL && db_lock(db, lock, 1, cause) != 1)
+		return (-1);
+	rc = db_migrate_locked(db, cause);
+	if (lock != NULL)
+		db_unlock(db, lock);
+	return (rc);
+}
+
+static int
+db_migrate_locked(struct db *db, char **cause)
+{
+	const struct db_migration	*m = NULL;
 	int				 have, latest = db_latest_version();
 	size_t				 i;
 	char				*err = NULL;
@@ -41,7 +58,7 @@ db_migrate(struct db *db, char **cause)
 			continue;
 		if (db_begin(db, &err) != 0)
 			goto fail;
-		if (db_exec(db, m->sql, &err) != 0 ||
+		if (db_exec(db, m->sql[db->ops->dialect], &err) != 0 ||
 		    db->ops->set_user_version(db, m->version, &err) != 0) {
 			db_rollback(db);
 			goto fail;

@@ -125,6 +125,15 @@ db_sqlite_errmsg(struct db *db)
 	return (sqlite3_errmsg(H(db)));
 }
 
+static char *
+db_sqlite_version(struct db *db, char **cause)
+{
+	char	*v;
+
+	xasprintf(&v, "SQLite %s", sqlite3_libversion());
+	return (v);
+}
+
 static long long
 db_sqlite_last_id(struct db *db)
 {
@@ -165,6 +174,21 @@ db_sqlite_error_is_data(struct db *db)
 		if (code == db_sqlite_data_codes[i])
 			return (1);
 	return (0);
+}
+
+/*
+ * One daemon owns a SQLite file (the data dir's flock), so a lock among
+ * daemons is always this one's.
+ */
+static int
+db_sqlite_lock(struct db *db, const char *name, int wait, char **cause)
+{
+	return (1);
+}
+
+static void
+db_sqlite_unlock(struct db *db, const char *name)
+{
 }
 
 static struct db_stmt *
@@ -221,7 +245,7 @@ db_sqlite_finalize(struct db_stmt *s)
 }
 
 static void
-db_sqlite_bind_null(struct db_stmt *s, int i)
+db_sqlite_bind_null(struct db_stmt *s, int i, enum db_type type)
 {
 	sqlite3_bind_null(ST(s), i);
 }
@@ -297,10 +321,12 @@ db_sqlite_col_bytes(struct db_stmt *s, int i)
 
 const struct db_ops db_sqlite_ops = {
 	.name = "sqlite",
+	.dialect = DB_SQLITE,
 	.open = db_sqlite_open,
 	.close = db_sqlite_close,
 	.exec = db_sqlite_exec,
 	.errmsg = db_sqlite_errmsg,
+	.version = db_sqlite_version,
 	.last_id = db_sqlite_last_id,
 	.changes = db_sqlite_changes,
 	.in_tx = db_sqlite_in_tx,
@@ -309,6 +335,8 @@ const struct db_ops db_sqlite_ops = {
 	.begin_sql = "BEGIN IMMEDIATE",
 	.user_version = db_sqlite_user_version,
 	.set_user_version = db_sqlite_set_user_version,
+	.lock = db_sqlite_lock,
+	.unlock = db_sqlite_unlock,
 	.prepare = db_sqlite_prepare,
 	.step = db_sqlite_step,
 	.reset = db_sqlite_reset,

@@ -37,7 +37,7 @@ expect_nomatch "error does not echo the key" "$(cat "$ERR")" "$SECRET"
 
 ok "stop" stop
 wait_gone
-for f in "$METAPI_DATA_DIR"/metapi.db*; do
+for f in $(db_files); do
 	if grep -aqF "$SECRET" "$f"; then fail "key in $(basename "$f") in clear"; else pass; fi
 	if grep -aqF "$HSECRET" "$f"; then fail "header in $(basename "$f") in clear"; else pass; fi
 done
@@ -52,7 +52,7 @@ ok "key list" key list
 expect_nomatch "key list hides it" "$(cat "$OUT")" "$DKEY"
 ok "stop" stop
 wait_gone
-for f in "$METAPI_DATA_DIR"/metapi.db*; do
+for f in $(db_files); do
 	if grep -aqF "$DKEY" "$f"; then fail "downstream key in $(basename "$f")"; else pass; fi
 done
 ok "reveal" key reveal 1
