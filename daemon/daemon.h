@@ -42,6 +42,7 @@ extern struct metapid	*metapid;
 int	 metapid_main(int, char **, const char *, const char *);
 void	 metapid_request_stop(void);
 int	 metapid_reload(char **);
+int	 metapid_load_settings(char **);
 
 /* ctl.c */
 struct ctl_req {
@@ -79,6 +80,7 @@ extern const struct ctl_entry ctl_cmd_table[];
 extern const size_t ctl_cmd_table_count;
 const struct ctl_entry *ctl_find_entry(const char *);
 void		 ctl_changed(void);
+void		 ctl_watch_init(void);
 void		 ctl_usage_changed(void);
 void		 ctl_tick(void);
 

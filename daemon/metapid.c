@@ -83,9 +83,9 @@ metapid_request_stop(void)
 	metapid->stop = 1;
 }
 
-/* Reload settings from the database (SIGHUP, settings.set). */
+/* Read the settings again and apply them (without a snapshot rebuild). */
 int
-metapid_reload(char **cause)
+metapid_load_settings(char **cause)
 {
 	struct settings	*s;
 
@@ -94,8 +94,17 @@ metapid_reload(char **cause)
 	settings_free(metapid->settings);
 	metapid->settings = s;
 	http_apply_settings(s);
-	ctl_changed();
 	scheduler_reschedule();
+	return (0);
+}
+
+/* Reload settings from the database (SIGHUP, settings.set). */
+int
+metapid_reload(char **cause)
+{
+	if (metapid_load_settings(cause) != 0)
+		return (-1);
+	ctl_changed();
 	return (0);
 }
 
@@ -492,6 +501,8 @@ metapid_main(int argc, char **argv, const char *data_dir_opt,
 		goto fail;
 	if (metapid_open_vault(&cause) != 0)
 		goto fail;
+	/* Before loading: a change made meanwhile is seen by the poll. */
+	ctl_watch_init();
 	if ((metapid->settings = settings_load(metapid->db, &cause)) == NULL)
 		goto fail;
 	if (snapshot_rebuild(metapid->db, metapid->settings, &e) != 0) {

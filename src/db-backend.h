@@ -13,6 +13,7 @@
 struct db_ops {
 	const char	*name;
 	enum db_dialect	 dialect;
+	int		 shared;	/* several daemons may use one */
 	int		 (*open)(struct db *, const char *, char **);
 	void		 (*close)(struct db *);
 	int		 (*exec)(struct db *, const char *, char **);
@@ -64,6 +65,8 @@ struct db_stmt {
 	const struct db_ops	*ops;
 	struct db		*db;
 };
+
+int		 db_migrate_tx(struct db *, char **);
 
 extern const struct db_ops db_sqlite_ops;
 #ifdef HAVE_POSTGRESQL

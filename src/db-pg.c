@@ -874,6 +874,7 @@ db_pg_col_bytes(struct db_stmt *st, int i)
 const struct db_ops db_pg_ops = {
 	.name = "postgresql",
 	.dialect = DB_POSTGRESQL,
+	.shared = 1,
 	.open = db_pg_open,
 	.close = db_pg_close,
 	.exec = db_pg_exec,

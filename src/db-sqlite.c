@@ -322,6 +322,7 @@ db_sqlite_col_bytes(struct db_stmt *s, int i)
 const struct db_ops db_sqlite_ops = {
 	.name = "sqlite",
 	.dialect = DB_SQLITE,
+	.shared = 0,
 	.open = db_sqlite_open,
 	.close = db_sqlite_close,
 	.exec = db_sqlite_exec,

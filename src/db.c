@@ -108,6 +108,16 @@ db_dialect(struct db *db)
 	return (db->ops->dialect);
 }
 
+/*
+ * Whether other daemons may share this database (a server, not a file
+ * one daemon holds): then jobs take locks and changes are announced.
+ */
+int
+db_shared(struct db *db)
+{
+	return (db->ops->shared);
+}
+
 const char *
 db_errmsg(struct db *db)
 {

@@ -55,6 +55,7 @@ struct db	*db_open(const char *, char **);
 void		 db_close(struct db *);
 const char	*db_name(struct db *);
 enum db_dialect	 db_dialect(struct db *);
+int		 db_shared(struct db *);
 int		 db_exec(struct db *, const char *, char **);
 char		*db_pragma_text(struct db *, const char *, char **);
 char		*db_server_version(struct db *, char **);

@@ -60,6 +60,13 @@ pg_start() {
 	return 1
 }
 
+# pg_restart DIR: stop the server (closing every connection) and start it
+# again with the same options.
+pg_restart() {
+	bin=$(pg_bindir) || return 1
+	pg_as "$bin/pg_ctl" -D "$1/data" -m fast -w -t 30 restart >/dev/null 2>&1
+}
+
 pg_stop() {
 	bin=$(pg_bindir) || return 0
 	[ -d "$1/data" ] || return 0
