@@ -80,6 +80,7 @@ const struct ctl_entry ctl_cmd_table[] = {
 	{ "settings.set", ctl_settings_set },
 	{ "backup.export", ctl_backup_export, CTL_READ },
 	{ "backup.import", ctl_backup_import },
+	{ "db.migrate", ctl_db_migrate, CTL_READ },
 	{ "search.run", ctl_search_run, CTL_READ },
 };
 

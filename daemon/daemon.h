@@ -169,6 +169,9 @@ enum ctl_ret	 ctl_settings_list(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_settings_get(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_settings_set(struct ctl_req *, json_t **, struct err *);
 
+/* ctl-db.c */
+enum ctl_ret	 ctl_db_migrate(struct ctl_req *, json_t **, struct err *);
+
 /* ctl-backup.c */
 enum ctl_ret	 ctl_backup_export(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_backup_import(struct ctl_req *, json_t **, struct err *);

@@ -250,6 +250,10 @@ http_metrics(struct mg_connection *conn, void *arg)
 	buf_printf(&b, "# HELP metapi_log_queue_depth Request log records "
 	    "waiting for the writer.\n# TYPE metapi_log_queue_depth gauge\n"
 	    "metapi_log_queue_depth %zu\n", logwriter_depth());
+	buf_printf(&b, "# HELP metapi_log_queue_waits_total Requests that "
+	    "found the log queue full and waited for the writer.\n# TYPE "
+	    "metapi_log_queue_waits_total counter\n"
+	    "metapi_log_queue_waits_total %llu\n", logwriter_waits());
 	mg_printf(conn, "HTTP/1.1 200 OK\r\n"
 	    "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
 	    "Content-Length: %zu\r\nCache-Control: no-store\r\n\r\n", b.len);

@@ -25,17 +25,23 @@ struct db_ops {
 	int		 (*readonly)(struct db *);
 	int		 (*error_is_data)(struct db *);
 	const char	*begin_sql;	/* a write transaction */
+	const char	*begin_read_sql;	/* a consistent snapshot */
 	int		 (*user_version)(struct db *, int *, char **);
 	int		 (*set_user_version)(struct db *, int, char **);
 	int		 (*lock)(struct db *, const char *, int, char **);
 	void		 (*unlock)(struct db *, const char *);
 	const char	*migrate_lock;	/* held while migrating, or NULL */
+	/* Copying (db-copy.c): the source's tables and columns, in order. */
+	json_t		*(*tables)(struct db *, struct err *);
+	json_t		*(*columns)(struct db *, const char *, struct err *);
+	int		 (*reset_ids)(struct db *, const char *, struct err *);
 
 	struct db_stmt	*(*prepare)(struct db *, const char *, char **);
 	int		 (*step)(struct db_stmt *);
 	void		 (*reset)(struct db_stmt *);
 	void		 (*clear)(struct db_stmt *);
 	int		 (*finalize)(struct db_stmt *);
+	void		 (*keep)(struct db_stmt *);	/* or NULL */
 	void		 (*bind_null)(struct db_stmt *, int, enum db_type);
 	void		 (*bind_int64)(struct db_stmt *, int, long long);
 	void		 (*bind_double)(struct db_stmt *, int, double);

@@ -50,6 +50,11 @@ struct db_pg {
 	char		*errmsg;	/* the last failure */
 	char		 sqlstate[6];
 	long long	 changes;	/* rows the last command touched */
+	long long	 last_id;	/* of the last INSERT ... RETURNING id */
+	int		 have_last_id;
+	json_t		*identity;	/* tables with an identity id */
+	unsigned int	 gen;		/* connection: moves on reconnect */
+	unsigned int	 nkept;		/* server-side statements made */
 };
 
 struct db_pg_param {
@@ -67,6 +72,10 @@ struct db_pg_stmt {
 	int			*formats;
 	Oid			*types;
 	PGresult		*res;		/* NULL: not run since reset */
+	int			 returns_id;	/* RETURNING id added here */
+	int			 keep;		/* prepare it on the server */
+	char			 name[32];	/* its name there, or "" */
+	unsigned int		 gen;		/* the connection it was made on */
 	int			 row;		/* current row of res */
 	int			 nrows;
 	int			 ncols;
@@ -129,6 +138,7 @@ db_pg_check(struct db *db, PGresult *res)
 }
 
 static int	db_pg_session(struct db *, char **);
+static PGresult	*db_pg_run_kept(struct db *, struct db_pg_stmt *);
 
 /*
  * Run sql (with parameters when n >= 0). A connection the server dropped
@@ -138,7 +148,8 @@ static int	db_pg_session(struct db *, char **);
  */
 static PGresult *
 db_pg_run(struct db *db, const char *sql, int n, const Oid *types,
-    const char *const *values, const int *lengths, const int *formats)
+    const char *const *values, const int *lengths, const int *formats,
+    struct db_pg_stmt *s)
 {
 	struct db_pg	*pg = PG(db);
 	PGresult	*res;
@@ -146,7 +157,9 @@ db_pg_run(struct db *db, const char *sql, int n, const Oid *types,
 
 	for (try = 0; try < 2; try++) {
 		idle = PQtransactionStatus(pg->conn) == PQTRANS_IDLE;
-		if (n < 0)
+		if (s != NULL && s->keep)
+			res = db_pg_run_kept(db, s);
+		else if (n < 0)
 			res = PQexec(pg->conn, sql);
 		else
 			res = PQexecParams(pg->conn, sql, n, types, values,
@@ -161,6 +174,7 @@ db_pg_run(struct db *db, const char *sql, int n, const Oid *types,
 		log_warnx("database %s: connection lost, connecting again",
 		    db->path);
 		PQreset(pg->conn);
+		pg->gen++;
 		if (PQstatus(pg->conn) != CONNECTION_OK ||
 		    db_pg_session(db, NULL) != 0)
 			break;
@@ -180,7 +194,7 @@ db_pg_exec(struct db *db, const char *sql, char **cause)
 	PGresult	*res;
 	int		 rc;
 
-	res = db_pg_run(db, sql, -1, NULL, NULL, NULL, NULL);
+	res = db_pg_run(db, sql, -1, NULL, NULL, NULL, NULL, NULL);
 	rc = db_pg_check(db, res);
 	PQclear(res);
 	if (rc != 0 && cause != NULL)
@@ -195,7 +209,7 @@ db_pg_value(struct db *db, const char *sql, char **cause)
 	PGresult	*res;
 	char		*v = NULL;
 
-	res = db_pg_run(db, sql, -1, NULL, NULL, NULL, NULL);
+	res = db_pg_run(db, sql, -1, NULL, NULL, NULL, NULL, NULL);
 	if (db_pg_check(db, res) == 0)
 		v = xstrdup(PQntuples(res) > 0 && !PQgetisnull(res, 0, 0) ?
 		    PQgetvalue(res, 0, 0) : "");
@@ -236,9 +250,12 @@ db_pg_zone(void)
 }
 
 /*
- * Set a new session up: quiet notices, and the local time zone of this
- * process (SQLite's 'localtime'), so that days are counted where the
- * daemon is rather than where the server is.
+ * Set a new session up: quiet notices; a commit that does not wait for
+ * the server's disk (what SQLite's synchronous=NORMAL in WAL mode gives:
+ * a crash of the server, not of the daemon, may lose the last fraction
+ * of a second; nothing is ever corrupted); and the local time zone of
+ * this process (SQLite's 'localtime'), so that days are counted where
+ * the daemon is rather than where the server is.
  */
 static int
 db_pg_session(struct db *db, char **cause)
@@ -247,7 +264,8 @@ db_pg_session(struct db *db, char **cause)
 	char		*zone, *sql, *lit;
 
 	PQsetNoticeProcessor(pg->conn, db_pg_notice, NULL);
-	if (db_pg_exec(db, "SET client_min_messages = warning", cause) != 0)
+	if (db_pg_exec(db, "SET client_min_messages = warning", cause) != 0 ||
+	    db_pg_exec(db, "SET synchronous_commit = off", cause) != 0)
 		return (-1);
 	if ((zone = db_pg_zone()) == NULL)
 		return (0);
@@ -290,6 +308,7 @@ db_pg_close(struct db *db)
 	if (pg->conn != NULL)
 		PQfinish(pg->conn);
 	free(pg->errmsg);
+	json_decref(pg->identity);
 	free(pg);
 }
 
@@ -311,14 +330,20 @@ db_pg_version(struct db *db, char **cause)
 	return (s);
 }
 
-/* The id the last INSERT drew from its table's identity sequence. */
+/*
+ * The id the last INSERT drew from its table's identity sequence: the
+ * one its RETURNING id gave back (see db_pg_prepare()), else lastval().
+ */
 static long long
 db_pg_last_id(struct db *db)
 {
 	PGresult	*res;
 	long long	 id = 0;
 
-	res = db_pg_run(db, "SELECT lastval()", -1, NULL, NULL, NULL, NULL);
+	if (PG(db)->have_last_id)
+		return (PG(db)->last_id);
+	res = db_pg_run(db, "SELECT lastval()", -1, NULL, NULL, NULL, NULL,
+	    NULL);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 		id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
@@ -450,6 +475,44 @@ db_pg_unlock(struct db *db, const char *name)
 	free(sql);
 }
 
+/*
+ * After rows were copied in with their ids: the table's identity
+ * sequence goes on after the largest.
+ */
+static int
+db_pg_reset_ids(struct db *db, const char *table, struct err *e)
+{
+	char	*lit, *sql, *v;
+	int	 identity;
+
+	if ((lit = PQescapeLiteral(PG(db)->conn, table, strlen(table))) ==
+	    NULL) {
+		err_set(e, ERR_STORAGE, "%s", PQerrorMessage(PG(db)->conn));
+		return (-1);
+	}
+	xasprintf(&sql, "SELECT COUNT(*) FROM information_schema.columns "
+	    "WHERE table_schema = current_schema() AND table_name = %s AND "
+	    "column_name = 'id' AND is_identity = 'YES'", lit);
+	v = db_pg_value(db, sql, NULL);
+	free(sql);
+	identity = v != NULL && strcmp(v, "1") == 0;
+	if (v != NULL && identity) {
+		free(v);
+		xasprintf(&sql, "SELECT setval(pg_get_serial_sequence(%s, "
+		    "'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM %s), false)",
+		    lit, table);
+		v = db_pg_value(db, sql, NULL);
+		free(sql);
+	}
+	PQfreemem(lit);
+	if (v == NULL) {
+		err_set(e, ERR_STORAGE, "%s: %s", table, PG(db)->errmsg);
+		return (-1);
+	}
+	free(v);
+	return (0);
+}
+
 /* --- Statements ------------------------------------------------------ */
 
 /* SQL keyword at s (case-insensitive, whole word). */
@@ -545,6 +608,72 @@ db_pg_translate(const char *sql, int *nparams)
 	return (out);
 }
 
+/* Whether table has an identity column id (the tables' list read once). */
+static int
+db_pg_identity(struct db *db, const char *table, size_t len)
+{
+	struct db_pg	*pg = PG(db);
+	PGresult	*res;
+	json_t		*v;
+	size_t		 i;
+	int		 r;
+
+	if (pg->identity == NULL) {
+		res = db_pg_run(db, "SELECT table_name FROM "
+		    "information_schema.columns WHERE table_schema = "
+		    "current_schema() AND column_name = 'id' AND is_identity = "
+		    "'YES'", -1, NULL, NULL, NULL, NULL, NULL);
+		if (db_pg_check(db, res) != 0) {
+			PQclear(res);
+			return (0);
+		}
+		pg->identity = json_array();
+		for (r = 0; r < PQntuples(res); r++)
+			json_array_append_new(pg->identity,
+			    json_string(PQgetvalue(res, r, 0)));
+		PQclear(res);
+	}
+	json_array_foreach(pg->identity, i, v)
+		if (json_string_length(v) == len &&
+		    strncmp(json_string_value(v), table, len) == 0)
+			return (1);
+	return (0);
+}
+
+/*
+ * An INSERT INTO a table with an identity id, and no RETURNING of its
+ * own, gets "RETURNING id": its id comes back with it, sparing the round
+ * trip of lastval() (SQLite has it for free). db_pg_step() takes the row
+ * and says DONE, as for any INSERT.
+ */
+static char *
+db_pg_returning(struct db *db, char *sql, int *returns)
+{
+	const char	*p = sql, *t;
+	char		*out;
+	size_t		 len;
+
+	*returns = 0;
+	p += strspn(p, " \t\n");
+	if (!db_pg_word(sql, p, "INSERT"))
+		return (sql);
+	p += strlen("INSERT");
+	p += strspn(p, " \t\n");
+	if (!db_pg_word(sql, p, "INTO"))
+		return (sql);
+	p += strlen("INTO");
+	p += strspn(p, " \t\n");
+	t = p;
+	len = strspn(t, "abcdefghijklmnopqrstuvwxyz_0123456789");
+	if (len == 0 || strcasestr(sql, "RETURNING") != NULL ||
+	    !db_pg_identity(db, t, len))
+		return (sql);
+	xasprintf(&out, "%s RETURNING id", sql);
+	free(sql);
+	*returns = 1;
+	return (out);
+}
+
 static struct db_stmt *
 db_pg_prepare(struct db *db, const char *sql, char **cause)
 {
@@ -554,7 +683,8 @@ db_pg_prepare(struct db *db, const char *sql, char **cause)
 	s = xcalloc(1, sizeof *s);
 	s->base.ops = db->ops;
 	s->base.db = db;
-	s->sql = db_pg_translate(sql, &n);
+	s->sql = db_pg_returning(db, db_pg_translate(sql, &n),
+	    &s->returns_id);
 	s->nparams = n;
 	if (n > 0) {
 		s->params = xcalloc(n, sizeof *s->params);
@@ -607,7 +737,7 @@ db_pg_step(struct db_stmt *st)
 		db_pg_reset(st);
 	if (s->res == NULL) {
 		s->res = db_pg_run(db, s->sql, s->nparams, s->types,
-		    s->values, s->lengths, s->formats);
+		    s->values, s->lengths, s->formats, s);
 		if (db_pg_check(db, s->res) != 0) {
 			PQclear(s->res);
 			s->res = NULL;
@@ -617,11 +747,53 @@ db_pg_step(struct db_stmt *st)
 		    PQntuples(s->res) : 0;
 		s->ncols = PQnfields(s->res);
 		s->row = -1;
+		if (s->returns_id) {
+			if (s->nrows > 0) {
+				PG(db)->last_id = strtoll(PQgetvalue(s->res,
+				    s->nrows - 1, 0), NULL, 10);
+				PG(db)->have_last_id = 1;
+			}
+			s->nrows = 0;
+		}
 	}
 	db_pg_free_blobs(s);
 	if (++s->row >= s->nrows)
 		return (DB_DONE);
 	return (DB_ROW);
+}
+
+/*
+ * A statement run again and again (db_cached()) is prepared on the server
+ * once per connection, with the types of its first run's parameters, and
+ * then only executed: no parse and plan per run. A failed preparation is
+ * the run's failure, tried again next time.
+ */
+static PGresult *
+db_pg_run_kept(struct db *db, struct db_pg_stmt *s)
+{
+	struct db_pg	*pg = PG(db);
+	PGresult	*res;
+
+	if (s->name[0] == '\0' || s->gen != pg->gen) {
+		snprintf(s->name, sizeof s->name, "metapi_%u", pg->nkept++);
+		res = PQprepare(pg->conn, s->name, s->sql, s->nparams,
+		    s->types);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			s->name[0] = '\0';
+			return (res);
+		}
+		PQclear(res);
+		s->gen = pg->gen;
+	}
+	return (PQexecPrepared(pg->conn, s->name, s->nparams, s->values,
+	    s->lengths, s->formats, 0));
+}
+
+/* db_cached(): this statement runs many times; prepare it on the server. */
+static void
+db_pg_keep(struct db_stmt *st)
+{
+	ST(st)->keep = 1;
 }
 
 static void
@@ -886,16 +1058,19 @@ const struct db_ops db_pg_ops = {
 	.readonly = db_pg_readonly,
 	.error_is_data = db_pg_error_is_data,
 	.begin_sql = "BEGIN",
+	.begin_read_sql = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 	.user_version = db_pg_user_version,
 	.set_user_version = db_pg_set_user_version,
 	.lock = db_pg_lock,
 	.unlock = db_pg_unlock,
 	.migrate_lock = PG_MIGRATE_LOCK,
+	.reset_ids = db_pg_reset_ids,
 	.prepare = db_pg_prepare,
 	.step = db_pg_step,
 	.reset = db_pg_reset,
 	.clear = db_pg_clear,
 	.finalize = db_pg_finalize,
+	.keep = db_pg_keep,
 	.bind_null = db_pg_bind_null,
 	.bind_int64 = db_pg_bind_int64,
 	.bind_double = db_pg_bind_double,

@@ -191,6 +191,50 @@ db_sqlite_unlock(struct db *db, const char *name)
 {
 }
 
+/* The first column of every row of sql with text bound to ?1, as strings. */
+static json_t *
+db_sqlite_names(struct db *db, const char *sql, const char *arg,
+    struct err *e)
+{
+	sqlite3_stmt	*st;
+	json_t		*names;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(H(db), sql, -1, &st, NULL) != SQLITE_OK) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(H(db)));
+		return (NULL);
+	}
+	if (arg != NULL)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+	names = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(names, json_string((const char *)
+		    sqlite3_column_text(st, 0)));
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(H(db)));
+		json_decref(names);
+		names = NULL;
+	}
+	sqlite3_finalize(st);
+	return (names);
+}
+
+/* The tables in the order they were made: referenced before referring. */
+static json_t *
+db_sqlite_tables(struct db *db, struct err *e)
+{
+	return (db_sqlite_names(db, "SELECT name FROM sqlite_master WHERE "
+	    "type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+	    "ORDER BY rowid", NULL, e));
+}
+
+static json_t *
+db_sqlite_columns(struct db *db, const char *table, struct err *e)
+{
+	return (db_sqlite_names(db, "SELECT name FROM pragma_table_info(?1) "
+	    "ORDER BY cid", table, e));
+}
+
 static struct db_stmt *
 db_sqlite_prepare(struct db *db, const char *sql, char **cause)
 {
@@ -334,10 +378,13 @@ const struct db_ops db_sqlite_ops = {
 	.readonly = db_sqlite_readonly,
 	.error_is_data = db_sqlite_error_is_data,
 	.begin_sql = "BEGIN IMMEDIATE",
+	.begin_read_sql = "BEGIN",
 	.user_version = db_sqlite_user_version,
 	.set_user_version = db_sqlite_set_user_version,
 	.lock = db_sqlite_lock,
 	.unlock = db_sqlite_unlock,
+	.tables = db_sqlite_tables,
+	.columns = db_sqlite_columns,
 	.prepare = db_sqlite_prepare,
 	.step = db_sqlite_step,
 	.reset = db_sqlite_reset,

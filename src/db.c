@@ -559,6 +559,8 @@ db_cached(struct db *db, const char *sql, struct err *e)
 	}
 	if ((st = db_prepare_err(db, sql, e)) == NULL)
 		return (NULL);
+	if (st->ops->keep != NULL)
+		st->ops->keep(st);
 	for (i = 0; i < DB_CACHE; i++) {
 		if (db->cache[i].sql == NULL) {
 			db->cache[i].sql = sql;

@@ -74,6 +74,7 @@ int		 db_is_url(const char *);
 int		 db_user_version(struct db *, int *, char **);
 int		 db_latest_version(void);
 int		 db_migrate(struct db *, char **);
+json_t		*db_copy(const char *, const char *, struct err *);
 int		 db_meta_get(struct db *, const char *, void **, size_t *,
 		     char **);
 int		 db_meta_set(struct db *, const char *, const void *, size_t,
