@@ -18,6 +18,10 @@
 #                           this was tried on, pinning made every figure
 #                           noisier (the direct-vs-direct noise floor of
 #                           stream gaps went from ~0.1 ms to 0.1-1.5 ms)
+#   BENCH_PG=0              leave out "metapi_pg", a metapi daemon storing in
+#                           PostgreSQL (a private cluster, tests/lib/pg.sh);
+#                           measured when metapi was built --with-postgresql
+#                           and the server programs are installed
 #   BENCH_DIAG_NODELAY=1    also measure a second metapi daemon run with
 #                           bench/nodelay-shim.c preloaded (TCP_NODELAY on
 #                           accepted sockets); a diagnostic row only, never
@@ -35,6 +39,13 @@ STREAM_N=${BENCH_STREAM_N:-100}
 BIG_MB=${BENCH_BIG_MB:-10}
 DIAG=${BENCH_DIAG_NODELAY:-}
 TARGETS="direct nginx metapi"
+PG=
+if [ "${BENCH_PG:-1}" != 0 ] &&
+    grep -q '^#define HAVE_POSTGRESQL 1' "$SRC/config.h" 2>/dev/null; then
+	. "$SRC/tests/lib/pg.sh"
+	pg_bindir >/dev/null && PG=1
+fi
+[ -n "$PG" ] && TARGETS="$TARGETS metapi_pg"
 [ -n "$DIAG" ] && TARGETS="$TARGETS metapi_nd"
 OUT=${BENCH_OUT:-$SRC/bench/RESULTS.md}
 CMDLINE="bench/run.sh${*:+ $*}"
@@ -47,7 +58,7 @@ if [ "${BENCH_PIN:-0}" = 1 ] && command -v taskset >/dev/null 2>&1 &&
 	PIN_LOAD="taskset -c 0-$(($(nproc) - 2))"
 	NGINX_WORKERS=1
 fi
-for v in BENCH_DURATION BENCH_WARMUP BENCH_STREAM_N BENCH_BIG_MB BENCH_PIN BENCH_DIAG_NODELAY; do
+for v in BENCH_DURATION BENCH_WARMUP BENCH_STREAM_N BENCH_BIG_MB BENCH_PIN BENCH_PG BENCH_DIAG_NODELAY; do
 	eval "x=\${$v:-}"
 	[ -n "$x" ] && CMDLINE="$v=$x $CMDLINE"
 done
@@ -109,7 +120,7 @@ cp "$METAPI" "$T/metapi" && cp "$FAKE" "$T/fakerelay" || die "cannot copy the bi
 METAPI=$T/metapi
 FAKE=$T/fakerelay
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-FAKE_PID= NGINX_PID= METAPI_PID= METAPI2_PID= SAMPLER_PID=
+FAKE_PID= NGINX_PID= METAPI_PID= METAPI2_PID= METAPI3_PID= SAMPLER_PID=
 
 cleanup() {
 	rc=$?
@@ -124,18 +135,24 @@ cleanup() {
 		    timeout 10 "$METAPI" --no-start stop >/dev/null 2>&1
 		kill "$METAPI2_PID" 2>/dev/null
 	fi
+	if [ -n "$METAPI3_PID" ]; then
+		METAPI_DATA_DIR="$T/data3" METAPI_SOCKET="$T/run3/metapi.sock" \
+		    timeout 10 "$METAPI" --no-start stop >/dev/null 2>&1
+		kill "$METAPI3_PID" 2>/dev/null
+	fi
+	[ -n "$PG" ] && [ -d "$T/pg" ] && pg_stop "$T/pg"
 	if [ -n "$NGINX_PID" ]; then
 		kill -TERM "$NGINX_PID" 2>/dev/null
 	fi
 	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null
 	sleep 0.5
-	for p in $METAPI_PID $METAPI2_PID $NGINX_PID $FAKE_PID; do
+	for p in $METAPI_PID $METAPI2_PID $METAPI3_PID $NGINX_PID $FAKE_PID; do
 		kill -0 "$p" 2>/dev/null && kill -9 "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
 	if [ "$rc" -ne 0 ]; then
 		log "failed (exit $rc); logs:"
-		for f in "$T"/fake.log "$T"/metapi.log "$T"/metapi2.log "$T"/nginx/logs/error.log; do
+		for f in "$T"/fake.log "$T"/metapi.log "$T"/metapi2.log "$T"/metapi3.log "$T"/nginx/logs/error.log; do
 			[ -s "$f" ] && { echo "== $f" >&2; tail -n 20 "$f" >&2; }
 		done
 	fi
@@ -269,11 +286,36 @@ if [ -n "$DIAG" ]; then
 	MKEY2=$(head -n 1 "$T/key2")
 fi
 
+# --- a metapi daemon storing in PostgreSQL ------------------------------------------
+if [ -n "$PG" ]; then
+	log "starting a PostgreSQL cluster and metapi on it"
+	mkdir -p "$T/pg"
+	[ "$(id -u)" -eq 0 ] && chmod 711 "$T"
+	pg_start "$T/pg" || die "PostgreSQL did not start"
+	PG_URL=$(pg_createdb "$PG_BASE" bench) || die "createdb failed"
+	METAPI_DATA_DIR="$T/data3" METAPI_SOCKET="$T/run3/metapi.sock" \
+	    $PIN_PROXY "$METAPI" daemon --db "$PG_URL" >"$T/metapi3.log" 2>&1 &
+	METAPI3_PID=$!
+	m3() { METAPI_DATA_DIR="$T/data3" METAPI_SOCKET="$T/run3/metapi.sock" \
+	    timeout 60 "$METAPI" --no-start "$@"; }
+	for _ in $(seq 200); do m3 status >/dev/null 2>&1 && break; sleep 0.05; done
+	m3 --json status >"$T/status3.json" 2>/dev/null || die "metapi (PostgreSQL) did not start"
+	METAPI3_URL="http://$(sed -n 's/^ *"listen": *"\([^"]*\)".*/\1/p' "$T/status3.json")"
+	m3 site add fr "$FAKE_URL" --platform new-api >>"$T/setup.log" 2>&1 || die "pg site add"
+	m3 account add fr --username alice --password pass-123 >>"$T/setup.log" 2>&1 ||
+	    die "pg account add"
+	m3 key add bench >"$T/key3" 2>>"$T/setup.log" || die "pg key add"
+	MKEY3=$(head -n 1 "$T/key3")
+	PG_VERSION=$(m3 doctor 2>/dev/null | sed -n 's/.*db\.server *\(PostgreSQL [^ ]*\).*/\1/p')
+fi
+
 # --- sanity: each target answers correctly --------------------------------------
 BODY='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello bench"}],"max_tokens":32}'
 url_of() { case $1 in direct*) echo "$FAKE_URL" ;; nginx) echo "$NGINX_URL" ;;
-    metapi) echo "$METAPI_URL" ;; metapi_nd) echo "$METAPI2_URL" ;; esac; }
-key_of() { case $1 in metapi) echo "$MKEY" ;; metapi_nd) echo "$MKEY2" ;; *) echo "$FAKE_KEY" ;; esac; }
+    metapi) echo "$METAPI_URL" ;; metapi_nd) echo "$METAPI2_URL" ;;
+    metapi_pg) echo "$METAPI3_URL" ;; esac; }
+key_of() { case $1 in metapi) echo "$MKEY" ;; metapi_nd) echo "$MKEY2" ;;
+    metapi_pg) echo "$MKEY3" ;; *) echo "$FAKE_KEY" ;; esac; }
 for t in $TARGETS; do
 	url=$(url_of $t) key=$(key_of $t)
 	code=$(curl -s -o "$T/sanity.$t" -w '%{http_code}' -H "Authorization: Bearer $key" \
@@ -382,6 +424,10 @@ fake_post /__fake/state '{"config":{"reply":"","max_body":1048576}}'
 kill -0 "$METAPI_PID" 2>/dev/null || die "metapi died during the stream runs"
 RSS_END=$(rss_kb)
 timeout 30 "$METAPI" --no-start stats >"$T/stats.txt" 2>&1
+# Back-pressure from each daemon's request log writer over the whole run.
+waits_of() { curl -s "$1/metrics" | sed -n 's/^metapi_log_queue_waits_total //p'; }
+WAITS_SQLITE=$(waits_of "$METAPI_URL")
+[ -n "$PG" ] && WAITS_PG=$(waits_of "$METAPI3_URL")
 timeout 30 "$METAPI" --no-start logs --status fail --limit 5 >"$T/fails.txt" 2>&1
 
 # --- 4. RESULTS.md --------------------------------------------------------------------
@@ -393,7 +439,8 @@ kb2mb() { awk -v x="$1" 'BEGIN { printf "%.1f", x / 1024 }'; }
 verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo "**not met**"; fi; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) print "n/a"; else printf "%.2f", a / b }'; }
 label() { case $1 in direct2) echo "direct (again, last)" ;;
-    metapi_nd) echo "metapi + TCP_NODELAY shim (diagnostic)" ;; *) echo "$1" ;; esac; }
+    metapi_nd) echo "metapi + TCP_NODELAY shim (diagnostic)" ;;
+    metapi_pg) echo "metapi on PostgreSQL" ;; *) echo "$1" ;; esac; }
 
 nginx_ver=$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')
 wrk_ver=$(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}')
@@ -416,6 +463,7 @@ fi
 echo "- setup: everything on 127.0.0.1 on the same machine, sharing its $(nproc) cores: the fake relay (tests/fakerelay, new-api personality, 160 threads), nginx (worker_processes $NGINX_WORKERS, upstream keepalive 64, proxy_http_version 1.1, proxy_set_header Connection \"\", proxy_buffering off) and the metapi daemon (default settings, one site, one account, one key) both in front of it, and the load generator. The fake relay closes every connection (Connection: close), so both proxies open a new upstream connection per request; wrk and streamclient keep their connection to nginx and metapi alive, while the direct runs reconnect for every request."
 echo "- non-stream: wrk, POST /v1/chat/completions \`$BODY\`, ${DURATION}s per cell after a ${WARMUP}s warm-up (c=16) per target; 1 wrk thread at c=1, 2 otherwise. Latency is wrk's (request written to response read: the direct runs' connect is not in it). Added = proxy minus direct at the same percentile."
 echo "- streams: bench/streamclient.c (libcurl, one keep-alive connection, sequential requests), $STREAM_N requests per target after 3 unrecorded ones; fake relay reply of 50 words with a slow_stream fault (5 ms before every SSE frame), so 54 events per stream (role, 50 words, finish, usage, [DONE]); the body asks for include_usage, so the upstream sends the same frames to every target. TTFB = request start to the first complete SSE event. Gap = time between consecutive events of one stream, pooled over all streams; added per-chunk delay = proxy gap p99 minus direct gap p99. The direct run is repeated at the end (\"direct (again, last)\"): the difference between the two direct runs is the noise floor of these figures."
+[ -n "$PG" ] && echo "- metapi on PostgreSQL: a second metapi daemon (own data dir, socket and port, same binary and settings) with --db on a private ${PG_VERSION:-PostgreSQL} cluster on this machine (tests/lib/pg.sh: Unix socket, fsync off, as in the tests), set up the same way; its request log goes to PostgreSQL through the same asynchronous log writer. It runs idle while the others are measured. BENCH_PG=0 leaves it out."
 [ -n "$DIAG" ] && echo "- diagnostic row: a second metapi daemon (own data dir, socket and port, same binary and settings) started with LD_PRELOAD=bench/nodelay-shim.c, which sets TCP_NODELAY on every accepted socket. It is not metapi as shipped and is never used for the targets."
 echo
 echo "## Non-stream chat completions"
@@ -496,6 +544,18 @@ echo "| metapi req/s at c=64 ≥ 50% of nginx's | metapi $m_rps, nginx $n_rps | 
 echo "| metapi added TTFB (p50) < 1 ms | $(us2ms "$m_ttfb") ms (p99: $(us2ms "$m_ttfb99") ms) | $(ratio "$m_ttfb" 1000)× the limit | $(verdict "$m_ttfb < 1000") |"
 echo "| metapi added per-chunk delay p99 < 100 µs | $m_gap µs$note4 | $(ratio "$m_gap" 100)× the limit | $(verdict "$m_gap < 100") |"
 echo "| metapi idle RSS < 15 MB | $(kb2mb "$RSS_IDLE") MB | $(ratio "$RSS_IDLE" 15360)× the limit | $(verdict "$RSS_IDLE < 15360") |"
+if [ -n "$PG" ]; then
+	pg_a50=$(sub_ "$(field "$T/wrk.metapi_pg.1" p50_us)" "$(field "$T/wrk.metapi.1" p50_us)")
+	pg_rps=$(field "$T/wrk.metapi_pg.16" rps) sq_rps=$(field "$T/wrk.metapi.16" rps)
+	pg_ttfb=$(sub_ "$(field "$T/stream.metapi_pg" ttfb_p50_us)" "$(field "$T/stream.metapi" ttfb_p50_us)")
+	echo "| metapi on PostgreSQL: p50 at c=1 within 0.1 ms of metapi on SQLite (logging stays off the request path) | $(us2ms "$pg_a50") ms more | - | $(verdict "$pg_a50 <= 100") |"
+	echo "| metapi on PostgreSQL: req/s at c=16 ≥ 90% of metapi on SQLite | $pg_rps, SQLite $sq_rps | $(ratio "$pg_rps" "$sq_rps") | $(verdict "$pg_rps >= 0.9 * $sq_rps") |"
+	echo "| metapi on PostgreSQL: stream TTFB p50 within 0.1 ms of metapi on SQLite | $(us2ms "$pg_ttfb") ms more | - | $(verdict "$pg_ttfb <= 100") |"
+	echo "| metapi on PostgreSQL: no request waited for the log writer (queue full) | $WAITS_PG waits (metapi on SQLite: $WAITS_SQLITE) | - | $(verdict "${WAITS_PG:-1} == 0") |"
+	pg_rows=$(psql -XAt "$PG_URL" -c "SELECT COUNT(*) FROM request_logs" 2>/dev/null)
+	echo
+	echo "Request log rows metapi on PostgreSQL wrote during the run (warm-up, sanity and streams included): ${pg_rows:-?}."
+fi
 echo
 echo "## Raw"
 echo

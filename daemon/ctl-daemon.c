@@ -58,7 +58,7 @@ ctl_daemon_status(struct ctl_req *req, json_t **reply, struct err *e)
 	    "endpoint", url,
 	    "data_dir", metapid->data_dir,
 	    "socket", metapid->socket_path,
-	    "database", metapid->db_path,
+	    "database", db_name(metapid->db),
 	    "schema_version", version,
 	    "counts",
 	    "sites", site_count(metapid->db),

@@ -72,17 +72,16 @@ struct doctor_job {
 
 static const char *const doctor_health_paths[2] = { "/healthz", "/readyz" };
 
+/* A SQLite file: its integrity, and WAL so that readers never wait. */
 static void
-doctor_db(json_t *items)
+doctor_db_file(json_t *items, struct db *db)
 {
-	struct db	*db = metapid->db;
+	const char	*path = db_name(db);
 	char		*v, *cause = NULL, *fix;
-	int		 have = 0, latest = db_latest_version();
 
 	if ((v = db_pragma_text(db, "quick_check", &cause)) == NULL) {
 		xasprintf(&fix, "stop the daemon, keep a copy of %s, and "
-		    "restore a backup (metapi backup import FILE)",
-		    metapid->db_path);
+		    "restore a backup (metapi backup import FILE)", path);
 		doctor_item(items, "db.integrity", "fail", fix,
 		    "quick_check failed: %s", cause);
 		free(fix);
@@ -91,15 +90,58 @@ doctor_db(json_t *items)
 	} else if (strcmp(v, "ok") != 0) {
 		xasprintf(&fix, "stop the daemon, keep a copy of %s, then "
 		    "restore a backup (metapi backup import FILE) or salvage "
-		    "it with: sqlite3 %s .recover", metapid->db_path,
-		    metapid->db_path);
+		    "it with: sqlite3 %s .recover", path, path);
 		doctor_item(items, "db.integrity", "fail", fix,
-		    "%s is damaged: %s", metapid->db_path, v);
+		    "%s is damaged: %s", path, v);
 		free(fix);
 	} else
 		doctor_item(items, "db.integrity", "ok", NULL,
-		    "%s passes quick_check", metapid->db_path);
+		    "%s passes quick_check", path);
 	free(v);
+
+	if ((v = db_pragma_text(db, "journal_mode", &cause)) == NULL) {
+		doctor_item(items, "db.wal", "warn", NULL,
+		    "cannot read the journal mode: %s", cause);
+		free(cause);
+	} else if (strcmp(v, "wal") != 0)
+		doctor_item(items, "db.wal", "warn", "keep the data dir on a "
+		    "local file system (WAL needs shared memory), then restart "
+		    "the daemon", "journal mode is %s, not wal: readers and "
+		    "the writer block each other", v);
+	else
+		doctor_item(items, "db.wal", "ok", NULL, "journal mode wal");
+	free(v);
+}
+
+/* A database server: it answers this connection. */
+static void
+doctor_db_server(json_t *items, struct db *db)
+{
+	char	*v, *cause = NULL;
+
+	if ((v = db_server_version(db, &cause)) == NULL) {
+		doctor_item(items, "db.server", "fail", "check that the "
+		    "server runs and takes connections from this host",
+		    "%s does not answer: %s", db_name(db), cause);
+		free(cause);
+		return;
+	}
+	doctor_item(items, "db.server", "ok", NULL, "%s at %s", v,
+	    db_name(db));
+	free(v);
+}
+
+static void
+doctor_db(json_t *items)
+{
+	struct db	*db = metapid->db;
+	char		*cause = NULL, *fix;
+	int		 have = 0, latest = db_latest_version();
+
+	if (db_dialect(db) == DB_SQLITE)
+		doctor_db_file(items, db);
+	else
+		doctor_db_server(items, db);
 
 	if (db_user_version(db, &have, &cause) != 0) {
 		doctor_item(items, "db.schema", "fail", "restart the daemon",
@@ -118,25 +160,14 @@ doctor_db(json_t *items)
 		doctor_item(items, "db.schema", "ok", NULL,
 		    "schema version %d, current", have);
 
-	if ((v = db_pragma_text(db, "journal_mode", &cause)) == NULL) {
-		doctor_item(items, "db.wal", "warn", NULL,
-		    "cannot read the journal mode: %s", cause);
-		free(cause);
-		cause = NULL;
-	} else if (strcmp(v, "wal") != 0)
-		doctor_item(items, "db.wal", "warn", "keep the data dir on a "
-		    "local file system (WAL needs shared memory), then restart "
-		    "the daemon", "journal mode is %s, not wal: readers and "
-		    "the writer block each other", v);
-	else
-		doctor_item(items, "db.wal", "ok", NULL, "journal mode wal");
-	free(v);
-
 	/* A write lock taken and given back: proves the file is writable. */
-	if (db_readonly(db) ||
-	    db_begin(db, &cause) != 0) {
-		xasprintf(&fix, "check the owner, mode and free space of %s "
-		    "and its directory", metapid->db_path);
+	if (db_readonly(db) || db_begin(db, &cause) != 0) {
+		if (db_dialect(db) == DB_SQLITE)
+			xasprintf(&fix, "check the owner, mode and free space "
+			    "of %s and its directory", db_name(db));
+		else
+			xasprintf(&fix, "connect to a primary server, not a "
+			    "read-only standby");
 		doctor_item(items, "db.writable", "fail", fix,
 		    "cannot write the database: %s", cause != NULL ? cause :
 		    "opened read-only");

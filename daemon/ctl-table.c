@@ -5,11 +5,13 @@
 #include "config.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "daemon.h"
 #include "log.h"
+#include "revision.h"
 #include "route.h"
 #include "routestate.h"
 #include "snapshot.h"
@@ -78,6 +80,7 @@ const struct ctl_entry ctl_cmd_table[] = {
 	{ "settings.set", ctl_settings_set },
 	{ "backup.export", ctl_backup_export, CTL_READ },
 	{ "backup.import", ctl_backup_import },
+	{ "db.migrate", ctl_db_migrate, CTL_READ },
 	{ "search.run", ctl_search_run, CTL_READ },
 };
 
@@ -97,8 +100,10 @@ ctl_find_entry(const char *name)
 
 static struct timespec	ctl_rebuilt;	/* last snapshot rebuild */
 static int		ctl_usage_pending;
+static long long	ctl_revision = -1;	/* the config_revision seen */
 
 static void		ctl_snapshot(void);
+static void		ctl_announce(void);
 
 /*
  * Something a command did may change what the request path sees (keys,
@@ -113,6 +118,79 @@ ctl_changed(void)
 	if (route_rebuild(metapid->db, &e) != 0) {
 		log_warnx("route rebuild: %s", e.msg);
 		err_clear(&e);
+	}
+	ctl_snapshot();
+	ctl_announce();
+}
+
+/*
+ * Daemons sharing the database hear of a change through its revision.
+ * When the bump skipped a number, another daemon changed something
+ * meanwhile that this one's rebuild may have read too early: the next
+ * poll sees the difference and rebuilds again.
+ */
+static void
+ctl_announce(void)
+{
+	struct err	e = { ERR_OK, NULL };
+	long long	rev;
+
+	if (!db_shared(metapid->db))
+		return;
+	if ((rev = revision_bump(metapid->db, &e)) < 0) {
+		log_warnx("config revision: %s", e.msg);
+		err_clear(&e);
+		return;
+	}
+	if (rev == ctl_revision + 1)
+		ctl_revision = rev;
+}
+
+/* At start, once the settings and the snapshot are loaded. */
+void
+ctl_watch_init(void)
+{
+	struct err	e = { ERR_OK, NULL };
+
+	if (!db_shared(metapid->db))
+		return;
+	if ((ctl_revision = revision_get(metapid->db, &e)) < 0)
+		err_clear(&e);
+}
+
+/*
+ * Once a second with a shared database: another daemon changed the
+ * configuration, so take its settings and rebuild the snapshot (its
+ * route rebuild already wrote the routes).
+ */
+static void
+ctl_watch(void)
+{
+	static struct timespec	 last;
+	struct timespec		 now;
+	struct err		 e = { ERR_OK, NULL };
+	long long		 rev;
+	char			*cause;
+
+	if (!db_shared(metapid->db))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec == last.tv_sec)
+		return;
+	last = now;
+	if ((rev = revision_get(metapid->db, &e)) < 0) {
+		log_warnx("config revision: %s", e.msg);
+		err_clear(&e);
+		return;
+	}
+	if (rev == ctl_revision)
+		return;
+	log_info("configuration revision %lld (was %lld): reloading", rev,
+	    ctl_revision);
+	ctl_revision = rev;
+	if (metapid_load_settings(&cause) != 0) {
+		log_warnx("settings: %s", cause);
+		free(cause);
 	}
 	ctl_snapshot();
 }
@@ -172,6 +250,7 @@ ctl_tick(void)
 
 	if (ctl_usage_pending)
 		ctl_usage_changed();
+	ctl_watch();
 	/* Cooldowns and counters reach the database once a minute. */
 	if (now - saved >= 60) {
 		saved = now;

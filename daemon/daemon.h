@@ -42,6 +42,7 @@ extern struct metapid	*metapid;
 int	 metapid_main(int, char **, const char *, const char *);
 void	 metapid_request_stop(void);
 int	 metapid_reload(char **);
+int	 metapid_load_settings(char **);
 
 /* ctl.c */
 struct ctl_req {
@@ -79,6 +80,7 @@ extern const struct ctl_entry ctl_cmd_table[];
 extern const size_t ctl_cmd_table_count;
 const struct ctl_entry *ctl_find_entry(const char *);
 void		 ctl_changed(void);
+void		 ctl_watch_init(void);
 void		 ctl_usage_changed(void);
 void		 ctl_tick(void);
 
@@ -166,6 +168,9 @@ void		 ctl_log_fanout(void);
 enum ctl_ret	 ctl_settings_list(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_settings_get(struct ctl_req *, json_t **, struct err *);
 enum ctl_ret	 ctl_settings_set(struct ctl_req *, json_t **, struct err *);
+
+/* ctl-db.c */
+enum ctl_ret	 ctl_db_migrate(struct ctl_req *, json_t **, struct err *);
 
 /* ctl-backup.c */
 enum ctl_ret	 ctl_backup_export(struct ctl_req *, json_t **, struct err *);

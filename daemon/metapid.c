@@ -84,9 +84,9 @@ metapid_request_stop(void)
 	metapid->stop = 1;
 }
 
-/* Reload settings from the database (SIGHUP, settings.set). */
+/* Read the settings again and apply them (without a snapshot rebuild). */
 int
-metapid_reload(char **cause)
+metapid_load_settings(char **cause)
 {
 	struct settings	*s;
 
@@ -95,8 +95,17 @@ metapid_reload(char **cause)
 	settings_free(metapid->settings);
 	metapid->settings = s;
 	http_apply_settings(s);
-	ctl_changed();
 	scheduler_reschedule();
+	return (0);
+}
+
+/* Reload settings from the database (SIGHUP, settings.set). */
+int
+metapid_reload(char **cause)
+{
+	if (metapid_load_settings(cause) != 0)
+		return (-1);
+	ctl_changed();
 	return (0);
 }
 
@@ -142,7 +151,10 @@ bad:
 	return (-1);
 }
 
-/* --db: a path, file:PATH, sqlite://PATH; postgres:// is not built in. */
+/*
+ * --db: a path, file:PATH, sqlite://PATH, or a PostgreSQL URL
+ * (postgres://...) when built with it.
+ */
 static int
 metapid_db_path(const char *url, const char *data_dir, char **out,
     char **cause)
@@ -151,11 +163,16 @@ metapid_db_path(const char *url, const char *data_dir, char **out,
 		*out = paths_join(data_dir, "metapi.db");
 		return (0);
 	}
-	if (strncmp(url, "postgres://", 11) == 0 ||
-	    strncmp(url, "postgresql://", 13) == 0) {
+	if (db_is_url(url)) {
+#ifdef HAVE_POSTGRESQL
+		*out = xstrdup(url);
+		return (0);
+#else
 		*cause = xstrdup("this metapi was built without PostgreSQL "
-		    "support; use the SQLite default");
+		    "support (./configure --with-postgresql); use the SQLite "
+		    "default");
 		return (-1);
+#endif
 	}
 	if (strncmp(url, "sqlite://", 9) == 0)
 		url += 9;
@@ -504,6 +521,8 @@ metapid_main(int argc, char **argv, const char *data_dir_opt,
 	}
 	if (settings_seal(metapid->db, &cause) != 0)
 		goto fail;
+	/* Before loading: a change made meanwhile is seen by the poll. */
+	ctl_watch_init();
 	if ((metapid->settings = settings_load(metapid->db, &cause)) == NULL)
 		goto fail;
 	if (snapshot_rebuild(metapid->db, metapid->settings, &e) != 0) {

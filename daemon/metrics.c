@@ -259,6 +259,10 @@ http_metrics(struct mg_connection *conn, void *arg)
 	    "takes the request log's writes, 0 while it refuses them (disk "
 	    "full, read-only, I/O errors).\n# TYPE metapi_database_writable "
 	    "gauge\nmetapi_database_writable %d\n", !logwriter_failing());
+	buf_printf(&b, "# HELP metapi_log_queue_waits_total Requests that "
+	    "found the log queue full and waited for the writer.\n# TYPE "
+	    "metapi_log_queue_waits_total counter\n"
+	    "metapi_log_queue_waits_total %llu\n", logwriter_waits());
 	mg_printf(conn, "HTTP/1.1 200 OK\r\n"
 	    "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
 	    "Content-Length: %zu\r\nCache-Control: no-store\r\n\r\n", b.len);

@@ -6,6 +6,13 @@
  * and records its run in job_runs when it finishes. A job never overlaps
  * itself; `metapi job run NAME` starts one now and waits for it. The
  * state here belongs to the main thread.
+ *
+ * Several daemons may share one PostgreSQL database: each job then runs
+ * under an advisory lock named after it (db_lock), held from its start
+ * to its end, so that it runs on one daemon at a time; and a scheduled
+ * turn that another daemon already took (a run of the job started at or
+ * after the turn's time) is skipped, so that each turn runs once. With
+ * SQLite the data dir's lock already makes this daemon the only one.
  */
 #include "config.h"
 
@@ -47,6 +54,7 @@ struct job_entry {
 struct job_state {
 	time_t		 next;		/* next scheduled start */
 	int		 running;
+	int		 locked;	/* holds the job's lock */
 	long long	 run_id;
 	time_t		 started;
 };
@@ -84,6 +92,15 @@ job_index(const struct job_entry *j)
 	return ((size_t)(j - job_table));
 }
 
+/* Whether job i runs every so many hours from its last run. */
+static int
+job_interval(size_t i)
+{
+	return (strcmp(job_table[i].name, "checkin") == 0 &&
+	    strcmp(settings_str(metapid->settings, "checkin_schedule_mode"),
+	    "interval") == 0);
+}
+
 /* When job i runs next after `after`. */
 static time_t
 job_next(size_t i, time_t after)
@@ -96,8 +113,7 @@ job_next(size_t i, time_t after)
 	 * Interval mode counts from the last run, not from now, so restarts
 	 * and setting changes cannot keep pushing the check-in back.
 	 */
-	if (strcmp(job_table[i].name, "checkin") == 0 &&
-	    strcmp(settings_str(set, "checkin_schedule_mode"), "interval") == 0) {
+	if (job_interval(i)) {
 		last = jobrun_last_start(metapid->db, job_table[i].name);
 		t = last + settings_int(set, "checkin_interval_hours") * 3600;
 		return (t > after ? t : after);
@@ -119,10 +135,55 @@ scheduler_reschedule(void)
 		job_states[i].next = job_next(i, now);
 }
 
+/* The name of job i's lock among daemons. */
+static const char *
+job_lock_name(size_t i, char *buf, size_t len)
+{
+	snprintf(buf, len, "metapi job %s", job_table[i].name);
+	return (buf);
+}
+
+/* Take job i's lock: 1 taken, 0 another daemon runs it, -1 error. */
+static int
+job_lock(size_t i, char **cause)
+{
+	char	name[64];
+	int	rc;
+
+	rc = db_lock(metapid->db, job_lock_name(i, name, sizeof name), 0,
+	    cause);
+	job_states[i].locked = rc == 1;
+	return (rc);
+}
+
+static void
+job_unlock(size_t i)
+{
+	char	name[64];
+
+	if (!job_states[i].locked)
+		return;
+	db_unlock(metapid->db, job_lock_name(i, name, sizeof name));
+	job_states[i].locked = 0;
+}
+
+/*
+ * Runs left "running" by a daemon that died are over; a run another
+ * daemon holds the lock of is not.
+ */
 void
 scheduler_init(void)
 {
-	jobrun_abandon(metapid->db);
+	char	*cause = NULL;
+	size_t	 i;
+
+	for (i = 0; i < nitems(job_table); i++) {
+		if (job_lock(i, &cause) == 1)
+			jobrun_abandon(metapid->db, job_table[i].name);
+		job_unlock(i);
+		free(cause);
+		cause = NULL;
+	}
 	scheduler_reschedule();
 }
 
@@ -150,6 +211,7 @@ job_done(size_t i, const char *outcome, const char *message)
 	}
 	job_states[i].running = 0;
 	job_states[i].run_id = 0;
+	job_unlock(i);
 }
 
 /* Account jobs end here: summarise the items, then reply as usual. */
@@ -329,17 +391,57 @@ out:
 	return (ret);
 }
 
-/* Start job i for req (a client's, or the daemon's own with client 0). */
+/*
+ * Under job i's lock: whether another daemon sharing the database took
+ * the turn due at `turn` already (in interval mode: ran it less than an
+ * interval ago).
+ */
+static int
+job_turn_taken(size_t i, time_t turn)
+{
+	long long	last;
+
+	if (job_interval(i)) {
+		last = jobrun_last_start(metapid->db, job_table[i].name);
+		return (last > 0 && last + settings_int(metapid->settings,
+		    "checkin_interval_hours") * 3600 > time(NULL));
+	}
+	return (jobrun_started_since(metapid->db, job_table[i].name, turn));
+}
+
+/*
+ * Start job i for req (a client's, or the daemon's own with client 0).
+ * turn is the scheduled time it starts for, 0 for a run on demand.
+ */
 static enum ctl_ret
-job_start(size_t i, struct ctl_req *req, json_t **reply, struct err *e)
+job_start(size_t i, time_t turn, struct ctl_req *req, json_t **reply,
+    struct err *e)
 {
 	struct err	 e2 = { ERR_OK, NULL };
 	enum ctl_ret	 ret;
+	char		*cause = NULL;
+	int		 rc;
 
 	if (job_states[i].running) {
 		err_set(e, ERR_BUSY, "job %s is already running (since %lld s)",
 		    job_table[i].name, (long long)(time(NULL) -
 		    job_states[i].started));
+		return (CTL_ERROR);
+	}
+	if ((rc = job_lock(i, &cause)) != 1) {
+		if (rc == 0)
+			err_set(e, ERR_BUSY, "job %s is running on another "
+			    "daemon sharing the database", job_table[i].name);
+		else
+			err_set(e, ERR_STORAGE, "job %s: %s",
+			    job_table[i].name, cause);
+		free(cause);
+		return (CTL_ERROR);
+	}
+	if (turn > 0 && db_shared(metapid->db) && job_turn_taken(i, turn)) {
+		job_unlock(i);
+		err_set(e, ERR_BUSY, "job %s: another daemon sharing the "
+		    "database took this turn", job_table[i].name);
 		return (CTL_ERROR);
 	}
 	job_states[i].running = 1;
@@ -372,8 +474,14 @@ scheduler_tick(void)
 		req.spec = cmd_find("job.run");
 		req.args = json_pack("{s:s}", "name", job_table[i].name);
 		reply = NULL;
-		if (job_start(i, &req, &reply, &e) == CTL_ERROR) {
-			log_warnx("job %s: %s", job_table[i].name, e.msg);
+		if (job_start(i, job_states[i].next, &req, &reply, &e) ==
+		    CTL_ERROR) {
+			/* Another daemon's turn is news, not a warning. */
+			if (e.code == ERR_BUSY)
+				log_info("%s", e.msg);
+			else
+				log_warnx("job %s: %s", job_table[i].name,
+				    e.msg);
 			err_clear(&e);
 		}
 		/* After the start is recorded: interval mode counts from it. */
@@ -447,7 +555,7 @@ ctl_job_run(struct ctl_req *req, json_t **reply, struct err *e)
 
 	for (i = 0; i < nitems(job_table); i++)
 		if (strcmp(job_table[i].name, name) == 0)
-			return (job_start(i, req, reply, e));
+			return (job_start(i, 0, req, reply, e));
 	err_set(e, ERR_NOT_FOUND, "no job \"%s\" (checkin, balance, "
 	    "log-cleanup, daily-summary or renew)", name);
 	return (CTL_ERROR);

@@ -270,7 +270,7 @@ account_add(struct db *db, long long site_id, const json_t *args,
 	st = db_prepare(db, "INSERT INTO accounts (site_id, label, username, "
 	    "user_id, credential_kind, credential_mask, checkin_enabled, "
 	    "status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
-	    "(SELECT CASE WHEN enabled THEN 'active' ELSE 'disabled' END "
+	    "(SELECT CASE WHEN enabled <> 0 THEN 'active' ELSE 'disabled' END "
 	    "FROM sites WHERE id = ?), ?, ?)", NULL);
 	if (st == NULL) {
 		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));

@@ -524,7 +524,8 @@ apikey_add_usage(struct db *db, long long key_id, long long requests,
 
 	st = db_cached(db, "UPDATE api_keys SET used_requests = "
 	    "used_requests + ?, used_cost_usd = used_cost_usd + ?, "
-	    "last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE id = ?", e);
+	    "last_used_at = CASE WHEN last_used_at > ?3 THEN last_used_at "
+	    "ELSE ?3 END WHERE id = ?4", e);
 	if (st == NULL)
 		return (-1);
 	db_bind_int64(st, 1, requests);

@@ -75,7 +75,8 @@ struct bsection {
 	const char		*stamp;		/* set when a row changes */
 };
 
-#define BACKUP_NOW	"CAST(strftime('%s', 'now') AS INTEGER)"
+/* The time of the apply: ?1 in every insert and update. */
+#define BACKUP_NOW	"?1"
 #define BACKUP_STAMPS	"created_at, updated_at", BACKUP_NOW ", " BACKUP_NOW, \
 			"updated_at"
 
@@ -1528,7 +1529,7 @@ backup_insert(struct db *db, const struct bsection *s, json_t *it,
 	struct db_stmt		*st;
 	char			*cols, *vals, *t, *sql;
 	long long		 id;
-	int			 n = 0;
+	int			 n = 1;
 
 	cols = xstrdup("");
 	vals = xstrdup("");
@@ -1539,10 +1540,11 @@ backup_insert(struct db *db, const struct bsection *s, json_t *it,
 		xasprintf(&t, "%s%s, ", cols, c->column);
 		free(cols);
 		cols = t;
-		xasprintf(&t, "%s?, ", vals);
+		xasprintf(&t, "%s?%d, ", vals, ++n);
 		free(vals);
 		vals = t;
 	}
+	n = 1;
 	xasprintf(&sql, "INSERT INTO %s (%s%s) VALUES (%s%s)", s->table, cols,
 	    s->ins_cols, vals, s->ins_vals);
 	free(cols);
@@ -1551,6 +1553,7 @@ backup_insert(struct db *db, const struct bsection *s, json_t *it,
 	free(sql);
 	if (st == NULL)
 		return (-1);
+	db_bind_int64(st, 1, (long long)time(NULL));
 	for (c = s->cols; c->field != NULL; c++)
 		if (c->type != BC_SECRET && json_object_get(it, c->field) !=
 		    NULL)
@@ -1575,7 +1578,7 @@ backup_update(struct db *db, const struct bsection *s, long long id,
 	struct db_stmt		*st;
 	json_t			*old, *row, *v;
 	char			*set, *t, *sql;
-	int			 n = 0, rc = -1;
+	int			 n = 1, rc = -1;
 
 	*changed = 0;
 	if ((old = backup_collect_section(db, s, id, e)) == NULL)
@@ -1594,17 +1597,19 @@ backup_update(struct db *db, const struct bsection *s, long long id,
 				goto out;
 			continue;
 		}
-		xasprintf(&t, "%s%s = ?, ", set, c->column);
+		xasprintf(&t, "%s%s = ?%d, ", set, c->column, ++n);
 		free(set);
 		set = t;
 	}
 	if (*set != '\0') {
-		xasprintf(&sql, "UPDATE %s SET %s%s = %s WHERE id = ?",
-		    s->table, set, s->stamp, BACKUP_NOW);
+		xasprintf(&sql, "UPDATE %s SET %s%s = %s WHERE id = ?%d",
+		    s->table, set, s->stamp, BACKUP_NOW, n + 1);
 		st = db_prepare_err(db, sql, e);
 		free(sql);
 		if (st == NULL)
 			goto out;
+		n = 1;
+		db_bind_int64(st, 1, (long long)time(NULL));
 		for (c = s->cols; c->field != NULL; c++) {
 			v = json_object_get(it, c->field);
 			if (v == NULL || (c->flags & BC_ADD_ONLY) ||

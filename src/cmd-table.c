@@ -419,6 +419,14 @@ const struct cmd_spec cmd_table[] = {
 	    { NULL } },
 	  N_("merge a backup into this metapi: all of it or, on any error, "
 	  "nothing") },
+	{ "db.migrate", "db migrate", NULL, {
+	    { "to", "--to", "URL", ARG_STR, CMD_ARG_REQUIRED,
+	      N_("an empty PostgreSQL database: postgres://user:password@"
+	      "host:port/dbname") },
+	    { NULL } },
+	  N_("copy the daemon's SQLite database into PostgreSQL, all of it "
+	  "or, on any error, nothing; every table's rows counted on both "
+	  "sides") },
 	{ "client.connect", "connect", NULL, {
 	    { "client", NULL, "CLIENT", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("claude-code, codex, opencode, cherry-studio or openai-sdk") },

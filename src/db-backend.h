@@ -12,25 +12,37 @@
 
 struct db_ops {
 	const char	*name;
+	enum db_dialect	 dialect;
+	int		 shared;	/* several daemons may use one */
 	int		 (*open)(struct db *, const char *, char **);
 	void		 (*close)(struct db *);
 	int		 (*exec)(struct db *, const char *, char **);
 	const char	*(*errmsg)(struct db *);
+	char		*(*version)(struct db *, char **);
 	long long	 (*last_id)(struct db *);
 	long long	 (*changes)(struct db *);
 	int		 (*in_tx)(struct db *);
 	int		 (*readonly)(struct db *);
 	int		 (*error_is_data)(struct db *);
 	const char	*begin_sql;	/* a write transaction */
+	const char	*begin_read_sql;	/* a consistent snapshot */
 	int		 (*user_version)(struct db *, int *, char **);
 	int		 (*set_user_version)(struct db *, int, char **);
+	int		 (*lock)(struct db *, const char *, int, char **);
+	void		 (*unlock)(struct db *, const char *);
+	const char	*migrate_lock;	/* held while migrating, or NULL */
+	/* Copying (db-copy.c): the source's tables and columns, in order. */
+	json_t		*(*tables)(struct db *, struct err *);
+	json_t		*(*columns)(struct db *, const char *, struct err *);
+	int		 (*reset_ids)(struct db *, const char *, struct err *);
 
 	struct db_stmt	*(*prepare)(struct db *, const char *, char **);
 	int		 (*step)(struct db_stmt *);
 	void		 (*reset)(struct db_stmt *);
 	void		 (*clear)(struct db_stmt *);
 	int		 (*finalize)(struct db_stmt *);
-	void		 (*bind_null)(struct db_stmt *, int);
+	void		 (*keep)(struct db_stmt *);	/* or NULL */
+	void		 (*bind_null)(struct db_stmt *, int, enum db_type);
 	void		 (*bind_int64)(struct db_stmt *, int, long long);
 	void		 (*bind_double)(struct db_stmt *, int, double);
 	void		 (*bind_text)(struct db_stmt *, int, const char *);
@@ -60,6 +72,11 @@ struct db_stmt {
 	struct db		*db;
 };
 
+int		 db_migrate_tx(struct db *, char **);
+
 extern const struct db_ops db_sqlite_ops;
+#ifdef HAVE_POSTGRESQL
+extern const struct db_ops db_pg_ops;
+#endif
 
 #endif

@@ -19,10 +19,31 @@ db_latest_version(void)
 	    db_migrations[db_migrations_count - 1].version);
 }
 
+static int	db_migrate_locked(struct db *, char **);
+
 int
 db_migrate(struct db *db, char **cause)
 {
-	const struct db_migration	*m;
+	const char	*lock = db->ops->migrate_lock;
+	int		 rc;
+
+	/* Daemons starting together on one server: one migrates. */
+	if (lock != NULL && db_lock(db, lock, 1, cause) != 1)
+		return (-1);
+	rc = db_migrate_locked(db, cause);
+	if (lock != NULL)
+		db_unlock(db, lock);
+	return (rc);
+}
+
+/*
+ * Apply the migrations newer than the database's version: each in a
+ * transaction of its own, or, when own_tx is 0, in the caller's.
+ */
+static int
+db_migrate_apply(struct db *db, int own_tx, char **cause)
+{
+	const struct db_migration	*m = NULL;
 	int				 have, latest = db_latest_version();
 	size_t				 i;
 	char				*err = NULL;
@@ -39,14 +60,15 @@ db_migrate(struct db *db, char **cause)
 		m = &db_migrations[i];
 		if (m->version <= have)
 			continue;
-		if (db_begin(db, &err) != 0)
+		if (own_tx && db_begin(db, &err) != 0)
 			goto fail;
-		if (db_exec(db, m->sql, &err) != 0 ||
+		if (db_exec(db, m->sql[db->ops->dialect], &err) != 0 ||
 		    db->ops->set_user_version(db, m->version, &err) != 0) {
-			db_rollback(db);
+			if (own_tx)
+				db_rollback(db);
 			goto fail;
 		}
-		if (db_commit(db, &err) != 0)
+		if (own_tx && db_commit(db, &err) != 0)
 			goto fail;
 		log_info("database: applied migration %s", m->name);
 	}
@@ -56,4 +78,17 @@ fail:
 	    m->name, err != NULL ? err : "unknown error");
 	free(err);
 	return (-1);
+}
+
+static int
+db_migrate_locked(struct db *db, char **cause)
+{
+	return (db_migrate_apply(db, 1, cause));
+}
+
+/* Every migration inside the caller's transaction (db_copy()). */
+int
+db_migrate_tx(struct db *db, char **cause)
+{
+	return (db_migrate_apply(db, 0, cause));
 }

@@ -168,6 +168,15 @@ db_sqlite_errmsg(struct db *db)
 	return (buf);
 }
 
+static char *
+db_sqlite_version(struct db *db, char **cause)
+{
+	char	*v;
+
+	xasprintf(&v, "SQLite %s", sqlite3_libversion());
+	return (v);
+}
+
 static long long
 db_sqlite_last_id(struct db *db)
 {
@@ -208,6 +217,65 @@ db_sqlite_error_is_data(struct db *db)
 		if (code == db_sqlite_data_codes[i])
 			return (1);
 	return (0);
+}
+
+/*
+ * One daemon owns a SQLite file (the data dir's flock), so a lock among
+ * daemons is always this one's.
+ */
+static int
+db_sqlite_lock(struct db *db, const char *name, int wait, char **cause)
+{
+	return (1);
+}
+
+static void
+db_sqlite_unlock(struct db *db, const char *name)
+{
+}
+
+/* The first column of every row of sql with text bound to ?1, as strings. */
+static json_t *
+db_sqlite_names(struct db *db, const char *sql, const char *arg,
+    struct err *e)
+{
+	sqlite3_stmt	*st;
+	json_t		*names;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(H(db), sql, -1, &st, NULL) != SQLITE_OK) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(H(db)));
+		return (NULL);
+	}
+	if (arg != NULL)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+	names = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(names, json_string((const char *)
+		    sqlite3_column_text(st, 0)));
+	if (rc != SQLITE_DONE) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(H(db)));
+		json_decref(names);
+		names = NULL;
+	}
+	sqlite3_finalize(st);
+	return (names);
+}
+
+/* The tables in the order they were made: referenced before referring. */
+static json_t *
+db_sqlite_tables(struct db *db, struct err *e)
+{
+	return (db_sqlite_names(db, "SELECT name FROM sqlite_master WHERE "
+	    "type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+	    "ORDER BY rowid", NULL, e));
+}
+
+static json_t *
+db_sqlite_columns(struct db *db, const char *table, struct err *e)
+{
+	return (db_sqlite_names(db, "SELECT name FROM pragma_table_info(?1) "
+	    "ORDER BY cid", table, e));
 }
 
 static struct db_stmt *
@@ -264,7 +332,7 @@ db_sqlite_finalize(struct db_stmt *s)
 }
 
 static void
-db_sqlite_bind_null(struct db_stmt *s, int i)
+db_sqlite_bind_null(struct db_stmt *s, int i, enum db_type type)
 {
 	sqlite3_bind_null(ST(s), i);
 }
@@ -340,18 +408,26 @@ db_sqlite_col_bytes(struct db_stmt *s, int i)
 
 const struct db_ops db_sqlite_ops = {
 	.name = "sqlite",
+	.dialect = DB_SQLITE,
+	.shared = 0,
 	.open = db_sqlite_open,
 	.close = db_sqlite_close,
 	.exec = db_sqlite_exec,
 	.errmsg = db_sqlite_errmsg,
+	.version = db_sqlite_version,
 	.last_id = db_sqlite_last_id,
 	.changes = db_sqlite_changes,
 	.in_tx = db_sqlite_in_tx,
 	.readonly = db_sqlite_readonly,
 	.error_is_data = db_sqlite_error_is_data,
 	.begin_sql = "BEGIN IMMEDIATE",
+	.begin_read_sql = "BEGIN",
 	.user_version = db_sqlite_user_version,
 	.set_user_version = db_sqlite_set_user_version,
+	.lock = db_sqlite_lock,
+	.unlock = db_sqlite_unlock,
+	.tables = db_sqlite_tables,
+	.columns = db_sqlite_columns,
 	.prepare = db_sqlite_prepare,
 	.step = db_sqlite_step,
 	.reset = db_sqlite_reset,

@@ -16,14 +16,63 @@
 #include "log.h"
 #include "xmalloc.h"
 
+/* URLs of a PostgreSQL server (libpq's); anything else is a SQLite file. */
+static const char *const db_pg_schemes[] = {
+	"postgres://",
+	"postgresql://"
+};
+
+#ifdef HAVE_POSTGRESQL
+#define DB_PG_OPS	(&db_pg_ops)
+#else
+#define DB_PG_OPS	NULL
+#endif
+
+/* Whether s names a database server rather than a file. */
+int
+db_is_url(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof db_pg_schemes / sizeof db_pg_schemes[0]; i++)
+		if (strncmp(s, db_pg_schemes[i], strlen(db_pg_schemes[i])) == 0)
+			return (1);
+	return (0);
+}
+
+/* A URL with its password, if any, masked: for messages and logs. */
+static char *
+db_display_name(const char *url)
+{
+	const char	*at, *colon, *start;
+	char		*s;
+
+	if (!db_is_url(url))
+		return (xstrdup(url));
+	start = strstr(url, "://") + 3;
+	at = strchr(start, '@');
+	colon = memchr(start, ':', at != NULL ? (size_t)(at - start) : 0);
+	if (at == NULL || colon == NULL)
+		return (xstrdup(url));
+	xasprintf(&s, "%.*s:***%s", (int)(colon - url), url, at);
+	return (s);
+}
+
 struct db *
 db_open(const char *path, char **cause)
 {
 	struct db	*db;
 
 	db = xcalloc(1, sizeof *db);
-	db->ops = &db_sqlite_ops;
-	db->path = xstrdup(path);
+	db->ops = db_is_url(path) ? DB_PG_OPS : &db_sqlite_ops;
+	db->path = db_display_name(path);
+	if (db->ops == NULL) {
+		xasprintf(cause, "%s: this metapi was built without PostgreSQL "
+		    "(./configure --with-postgresql)", db->path);
+		free(db->path);
+		free(db);
+		return (NULL);
+	}
 	if (db->ops->open(db, path, cause) != 0) {
 		db_close(db);
 		return (NULL);
@@ -51,6 +100,22 @@ const char *
 db_name(struct db *db)
 {
 	return (db->path);
+}
+
+enum db_dialect
+db_dialect(struct db *db)
+{
+	return (db->ops->dialect);
+}
+
+/*
+ * Whether other daemons may share this database (a server, not a file
+ * one daemon holds): then jobs take locks and changes are announced.
+ */
+int
+db_shared(struct db *db)
+{
+	return (db->ops->shared);
 }
 
 const char *
@@ -101,6 +166,23 @@ db_error_is_data(struct db *db)
 	return (db->ops->error_is_data(db));
 }
 
+/*
+ * A lock among all the daemons sharing the database, for work that must
+ * run once (a scheduled job): 1 taken, 0 another holds it (when wait is
+ * 0), -1 error. Held by this connection until db_unlock().
+ */
+int
+db_lock(struct db *db, const char *name, int wait, char **cause)
+{
+	return (db->ops->lock(db, name, wait, cause));
+}
+
+void
+db_unlock(struct db *db, const char *name)
+{
+	db->ops->unlock(db, name);
+}
+
 int
 db_user_version(struct db *db, int *out, char **cause)
 {
@@ -133,6 +215,13 @@ db_pragma_text(struct db *db, const char *pragma, char **cause)
 		xasprintf(cause, "%s", db_errmsg(db));
 	db_finalize(st);
 	return (v);
+}
+
+/* The engine and its version ("SQLite 3.40.1"), owned; NULL on error. */
+char *
+db_server_version(struct db *db, char **cause)
+{
+	return (db->ops->version(db, cause));
 }
 
 int
@@ -199,7 +288,7 @@ db_finalize(struct db_stmt *st)
 void
 db_bind_null(struct db_stmt *st, int i)
 {
-	st->ops->bind_null(st, i);
+	st->ops->bind_null(st, i, DB_NULL);
 }
 
 void
@@ -219,7 +308,7 @@ void
 db_bind_text(struct db_stmt *st, int i, const char *s)
 {
 	if (s == NULL)
-		st->ops->bind_null(st, i);
+		st->ops->bind_null(st, i, DB_TEXT);
 	else
 		st->ops->bind_text(st, i, s);
 }
@@ -228,7 +317,7 @@ void
 db_bind_blob(struct db_stmt *st, int i, const void *p, size_t len)
 {
 	if (p == NULL)
-		st->ops->bind_null(st, i);
+		st->ops->bind_null(st, i, DB_BLOB);
 	else
 		st->ops->bind_blob(st, i, p, len);
 }
@@ -238,7 +327,7 @@ void
 db_bind_int(struct db_stmt *st, int i, long long v, int present)
 {
 	if (!present)
-		st->ops->bind_null(st, i);
+		st->ops->bind_null(st, i, DB_INTEGER);
 	else
 		st->ops->bind_int64(st, i, v);
 }
@@ -247,7 +336,7 @@ void
 db_bind_real(struct db_stmt *st, int i, double v, int present)
 {
 	if (!present)
-		st->ops->bind_null(st, i);
+		st->ops->bind_null(st, i, DB_FLOAT);
 	else
 		st->ops->bind_double(st, i, v);
 }
@@ -470,6 +559,8 @@ db_cached(struct db *db, const char *sql, struct err *e)
 	}
 	if ((st = db_prepare_err(db, sql, e)) == NULL)
 		return (NULL);
+	if (st->ops->keep != NULL)
+		st->ops->keep(st);
 	for (i = 0; i < DB_CACHE; i++) {
 		if (db->cache[i].sql == NULL) {
 			db->cache[i].sql = sql;

@@ -34,10 +34,17 @@ enum db_type {
 	DB_BLOB
 };
 
+/* The SQL dialects a migration is written in. */
+enum db_dialect {
+	DB_SQLITE,
+	DB_POSTGRESQL,
+	DB_DIALECTS
+};
+
 struct db_migration {
 	int		 version;	/* schema version after it */
 	const char	*name;		/* file name without .sql */
-	const char	*sql;
+	const char	*sql[DB_DIALECTS];
 };
 
 extern const struct db_migration db_migrations[];
@@ -47,8 +54,11 @@ extern const size_t db_migrations_count;
 struct db	*db_open(const char *, char **);
 void		 db_close(struct db *);
 const char	*db_name(struct db *);
+enum db_dialect	 db_dialect(struct db *);
+int		 db_shared(struct db *);
 int		 db_exec(struct db *, const char *, char **);
 char		*db_pragma_text(struct db *, const char *, char **);
+char		*db_server_version(struct db *, char **);
 int		 db_begin(struct db *, char **);
 int		 db_commit(struct db *, char **);
 void		 db_rollback(struct db *);
@@ -58,9 +68,13 @@ int		 db_error_is_data(struct db *);
 const char	*db_errmsg(struct db *);
 long long	 db_last_id(struct db *);
 long long	 db_changes(struct db *);
+int		 db_lock(struct db *, const char *, int, char **);
+void		 db_unlock(struct db *, const char *);
+int		 db_is_url(const char *);
 int		 db_user_version(struct db *, int *, char **);
 int		 db_latest_version(void);
 int		 db_migrate(struct db *, char **);
+json_t		*db_copy(const char *, const char *, struct err *);
 int		 db_meta_get(struct db *, const char *, void **, size_t *,
 		     char **);
 int		 db_meta_set(struct db *, const char *, const void *, size_t,

@@ -82,18 +82,46 @@ jobrun_last(struct db *db, const char *job)
 	return (o);
 }
 
-/* Runs a previous daemon left "running" when it died did not finish. */
+/* Runs of job a previous daemon left "running" when it died. */
 int
-jobrun_abandon(struct db *db)
+jobrun_abandon(struct db *db, const char *job)
 {
-	struct err	e = { ERR_OK, NULL };
-	int		rv;
+	struct db_stmt	*st;
+	struct err	 e = { ERR_OK, NULL };
+	int		 rv;
 
-	rv = db_step_done(db, db_prepare_err(db, "UPDATE job_runs SET "
-	    "outcome = 'failed', message = 'the daemon stopped during the "
-	    "run' WHERE outcome = 'running'", &e), &e);
+	st = db_prepare_err(db, "UPDATE job_runs SET outcome = 'failed', "
+	    "message = 'the daemon stopped during the run' WHERE job = ? AND "
+	    "outcome = 'running'", &e);
+	if (st != NULL)
+		db_bind_text(st, 1, job);
+	rv = db_step_done(db, st, &e);
 	err_clear(&e);
 	return (rv);
+}
+
+/*
+ * Whether a run of job started at or after t (Unix seconds): another
+ * daemon sharing the database took the turn due at t.
+ */
+int
+jobrun_started_since(struct db *db, const char *job, long long t)
+{
+	struct db_stmt	*st;
+	struct err	 e = { ERR_OK, NULL };
+	int		 found = 0;
+
+	st = db_prepare_err(db, "SELECT 1 FROM job_runs WHERE job = ? AND "
+	    "started_at >= ? LIMIT 1", &e);
+	if (st == NULL) {
+		err_clear(&e);
+		return (0);
+	}
+	db_bind_text(st, 1, job);
+	db_bind_int64(st, 2, t);
+	found = db_step(st) == DB_ROW;
+	db_finalize(st);
+	return (found);
 }
 
 /* When the job last started (Unix seconds), 0 if never. */

@@ -106,10 +106,15 @@ model_set_prices(struct db *db, long long site_id,
 		return (-1);
 	for (i = 0; i < p->n; i++) {
 		pr = &p->v[i];
-		st = db_prepare(db, "INSERT OR REPLACE INTO model_prices "
-		    "(site_id, model, price_group, input_per_m, output_per_m, "
-		    "cache_read_per_m, cache_write_per_m, per_call, updated_at) "
-		    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", NULL);
+		st = db_prepare(db, "INSERT INTO model_prices (site_id, model, "
+		    "price_group, input_per_m, output_per_m, cache_read_per_m, "
+		    "cache_write_per_m, per_call, updated_at) VALUES (?, ?, ?, "
+		    "?, ?, ?, ?, ?, ?) ON CONFLICT (site_id, model, price_group) "
+		    "DO UPDATE SET input_per_m = excluded.input_per_m, "
+		    "output_per_m = excluded.output_per_m, cache_read_per_m = "
+		    "excluded.cache_read_per_m, cache_write_per_m = "
+		    "excluded.cache_write_per_m, per_call = excluded.per_call, "
+		    "updated_at = excluded.updated_at", NULL);
 		if (st == NULL)
 			goto storage;
 		db_bind_int64(st, 1, site_id);
@@ -219,10 +224,10 @@ model_market_stats(struct db *db, json_t *items, struct err *e)
 
 	json_array_foreach(items, i, o)
 		json_object_set(by, jx_str(o, "model"), o);
-	st = db_prepare(db, "SELECT model, COUNT(*), SUM(status = 'ok'), "
-	    "AVG(CASE WHEN status = 'ok' THEN latency_ms END) FROM "
-	    "request_logs WHERE time >= ?1 AND model IS NOT NULL GROUP BY "
-	    "model", NULL);
+	st = db_prepare(db, "SELECT model, COUNT(*), SUM(CASE WHEN status = "
+	    "'ok' THEN 1 ELSE 0 END), AVG(CASE WHEN status = 'ok' THEN "
+	    "latency_ms END) FROM request_logs WHERE time >= ?1 AND model IS "
+	    "NOT NULL GROUP BY model", NULL);
 	if (st == NULL) {
 		json_decref(by);
 		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));

@@ -170,8 +170,9 @@ route_rebuild(struct db *db, struct err *e)
 /* Statements of the rebuild, in order; ?1 is now in each. */
 static const char *const route_rebuild_sql[] = {
 	/* An exact route per served model. */
-	ROUTE_SERVING "INSERT OR IGNORE INTO routes (pattern, created_at, "
-	"updated_at) SELECT DISTINCT model, ?1, ?1 FROM serving WHERE true",
+	ROUTE_SERVING "INSERT INTO routes (pattern, created_at, updated_at) "
+	"SELECT DISTINCT model, ?1, ?1 FROM serving WHERE true ON CONFLICT "
+	"DO NOTHING",
 	/* Its channels (a group route of that name takes its members'). */
 	ROUTE_SERVING "INSERT INTO channels (route_id, account_id, token_id, "
 	"source_model, created_at, updated_at) SELECT r.id, s.account_id, "
@@ -181,8 +182,8 @@ static const char *const route_rebuild_sql[] = {
 	/* A group route's channels: those of its members. */
 	ROUTE_SERVING "INSERT INTO channels (route_id, account_id, token_id, "
 	"source_model, created_at, updated_at) SELECT r.id, s.account_id, "
-	"s.token_id, s.model, ?1, ?1 FROM routes r JOIN json_each(r.members) "
-	"j JOIN serving s ON s.model = j.value WHERE r.members IS NOT NULL "
+	"s.token_id, s.model, ?1, ?1 FROM routes r CROSS JOIN json_each("
+	"r.members) j JOIN serving s ON s.model = j.value WHERE r.members IS NOT NULL "
 	"AND NOT EXISTS (SELECT 1 FROM channels c WHERE c.route_id = r.id "
 	"AND " ROUTE_SAME_CHAN ")",
 };

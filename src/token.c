@@ -333,8 +333,8 @@ token_set_default(struct db *db, long long id, struct err *e)
 		free(cause);
 		return (NULL);
 	}
-	st = db_prepare(db, "UPDATE upstream_tokens SET is_default = "
-	    "(id = ?) WHERE account_id = ?", NULL);
+	st = db_prepare(db, "UPDATE upstream_tokens SET is_default = CASE "
+	    "WHEN id = ? THEN 1 ELSE 0 END WHERE account_id = ?", NULL);
 	if (st == NULL) {
 		db_rollback(db);
 		err_set(e, ERR_STORAGE, "%s", db_errmsg(db));

@@ -17,6 +17,18 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_pa
 total_pass=0
 total_fail=0
 
+# METAPI_TEST_DB=pg: every test's daemon stores in a database of its own
+# on one private PostgreSQL cluster, started here (tests/lib/pg.sh).
+if [ "${METAPI_TEST_DB:-}" = pg ] && [ -z "${METAPI_TEST_PG:-}" ]; then
+	. "$SRCDIR/tests/lib/pg.sh"
+	PGDIR=$(mktemp -d "${TMPDIR:-/tmp}/metapi-pg.XXXXXX")
+	pg_start "$PGDIR" || exit 1
+	export METAPI_TEST_PG="$PG_BASE" METAPI_TEST_PGDIR="$PGDIR"
+	trap 'pg_stop "$PGDIR"' EXIT
+	trap 'exit 1' INT TERM
+	echo "PostgreSQL cluster $PG_BASE in $PGDIR"
+fi
+
 # count LOG: add the "N passed, N failed" line of a log to the totals.
 count() {
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1)

@@ -29,6 +29,9 @@ static const struct {
 	const char	*fields[OUTPUT_MAX_COLS];
 	const char	*titles[OUTPUT_MAX_COLS];
 } output_lists[] = {
+	{ "db.migrate",
+	  { "table", "rows", NULL },
+	  { N_("TABLE"), N_("ROWS"), NULL } },
 	{ "site.list",
 	  { "id", "name", "platform", "url", "status", "weight", "accounts",
 	    "proxy", NULL },

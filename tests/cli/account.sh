@@ -89,12 +89,12 @@ expect "account back" "$("$METAPI" --json account show 1 | jget - status)" activ
 ok "another account" account add oa --api-key "$KEY" --label second
 SECOND=$(jget "$("$METAPI" --json account list --site oa >"$TMP/al.json"; echo "$TMP/al.json")" items.1.id)
 ok "user disables it" account disable "$SECOND"
-sqlite3 "$METAPI_DATA_DIR/metapi.db" "UPDATE accounts SET status = 'expired' WHERE id = 1"
+db_sql "UPDATE accounts SET status = 'expired' WHERE id = 1"
 ok "site off" site disable oa
 ok "site on" site enable oa
 expect "user-disabled account stays disabled" "$("$METAPI" --json account show "$SECOND" | jget - status)" disabled
 expect "expired account stays expired" "$("$METAPI" --json account show 1 | jget - status)" expired
-sqlite3 "$METAPI_DATA_DIR/metapi.db" "UPDATE accounts SET status = 'active' WHERE id = 1"
+db_sql "UPDATE accounts SET status = 'active' WHERE id = 1"
 ok "second enabled" account enable "$SECOND"
 ok "site off again" site disable oa
 ok "disabled on its own meanwhile" account disable "$SECOND"

@@ -89,6 +89,7 @@ expect "nothing updated" "$(grep -o '"updated": *[1-9]' "$OUT" | wc -l)" 0
 ok "stop" stop
 wait_gone
 mv "$METAPI_DATA_DIR" "$TMP/old-data"
+db_new
 ok "fresh daemon" daemon --detach
 ok "empty" --json site list
 expect "no sites" "$(jget "$OUT" items.length)" 0
@@ -117,6 +118,7 @@ expect "dry run would add" "$(jget "$OUT" sections.sites.added)" 3
 expect "dry run flagged" "$(jget "$OUT" dry_run)" true
 ok "dry run kept nothing" --json site list
 expect "no sites after dry run" "$(jget "$OUT" items.length)" 0
+db_dense_ids
 
 ok "import" --json backup import "$TMP/b.json" --passphrase-file "$PP"
 expect "sites added" "$(jget "$OUT" sections.sites.added)" 3
@@ -193,7 +195,7 @@ refuse "truncated node" 1 "not JSON" backup import "$CASES/node-truncated.json"
 # Nothing secret reached the database in clear.
 ok "stop" stop
 wait_gone
-for f in "$METAPI_DATA_DIR"/metapi.db*; do
+for f in $(db_files); do
 	for s in sk-node-downstream-0001 hdr-node-secret-1 aah-refresh-5 "$HSECRET"; do
 		if grep -aqF "$s" "$f"; then fail "$s in $(basename "$f")"; else pass; fi
 	done

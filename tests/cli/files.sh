@@ -173,7 +173,7 @@ expect "deleted: 404" "$CODE" 404
 expect_nomatch "deleted: bytes gone" "$(on_disk)" "$ID"
 
 # Retention: an expired file is gone at once and deleted by log-cleanup.
-sqlite3 "$METAPI_DATA_DIR/metapi.db" "UPDATE files SET expires_at = 1 WHERE id = '$TXT'"
+db_sql "UPDATE files SET expires_at = 1 WHERE id = '$TXT'"
 req "$K" GET "/v1/files/$TXT"
 expect "expired: 404" "$CODE" 404
 ok "cleanup" --json job run log-cleanup
@@ -183,7 +183,7 @@ upload "$K2" "$TMP/note.txt"
 expect "other key uploads" "$CODE" 200
 ok "other key removed" key rm 2
 expect "its files went with it" \
-    "$(sqlite3 "$METAPI_DATA_DIR/metapi.db" "SELECT COUNT(*) FROM files")" 1
+    "$(db_sql "SELECT COUNT(*) FROM files")" 1
 ok "no retention" settings set files_retention_days 0
 upload "$K" "$TMP/note.txt"
 expect "kept until deleted" "$(jget "$TMP/r" expires_at)" null

@@ -66,8 +66,7 @@ expect_match "interval counts from the last run" "$left" '^2[01][0-9]{3}$'
 ok "restart" stop
 wait_gone
 # As if the last check-in ran 5 hours ago: the next is due in about 1 h.
-sqlite3 "$METAPI_DATA_DIR/metapi.db" \
-    "UPDATE job_runs SET started_at = started_at - 18000 WHERE job = 'checkin'"
+db_sql "UPDATE job_runs SET started_at = started_at - 18000 WHERE job = 'checkin'"
 ok "after restart" --json job list
 next=$(date -d "$(jget "$OUT" items.0.next_run)" +%s)
 left=$(( next - $(date +%s) ))
@@ -126,13 +125,12 @@ logins() {
 l0=$(logins)
 ok "renew: nothing old" --json job run renew
 expect "renew: no account due" "$(jget "$OUT" items.length)" 0
-sqlite3 "$METAPI_DATA_DIR/metapi.db" \
-    "UPDATE accounts SET session_updated_at = session_updated_at - 25 * 86400 WHERE id = 1"
+db_sql "UPDATE accounts SET session_updated_at = session_updated_at - 25 * 86400 WHERE id = 1"
 ok "renew: one old session" --json job run renew
 expect "renew: one account" "$(jget "$OUT" items.length)" 1
 expect "renew: logged in" "$(jget "$OUT" items.0.ok)" true
 expect "renew: the site saw a login" "$(logins)" $((l0 + 1))
-age=$(sqlite3 "$METAPI_DATA_DIR/metapi.db" "SELECT strftime('%s','now') - session_updated_at FROM accounts WHERE id = 1")
+age=$(( $(date +%s) - $(db_sql "SELECT session_updated_at FROM accounts WHERE id = 1") ))
 expect_match "renew: the session is new" "$age" '^[0-9]$'
 # A site token about to expire: told once.
 soon=$(( $(date +%s) + 7200 ))

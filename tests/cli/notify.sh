@@ -96,7 +96,7 @@ expect_match "list shows kinds" "$(cat "$OUT")" "wecom webhook on 127.0.0.1"
 "$METAPI" --json notify list >"$TMP/list.json"
 expect_nomatch "json list shows no secret" "$(cat "$TMP/list.json")" \
     "tok-generic|tok-wecom|tok-feishu|barktok|$SCKEY|AAHdqT|smtp-pass"
-if cat "$METAPI_DATA_DIR"/metapi.db* | grep -a -q -E \
+if cat $(db_files) | grep -a -q -E \
     "tok-generic|tok-wecom|tok-feishu|barktok|$SCKEY|AAHdqT|smtp-pass"; then
 	fail "a secret is in the database in the clear"
 else

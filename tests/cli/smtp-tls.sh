@@ -232,7 +232,7 @@ expect "after restart: the CA kept" "$(jget "$TMP/first.json" config.ca)" \
 # --- nothing secret in the database in the clear --------------------------
 ok "stop again" stop
 wait_gone
-if cat "$METAPI_DATA_DIR"/metapi.db* | grep -a -q "tls-pass-\|plain-pass-"; then
+if cat $(db_files) | grep -a -q "tls-pass-\|plain-pass-"; then
 	fail "an SMTP password is in the database in the clear"
 else
 	pass

@@ -21,6 +21,14 @@ test_init() {
 	export METAPI_LISTEN=127.0.0.1:0
 	export COLUMNS=200
 	mkdir -p "$HOME"
+	# METAPI_TEST_DB=pg (tests/run.sh): a database of this test's own.
+	if [ -n "${METAPI_TEST_PG:-}" ]; then
+		. "$SRCDIR/tests/lib/pg.sh"
+		TEST_PGDB="t_$(echo "$TEST_NAME" | tr -c 'a-zA-Z0-9\n' _)_$$"
+		METAPI_DB=$(pg_createdb "$METAPI_TEST_PG" "$TEST_PGDB") ||
+		    { echo "cannot create database $TEST_PGDB" >&2; exit 1; }
+		export METAPI_DB
+	fi
 	OUT="$TMP/out"
 	ERR="$TMP/err"
 	trap test_cleanup EXIT
@@ -41,6 +49,8 @@ test_cleanup() {
 		p=$(cat "$f" 2>/dev/null)
 		[ -n "$p" ] && kill -9 "$p" 2>/dev/null
 	done
+	[ -n "${TEST_PGDB:-}" ] && pg_dropdb "$METAPI_TEST_PG" "$TEST_PGDB"
+	[ -n "${TEST_PGCLUSTER:-}" ] && pg_stop "$TEST_PGCLUSTER"
 	rm -rf "$TMP"
 }
 
@@ -170,6 +180,84 @@ fake_start() {
 one_token() {
 	curl -s -X POST "$1/__fake/state" \
 	    -d '{"patch_tokens":[{"id":2,"status":2}]}' >/dev/null
+}
+
+# db_sql SQL: run SQL (portable to both engines) on this test's database,
+# the SQLite file in the data dir or, under METAPI_TEST_DB=pg, its own
+# PostgreSQL database; rows come out with | between columns.
+db_sql() {
+	if [ -n "${TEST_PGDB:-}" ]; then
+		pg_sql "$METAPI_TEST_PG" "$TEST_PGDB" "$1"
+	else
+		sqlite3 "$METAPI_DATA_DIR/metapi.db" "$1"
+	fi
+}
+
+# db_files: the files that hold this test's database on disk, for checks
+# that no secret reached them in the clear (the daemon is stopped).
+db_files() {
+	if [ -n "${TEST_PGDB:-}" ]; then
+		pg_sql "$METAPI_TEST_PG" "$TEST_PGDB" CHECKPOINT
+		oid=$(pg_sql "$METAPI_TEST_PG" "$TEST_PGDB" \
+		    "SELECT oid FROM pg_database WHERE datname = current_database()")
+		ls -d "$METAPI_TEST_PGDIR/data/base/$oid"/* "$METAPI_TEST_PGDIR"/data/pg_wal/0*
+	else
+		ls -d "$METAPI_DATA_DIR"/metapi.db*
+	fi
+}
+
+# db_new: under METAPI_TEST_DB=pg, an empty database in place of this
+# test's (the daemon is stopped); with SQLite the data dir holds it, and
+# a test that moves the data dir away has a new one already.
+db_new() {
+	[ -n "${TEST_PGDB:-}" ] || return 0
+	pg_dropdb "$METAPI_TEST_PG" "$TEST_PGDB"
+	pg_createdb "$METAPI_TEST_PG" "$TEST_PGDB" >/dev/null
+}
+
+# db_dense_ids: PostgreSQL hands out ids from sequences, and a rolled-back
+# insert (a dry run) uses one up; SQLite reuses it. Tests that name rows
+# by number after a rollback start every sequence again after the
+# largest id, as SQLite would (no-op with SQLite).
+db_dense_ids() {
+	[ -n "${TEST_PGDB:-}" ] || return 0
+	pg_sql "$METAPI_TEST_PG" "$TEST_PGDB" "DO \$\$ DECLARE t text; BEGIN
+	    FOR t IN SELECT table_name FROM information_schema.columns
+	    WHERE column_name = 'id' AND is_identity = 'YES' LOOP
+	    EXECUTE format('SELECT setval(pg_get_serial_sequence(%L, ''id''),
+	    (SELECT COALESCE(MAX(id), 0) + 1 FROM %I), false)', t, t);
+	    END LOOP; END \$\$" >/dev/null
+}
+
+# need_pg: a PostgreSQL server for this test's own databases, its URL in
+# PG_BASE: the suite's (METAPI_TEST_DB=pg) or a private cluster started
+# here and stopped at the end. Without PostgreSQL in this build or on
+# this machine the test says it was skipped, and ends (in CI, fails).
+need_pg() {
+	why=
+	if ! grep -q '^#define HAVE_POSTGRESQL 1' "$BUILDDIR/config.h"; then
+		why="built without PostgreSQL (./configure --with-postgresql)"
+	else
+		. "$SRCDIR/tests/lib/pg.sh"
+		[ -n "${METAPI_TEST_PG:-}" ] || pg_bindir >/dev/null ||
+		    why="no PostgreSQL server programs (initdb, pg_ctl)"
+	fi
+	if [ -n "$why" ]; then
+		echo "$TEST_NAME: skipped: $why" >&2
+		[ "${CI:-}" = true ] && fail "no PostgreSQL in CI: $why"
+		test_done
+		exit $?
+	fi
+	if [ -n "${METAPI_TEST_PG:-}" ]; then
+		PG_BASE=$METAPI_TEST_PG
+		return 0
+	fi
+	TEST_PGCLUSTER=$(mktemp -d "${TMPDIR:-/tmp}/metapi-pg.XXXXXX")
+	pg_start "$TEST_PGCLUSTER" || {
+		fail "cannot start a PostgreSQL cluster"
+		test_done
+		exit 1
+	}
 }
 
 test_done() {
