@@ -79,6 +79,9 @@ struct proxylog_rec	*proxylog_rec_new(void);
 void			 proxylog_rec_free(struct proxylog_rec *);
 int		 proxylog_insert(struct db *, const struct proxylog_rec *,
 		     long long *, struct err *);
+int		 proxylog_insert_batch(struct db *,
+		     struct proxylog_rec *const *, size_t, long long *,
+		     struct err *);
 double			 proxylog_spend_since(struct db *, long long, long long);
 int			 proxylog_prune(struct db *, long long, struct err *);
 json_t			*proxylog_list(struct db *,
