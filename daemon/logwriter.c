@@ -204,10 +204,8 @@ logwriter_tx(struct proxylog_rec **v, size_t n, char **cause)
 		return (LOGWRITER_RETRY);
 	u = xcalloc(n, sizeof *u);
 	ids = xcalloc(n, sizeof *ids);
-	for (i = 0; i < n; i++) {
-		if (proxylog_insert(db, v[i], &ids[i], &e) != 0)
-			goto fail;
-	}
+	if (proxylog_insert_batch(db, v, n, ids, &e) != 0)
+		goto fail;
 	nu = logwriter_usage(v, n, u);
 	for (i = 0; i < nu; i++) {
 		if (apikey_add_usage(db, u[i].key_id, u[i].requests,
@@ -503,9 +501,14 @@ logwriter_main(void *arg)
 	 * to that request. At nice 19 a waking request thread preempts it at
 	 * once; under full load the ring fills, the requests wait, and the
 	 * writer gets the CPU back, so it is never starved for long.
+	 *
+	 * A database server does the writing in its own processes, which
+	 * run at their own priority; this thread only waits for its answers,
+	 * and at nice 19 each of those waits grew by a wait for the CPU, so
+	 * that under load the ring filled while the server idled.
 	 */
-	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
-	    LOGWRITER_NICE) != 0)
+	if (!db_shared(logwriter.db) && setpriority(PRIO_PROCESS,
+	    (id_t)syscall(SYS_gettid), LOGWRITER_NICE) != 0)
 		log_debug("logwriter: setpriority: %s", strerror(errno));
 	batch = xcalloc(logwriter.batch, sizeof *batch);
 	for (;;) {

@@ -8,7 +8,7 @@
 
 #include "db.h"
 
-#define DB_CACHE	8
+#define DB_CACHE	16
 
 struct db_ops {
 	const char	*name;
@@ -20,6 +20,8 @@ struct db_ops {
 	const char	*(*errmsg)(struct db *);
 	char		*(*version)(struct db *, char **);
 	long long	 (*last_id)(struct db *);
+	int		 (*next_ids)(struct db *, const char *, size_t,
+			     long long *, struct err *);
 	long long	 (*changes)(struct db *);
 	int		 (*in_tx)(struct db *);
 	int		 (*readonly)(struct db *);

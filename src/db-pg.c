@@ -350,6 +350,39 @@ db_pg_last_id(struct db *db)
 	return (id);
 }
 
+/*
+ * n values from table's identity sequence, in one round trip. Other
+ * daemons draw from it too, so they need not follow each other.
+ */
+static int
+db_pg_next_ids(struct db *db, const char *table, size_t n, long long *ids,
+    struct err *e)
+{
+	PGresult	*res;
+	char		*lit, *sql;
+	size_t		 i;
+
+	if ((lit = PQescapeLiteral(PG(db)->conn, table, strlen(table))) ==
+	    NULL) {
+		err_set(e, ERR_STORAGE, "%s", PQerrorMessage(PG(db)->conn));
+		return (-1);
+	}
+	xasprintf(&sql, "SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
+	    "FROM generate_series(1, %zu) ORDER BY 1", lit, n);
+	PQfreemem(lit);
+	res = db_pg_run(db, sql, -1, NULL, NULL, NULL, NULL, NULL);
+	free(sql);
+	if (db_pg_check(db, res) != 0 || (size_t)PQntuples(res) != n) {
+		err_set(e, ERR_STORAGE, "%s: %s", table, PG(db)->errmsg);
+		PQclear(res);
+		return (-1);
+	}
+	for (i = 0; i < n; i++)
+		ids[i] = strtoll(PQgetvalue(res, (int)i, 0), NULL, 10);
+	PQclear(res);
+	return (0);
+}
+
 static long long
 db_pg_changes(struct db *db)
 {
@@ -1053,6 +1086,7 @@ const struct db_ops db_pg_ops = {
 	.errmsg = db_pg_errmsg,
 	.version = db_pg_version,
 	.last_id = db_pg_last_id,
+	.next_ids = db_pg_next_ids,
 	.changes = db_pg_changes,
 	.in_tx = db_pg_in_tx,
 	.readonly = db_pg_readonly,

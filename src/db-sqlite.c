@@ -183,6 +183,40 @@ db_sqlite_last_id(struct db *db)
 	return (sqlite3_last_insert_rowid(H(db)));
 }
 
+/*
+ * The ids SQLite would give: one past the largest, in order. Only this
+ * connection writes inside its write transaction (BEGIN IMMEDIATE), so
+ * nobody takes them meanwhile.
+ */
+static int
+db_sqlite_next_ids(struct db *db, const char *table, size_t n,
+    long long *ids, struct err *e)
+{
+	sqlite3_stmt	*st;
+	char		*sql;
+	long long	 max = 0;
+	size_t		 i;
+	int		 rc;
+
+	xasprintf(&sql, "SELECT COALESCE(MAX(id), 0) FROM %s", table);
+	rc = sqlite3_prepare_v2(H(db), sql, -1, &st, NULL);
+	free(sql);
+	if (rc != SQLITE_OK) {
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(H(db)));
+		return (-1);
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		max = sqlite3_column_int64(st, 0);
+	else
+		err_set(e, ERR_STORAGE, "%s", sqlite3_errmsg(H(db)));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return (-1);
+	for (i = 0; i < n; i++)
+		ids[i] = max + 1 + (long long)i;
+	return (0);
+}
+
 static long long
 db_sqlite_changes(struct db *db)
 {
@@ -416,6 +450,7 @@ const struct db_ops db_sqlite_ops = {
 	.errmsg = db_sqlite_errmsg,
 	.version = db_sqlite_version,
 	.last_id = db_sqlite_last_id,
+	.next_ids = db_sqlite_next_ids,
 	.changes = db_sqlite_changes,
 	.in_tx = db_sqlite_in_tx,
 	.readonly = db_sqlite_readonly,

@@ -136,6 +136,18 @@ db_last_id(struct db *db)
 	return (db->ops->last_id(db));
 }
 
+/*
+ * Draw n ids for new rows of table (its INTEGER PRIMARY KEY id) before
+ * they are inserted, so that rows referring to them can go in the same
+ * statements; inside the caller's write transaction.
+ */
+int
+db_next_ids(struct db *db, const char *table, size_t n, long long *ids,
+    struct err *e)
+{
+	return (db->ops->next_ids(db, table, n, ids, e));
+}
+
 long long
 db_changes(struct db *db)
 {

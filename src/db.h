@@ -67,6 +67,8 @@ int		 db_readonly(struct db *);
 int		 db_error_is_data(struct db *);
 const char	*db_errmsg(struct db *);
 long long	 db_last_id(struct db *);
+int		 db_next_ids(struct db *, const char *, size_t, long long *,
+		     struct err *);
 long long	 db_changes(struct db *);
 int		 db_lock(struct db *, const char *, int, char **);
 void		 db_unlock(struct db *, const char *);

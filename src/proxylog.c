@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,64 @@ proxylog_rec_free(struct proxylog_rec *r)
 		free(r->attempts[i].error);
 	}
 	free(r);
+}
+
+#define PROXYLOG_COLS "time, key_id, model_requested, model, route_id, " \
+	"channel_id, site_id, account_id, downstream_path, client, status, " \
+	"http_status, stream, attempt_count, ttfb_ms, latency_ms, " \
+	"prompt_tokens, completion_tokens, cache_read_tokens, " \
+	"cache_write_tokens, cost_usd, usage_source, error, rid"
+#define PROXYLOG_NCOLS		24
+#define PROXYLOG_ATT_COLS "log_id, n, channel_id, site_id, account_id, " \
+	"upstream_path, http_status, error, retryable, latency_ms, started_at"
+#define PROXYLOG_NATT		11
+
+/* Record r's columns onto parameters at+1 to at+PROXYLOG_NCOLS. */
+static void
+proxylog_bind_rec(struct db_stmt *st, int at, const struct proxylog_rec *r)
+{
+	db_bind_int64(st, at + 1, r->time);
+	db_bind_int(st, at + 2, r->key_id, r->key_id != 0);
+	db_bind_text(st, at + 3, r->model_requested);
+	db_bind_text(st, at + 4, r->model);
+	db_bind_int(st, at + 5, r->route_id, r->route_id != 0);
+	db_bind_int(st, at + 6, r->channel_id, r->channel_id != 0);
+	db_bind_int(st, at + 7, r->site_id, r->site_id != 0);
+	db_bind_int(st, at + 8, r->account_id, r->account_id != 0);
+	db_bind_text(st, at + 9, r->downstream_path);
+	db_bind_text(st, at + 10, r->client);
+	db_bind_text(st, at + 11, r->status);
+	db_bind_int(st, at + 12, r->http_status, r->http_status != 0);
+	db_bind_int64(st, at + 13, r->stream);
+	db_bind_int64(st, at + 14, (long long)r->nattempts);
+	db_bind_int(st, at + 15, r->ttfb_ms, r->ttfb_ms >= 0);
+	db_bind_int64(st, at + 16, r->latency_ms);
+	db_bind_int64(st, at + 17, r->prompt_tokens);
+	db_bind_int64(st, at + 18, r->completion_tokens);
+	db_bind_int64(st, at + 19, r->cache_read_tokens);
+	db_bind_int64(st, at + 20, r->cache_write_tokens);
+	db_bind_double(st, at + 21, r->cost_usd);
+	db_bind_text(st, at + 22, r->usage_source);
+	db_bind_text(st, at + 23, r->error);
+	db_bind_text(st, at + 24, r->rid[0] != '\0' ? r->rid : NULL);
+}
+
+/* Attempt n (from 1) of log row id onto parameters at+1 to at+11. */
+static void
+proxylog_bind_att(struct db_stmt *st, int at, long long id, size_t n,
+    const struct proxylog_attempt *a)
+{
+	db_bind_int64(st, at + 1, id);
+	db_bind_int64(st, at + 2, (long long)n);
+	db_bind_int(st, at + 3, a->channel_id, a->channel_id != 0);
+	db_bind_int(st, at + 4, a->site_id, a->site_id != 0);
+	db_bind_int(st, at + 5, a->account_id, a->account_id != 0);
+	db_bind_text(st, at + 6, a->upstream_path);
+	db_bind_int(st, at + 7, a->http_status, a->http_status != 0);
+	db_bind_text(st, at + 8, a->error);
+	db_bind_int64(st, at + 9, a->retryable);
+	db_bind_int64(st, at + 10, a->latency_ms);
+	db_bind_int64(st, at + 11, a->started_at);
 }
 
 /*
@@ -278,74 +337,158 @@ proxylog_has_rid(struct db *db, const char *rid)
 
 /*
  * Insert one record and its attempts (the caller holds the transaction).
- * The statements stay prepared on the connection: this runs per request.
+ * The statements stay prepared on the connection.
  */
 int
 proxylog_insert(struct db *db, const struct proxylog_rec *r, long long *idp,
     struct err *e)
 {
-	const struct proxylog_attempt	*a;
-	struct db_stmt			*st;
-	long long			 id;
-	size_t				 i;
+	struct db_stmt	*st;
+	long long	 id;
+	size_t		 i;
 
-	st = db_cached(db, "INSERT INTO request_logs (time, key_id, "
-	    "model_requested, model, route_id, channel_id, site_id, account_id, "
-	    "downstream_path, client, status, http_status, stream, "
-	    "attempt_count, ttfb_ms, latency_ms, prompt_tokens, "
-	    "completion_tokens, cache_read_tokens, cache_write_tokens, cost_usd, "
-	    "usage_source, error, rid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", e);
+	st = db_cached(db, "INSERT INTO request_logs (" PROXYLOG_COLS ") "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?, ?)", e);
 	if (st == NULL)
 		return (-1);
-	db_bind_int64(st, 1, r->time);
-	db_bind_int(st, 2, r->key_id, r->key_id != 0);
-	db_bind_text(st, 3, r->model_requested);
-	db_bind_text(st, 4, r->model);
-	db_bind_int(st, 5, r->route_id, r->route_id != 0);
-	db_bind_int(st, 6, r->channel_id, r->channel_id != 0);
-	db_bind_int(st, 7, r->site_id, r->site_id != 0);
-	db_bind_int(st, 8, r->account_id, r->account_id != 0);
-	db_bind_text(st, 9, r->downstream_path);
-	db_bind_text(st, 10, r->client);
-	db_bind_text(st, 11, r->status);
-	db_bind_int(st, 12, r->http_status, r->http_status != 0);
-	db_bind_int64(st, 13, r->stream);
-	db_bind_int64(st, 14, (long long)r->nattempts);
-	db_bind_int(st, 15, r->ttfb_ms, r->ttfb_ms >= 0);
-	db_bind_int64(st, 16, r->latency_ms);
-	db_bind_int64(st, 17, r->prompt_tokens);
-	db_bind_int64(st, 18, r->completion_tokens);
-	db_bind_int64(st, 19, r->cache_read_tokens);
-	db_bind_int64(st, 20, r->cache_write_tokens);
-	db_bind_double(st, 21, r->cost_usd);
-	db_bind_text(st, 22, r->usage_source);
-	db_bind_text(st, 23, r->error);
-	db_bind_text(st, 24, r->rid[0] != '\0' ? r->rid : NULL);
+	proxylog_bind_rec(st, 0, r);
 	if (db_cached_step(db, st, e) != 0)
 		return (-1);
 	id = db_last_id(db);
 	if (idp != NULL)
 		*idp = id;
 	for (i = 0; i < r->nattempts; i++) {
-		a = &r->attempts[i];
-		st = db_cached(db, "INSERT INTO request_attempts (log_id, n, "
-		    "channel_id, site_id, account_id, upstream_path, "
-		    "http_status, error, retryable, latency_ms, started_at) "
-		    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", e);
+		st = db_cached(db, "INSERT INTO request_attempts ("
+		    PROXYLOG_ATT_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+		    "?)", e);
 		if (st == NULL)
 			return (-1);
-		db_bind_int64(st, 1, id);
-		db_bind_int64(st, 2, (long long)i + 1);
-		db_bind_int(st, 3, a->channel_id, a->channel_id != 0);
-		db_bind_int(st, 4, a->site_id, a->site_id != 0);
-		db_bind_int(st, 5, a->account_id, a->account_id != 0);
-		db_bind_text(st, 6, a->upstream_path);
-		db_bind_int(st, 7, a->http_status, a->http_status != 0);
-		db_bind_text(st, 8, a->error);
-		db_bind_int64(st, 9, a->retryable);
-		db_bind_int64(st, 10, a->latency_ms);
-		db_bind_int64(st, 11, a->started_at);
+		proxylog_bind_att(st, 0, id, i + 1, &r->attempts[i]);
+		if (db_cached_step(db, st, e) != 0)
+			return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Many rows per INSERT: a batch goes in a few statements rather than two
+ * per record, which is what a database server across a socket needs (a
+ * round trip each). Each INSERT has one of a few sizes, largest first,
+ * so that every one stays prepared (db_cached()): 39 records or 90
+ * attempts fill the 999 parameters the oldest SQLite takes; 8 and 1 take
+ * the rest.
+ */
+#define PROXYLOG_PARAMS		999
+#define PROXYLOG_SIZES		3
+
+static const size_t proxylog_log_rows[PROXYLOG_SIZES] = {
+	PROXYLOG_PARAMS / (1 + PROXYLOG_NCOLS), 8, 1
+};
+static const size_t proxylog_att_rows[PROXYLOG_SIZES] = {
+	PROXYLOG_PARAMS / PROXYLOG_NATT, 8, 1
+};
+
+/* The statements, made once: their addresses key db_cached(). */
+static char		*proxylog_log_sql[PROXYLOG_SIZES];
+static char		*proxylog_att_sql[PROXYLOG_SIZES];
+static pthread_once_t	 proxylog_once = PTHREAD_ONCE_INIT;
+
+/* "INSERT INTO table (cols) VALUES (?, ...), ..." with rows rows. */
+static char *
+proxylog_multi_sql(const char *table, const char *cols, size_t ncols,
+    size_t rows)
+{
+	struct buf	 sql;
+	size_t		 r, c;
+	char		*s;
+
+	buf_init(&sql, 256 * 1024);
+	buf_printf(&sql, "INSERT INTO %s (%s) VALUES ", table, cols);
+	for (r = 0; r < rows; r++) {
+		buf_addstr(&sql, r > 0 ? ", (" : "(");
+		for (c = 0; c < ncols; c++)
+			buf_addstr(&sql, c > 0 ? ", ?" : "?");
+		buf_addstr(&sql, ")");
+	}
+	s = xstrdup(buf_cstr(&sql));
+	buf_free(&sql);
+	return (s);
+}
+
+static void
+proxylog_once_init(void)
+{
+	size_t	i;
+
+	for (i = 0; i < PROXYLOG_SIZES; i++) {
+		proxylog_log_sql[i] = proxylog_multi_sql("request_logs", "id, "
+		    PROXYLOG_COLS, 1 + PROXYLOG_NCOLS, proxylog_log_rows[i]);
+		proxylog_att_sql[i] = proxylog_multi_sql("request_attempts",
+		    PROXYLOG_ATT_COLS, PROXYLOG_NATT, proxylog_att_rows[i]);
+	}
+}
+
+/* The largest size that fits left rows. */
+static size_t
+proxylog_size(const size_t *sizes, size_t left)
+{
+	size_t	i;
+
+	for (i = 0; i < PROXYLOG_SIZES - 1; i++)
+		if (sizes[i] <= left)
+			break;
+	return (i);
+}
+
+/*
+ * Insert n records and their attempts (the caller holds the write
+ * transaction), their ids drawn first (db_next_ids()) so that no row
+ * waits for another's id; ids[] gets them.
+ */
+int
+proxylog_insert_batch(struct db *db, struct proxylog_rec *const *v,
+    size_t n, long long *ids, struct err *e)
+{
+	struct db_stmt	*st;
+	size_t		 i, j, t, a, k, rows, total, done;
+
+	pthread_once(&proxylog_once, proxylog_once_init);
+	if (n == 0)
+		return (0);
+	if (db_next_ids(db, "request_logs", n, ids, e) != 0)
+		return (-1);
+	for (i = 0; i < n; i += rows) {
+		k = proxylog_size(proxylog_log_rows, n - i);
+		rows = proxylog_log_rows[k];
+		if ((st = db_cached(db, proxylog_log_sql[k], e)) == NULL)
+			return (-1);
+		for (j = 0; j < rows; j++) {
+			db_bind_int64(st, (int)(j * (1 + PROXYLOG_NCOLS)) + 1,
+			    ids[i + j]);
+			proxylog_bind_rec(st, (int)(j * (1 + PROXYLOG_NCOLS)) +
+			    1, v[i + j]);
+		}
+		if (db_cached_step(db, st, e) != 0)
+			return (-1);
+	}
+	/* Every attempt of the batch, as many per statement as fit. */
+	for (j = 0, total = 0; j < n; j++)
+		total += v[j]->nattempts;
+	j = t = 0;
+	for (done = 0; done < total; done += rows) {
+		k = proxylog_size(proxylog_att_rows, total - done);
+		rows = proxylog_att_rows[k];
+		if ((st = db_cached(db, proxylog_att_sql[k], e)) == NULL)
+			return (-1);
+		for (a = 0; a < rows; a++, t++) {
+			while (t >= v[j]->nattempts) {
+				j++;
+				t = 0;
+			}
+			proxylog_bind_att(st, (int)(a * PROXYLOG_NATT), ids[j],
+			    t + 1, &v[j]->attempts[t]);
+		}
 		if (db_cached_step(db, st, e) != 0)
 			return (-1);
 	}

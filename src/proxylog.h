@@ -86,6 +86,9 @@ struct proxylog_rec	*proxylog_rec_from_json(const json_t *, struct err *);
 int			 proxylog_has_rid(struct db *, const char *);
 int		 proxylog_insert(struct db *, const struct proxylog_rec *,
 		     long long *, struct err *);
+int		 proxylog_insert_batch(struct db *,
+		     struct proxylog_rec *const *, size_t, long long *,
+		     struct err *);
 double			 proxylog_spend_since(struct db *, long long, long long);
 int			 proxylog_prune(struct db *, long long, struct err *);
 json_t			*proxylog_list(struct db *,

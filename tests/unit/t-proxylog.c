@@ -901,6 +901,60 @@ out:
 	free(dir);
 }
 
+/*
+ * Many records in one batch insert: more than fit one statement of
+ * records (39) and of attempts (90), records with 0 to 3 attempts, after
+ * rows already there. Every attempt must land on its own record, in
+ * order.
+ */
+#define T_PROXYLOG_BATCH	100
+
+static void
+t_proxylog_batch(struct db *db)
+{
+	struct proxylog_rec	*v[T_PROXYLOG_BATCH];
+	struct err		 e = { ERR_OK, NULL };
+	long long		 ids[T_PROXYLOG_BATCH], before, natt = 0;
+	size_t			 i, t;
+
+	unit_case("batch insert");
+	before = proxylog_max_id(db);
+	for (i = 0; i < T_PROXYLOG_BATCH; i++) {
+		v[i] = proxylog_rec_new();
+		v[i]->time = 1000 + (long long)i;
+		v[i]->latency_ms = (long long)i;
+		v[i]->model_requested = xstrdup("batch");
+		v[i]->nattempts = i % 4;
+		for (t = 0; t < v[i]->nattempts; t++) {
+			v[i]->attempts[t].latency_ms = (long long)i * 10 +
+			    (long long)t;
+			v[i]->attempts[t].started_at = v[i]->time;
+		}
+		natt += (long long)v[i]->nattempts;
+	}
+	CHECK_INT(db_begin(db, NULL), 0);
+	CHECK_INT(proxylog_insert_batch(db, v, T_PROXYLOG_BATCH, ids, &e), 0);
+	CHECK_STR(e.msg, NULL);
+	err_clear(&e);
+	CHECK_INT(db_commit(db, NULL), 0);
+	CHECK_INT(ids[0], before + 1);
+	CHECK_INT(ids[T_PROXYLOG_BATCH - 1], before + T_PROXYLOG_BATCH);
+	CHECK_INT(proxylog_max_id(db), before + T_PROXYLOG_BATCH);
+	CHECK_INT(t_proxylog_int(db, "SELECT COUNT(*) FROM request_logs l "
+	    "WHERE model_requested = 'batch' AND attempt_count = "
+	    "latency_ms % 4"), T_PROXYLOG_BATCH);
+	CHECK_INT(t_proxylog_int(db, "SELECT COUNT(*) FROM request_attempts a "
+	    "JOIN request_logs l ON l.id = a.log_id WHERE l.model_requested = "
+	    "'batch'"), natt);
+	/* Attempt n of record i has latency i * 10 + n - 1. */
+	CHECK_INT(t_proxylog_int(db, "SELECT COUNT(*) FROM request_attempts a "
+	    "JOIN request_logs l ON l.id = a.log_id WHERE l.model_requested = "
+	    "'batch' AND a.latency_ms = l.latency_ms * 10 + a.n - 1 AND a.n <= "
+	    "l.attempt_count"), natt);
+	for (i = 0; i < T_PROXYLOG_BATCH; i++)
+		proxylog_rec_free(v[i]);
+}
+
 void
 t_proxylog(void)
 {
@@ -918,6 +972,7 @@ t_proxylog(void)
 		t_proxylog_filters(db);
 		t_proxylog_items(db);
 		t_proxylog_stats(db);
+		t_proxylog_batch(db);
 	}
 	db_close(db);
 	free(path);
