@@ -14,6 +14,14 @@
 . "$SRCDIR/tests/lib/libtest.sh"
 test_init canary
 
+# It reads the SQLite file raw and rewrites rows in it as an older metapi
+# would have; its PostgreSQL counterpart is still to be written.
+if [ -n "${TEST_PGDB:-}" ]; then
+	echo "canary: the database is on PostgreSQL; this sweep reads SQLite files; skipped" >&2
+	test_done
+	exit 0
+fi
+
 SECRETS="$TMP/secrets"		# NAME VALUE per line: everything to sweep for
 SWEEP="$TMP/sweep"		# every output that must hold no secret
 ALLOW="$TMP/allow"		# outputs that exist to show one secret

@@ -74,9 +74,10 @@ ls "$METAPI_DATA_DIR"/requests-*.journal >/dev/null 2>&1 &&
 
 # The restart replays the journal before it serves anything.
 ok "restart" status
-DB="$METAPI_DATA_DIR/metapi.db"
-expect "integrity" "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok
-sqlite3 "$DB" "SELECT rid FROM request_logs WHERE rid IS NOT NULL" | sort >"$TMP/rows"
+if [ -z "${TEST_PGDB:-}" ]; then
+	expect "integrity" "$(db_sql 'PRAGMA integrity_check')" ok
+fi
+db_sql "SELECT rid FROM request_logs WHERE rid IS NOT NULL" | sort >"$TMP/rows"
 expect "no request has two rows" "$(uniq -d "$TMP/rows" | wc -l | tr -d ' ')" 0
 # rid N: the request id in transfer N's head, or "none".
 rid() {
@@ -95,11 +96,11 @@ rows=$(wc -l <"$TMP/rows" | tr -d ' ')
     fail "$rows rows for 500 requests"
 # Stored as they ended, usage and all: sealed in the journal before
 # their last bytes went.
-sqlite3 "$DB" "SELECT rid FROM request_logs WHERE status = 'ok' AND completion_tokens > 0 AND cost_usd > 0 AND rid IS NOT NULL" | sort >"$TMP/okrows"
+db_sql "SELECT rid FROM request_logs WHERE status = 'ok' AND completion_tokens > 0 AND cost_usd > 0 AND rid IS NOT NULL" | sort >"$TMP/okrows"
 expect "every complete response's row says ok, with its usage and cost" \
     "$(comm -23 "$TMP/complete" "$TMP/okrows" | wc -l | tr -d ' ')" 0
-used=$(sqlite3 "$DB" "SELECT used_requests FROM api_keys WHERE name = 'crash'")
-counted=$(sqlite3 "$DB" "SELECT COUNT(*) FROM request_logs WHERE key_id = (SELECT id FROM api_keys WHERE name = 'crash') AND attempt_count > 0")
+used=$(db_sql "SELECT used_requests FROM api_keys WHERE name = 'crash'")
+counted=$(db_sql "SELECT COUNT(*) FROM request_logs WHERE key_id = (SELECT id FROM api_keys WHERE name = 'crash') AND attempt_count > 0")
 expect "key usage counts each stored row once" "$used" "$counted"
 grep -q 'journal: recovered' "$METAPI_DATA_DIR/metapi.log" &&
     pass "the restart recovered rows from the journal" ||
@@ -115,7 +116,7 @@ expect_match "logs show the request id the client got" "$(cat "$OUT")" "\"reques
 ok "stop" stop
 wait_gone
 ok "start again" status
-expect "no new rows" "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM request_logs WHERE rid IS NOT NULL')" "$rows"
-expect "usage unchanged" "$(sqlite3 "$DB" "SELECT used_requests FROM api_keys WHERE name = 'crash'")" "$used"
+expect "no new rows" "$(db_sql 'SELECT COUNT(*) FROM request_logs WHERE rid IS NOT NULL')" "$rows"
+expect "usage unchanged" "$(db_sql "SELECT used_requests FROM api_keys WHERE name = 'crash'")" "$used"
 
 test_done
