@@ -155,6 +155,41 @@ struct proxy_attempt {
 
 static void	proxy_seal(struct proxy_req *, struct proxy_attempt *);
 
+#define PROXY_REDACTED	"[redacted]"
+
+/*
+ * Cut every copy of secret out of b, in place. Some upstreams repeat the
+ * key they were sent in their error ("invalid api key sk-..."), and that
+ * body goes to the client: the channel's key must not go with it. A key
+ * kept with its "sk-" prefix is also looked for without it.
+ */
+static void
+proxy_redact(struct buf *b, const char *secret)
+{
+	const char	*forms[2];
+	size_t		 i, n, len, rl = strlen(PROXY_REDACTED);
+	char		*p;
+
+	if (b->len == 0 || secret == NULL)
+		return;
+	forms[0] = secret;
+	forms[1] = strncmp(secret, "sk-", 3) == 0 ? secret + 3 : NULL;
+	for (i = 0; i < nitems(forms); i++) {
+		/* Short strings could be anything: a key is not that short. */
+		if (forms[i] == NULL || (len = strlen(forms[i])) < 12)
+			continue;
+		n = 0;
+		while ((p = memmem(b->data + n, b->len - n, forms[i], len)) !=
+		    NULL) {
+			memcpy(p, PROXY_REDACTED, rl);
+			memmove(p + rl, p + len, b->data + b->len - (p + len));
+			b->len -= len - rl;
+			n = (size_t)(p - b->data) + rl;
+		}
+		b->data[b->len] = '\0';
+	}
+}
+
 static long long
 proxy_ms(const struct timespec *a, const struct timespec *b)
 {
@@ -1056,7 +1091,6 @@ proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
 	}
 	site_headers = snapshot_channel_headers(ch);
 	hdrs = proxy_headers(rq, ch, up, key, site_headers);
-	vault_plain_free(key);
 	snapshot_headers_free(site_headers);
 	url = relay_url(ch->url, la->upstream_path);
 
@@ -1096,6 +1130,9 @@ proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
 	if (!at->got_first)
 		curl_easy_getinfo(at->curl, CURLINFO_RESPONSE_CODE, &at->status);
 	curl_slist_free_all(hdrs);
+	/* The client may see this body: not the key we sent, if it says it. */
+	proxy_redact(&at->errbody, key);
+	vault_plain_free(key);
 	free(url);
 	if (at->conv != NULL && rc == CURLE_OK && at->status >= 200 &&
 	    at->status < 300 && !at->client_gone)
