@@ -181,7 +181,8 @@ proxy_redact(struct buf *b, const char *secret)
 		n = 0;
 		while ((p = memmem(b->data + n, b->len - n, forms[i], len)) !=
 		    NULL) {
-			memcpy(p, PROXY_REDACTED, rl);
+			/* NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
+			memcpy(p, PROXY_REDACTED, rl);	/* within b: no NUL */
 			memmove(p + rl, p + len, b->data + b->len - (p + len));
 			b->len -= len - rl;
 			n = (size_t)(p - b->data) + rl;
