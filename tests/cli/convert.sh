@@ -143,7 +143,7 @@ expect "count_tokens forwarded: the site's count" "$(jget "$TMP/r" input_tokens)
 expect "count_tokens forwarded: not marked" "$(grep -ci '^x-metapi-estimated' "$TMP/h")" 0
 
 # The official SDKs.
-SDK="$SRCDIR/tests/sdk"
+SDK="${METAPI_SDK_DIR:-$SRCDIR/tests/sdk}"	# check-asan runs from a copy
 if [ -d "$SDK/node_modules/openai" ] && command -v node >/dev/null; then
 	BASE=$BASE KEY=$K CHAT_FAKE=$CHAT node "$SDK/convert.mjs" >"$TMP/convert.out" 2>&1
 	while read -r line; do
