@@ -198,11 +198,18 @@ enum ctl_ret	 notify_event_test(struct ctl_req *, const long long *, size_t,
 		     struct err *);
 
 /* http.c */
+struct buf;
 struct mg_connection;
 struct snapshot;
 struct snap_key;
 int		 http_start(const char *, const struct settings *, char **);
 void		 http_id_header(const struct mg_connection *, char *, size_t);
+void		 http_head_start(struct buf *, const struct mg_connection *, int);
+void		 http_head_add(struct buf *, const char *, const char *);
+void		 http_head_end(struct buf *, struct mg_connection *);
+int		 http_write(struct mg_connection *, const struct buf *);
+int		 http_chunk(struct mg_connection *, struct buf *, const void *,
+		    size_t);
 void		 http_send_json(struct mg_connection *, int, const json_t *);
 
 /* http-auth.c */

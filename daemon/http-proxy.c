@@ -51,6 +51,7 @@
 #define PROXY_MAX_HEADERS	64
 #define PROXY_ERRBODY_MAX	(64 * 1024)
 #define PROXY_COPY_MAX		(2 * 1024 * 1024)
+#define PROXY_JOIN_MAX		(64 * 1024)	/* a whole body sent with its head */
 #define PROXY_FORMAT_TTL_MS	(6 * 3600 * 1000LL)	/* format memory */
 #define PROXY_CLIENT_CHECK_MS	250	/* hang-up checks before the first byte */
 
@@ -104,6 +105,7 @@ struct proxy_req {
 	char				 sticky[192];	/* session key, or "" */
 	struct proxylog_rec		*log;
 	char				 rid[JOURNAL_RID_LEN];	/* X-Request-Id */
+	struct buf			 wire;		/* a head or chunk framed */
 	struct timespec			 t0;
 	json_t				*hub;		/* as Chat, when converted */
 	json_t				*history;	/* Responses: earlier turns */
@@ -462,14 +464,15 @@ proxy_send_head(struct proxy_attempt *at)
 		ct = "text/event-stream";	/* only streams are converted so */
 	else
 		curl_easy_getinfo(at->curl, CURLINFO_CONTENT_TYPE, &ct);
-	mg_response_header_start(conn, (int)at->status);
-	mg_response_header_add(conn, "Content-Type", ct != NULL ? ct :
-	    "application/json", -1);
-	mg_response_header_add(conn, "Cache-Control", "no-cache", -1);
-	mg_response_header_add(conn, "X-Accel-Buffering", "no", -1);
-	mg_response_header_add(conn, "Transfer-Encoding", "chunked", -1);
-	mg_response_header_add(conn, "X-Request-Id", at->rq->rid, -1);
-	if (mg_response_header_send(conn) != 0)
+	http_head_start(&at->rq->wire, conn, (int)at->status);
+	http_head_add(&at->rq->wire, "Content-Type", ct != NULL ? ct :
+	    "application/json");
+	http_head_add(&at->rq->wire, "Cache-Control", "no-cache");
+	http_head_add(&at->rq->wire, "X-Accel-Buffering", "no");
+	http_head_add(&at->rq->wire, "Transfer-Encoding", "chunked");
+	http_head_add(&at->rq->wire, "X-Request-Id", at->rq->rid);
+	http_head_end(&at->rq->wire, conn);
+	if (http_write(conn, &at->rq->wire) != 0)
 		return (-1);
 	at->committed = 1;
 	return (0);
@@ -480,7 +483,7 @@ proxy_client_write(struct proxy_attempt *at, const void *p, size_t len)
 {
 	if (len == 0 || at->client_gone)
 		return (at->client_gone ? -1 : 0);
-	if (mg_send_chunk(at->rq->conn, p, (unsigned)len) <= 0) {
+	if (http_chunk(at->rq->conn, &at->rq->wire, p, len) != 0) {
 		at->client_gone = 1;
 		return (-1);
 	}
@@ -719,18 +722,23 @@ proxy_send_whole(struct proxy_req *rq, struct proxy_attempt *at)
 
 	curl_easy_getinfo(at->curl, CURLINFO_CONTENT_TYPE, &ct);
 	snprintf(lenbuf, sizeof lenbuf, "%zu", at->copy.len);
-	mg_response_header_start(rq->conn, (int)at->status);
-	mg_response_header_add(rq->conn, "Content-Type", ct != NULL ? ct :
-	    "application/json", -1);
-	mg_response_header_add(rq->conn, "Content-Length", lenbuf, -1);
-	mg_response_header_add(rq->conn, "Cache-Control", "no-cache", -1);
-	mg_response_header_add(rq->conn, "X-Request-Id", rq->rid, -1);
+	http_head_start(&rq->wire, rq->conn, (int)at->status);
+	http_head_add(&rq->wire, "Content-Type", ct != NULL ? ct :
+	    "application/json");
+	http_head_add(&rq->wire, "Content-Length", lenbuf);
+	http_head_add(&rq->wire, "Cache-Control", "no-cache");
+	http_head_add(&rq->wire, "X-Request-Id", rq->rid);
+	http_head_end(&rq->wire, rq->conn);
+	/* A small body goes with its head; a big one is not copied again. */
+	if (at->copy.len <= PROXY_JOIN_MAX)
+		buf_add(&rq->wire, at->copy.data, at->copy.len);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	rq->log->ttfb_ms = proxy_ms(&rq->t0, &now);
 	at->committed = at->whole = 1;
 	proxy_seal(rq, at);
-	if (mg_response_header_send(rq->conn) != 0 || (at->copy.len > 0 &&
-	    mg_write(rq->conn, at->copy.data, at->copy.len) <= 0))
+	if (http_write(rq->conn, &rq->wire) != 0 ||
+	    (at->copy.len > PROXY_JOIN_MAX && mg_write(rq->conn,
+	    at->copy.data, at->copy.len) != (int)at->copy.len))
 		at->client_gone = 1;
 }
 
@@ -1498,6 +1506,7 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 	memset(&pr, 0, sizeof pr);
 	memset(&rq, 0, sizeof rq);
 	rq.cfd = -1;
+	buf_init(&rq.wire, SIZE_MAX);
 	memset(&at, 0, sizeof at);
 	rq.conn = conn;
 	rq.surf = &proxy_surfaces[fmt];
@@ -1652,7 +1661,7 @@ proxy_handle(struct mg_connection *conn, enum relay_format fmt)
 			proxy_stream_error(&at);
 		if (!at.client_gone && !at.whole) {
 			proxy_seal(&rq, &at);
-			mg_send_chunk(conn, "", 0);
+			(void)http_chunk(conn, &rq.wire, "", 0);
 		}
 		proxy_finish(&rq, (int)at.status, at.client_gone ?
 		    "client_closed" : at.error != NULL ? "failed" : "ok",
@@ -1685,6 +1694,7 @@ out:
 	request_free(&rq.in);
 	free(rq.raw);
 	free(rq.send);
+	buf_free(&rq.wire);
 	snapshot_put(rq.snap);
 	return (status);
 }
