@@ -53,6 +53,7 @@ ctl_route_plan(struct snapshot *s, const struct snap_route *r,
 		if (!key->enabled || !modelpat_match(key->models, model))
 			cands[i].key_excluded = 1;
 	plan = router_plan_new(cands, n, &s->rset, &req);
+	router_plan_explain(plan, cands);
 	o = router_plan_to_json(plan, cands);
 	/* The deterministic pick, else the most likely one. */
 	if (plan->chosen >= 0)

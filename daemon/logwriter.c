@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "apikey.h"
+#include "buf.h"
 #include "compat.h"
 #include "daemon.h"
 #include "db.h"
@@ -749,22 +750,15 @@ fail:
 static unsigned
 logwriter_journal(struct proxylog_rec *r, const char *kind)
 {
-	json_t		*o;
-	char		*line;
-	size_t		 len;
-	unsigned	 seq;
+	struct buf	line;
+	unsigned	seq;
 
 	if (logwriter.journal == NULL)
 		return (0);
-	o = json_pack("{s:s, s:o}", "k", kind, "r", proxylog_rec_json(r));
-	line = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (line == NULL)
-		return (0);
-	len = strlen(line);
-	line[len++] = '\n';	/* over the NUL: written with its length */
-	seq = journal_append(logwriter.journal, line, len);
-	free(line);
+	buf_init(&line, SIZE_MAX);
+	proxylog_rec_line(&line, kind, r);
+	seq = journal_append(logwriter.journal, line.data, line.len);
+	buf_free(&line);
 	return (seq);
 }
 

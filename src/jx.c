@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "jx.h"
 #include "xmalloc.h"
 
@@ -78,6 +79,32 @@ jx_items(json_t *array)
 }
 
 /*
+ * The length of the valid UTF-8 sequence at p (at most left bytes), or 0
+ * for a broken or cut one: no overlong forms, surrogates or code points
+ * past U+10FFFF.
+ */
+static size_t
+jx_utf8_len(const unsigned char *p, size_t left)
+{
+	size_t	need, k;
+
+	if (p[0] < 0x80)
+		return (1);
+	need = (p[0] & 0xe0) == 0xc0 && p[0] >= 0xc2 ? 1 :
+	    (p[0] & 0xf0) == 0xe0 ? 2 :
+	    (p[0] & 0xf8) == 0xf0 && p[0] <= 0xf4 ? 3 : 0;
+	if (need == 0 || need >= left)
+		return (0);
+	for (k = 1; k <= need; k++)
+		if ((p[k] & 0xc0) != 0x80)
+			return (0);
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+		return (0);
+	return (need + 1);
+}
+
+/*
  * A copy of len bytes of raw text as valid UTF-8: a broken or cut
  * sequence (or a NUL) becomes "?", so that it can go into JSON.
  */
@@ -86,33 +113,87 @@ jx_utf8_clean(const char *raw, size_t len)
 {
 	const unsigned char	*p = (const unsigned char *)raw;
 	char			*out = xmalloc(len + 1);
-	size_t			 i = 0, n = 0, k, need;
+	size_t			 i = 0, n = 0, k;
 
 	while (i < len) {
-		need = p[i] < 0x80 ? 0 : (p[i] & 0xe0) == 0xc0 && p[i] >= 0xc2 ?
-		    1 : (p[i] & 0xf0) == 0xe0 ? 2 : (p[i] & 0xf8) == 0xf0 &&
-		    p[i] <= 0xf4 ? 3 : 4;
-		for (k = 1; need < 4 && k <= need; k++)
-			if (i + k >= len || (p[i + k] & 0xc0) != 0x80)
-				break;
-		/* No overlong forms, surrogates or code points past U+10FFFF. */
-		if (need >= 2 && k > need &&
-		    ((p[i] == 0xe0 && p[i + 1] < 0xa0) ||
-		    (p[i] == 0xed && p[i + 1] > 0x9f) ||
-		    (p[i] == 0xf0 && p[i + 1] < 0x90) ||
-		    (p[i] == 0xf4 && p[i + 1] > 0x8f)))
-			need = 4;
-		if (need == 4 || k <= need || (need == 0 && p[i] == 0)) {
+		if (p[i] == 0 || (k = jx_utf8_len(p + i, len - i)) == 0) {
 			out[n++] = '?';
 			i++;
 			continue;
 		}
-		memcpy(out + n, p + i, need + 1);
-		n += need + 1;
-		i += need + 1;
+		memcpy(out + n, p + i, k);
+		n += k;
+		i += k;
 	}
 	out[n] = '\0';
 	return (out);
+}
+
+/*
+ * s as a JSON string literal, appended to b: what jansson would write,
+ * without building a value first (the request path writes a journal line
+ * per request). A broken UTF-8 sequence becomes U+FFFD.
+ */
+void
+jx_buf_str(struct buf *b, const char *s)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 len = strlen(s), i = 0, run, k;
+	char			 esc[7];
+
+	buf_add(b, "\"", 1);
+	while (i < len) {
+		/* Copy the run that needs no escape in one go. */
+		for (run = i; run < len && p[run] >= 0x20 && p[run] < 0x80 &&
+		    p[run] != '"' && p[run] != '\\'; run++)
+			;
+		buf_add(b, s + i, run - i);
+		if ((i = run) >= len)
+			break;
+		if (p[i] >= 0x80) {
+			if ((k = jx_utf8_len(p + i, len - i)) == 0) {
+				buf_add(b, "\\ufffd", 6);
+				k = 1;
+			} else
+				buf_add(b, s + i, k);
+			i += k;
+			continue;
+		}
+		esc[0] = '\\';
+		switch (p[i]) {
+		case '"':	esc[1] = '"'; k = 2; break;
+		case '\\':	esc[1] = '\\'; k = 2; break;
+		case '\n':	esc[1] = 'n'; k = 2; break;
+		case '\r':	esc[1] = 'r'; k = 2; break;
+		case '\t':	esc[1] = 't'; k = 2; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[p[i] >> 4];
+			esc[5] = hex[p[i] & 0xf];
+			k = 6;
+			break;
+		}
+		buf_add(b, esc, k);
+		i++;
+	}
+	buf_add(b, "\"", 1);
+}
+
+/* A JSON integer, appended to b without printf. */
+void
+jx_buf_int(struct buf *b, long long v)
+{
+	char			 t[24], *p = t + sizeof t;
+	unsigned long long	 u = v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+	} while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	buf_add(b, p, (size_t)(t + sizeof t - p));
 }
 
 char *

@@ -6,8 +6,10 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -163,43 +165,71 @@ static const struct proxylog_field proxylog_attempt_fields[] = {
 #undef PLR
 #undef PLA
 
-static json_t *
-proxylog_fields_json(const struct proxylog_field *f, size_t n, const void *p)
+/* A double as JSON: jansson's %.17g, whatever LC_NUMERIC says. */
+static void
+proxylog_line_real(struct buf *b, double v)
+{
+	char	t[64], *c;
+	int	n;
+
+	n = snprintf(t, sizeof t, "%.17g", v);
+	if (n <= 0 || (size_t)n >= sizeof t)
+		return;
+	for (c = t; *c != '\0'; c++)
+		if (*c == ',')
+			*c = '.';
+	buf_add(b, t, (size_t)n);
+}
+
+/*
+ * The fields of p as a JSON object, written straight into b: what
+ * jansson would make of them (absent strings and non-finite numbers left
+ * out), without building values first. The object is left open for the
+ * caller to add to and close.
+ */
+static void
+proxylog_fields_line(struct buf *b, const struct proxylog_field *f, size_t n,
+    const void *p)
 {
 	const char	*base = p;
-	json_t		*o = json_object();
 	const char	*s;
 	size_t		 i;
+	int		 first = 1;
 
+	buf_add(b, "{", 1);
 	for (i = 0; i < n; i++) {
 		const void	*v = base + f[i].off;
 
+		if ((f[i].type == PL_STR || f[i].type == PL_WORD) &&
+		    *(const char *const *)v == NULL)
+			continue;
+		if (f[i].type == PL_DBL && !isfinite(*(const double *)v))
+			continue;
+		if (!first)
+			buf_add(b, ",", 1);
+		first = 0;
+		jx_buf_str(b, f[i].name);
+		buf_add(b, ":", 1);
 		switch (f[i].type) {
 		case PL_LL:
-			json_object_set_new(o, f[i].name,
-			    json_integer(*(const long long *)v));
+			jx_buf_int(b, *(const long long *)v);
 			break;
 		case PL_INT:
-			json_object_set_new(o, f[i].name,
-			    json_integer(*(const int *)v));
+			jx_buf_int(b, *(const int *)v);
 			break;
 		case PL_SIZE:
-			json_object_set_new(o, f[i].name,
-			    json_integer((json_int_t)*(const size_t *)v));
+			jx_buf_int(b, (long long)*(const size_t *)v);
 			break;
 		case PL_DBL:
-			json_object_set_new(o, f[i].name,
-			    json_real(*(const double *)v));
+			proxylog_line_real(b, *(const double *)v);
 			break;
 		case PL_STR:
 		case PL_WORD:
-			if ((s = *(const char *const *)v) != NULL)
-				json_object_set_new(o, f[i].name,
-				    json_string(s));
+			s = *(const char *const *)v;
+			jx_buf_str(b, s);
 			break;
 		}
 	}
-	return (o);
 }
 
 /* Fill from o; a wrong type or an unknown word is an error. */
@@ -258,23 +288,35 @@ bad:
 	return (-1);
 }
 
-json_t *
-proxylog_rec_json(const struct proxylog_rec *r)
+/*
+ * The journal line of a record: {"k":kind,"r":{fields..., "rid",
+ * "attempts": [...]}} and a newline, into b (emptied first).
+ * proxylog_rec_from_json() reads "r" back.
+ */
+void
+proxylog_rec_line(struct buf *b, const char *kind, const struct proxylog_rec *r)
 {
-	json_t	*o, *a;
-	size_t	 i;
+	size_t	i;
 
-	o = proxylog_fields_json(proxylog_rec_fields,
+	buf_reset(b);
+	buf_add(b, "{\"k\":", 5);
+	jx_buf_str(b, kind);
+	buf_add(b, ",\"r\":", 5);
+	proxylog_fields_line(b, proxylog_rec_fields,
 	    nitems(proxylog_rec_fields), r);
-	if (r->rid[0] != '\0')
-		json_object_set_new(o, "rid", json_string(r->rid));
-	a = json_array();
-	for (i = 0; i < r->nattempts; i++)
-		json_array_append_new(a, proxylog_fields_json(
-		    proxylog_attempt_fields, nitems(proxylog_attempt_fields),
-		    &r->attempts[i]));
-	json_object_set_new(o, "attempts", a);
-	return (o);
+	if (r->rid[0] != '\0') {
+		buf_add(b, ",\"rid\":", 7);
+		jx_buf_str(b, r->rid);
+	}
+	buf_add(b, ",\"attempts\":[", 13);
+	for (i = 0; i < r->nattempts; i++) {
+		if (i > 0)
+			buf_add(b, ",", 1);
+		proxylog_fields_line(b, proxylog_attempt_fields,
+		    nitems(proxylog_attempt_fields), &r->attempts[i]);
+		buf_add(b, "}", 1);
+	}
+	buf_add(b, "]}}\n", 4);
 }
 
 struct proxylog_rec *

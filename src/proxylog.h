@@ -10,6 +10,8 @@
 #include "err.h"
 #include "journal.h"
 
+struct buf;
+
 #define PROXYLOG_MAX_ATTEMPTS	10
 
 /* One upstream attempt of a request. */
@@ -81,7 +83,8 @@ struct proxylog_filter {
 
 struct proxylog_rec	*proxylog_rec_new(void);
 void			 proxylog_rec_free(struct proxylog_rec *);
-json_t			*proxylog_rec_json(const struct proxylog_rec *);
+void			 proxylog_rec_line(struct buf *, const char *,
+			     const struct proxylog_rec *);
 struct proxylog_rec	*proxylog_rec_from_json(const json_t *, struct err *);
 int			 proxylog_has_rid(struct db *, const char *);
 int		 proxylog_insert(struct db *, const struct proxylog_rec *,

@@ -1374,6 +1374,7 @@ router_plan_new(const struct router_candidate *c, size_t n,
 	p->strategy = st;
 	p->n = n;
 	p->chosen = -1;
+	p->now = rq->now;
 	if (n == 0)
 		return (p);
 	p->results = xcalloc(n, sizeof *p->results);
@@ -1384,9 +1385,21 @@ router_plan_new(const struct router_candidate *c, size_t n,
 		p->results[i].f.history = 1;
 	}
 	router_strategy_table[st](p, c, s, rq);
-	for (i = 0; i < n; i++)
-		router_text(p, &c[i], &p->results[i], rq->now);
 	return (p);
+}
+
+/*
+ * Each result's human reason, for route explain. Not done for requests:
+ * formatting a dozen figures per candidate was a tenth of a request's
+ * instructions, for text nobody reads there.
+ */
+void
+router_plan_explain(struct router_plan *p, const struct router_candidate *c)
+{
+	size_t	i;
+
+	for (i = 0; i < p->n; i++)
+		router_text(p, &c[i], &p->results[i], p->now);
 }
 
 void
@@ -1489,7 +1502,10 @@ router_candidate_to_json(const struct router_candidate *c,
 	return (o);
 }
 
-/* {"strategy", "layer", "observation", "candidates": [...]}. */
+/*
+ * {"strategy", "layer", "observation", "candidates": [...]}; the reasons
+ * are router_plan_explain()'s.
+ */
 json_t *
 router_plan_to_json(const struct router_plan *p,
     const struct router_candidate *c)

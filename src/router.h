@@ -205,7 +205,7 @@ struct router_result {
 	int			 pooled;	/* the pick may choose it */
 	double			 probability;	/* percent */
 	struct router_factors	 f;
-	char			 text[384];	/* human reason */
+	char			 text[384];	/* human reason (explain) */
 };
 
 struct router_plan {
@@ -217,6 +217,7 @@ struct router_plan {
 	int			 observation;	/* stable_first: observing */
 	long			 chosen;	/* deterministic pick, or -1 */
 	double			 total;		/* sum of contributions */
+	long long		 now;		/* the request's time */
 };
 
 /* Usage-limit cooling of one channel. */
@@ -238,6 +239,8 @@ void		 router_candidate_init(struct router_candidate *);
 struct router_plan *router_plan_new(const struct router_candidate *, size_t,
 		     const struct router_settings *,
 		     const struct router_request *);
+void		 router_plan_explain(struct router_plan *,
+		     const struct router_candidate *);
 void		 router_plan_free(struct router_plan *);
 long		 router_pick(const struct router_plan *, double);
 

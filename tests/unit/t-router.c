@@ -360,6 +360,8 @@ rt_factors(void)
 	CHECK_INT(router_pick(p, 19.99 / 37), 0);
 	CHECK_INT(router_pick(p, 20.01 / 37), 1);
 	CHECK_INT(router_pick(p, 0.999999), 1);
+	CHECK_STR(p->results[0].text, "");	/* only explain formats it */
+	router_plan_explain(p, c);
 	CHECK_SUB(p->results[0].text, "cost catalog 2");
 	CHECK_SUB(p->results[0].text, "probability 54.05%");
 	router_plan_free(p);
@@ -782,6 +784,7 @@ rt_json(void)
 	c[1].account_name = "you";
 	c[1].st.cooldown_until = RT_NOW + 44500;
 	p = router_plan_new(c, 2, &s, &rq);
+	router_plan_explain(p, c);
 	o = router_plan_to_json(p, c);
 	CHECK_STR(json_string_value(json_object_get(o, "strategy")),
 	    "weighted");
