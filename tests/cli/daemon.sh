@@ -26,6 +26,11 @@ jget "$OUT" pid >"$TMP/pid1"
 expect "json status has the data dir" "$(jget "$OUT" data_dir)" "$METAPI_DATA_DIR"
 expect "json status has counts" "$(jget "$OUT" counts.sites)" 0
 ADDR=$(jget "$OUT" listen)
+# It started itself again with GnuTLS's load-time setup off (0.7 MB).
+if [ -r "/proc/$(cat "$TMP/pid1")/environ" ]; then
+	expect "daemon runs with GNUTLS_NO_IMPLICIT_INIT" \
+	    "$(tr '\0' '\n' <"/proc/$(cat "$TMP/pid1")/environ" | grep -c '^GNUTLS_NO_IMPLICIT_INIT=1$')" 1
+fi
 
 # Health endpoints, and no file serving or anything else.
 expect "healthz" "$(curl -s "http://$ADDR/healthz")" '{"status":"ok"}'
