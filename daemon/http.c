@@ -106,7 +106,10 @@ http_head_start(struct buf *b, const struct mg_connection *conn, int status)
 void
 http_head_add(struct buf *b, const char *name, const char *value)
 {
-	buf_printf(b, "%s: %s\r\n", name, value);
+	buf_addstr(b, name);
+	buf_add(b, ": ", 2);
+	buf_addstr(b, value);
+	buf_add(b, "\r\n", 2);
 }
 
 /*
