@@ -153,6 +153,8 @@ struct proxy_attempt {
 	json_t				*json;		/* a whole reply, parsed */
 	int				 spilled;	/* too big to hold */
 	char				 retry_after[64]; /* a failure's */
+	const char			*key;		/* the channel's, while
+							 * the transfer runs */
 };
 
 static void	proxy_seal(struct proxy_req *, struct proxy_attempt *);
@@ -191,6 +193,22 @@ proxy_redact(struct buf *b, const char *secret)
 		}
 		b->data[b->len] = '\0';
 	}
+}
+
+/* The same for a string of ours (an error text that will be logged). */
+static void
+proxy_redact_str(char **s, const char *secret)
+{
+	struct buf	b;
+
+	if (*s == NULL || secret == NULL)
+		return;
+	buf_init(&b, SIZE_MAX);
+	buf_addstr(&b, *s);
+	proxy_redact(&b, secret);
+	free(*s);
+	*s = xstrdup(buf_cstr(&b));
+	buf_free(&b);
 }
 
 static long long
@@ -522,10 +540,17 @@ proxy_is_last(const struct sse_event *ev)
 	return (0);
 }
 
+/* Anthropic's "event: error" or Responses' response.failed. */
+static int
+proxy_error_named(const struct sse_event *ev)
+{
+	return (ev->event != NULL && (strcmp(ev->event, "error") == 0 ||
+	    strcmp(ev->event, "response.failed") == 0));
+}
+
 /*
- * An error event in any format: Anthropic's "event: error", Responses'
- * response.failed, or a chat chunk that is {"error": ...}. *msg gets the
- * upstream's words.
+ * An error event in any format: a named one (proxy_error_named()), or a
+ * chat chunk that is {"error": ...}. *msg gets the upstream's words.
  */
 static int
 proxy_error_event(const struct sse_event *ev, const json_t *j, char **msg)
@@ -553,28 +578,42 @@ static int
 proxy_event(const struct sse_event *ev, void *arg, struct err *e)
 {
 	struct proxy_attempt	*at = arg;
+	struct buf		 red = { NULL, 0, 0, 0 };
 	json_t			*j = NULL;
-	int			 skip = 0;
+	int			 skip = 0, rc = 0;
 
 	if (proxy_is_last(ev))
 		at->ended = 1;
-	if (ev->data_len > 0 && ev->data[0] == '{')
+	/* Only events that may hold usage or an error are worth a parse. */
+	if (ev->data_len > 0 && ev->data[0] == '{' &&
+	    (proxy_error_named(ev) || usage_text_may_have(ev->data,
+	    ev->data_len) || memmem(ev->data, ev->data_len, "\"error\"",
+	    7) != NULL))
 		j = json_loadb(ev->data, ev->data_len, 0, NULL);
-	/* The upstream ended the stream with an error of its own. */
+	/*
+	 * The upstream ended the stream with an error of its own, which may
+	 * say the key it was sent: neither the client nor the log gets it.
+	 */
 	if (proxy_error_event(ev, j, &at->error)) {
 		at->ended = 1;
 		at->upstream_error = 1;
+		proxy_redact_str(&at->error, at->key);
+		buf_init(&red, SIZE_MAX);
+		buf_add(&red, ev->raw, ev->raw_len);
+		proxy_redact(&red, at->key);
 	}
 	if (j != NULL) {
 		usage_from_event(&at->usage, at->rq->surf->ufmt, j);
 		skip = at->rq->in.strip_usage && proxy_usage_only(j);
 		json_decref(j);
 	}
-	if (!skip && proxy_client_write(at, ev->raw, ev->raw_len) != 0) {
+	if (!skip && (red.data != NULL ? proxy_client_write(at, red.data,
+	    red.len) : proxy_client_write(at, ev->raw, ev->raw_len)) != 0)
+		rc = -1;
+	buf_free(&red);
+	if (rc != 0)
 		err_set(e, ERR_BUSY, "client went away");
-		return (-1);
-	}
-	return (0);
+	return (rc);
 }
 
 /* Send what the converting writer wrote. */
@@ -604,6 +643,7 @@ proxy_conv_delta(const struct xf_delta *d, void *arg)
 		free(at->error);
 		xasprintf(&at->error, "upstream error event: %.*s",
 		    (int)d->len, d->text);
+		proxy_redact_str(&at->error, at->key);
 		at->upstream_error = 1;
 		at->ended = 1;
 		break;
@@ -632,6 +672,8 @@ proxy_conv_event(const struct sse_event *ev, void *arg, struct err *e)
 	xf_parse_event(&at->conv->p, ev->event, j, ev->data, ev->data_len,
 	    proxy_conv_delta, at);
 	json_decref(j);
+	if (at->upstream_error)	/* its words, in the client's format */
+		proxy_redact(&at->conv->out, at->key);
 	if (at->rq->in.stream && proxy_conv_flush(at) != 0) {
 		err_set(e, ERR_BUSY, "client went away");
 		return (-1);
@@ -1046,6 +1088,7 @@ proxy_conv_end(struct proxy_req *rq, struct proxy_attempt *at)
 	goto out;
 fail:
 	at->status = 502;
+	proxy_redact_str(&at->error, at->key);	/* it may quote the site */
 out:
 	err_clear(&e);
 	json_decref(j);
@@ -1135,14 +1178,13 @@ proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
 	curl_easy_setopt(at->curl, CURLOPT_XFERINFOFUNCTION,
 	    proxy_curl_progress);
 	curl_easy_setopt(at->curl, CURLOPT_XFERINFODATA, at);
+	at->key = key;
 	rc = curl_easy_perform(at->curl);
 	if (!at->got_first)
 		curl_easy_getinfo(at->curl, CURLINFO_RESPONSE_CODE, &at->status);
 	curl_slist_free_all(hdrs);
 	/* The client may see this body: not the key we sent, if it says it. */
 	proxy_redact(&at->errbody, key);
-	vault_plain_free(key);
-	free(url);
 	if (at->conv != NULL && rc == CURLE_OK && at->status >= 200 &&
 	    at->status < 300 && !at->client_gone)
 		proxy_conv_end(rq, at);
@@ -1150,6 +1192,9 @@ proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
 	    rc == CURLE_OK && at->status >= 200 && at->status < 300 &&
 	    !at->client_gone)
 		proxy_send_whole(rq, at);
+	at->key = NULL;
+	vault_plain_free(key);
+	free(url);
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	la->latency_ms = proxy_ms(&t1, &now);

@@ -369,6 +369,39 @@ usage_from_body(struct usage *u, enum usage_format f, const json_t *body)
 }
 
 /*
+ * Could this event data hold usage: a key starting "usage" ("usage",
+ * "usageMetadata") whose value is an object? A byte scan, so that the
+ * relay parses only such events (and errors) of a stream it passes
+ * through, not each of its thousands of text deltas. False positives
+ * (the words in a text) only cost a parse.
+ */
+int
+usage_text_may_have(const char *data, size_t len)
+{
+	const char	*p = data, *end = data + len, *q;
+
+	while ((q = memmem(p, (size_t)(end - p), "\"usage", 6)) != NULL) {
+		p = q + 6;
+		while (p < end && ((*p >= 'a' && *p <= 'z') ||
+		    (*p >= 'A' && *p <= 'Z') || *p == '_'))
+			p++;
+		if (p >= end || *p++ != '"')
+			continue;
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' ||
+		    *p == '\n'))
+			p++;
+		if (p >= end || *p++ != ':')
+			continue;
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' ||
+		    *p == '\n'))
+			p++;
+		if (p < end && *p == '{')
+			return (1);
+	}
+	return (0);
+}
+
+/*
  * Read the usage in one stream event's data, merging it into what earlier
  * events of the same stream left in u (start from a zeroed struct). 1
  * when this event changed u, 0 when not.

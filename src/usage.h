@@ -87,6 +87,7 @@ const char	*usage_source_name(int);
 
 int		 usage_from_body(struct usage *, enum usage_format,
 		     const json_t *);
+int		 usage_text_may_have(const char *, size_t);
 int		 usage_from_event(struct usage *, enum usage_format,
 		     const json_t *);
 long long	 usage_uncached(const struct usage *);

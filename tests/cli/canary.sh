@@ -326,6 +326,31 @@ for f in "$RDIR"/*.body; do
 	expect_match "the upstream's echo relayed, the key cut out" \
 	    "$(cat "$f")" 'invalid api key (sk-)?\[redacted\]'
 done
+for u in "$A" "$O" "$S"; do
+	curl -s -X DELETE "$u/__fake/faults" >/dev/null
+done
+# The same echo inside a stream that has begun: an in-band error event
+# (chat's {"error"}, Messages' and Responses' "event: error") with the
+# key in its words. The event is relayed with the key cut out, and the
+# error metapi logs for the request leaves it out too.
+for k in $(for u in "$A" "$O" "$S"; do curl -s "$u/__fake/state" |
+    grep -oE '"key":"[^"]*"' | sed 's/^"key":"//; s/"$//'; done); do
+	for u in "$A" "$O" "$S"; do
+		curl -s -X POST "$u/__fake/fault" -d "{\"path\":\"/v1/*\",
+		    \"key\":\"$k\",\"kind\":\"error_event\",\"times\":-1,
+		    \"message\":\"invalid api key sk-$k\"}" >/dev/null
+	done
+done
+req echoevent-chat "$DKEY" /v1/chat/completions \
+    "{\"model\":\"gpt-4o-mini\",\"stream\":true,$HELLO}"
+req echoevent-messages "$DKEY" /v1/messages \
+    "{\"model\":\"claude-3-5-sonnet-20241022\",\"max_tokens\":20,\"stream\":true,$HELLO}"
+req echoevent-responses "$DKEY3" /v1/responses \
+    '{"model":"gpt-4o","input":"hello canary","stream":true}'
+for n in chat messages responses; do
+	expect_match "$n: the stream's error event relayed, the key cut out" \
+	    "$(cat "$RDIR/http-echoevent-$n.body")" 'invalid api key (sk-)?\[redacted\]'
+done
 RDIR=$SWEEP
 for u in "$A" "$O" "$S"; do
 	curl -s -X DELETE "$u/__fake/faults" >/dev/null

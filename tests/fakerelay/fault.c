@@ -150,7 +150,8 @@ static const struct fault_kind fault_kinds[] = {
 	  "send a whole reply 8 bytes at a time, \"delay_ms\" (default "
 	  "50) apart" },
 	{ "error_event", "stream_error_event", 0, NULL,
-	  "after two SSE frames send an in-band error and end the stream" },
+	  "after two SSE frames send an in-band error (its text the "
+	  "optional \"message\") and end the stream" },
 	{ "truncated", "bad_json", 0, NULL,
 	  "send the first half of the JSON body (Content-Length matches)" },
 	{ "garbage", NULL, 1, fault_garbage,

@@ -335,7 +335,35 @@ req_sse_error(struct req *r)
 		    "error\",\"param\":null,\"sequence_number\":99}\n\n",
 	};
 
-	req_write(r, frames[r->sse_kind], strlen(frames[r->sse_kind]));
+	const char	*msg;
+	json_t		*d;
+	char		*s, *frame;
+
+	msg = json_string_value(json_object_get(r->fault, "message"));
+	if (msg == NULL) {
+		req_write(r, frames[r->sse_kind], strlen(frames[r->sse_kind]));
+		return;
+	}
+	/* The same shapes with the fault's own words (an echoed key...). */
+	if (r->sse_kind == SSE_ANTHROPIC)
+		d = json_pack("{s:s, s:{s:s, s:s}}", "type", "error", "error",
+		    "type", "overloaded_error", "message", msg);
+	else if (r->sse_kind == SSE_RESPONSES)
+		d = json_pack("{s:s, s:s, s:s, s:n, s:i}", "type", "error",
+		    "code", "server_error", "message", msg, "param",
+		    "sequence_number", 99);
+	else
+		d = json_pack("{s:{s:s, s:s, s:n, s:s}}", "error", "message",
+		    msg, "type", "server_error", "param", "code",
+		    "stream_error");
+	s = req_dump(d);
+	json_decref(d);
+	if (asprintf(&frame, "%sdata: %s\n\n", r->sse_kind == SSE_OPENAI ?
+	    "" : "event: error\n", s) == -1)
+		abort();
+	req_write(r, frame, strlen(frame));
+	free(frame);
+	free(s);
 }
 
 /*

@@ -52,6 +52,31 @@ struct usage_stream {
 	enum usage_format	 f;
 };
 
+/*
+ * usage_from_event, and the relay's prefilter: an event whose usage
+ * counts must be one usage_text_may_have() lets through to the parser.
+ */
+static void
+usage_event_checked(struct usage *u, enum usage_format f, const json_t *ev,
+    const char *text, size_t len)
+{
+	struct usage	before = *u;
+	char		*dump = NULL;
+
+	usage_from_event(u, f, ev);
+	if (memcmp(&before, u, sizeof before) == 0)
+		return;
+	if (text == NULL) {
+		dump = json_dumps(ev, JSON_COMPACT);
+		text = dump;
+		len = strlen(dump);
+	}
+	if (!CHECK(usage_text_may_have(text, len)))
+		printf("    usage missed by the prefilter: %.*s\n", (int)len,
+		    text);
+	free(dump);
+}
+
 /* Feed each SSE event's JSON data to usage_from_event. */
 static int
 usage_sse_cb(const struct sse_event *ev, void *arg, struct err *e)
@@ -66,7 +91,7 @@ usage_sse_cb(const struct sse_event *ev, void *arg, struct err *e)
 		    ev->data);
 		return (-1);
 	}
-	usage_from_event(st->u, st->f, data);
+	usage_event_checked(st->u, st->f, data, ev->data, ev->data_len);
 	json_decref(data);
 	return (0);
 }
@@ -135,7 +160,7 @@ usage_case_file(const char *path, const char *name)
 	} else if ((v = json_object_get(c, "events")) != NULL) {
 		CHECK(json_is_true(json_object_get(c, "stream")));
 		json_array_foreach(v, i, ev)
-			usage_from_event(&u, f, ev);
+			usage_event_checked(&u, f, ev, NULL, 0);
 	} else if ((s = json_string_value(json_object_get(c, "sse"))) !=
 	    NULL) {
 		CHECK(json_is_true(json_object_get(c, "stream")));
@@ -382,10 +407,41 @@ usage_rule_tests(void)
 	unit_case_end();
 }
 
+/* The relay's byte scan for events that may hold usage. */
+static void
+usage_prefilter_tests(void)
+{
+	static const struct {
+		const char	*text;
+		int		 want;
+	} tc[] = {
+		{ "{\"usage\":{\"prompt_tokens\":1}}", 1 },
+		{ "{\"a\":1, \"usage\" :\n {\"x\":1}}", 1 },
+		{ "{\"usageMetadata\":{\"promptTokenCount\":3}}", 1 },
+		{ "{\"type\":\"message_delta\",\"usage\":\t{}}", 1 },
+		{ "{\"usage\":null,\"choices\":[]}", 0 },
+		{ "{\"choices\":[{\"delta\":{\"content\":\"usage\"}}]}", 0 },
+		{ "{\"usage_note\":\"x\",\"usage\":{}}", 1 },
+		{ "{\"usage\"", 0 },
+		{ "{\"usage\":", 0 },
+		{ "{\"usage", 0 },
+		{ "", 0 },
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(tc); i++) {
+		unit_case("prefilter %zu", i);
+		CHECK_INT(usage_text_may_have(tc[i].text, strlen(tc[i].text)),
+		    tc[i].want);
+	}
+	unit_case_end();
+}
+
 void
 t_usage(void)
 {
 	unit_case_files("usage", usage_case_file);
+	usage_prefilter_tests();
 	usage_cost_tests();
 	usage_est_tests();
 	usage_rule_tests();
