@@ -152,8 +152,17 @@ int
 http_chunk(struct mg_connection *conn, struct buf *b, const void *p,
     size_t len)
 {
+	static const char	 hex[] = "0123456789abcdef";
+	char			 t[2 * sizeof len + 2], *q = t + sizeof t;
+	size_t			 n = len;
+
+	*--q = '\n';
+	*--q = '\r';
+	do {
+		*--q = hex[n & 0xf];
+	} while ((n >>= 4) != 0);
 	buf_reset(b);
-	buf_printf(b, "%zx\r\n", len);
+	buf_add(b, q, (size_t)(t + sizeof t - q));
 	if (len > 0)
 		buf_add(b, p, len);
 	buf_add(b, "\r\n", 2);
