@@ -120,7 +120,7 @@ cp "$METAPI" "$T/metapi" && cp "$FAKE" "$T/fakerelay" || die "cannot copy the bi
 METAPI=$T/metapi
 FAKE=$T/fakerelay
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-FAKE_PID= NGINX_PID= METAPI_PID= METAPI2_PID= METAPI3_PID= SAMPLER_PID=
+FAKE_PID= NGINX_PID= METAPI_PID= METAPI2_PID= METAPI3_PID= SAMPLER_PID= DET_PID=
 
 cleanup() {
 	rc=$?
@@ -146,7 +146,7 @@ cleanup() {
 	fi
 	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null
 	sleep 0.5
-	for p in $METAPI_PID $METAPI2_PID $METAPI3_PID $NGINX_PID $FAKE_PID; do
+	for p in $METAPI_PID $METAPI2_PID $METAPI3_PID $DET_PID $NGINX_PID $FAKE_PID; do
 		kill -0 "$p" 2>/dev/null && kill -9 "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
@@ -264,7 +264,35 @@ timeout 60 "$METAPI" --no-start key add bench >"$T/key" 2>>"$T/setup.log" || die
 MKEY=$(head -n 1 "$T/key")
 sleep 2
 RSS_IDLE=$(rss_kb)
+# The same resident pages split: PSS (shared pages divided among the
+# processes mapping them), anonymous (the daemon's own), file-backed
+# (library code, much of it touched once at start-up).
+rollup() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$2/smaps_rollup" 2>/dev/null; }
+PSS_IDLE=$(rollup Pss "$METAPI_PID")
+ANON_IDLE=$(awk '/^RssAnon:/ {print $2}' "/proc/$METAPI_PID/status")
+FILE_IDLE=$(awk '/^RssFile:/ {print $2}' "/proc/$METAPI_PID/status")
+# nginx's, master and workers, for scale.
+NGINX_RSS=0
+for p in $NGINX_PID $(pgrep -P "$NGINX_PID" 2>/dev/null); do
+	NGINX_RSS=$((NGINX_RSS + $(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+done
 log "metapi $METAPI_VERSION on $METAPI_URL, pid $METAPI_PID, idle RSS ${RSS_IDLE} kB"
+
+# A daemon as the CLI starts it (`metapi status` with none running:
+# --detach, a fork after start-up), set up the same way: the library
+# pages only start-up touched stay with the parent that exited.
+D4="$T/data4" S4="$T/run4/metapi.sock"
+m4() { METAPI_DATA_DIR="$D4" METAPI_SOCKET="$S4" timeout 60 "$METAPI" "$@"; }
+if m4 --json status >"$T/status4.json" 2>>"$T/setup.log"; then
+	DET_PID=$(sed -n 's/^ *"pid": *\([0-9]*\).*/\1/p' "$T/status4.json")
+	m4 --no-start site add fr "$FAKE_URL" --platform new-api >>"$T/setup.log" 2>&1
+	m4 --no-start account add fr --username alice --password pass-123 >>"$T/setup.log" 2>&1
+	m4 --no-start key add bench >/dev/null 2>>"$T/setup.log"
+	sleep 2
+	RSS_DET=$(awk '/^VmRSS:/ {print $2}' "/proc/$DET_PID/status" 2>/dev/null)
+	PSS_DET=$(rollup Pss "$DET_PID")
+	m4 --no-start stop >/dev/null 2>&1
+fi
 
 # --- optional: a second daemon with TCP_NODELAY forced (diagnostic) ---------------
 if [ -n "$DIAG" ]; then
@@ -515,6 +543,9 @@ echo "| metapi RSS (VmRSS from /proc/PID/status) | MB |"
 echo "|---|---|"
 echo "| right after start (no site yet) | $(kb2mb "$RSS_START") |"
 echo "| idle, after site, account and key were added | $(kb2mb "$RSS_IDLE") |"
+echo "| the same: anonymous / file-backed (libraries) / PSS | $(kb2mb "$ANON_IDLE") / $(kb2mb "$FILE_IDLE") / $(kb2mb "$PSS_IDLE") |"
+echo "| a daemon started by the CLI (detached), set up the same way: RSS / PSS | $(kb2mb "${RSS_DET:-0}") / $(kb2mb "${PSS_DET:-0}") |"
+echo "| nginx idle, master and workers together (for scale) | $(kb2mb "$NGINX_RSS") |"
 echo "| peak sampled every 100 ms under non-stream c=64 | $(kb2mb "$RSS_C64_PEAK") |"
 echo "| after the c=64 run | $(kb2mb "$RSS_AFTER_C64") |"
 echo "| VmHWM after the c=64 run | $(kb2mb "$HWM_AFTER_C64") |"
