@@ -719,6 +719,14 @@ ctl_account_add(struct ctl_req *req, json_t **reply, struct err *e)
 		    ops->label);
 		return (CTL_ERROR);
 	}
+	/* Said here: the site would only answer "log in first". */
+	if (strcmp(kind, "cookie") == 0 && (ops->flags & ADAPTER_NOCOOKIE)) {
+		acctjob_discard(j);
+		err_set(e, ERR_INVALID, "%s sites take no --cookie: use "
+		    "--username and --password, --access-token or --api-key",
+		    ops->label);
+		return (CTL_ERROR);
+	}
 	if ((s = jx_str(req->args, "username")) != NULL)
 		adapter_set_secret(&a->username, s);
 	if ((s = jx_str(req->args, "password")) != NULL)

@@ -695,7 +695,7 @@ out:
 const struct adapter_ops adapter_sub2api_ops = {
 	.name = "sub2api",
 	.label = "Sub2API",
-	.flags = ADAPTER_MANAGED | ADAPTER_ANTHROPIC,
+	.flags = ADAPTER_MANAGED | ADAPTER_ANTHROPIC | ADAPTER_NOCOOKIE,
 	.login = sub2api_login,
 	.user = sub2api_user,
 	.checkin = sub2api_checkin,

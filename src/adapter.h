@@ -115,6 +115,7 @@ struct adapter_ops {
 	int		 flags;
 #define ADAPTER_MANAGED		0x1	/* has a management API (logins) */
 #define ADAPTER_ANTHROPIC	0x2	/* relay speaks Anthropic Messages */
+#define ADAPTER_NOCOOKIE	0x4	/* sessions are not cookies (JWTs) */
 
 	/* Log in with username/password (and twofa): sets a session. */
 	int	(*login)(struct adapter_acct *, struct err *);
