@@ -179,6 +179,9 @@ adapter_http(struct adapter_acct *a, const char *method, const char *path,
 void
 adapter_resp_free(struct adapter_resp *r)
 {
+	/* Replies carry keys, access tokens and JWTs: wiped like requests. */
+	if (r->body.data != NULL)
+		explicit_bzero(r->body.data, r->body.len);
 	buf_free(&r->body);
 	free(r->content_type);
 	if (r->set_cookie != NULL) {

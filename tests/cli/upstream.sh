@@ -74,6 +74,34 @@ fault '{"path":"/api/user/self","kind":"oversized","bytes":52428800,"times":4}'
 run --json account refresh "$AL"
 expect_match "50 MB reply refused" "$(jget "$OUT" items.0.error)" "larger than"
 curl -s -X DELETE "$NA/__fake/faults" >/dev/null
+fault '{"path":"/api/user/self","kind":"truncated","times":4}'
+run --json account refresh "$AL"
+expect_match "truncated JSON explained" "$(jget "$OUT" items.0.error)" "not JSON"
+expect "classified upstream" "$(jget "$OUT" items.0.error_code)" upstream
+curl -s -X DELETE "$NA/__fake/faults" >/dev/null
+fault '{"path":"/api/user/self","kind":"reset","times":4}'
+run --json account refresh "$AL"
+expect_match "reply cut mid-body explained" "$(jget "$OUT" items.0.error)" "cut short"
+curl -s -X DELETE "$NA/__fake/faults" >/dev/null
+fault '{"path":"/api/user/self","kind":"close","times":4}'
+run --json account refresh "$AL"
+expect_match "no reply explained" "$(jget "$OUT" items.0.error)" "cannot reach.*nothing"
+curl -s -X DELETE "$NA/__fake/faults" >/dev/null
+fault '{"path":"/api/user/self","kind":"waf","times":4}'
+run --json account refresh "$AL"
+expect_match "WAF page on New API explained" "$(jget "$OUT" items.0.error)" "acw_sc__v2"
+expect "classified as blocked" "$(jget "$OUT" items.0.error_code)" blocked
+curl -s -X DELETE "$NA/__fake/faults" >/dev/null
+# A token list that fails in any way leaves the stored tokens alone.
+tokens_before=$("$METAPI" --json token list --account "$AL")
+for k in '"status":500' '"kind":"garbage"' '"kind":"truncated"' \
+    '"kind":"reset"' '"kind":"oversized","bytes":52428800' '"kind":"html"'; do
+	fault "{\"path\":\"/api/token/*\",$k,\"times\":4}"
+	run --json token sync "$AL"
+	expect "token sync fails ($k)" "$RC $(jget "$OUT" items.0.ok)" "1 false"
+	curl -s -X DELETE "$NA/__fake/faults" >/dev/null
+done
+expect "stored tokens untouched" "$("$METAPI" --json token list --account "$AL")" "$tokens_before"
 ok "short timeout" settings set site_timeout_sec 1
 fault '{"path":"/api/user/self","kind":"slow","delay_ms":3000,"times":4}'
 run --json account refresh "$AL"
