@@ -707,6 +707,8 @@ ctl_account_add(struct ctl_req *req, json_t **reply, struct err *e)
 	    (*proxy != '\0' ? proxy : NULL);
 	a->site_headers = it->ctx.site->headers;
 	a->timeout_sec = settings_int(metapid->settings, "site_timeout_sec");
+	a->connect_timeout_sec = settings_int(metapid->settings,
+	    "proxy_connect_timeout_sec");
 	if ((ops = adapter_find(a->platform)) == NULL) {
 		acctjob_discard(j);
 		err_set(e, ERR_INVALID, "unknown platform %s", a->platform);

@@ -144,6 +144,7 @@ adapter_http(struct adapter_acct *a, const char *method, const char *path,
 	req.body = body;
 	req.proxy = a->proxy;
 	req.timeout_sec = a->timeout_sec > 0 ? a->timeout_sec : 30;
+	req.connect_timeout_sec = a->connect_timeout_sec;
 	req.max_body = ADAPTER_MAX_BODY;
 	memset(&ur, 0, sizeof ur);
 	if (i < n) {

@@ -25,6 +25,7 @@ struct adapter_acct {
 	const char	 *proxy;	/* or NULL */
 	char *const	 *site_headers;	/* "Name: value", NULL-terminated */
 	long		  timeout_sec;	/* per HTTP call */
+	long		  connect_timeout_sec; /* 0: the default, 15 */
 
 	char		 *username;	/* login name, or NULL */
 	char		 *password;	/* secret, or NULL */

@@ -139,7 +139,7 @@ upstream_do(const struct upstream_req *req, struct upstream_resp *resp,
 	struct curl_slist	*hdrs = NULL;
 	struct upstream_sink	 sink;
 	const char *const	*h;
-	char			*ct = NULL;
+	char			*ct = NULL, errbuf[CURL_ERROR_SIZE];
 	CURLcode		 rc;
 	int			 rv = -1;
 
@@ -154,6 +154,10 @@ upstream_do(const struct upstream_req *req, struct upstream_resp *resp,
 	}
 	for (h = req->headers; h != NULL && *h != NULL; h++)
 		hdrs = curl_slist_append(hdrs, *h);
+	/* libcurl's own words are specific ("Connection timed out after
+	 * 1001 milliseconds"); its code's text is generic. */
+	errbuf[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
 	if (req->body != NULL) {
@@ -192,8 +196,8 @@ upstream_do(const struct upstream_req *req, struct upstream_resp *resp,
 		goto out;
 	}
 	if (rc != CURLE_OK) {
-		xasprintf(cause, upstream_cause(rc), req->url,
-		    curl_easy_strerror(rc));
+		xasprintf(cause, upstream_cause(rc), req->url, errbuf[0] !=
+		    '\0' ? errbuf : curl_easy_strerror(rc));
 		goto out;
 	}
 	rv = 0;
