@@ -104,8 +104,20 @@ platform() {
 		expect "$P: still usable" "$(jget "$OUT" items.0.value_status)" ready
 	fi
 
+	q0=$(fake_get /users/alice/quota)
 	run --json checkin run "$ID"
 	expect "$P: first check-in" "$(jget "$OUT" items.0.outcome)" "$FIRST"
+	q1=$(fake_get /users/alice/quota)
+	reward=$(jget "$OUT" items.0.reward_usd)
+	if [ "$FIRST" != success ]; then
+		expect "$P: nothing credited" "$q1" "$q0"
+	elif [ "$reward" = null ]; then
+		# AnyRouter's sign_in says no amount; the site credited one.
+		expect_match "$P: credited" "$((q1 - q0))" '^[1-9]'
+	else
+		expect "$P: reward in USD is what the site credited" \
+		    "$(num "$reward")" "$(usd $((q1 - q0)))"
+	fi
 	run --json checkin run "$ID"
 	expect "$P: second check-in" "$(jget "$OUT" items.0.outcome)" "$SECOND"
 	ok "$P: balance refresh" --json balance --refresh

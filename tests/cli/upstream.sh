@@ -9,11 +9,19 @@ NA=$FAKE_URL
 ok "site" site add na "$NA" --platform new-api
 
 # Two-factor logins: bob has a TOTP code.
-refuse "2FA without a code" 1 "two-factor code required" \
+refuse "2FA without a code" 1 "needs manual login: two-factor code required" \
     account add na --username bob --password pass-123
 ok "2FA with the code" --json account add na --username bob --password pass-123 --2fa 123456
 BOB=$(jget "$OUT" id)
 expect "bob's balance" "$(jget "$OUT" balance_usd)" 2.0
+
+# Turnstile on the login: a person has to log in, and nothing is stored.
+before=$(count_items account list)
+curl -s -X POST "$NA/__fake/state" -d '{"config":{"turnstile":true}}' >/dev/null
+refuse "Turnstile" 1 "^metapi account add: needs manual login: the site requires a Turnstile check" \
+    account add na --username alice --password pass-123
+curl -s -X POST "$NA/__fake/state" -d '{"config":{"turnstile":false}}' >/dev/null
+expect "nothing stored" "$(count_items account list)" "$before"
 
 # A session cookie taken from a browser login.
 curl -s -c "$TMP/jar" -H 'Content-Type: application/json' \
@@ -85,7 +93,7 @@ expect_match "reply cut mid-body explained" "$(jget "$OUT" items.0.error)" "cut 
 curl -s -X DELETE "$NA/__fake/faults" >/dev/null
 fault '{"path":"/api/user/self","kind":"close","times":4}'
 run --json account refresh "$AL"
-expect_match "no reply explained" "$(jget "$OUT" items.0.error)" "cannot reach.*nothing"
+expect_match "no reply explained" "$(jget "$OUT" items.0.error)" "cannot reach.*Empty reply"
 curl -s -X DELETE "$NA/__fake/faults" >/dev/null
 fault '{"path":"/api/user/self","kind":"waf","times":4}'
 run --json account refresh "$AL"
@@ -114,6 +122,14 @@ expect "balance untouched by the failures" \
 ok "and the account recovers" --json account refresh "$AL"
 expect "recovered" "$(jget "$OUT" items.0.ok)" true
 expect "healthy again" "$("$METAPI" --json account show "$AL" | jget - health)" healthy
+
+# Sub2API with Turnstile on its login.
+fake_start sub2api
+curl -s -X POST "$FAKE_URL/__fake/state" -d '{"config":{"turnstile":true}}' >/dev/null
+ok "sub2api site" site add s2 "$FAKE_URL" --platform sub2api
+refuse "Sub2API Turnstile" 1 "needs manual login: the site asks for a Turnstile check" \
+    account add s2 --username alice@example.com --password pass-123
+expect "nothing stored" "$(count_items account list --site s2)" 0
 
 # AnyRouter behind its Aliyun WAF page: solved, then served.
 fake_start anyrouter
