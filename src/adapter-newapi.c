@@ -611,6 +611,7 @@ newapi_post_secret(const struct newapi_platform *p, struct adapter_acct *a,
 	int	 rv;
 
 	s = json_dumps(body, JSON_COMPACT);
+	jx_wipe(body);
 	json_decref(body);
 	if (s == NULL) {
 		err_set(e, ERR_INTERNAL, "cannot encode the request");

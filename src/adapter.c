@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "compat.h"
 #include "err.h"
+#include "jx.h"
 #include "upstream.h"
 #include "vault.h"
 #include "xmalloc.h"
@@ -190,6 +191,7 @@ adapter_resp_free(struct adapter_resp *r)
 		free(r->set_cookie);
 	}
 	free(r->retry_after);
+	jx_wipe(r->json);
 	json_decref(r->json);
 	memset(r, 0, sizeof *r);
 }

@@ -39,6 +39,7 @@
 #include "adapter.h"
 #include "buf.h"
 #include "err.h"
+#include "jx.h"
 #include "upstream.h"
 #include "vault.h"
 #include "xmalloc.h"
@@ -395,10 +396,47 @@ out:
 	unit_case_end();
 }
 
+/*
+ * jx_wipe(): the string values of a login body or a reply are zeroed
+ * before jansson frees them, except what another reference still holds.
+ */
+static void
+jx_wipe_check(void)
+{
+	json_t		*o, *shared;
+	const char	*pw, *key, *nested;
+
+	unit_case("jx_wipe");
+	shared = json_string("shared-value");
+	o = json_pack("{s:s, s:[s], s:{s:s}, s:O, s:b, s:i}", "password",
+	    "hunter2", "keys", "sk-key-1", "data", "access_token", "tok-1",
+	    "other", shared, "flag", 1, "n", 7);
+	if (!CHECK(o != NULL))
+		goto out;
+	pw = json_string_value(json_object_get(o, "password"));
+	key = json_string_value(json_array_get(json_object_get(o, "keys"), 0));
+	nested = jx_str(json_object_get(o, "data"), "access_token");
+	json_incref(o);
+	jx_wipe(o);			/* held twice: nothing happens */
+	CHECK_STR(pw, "hunter2");
+	json_decref(o);
+	jx_wipe(o);
+	CHECK(memcmp(pw, "\0\0\0\0\0\0\0", 7) == 0);
+	CHECK(memcmp(key, "\0\0\0\0\0\0\0\0", 8) == 0);
+	CHECK(memcmp(nested, "\0\0\0\0\0", 5) == 0);
+	CHECK_STR(json_string_value(shared), "shared-value");
+	CHECK_INT(json_integer_value(json_object_get(o, "n")), 7);
+	json_decref(o);
+out:
+	json_decref(shared);
+	unit_case_end();
+}
+
 void
 t_adapter(void)
 {
 	upstream_wipe();
+	jx_wipe_check();
 	vault_init();
 	adapter_set_transport(replay_transport);
 	unit_case_files("adapter", case_file);
