@@ -30,6 +30,20 @@ token_id() {
 	"$METAPI" --json token list --account "$1" | \
 	    awk -v n="\"name\": \"$2\"" '/"id"/ { id = $2 } index($0, n) { print id }' | tr -d ,
 }
+# market MODEL FIELD: one figure of `model list` for MODEL.
+market() {
+	"$METAPI" --json model list >"$TMP/market.json"
+	n=$(jget "$TMP/market.json" items.length)
+	i=0
+	while [ "$i" -lt "$n" ]; do
+		if [ "$(jget "$TMP/market.json" items.$i.model)" = "$1" ]; then
+			jget "$TMP/market.json" "items.$i.$2"
+			return
+		fi
+		i=$((i + 1))
+	done
+	echo absent
+}
 # A session cookie from logging in to the fake relay as alice in a browser.
 browser_cookie() {
 	rm -f "$TMP/jar"
@@ -64,6 +78,19 @@ platform() {
 	    "$(usd "$(fake_get /users/alice/quota)")"
 	expect "$P: tokens found" "$(jget "$OUT" tokens)" 2
 	expect_match "$P: models found" "$(jget "$OUT" models)" '^[1-9]'
+	# Prices from the fake's catalogue (section 8): gpt-4o-mini has
+	# model_ratio 1 and completion_ratio 2, dall-e-3 costs 0.04 a call,
+	# and the cheapest group alice may use (vip) has ratio 0.5.
+	case $P in
+	one-api)
+		expect "$P: no price catalogue" "$(market gpt-4o-mini input_per_m)" null ;;
+	sub2api)
+		expect "$P: no price catalogue" "$(market claude-3-5-sonnet-20241022 input_per_m)" null ;;
+	*)
+		expect "$P: input price" "$(num "$(market gpt-4o-mini input_per_m)")" "$(num 1)"
+		expect "$P: output price" "$(num "$(market gpt-4o-mini output_per_m)")" "$(num 2)"
+		expect "$P: per call" "$(num "$(market dall-e-3 per_call)")" "$(num 0.02)" ;;
+	esac
 	ok "$P: log in again" --json account login "$ID"
 	expect "$P: login worked" "$(jget "$OUT" ok)" true
 
