@@ -60,6 +60,7 @@ browser_cookie() {
 platform() {
 	P=$1 LOGIN=$2 FIRST=$3 SECOND=$4 ACCESS=$5 COOKIE=$6 MASK=$7
 	fake_start "$P"
+	fake_post state '{"patch_users":[{"id":1,"request_count":42}]}'
 	ok "$P: detect" --json site detect "$FAKE_URL"
 	expect "$P: detected" "$(jget "$OUT" platform)" "$P"
 	expect_match "$P: with evidence" "$(jget "$OUT" evidence.0)" '.'
@@ -78,6 +79,14 @@ platform() {
 	    "$(usd "$(fake_get /users/alice/quota)")"
 	expect "$P: tokens found" "$(jget "$OUT" tokens)" 2
 	expect_match "$P: models found" "$(jget "$OUT" models)" '^[1-9]'
+	if [ "$P" = sub2api ]; then
+		expect "$P: no group or request count reported" \
+		    "$(jget "$OUT" group) $(jget "$OUT" request_count)" "null null"
+	else
+		expect "$P: the user's group and request count" \
+		    "$(jget "$OUT" group) $(jget "$OUT" request_count)" \
+		    "$(fake_get /users/alice/group) $(fake_get /users/alice/request_count)"
+	fi
 	# Prices from the fake's catalogue (section 8): gpt-4o-mini has
 	# model_ratio 1 and completion_ratio 2, dall-e-3 costs 0.04 a call,
 	# and the cheapest group alice may use (vip) has ratio 0.5.
