@@ -201,6 +201,10 @@ extern const struct adapter_ops adapter_sub2api_ops;
 extern const struct adapter_ops adapter_openai_ops;
 extern const struct adapter_ops adapter_claude_ops;
 
+/* adapter-newapi.c: solve an Aliyun acw_sc__v2 page into a->waf_cookie. */
+int	 adapter_waf_solve(struct adapter_acct *, const struct adapter_resp *,
+	     struct err *);
+
 /* detect.c: which platform a URL runs. */
 int	 detect_platform(const char *, const char *, char *const *,
 	     const char **, json_t **, struct err *);

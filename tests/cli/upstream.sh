@@ -134,7 +134,11 @@ expect "nothing stored" "$(count_items account list --site s2)" 0
 # AnyRouter behind its Aliyun WAF page: solved, then served.
 fake_start anyrouter
 curl -s -X POST "$FAKE_URL/__fake/state" -d '{"config":{"waf":true}}' >/dev/null
-ok "anyrouter site" site add ar "$FAKE_URL" --platform anyrouter
+ok "detected behind the WAF" --json site detect "$FAKE_URL"
+expect "as AnyRouter" "$(jget "$OUT" platform)" anyrouter
+expect "the page solved" "$(jget "$OUT" evidence.0)" "/api/status was behind an Aliyun WAF page (solved)"
+ok "anyrouter site, detected" --json site add ar "$FAKE_URL"
+expect "stored as AnyRouter" "$(jget "$OUT" platform)" anyrouter
 ok "account behind the WAF" --json account add ar --username alice --password pass-123
 expect "balance read through the WAF" "$(jget "$OUT" balance_usd)" 5.0
 run --json checkin run "$(jget "$OUT" id)"
