@@ -168,7 +168,8 @@ jx_buf_str(struct buf *b, const char *s)
 		case '\r':	esc[1] = 'r'; k = 2; break;
 		case '\t':	esc[1] = 't'; k = 2; break;
 		default:
-			memcpy(esc + 1, "u00", 3);
+			esc[1] = 'u';
+			esc[2] = esc[3] = '0';
 			esc[4] = hex[p[i] >> 4];
 			esc[5] = hex[p[i] & 0xf];
 			k = 6;
