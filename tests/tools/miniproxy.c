@@ -387,6 +387,8 @@ main(int argc, char **argv)
 		}
 		if (fork() == 0) {
 			close(fd);
+			/* No child outlives a test, whatever a client does. */
+			alarm(60);
 			if (recv(c, &first, 1, MSG_PEEK) == 1) {
 				/* A TLS hello: this proxy speaks none. */
 				if (first == 0x05)
