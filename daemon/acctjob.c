@@ -211,6 +211,8 @@ acctjob_load(struct acctjob *j, const long long *ids, struct err *e)
 			}
 			continue;
 		}
+		it->ctx.acct.connect_timeout_sec = settings_int(
+		    metapid->settings, "proxy_connect_timeout_sec");
 		if ((it->ops = adapter_find(it->ctx.acct.platform)) == NULL)
 			err_set(&it->err, ERR_INVALID, "unknown platform %s",
 			    it->ctx.acct.platform);

@@ -707,6 +707,8 @@ ctl_account_add(struct ctl_req *req, json_t **reply, struct err *e)
 	    (*proxy != '\0' ? proxy : NULL);
 	a->site_headers = it->ctx.site->headers;
 	a->timeout_sec = settings_int(metapid->settings, "site_timeout_sec");
+	a->connect_timeout_sec = settings_int(metapid->settings,
+	    "proxy_connect_timeout_sec");
 	if ((ops = adapter_find(a->platform)) == NULL) {
 		acctjob_discard(j);
 		err_set(e, ERR_INVALID, "unknown platform %s", a->platform);
@@ -716,6 +718,14 @@ ctl_account_add(struct ctl_req *req, json_t **reply, struct err *e)
 	if (strcmp(kind, "api_key") != 0 && !(ops->flags & ADAPTER_MANAGED)) {
 		acctjob_discard(j);
 		err_set(e, ERR_INVALID, "%s sites take an --api-key only",
+		    ops->label);
+		return (CTL_ERROR);
+	}
+	/* Said here: the site would only answer "log in first". */
+	if (strcmp(kind, "cookie") == 0 && (ops->flags & ADAPTER_NOCOOKIE)) {
+		acctjob_discard(j);
+		err_set(e, ERR_INVALID, "%s sites take no --cookie: use "
+		    "--username and --password, --access-token or --api-key",
 		    ops->label);
 		return (CTL_ERROR);
 	}

@@ -43,6 +43,7 @@
 #include "routestate.h"
 #include "snapshot.h"
 #include "sse.h"
+#include "upstream.h"
 #include "usage.h"
 #include "vault.h"
 #include "xform.h"
@@ -1182,7 +1183,7 @@ proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
 	rc = curl_easy_perform(at->curl);
 	if (!at->got_first)
 		curl_easy_getinfo(at->curl, CURLINFO_RESPONSE_CODE, &at->status);
-	curl_slist_free_all(hdrs);
+	upstream_headers_free(hdrs);	/* the key line too */
 	/* The client may see this body: not the key we sent, if it says it. */
 	proxy_redact(&at->errbody, key);
 	if (at->conv != NULL && rc == CURLE_OK && at->status >= 200 &&

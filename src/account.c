@@ -107,7 +107,8 @@ account_check_credentials(const json_t *args, const char **kind,
 	"a.username, a.user_id, a.credential_kind, a.credential_mask, " \
 	"a.status, a.checkin_enabled, a.balance_usd, a.used_usd, " \
 	"a.today_income_usd, a.health_state, a.health_reason, " \
-	"a.last_checkin_at, a.last_refresh_at, a.created_at, a.updated_at"
+	"a.last_checkin_at, a.last_refresh_at, a.created_at, a.updated_at, " \
+	"a.user_group, a.request_count"
 
 static json_t *
 account_row_json(struct db_stmt *st)
@@ -145,6 +146,10 @@ account_row_json(struct db_stmt *st)
 	    18)));
 	json_object_set_new(o, "updated_at", jx_time(db_col_int64(st,
 	    19)));
+	/* What the site says of the user: its group, its requests. */
+	jx_set_str_or_null(o, "group", db_col_text(st, 20));
+	json_object_set_new(o, "request_count", jx_opt_int(
+	    db_col_type(st, 21) != DB_NULL, db_col_int64(st, 21)));
 	return (o);
 }
 

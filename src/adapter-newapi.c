@@ -295,8 +295,8 @@ newapi_waf_findkey(const char *page, const char *arg1, char *key)
  * a->waf_cookie is the WAF's own cookies from Set-Cookie (acw_tc,
  * cdn_sec_tc) plus acw_sc__v2.
  */
-static int
-newapi_waf_solve(struct adapter_acct *a, const struct adapter_resp *r,
+int
+adapter_waf_solve(struct adapter_acct *a, const struct adapter_resp *r,
     struct err *e)
 {
 	const char	*page = r->body.data != NULL ? r->body.data : "";
@@ -382,7 +382,7 @@ newapi_http(const struct newapi_platform *p, struct adapter_acct *a,
 		}
 		if (!p->waf || attempt > 0 || !adapter_is_waf(r))
 			break;
-		if (newapi_waf_solve(a, r, e) != 0) {
+		if (adapter_waf_solve(a, r, e) != 0) {
 			adapter_resp_free(r);
 			goto out;
 		}
@@ -611,6 +611,7 @@ newapi_post_secret(const struct newapi_platform *p, struct adapter_acct *a,
 	int	 rv;
 
 	s = json_dumps(body, JSON_COMPACT);
+	jx_wipe(body);
 	json_decref(body);
 	if (s == NULL) {
 		err_set(e, ERR_INTERNAL, "cannot encode the request");

@@ -165,6 +165,7 @@ onehub_login(struct adapter_acct *a, struct err *e)
 	body = json_pack("{s:s, s:s}", "username", a->username, "password",
 	    a->password);
 	s = json_dumps(body, JSON_COMPACT);
+	jx_wipe(body);
 	json_decref(body);
 	rv = adapter_http(a, "POST", "/api/user/login", NULL, s, &r, e);
 	onehub_wipe(s);

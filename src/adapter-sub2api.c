@@ -219,6 +219,7 @@ sub2api_refresh(struct adapter_acct *a, struct err *e)
 	}
 	rv = sub2api_keep_session(a, data, "session refresh", e);
 out:
+	jx_wipe(body);
 	json_decref(body);
 	adapter_resp_free(&r);
 	return (rv);
@@ -315,6 +316,7 @@ sub2api_login(struct adapter_acct *a, struct err *e)
 	    a->password);
 	rv = sub2api_post_json(a, "/api/v1/auth/login", body, &r, "login",
 	    &data, e);
+	jx_wipe(body);
 	json_decref(body);
 	if (rv != 0)
 		goto out;
@@ -695,7 +697,7 @@ out:
 const struct adapter_ops adapter_sub2api_ops = {
 	.name = "sub2api",
 	.label = "Sub2API",
-	.flags = ADAPTER_MANAGED | ADAPTER_ANTHROPIC,
+	.flags = ADAPTER_MANAGED | ADAPTER_ANTHROPIC | ADAPTER_NOCOOKIE,
 	.login = sub2api_login,
 	.user = sub2api_user,
 	.checkin = sub2api_checkin,

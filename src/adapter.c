@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "compat.h"
 #include "err.h"
+#include "jx.h"
 #include "upstream.h"
 #include "vault.h"
 #include "xmalloc.h"
@@ -144,6 +145,7 @@ adapter_http(struct adapter_acct *a, const char *method, const char *path,
 	req.body = body;
 	req.proxy = a->proxy;
 	req.timeout_sec = a->timeout_sec > 0 ? a->timeout_sec : 30;
+	req.connect_timeout_sec = a->connect_timeout_sec;
 	req.max_body = ADAPTER_MAX_BODY;
 	memset(&ur, 0, sizeof ur);
 	if (i < n) {
@@ -179,6 +181,9 @@ adapter_http(struct adapter_acct *a, const char *method, const char *path,
 void
 adapter_resp_free(struct adapter_resp *r)
 {
+	/* Replies carry keys, access tokens and JWTs: wiped like requests. */
+	if (r->body.data != NULL)
+		explicit_bzero(r->body.data, r->body.len);
 	buf_free(&r->body);
 	free(r->content_type);
 	if (r->set_cookie != NULL) {
@@ -186,6 +191,7 @@ adapter_resp_free(struct adapter_resp *r)
 		free(r->set_cookie);
 	}
 	free(r->retry_after);
+	jx_wipe(r->json);
 	json_decref(r->json);
 	memset(r, 0, sizeof *r);
 }

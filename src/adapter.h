@@ -25,6 +25,7 @@ struct adapter_acct {
 	const char	 *proxy;	/* or NULL */
 	char *const	 *site_headers;	/* "Name: value", NULL-terminated */
 	long		  timeout_sec;	/* per HTTP call */
+	long		  connect_timeout_sec; /* 0: the default, 15 */
 
 	char		 *username;	/* login name, or NULL */
 	char		 *password;	/* secret, or NULL */
@@ -115,6 +116,7 @@ struct adapter_ops {
 	int		 flags;
 #define ADAPTER_MANAGED		0x1	/* has a management API (logins) */
 #define ADAPTER_ANTHROPIC	0x2	/* relay speaks Anthropic Messages */
+#define ADAPTER_NOCOOKIE	0x4	/* sessions are not cookies (JWTs) */
 
 	/* Log in with username/password (and twofa): sets a session. */
 	int	(*login)(struct adapter_acct *, struct err *);
@@ -198,6 +200,10 @@ extern const struct adapter_ops adapter_donehub_ops;
 extern const struct adapter_ops adapter_sub2api_ops;
 extern const struct adapter_ops adapter_openai_ops;
 extern const struct adapter_ops adapter_claude_ops;
+
+/* adapter-newapi.c: solve an Aliyun acw_sc__v2 page into a->waf_cookie. */
+int	 adapter_waf_solve(struct adapter_acct *, const struct adapter_resp *,
+	     struct err *);
 
 /* detect.c: which platform a URL runs. */
 int	 detect_platform(const char *, const char *, char *const *,

@@ -143,6 +143,8 @@ static const struct bcol backup_account_cols[] = {
 	{ "extra", "extra", BC_JSON, NULL, BC_NOT_NULL },
 	{ "balance_usd", "balance_usd", BC_REAL, NULL, BC_ADD_ONLY },
 	{ "used_usd", "used_usd", BC_REAL, NULL, BC_ADD_ONLY },
+	{ "group", "user_group", BC_TEXT, NULL, BC_ADD_ONLY },
+	{ "request_count", "request_count", BC_INT, NULL, BC_ADD_ONLY },
 	{ NULL }
 };
 

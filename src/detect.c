@@ -27,6 +27,7 @@
 #include "compat.h"
 #include "err.h"
 #include "jx.h"
+#include "vault.h"
 #include "xmalloc.h"
 
 #define DETECT_TIMEOUT	15	/* seconds per probe */
@@ -61,6 +62,8 @@ struct detect_reply {
 struct detect_ctx {
 	struct adapter_acct	 a;
 	char			 host[256];	/* lower case */
+	int			 waf_tried;	/* an Aliyun page was solved */
+	int			 waf_solved;	/* and the site then answered */
 	struct detect_reply	 r[DETECT_NPATHS];
 	json_t			*evidence;	/* of the rule being tried */
 };
@@ -187,6 +190,25 @@ detect_get(struct detect_ctx *c, enum detect_path which, struct err *e)
 		err_clear(&e2);
 		return (d);
 	}
+	/*
+	 * An Aliyun acw_sc__v2 page is solved once, as the AnyRouter adapter
+	 * does, and the request repeated; the cookie then goes with every
+	 * later probe. Only public pages are asked for, so the cookie is
+	 * the WAF's, not a credential.
+	 */
+	if (adapter_is_waf(&r) && !r.cloudflare && !c->waf_tried) {
+		c->waf_tried = 1;
+		if (adapter_waf_solve(&c->a, &r, &e2) == 0) {
+			adapter_resp_free(&r);
+			if (adapter_http(&c->a, "GET", detect_paths[which],
+			    NULL, NULL, &r, &e2) != 0) {
+				err_clear(&e2);
+				return (d);
+			}
+			c->waf_solved = !adapter_is_waf(&r);
+		}
+		err_clear(&e2);
+	}
 	d->ok = 1;
 	d->status = r.status;
 	d->waf = adapter_is_waf(&r);
@@ -288,6 +310,30 @@ detect_waf(struct detect_ctx *c, const struct detect_rule *rule)
 	detect_say(c, "host contains %s", rule->hint);
 	detect_say(c, "%s answers with a WAF challenge page", "/api/status");
 	return (1);
+}
+
+/*
+ * The status page was behind an Aliyun page that could be solved, and it
+ * has New API's keys: of the platforms, only AnyRouter sits behind that
+ * WAF, and only its adapter gets through it.
+ */
+static int
+detect_waf_solved(struct detect_ctx *c, const struct detect_rule *rule)
+{
+	json_t	*data;
+	size_t	 i;
+
+	if ((data = detect_status_data(c)) == NULL || !c->waf_solved)
+		return (0);
+	for (i = 0; rule->keys[i] != NULL; i++) {
+		if (json_object_get(data, rule->keys[i]) == NULL)
+			continue;
+		detect_say(c, "%s was behind an Aliyun WAF page (solved)",
+		    "/api/status");
+		detect_say(c, "/api/status has %s", rule->keys[i]);
+		return (1);
+	}
+	return (0);
 }
 
 /* Sub2API: no /api/status (gin's text 404), but its own public routes. */
@@ -449,6 +495,9 @@ static const struct detect_rule detect_rule_table[] = {
 	    .hint = "api.anthropic.com" },
 	{ .platform = "anyrouter", .match = detect_waf,
 	    .hint = "anyrouter" },
+	{ .platform = "anyrouter", .match = detect_waf_solved,
+	    .keys = detect_newapi_keys,
+	    .confirm = "new_api_error" },
 	{ .platform = "sub2api", .match = detect_sub2api,
 	    .confirm = "API_KEY_REQUIRED" },
 	{ .platform = "veloera", .match = detect_status,
@@ -614,6 +663,7 @@ found:
 	c.evidence = NULL;
 	rv = 0;
 out:
+	vault_secret_free(c.a.waf_cookie);
 	json_decref(c.evidence);
 	for (i = 0; i < DETECT_NPATHS; i++) {
 		json_decref(c.r[i].json);

@@ -197,6 +197,34 @@ jx_buf_int(struct buf *b, long long v)
 	buf_add(b, p, (size_t)(t + sizeof t - p));
 }
 
+/*
+ * Wipe the string values of a tree that holds secrets (a login body, a
+ * reply with tokens and keys) before it is freed: jansson frees its
+ * copies unwiped. Only what this reference alone holds is touched: a
+ * node someone else also holds (refcount above 1) is left as it is, with
+ * all below it. Object keys are not wiped; secrets are values.
+ */
+void
+jx_wipe(json_t *j)
+{
+	const char	*k;
+	json_t		*v;
+	size_t		 i;
+
+	if (j == NULL || j->refcount != 1)
+		return;
+	if (json_is_string(j))
+		explicit_bzero((char *)json_string_value(j),
+		    json_string_length(j));
+	else if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			jx_wipe(v);
+	} else if (json_is_object(j)) {
+		json_object_foreach(j, k, v)
+			jx_wipe(v);
+	}
+}
+
 char *
 jx_dump(const json_t *o)
 {

@@ -17,6 +17,7 @@ void		 jx_set_str(json_t *, const char *, const char *);
 void		 jx_set_str_or_null(json_t *, const char *, const char *);
 json_t		*jx_items(json_t *);
 char		*jx_dump(const json_t *);
+void		 jx_wipe(json_t *);
 char		*jx_utf8_clean(const char *, size_t);
 void		 jx_buf_str(struct buf *, const char *);
 void		 jx_buf_int(struct buf *, long long);

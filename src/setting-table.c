@@ -45,7 +45,8 @@ const struct setting_entry setting_table[] = {
 	  .help = "channels tried per request before giving up" },
 	{ .name = "proxy_connect_timeout_sec", .type = SETTING_INT,
 	  .def = "15", .min = 1, .max = 300,
-	  .help = "seconds to connect to an upstream" },
+	  .help = "seconds to connect to an upstream (relay requests and "
+	      "management calls)" },
 	{ .name = "proxy_first_byte_timeout_sec", .type = SETTING_INT,
 	  .def = "600", .min = 0, .max = 86400,
 	  .help = "seconds to wait for an upstream's first byte (0: no limit)" },

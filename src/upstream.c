@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "compat.h"
 #include "upstream.h"
 #include "xmalloc.h"
 
@@ -103,6 +104,33 @@ upstream_write(char *p, size_t size, size_t n, void *arg)
 	return (size * n);
 }
 
+/*
+ * What went wrong, for the failures where "cannot reach" would mislead:
+ * the site was reached and then misbehaved. Formats take the URL and
+ * libcurl's words.
+ */
+static const struct {
+	CURLcode	 code;
+	const char	*fmt;
+} upstream_causes[] = {
+	{ CURLE_PARTIAL_FILE, "the reply from %s was cut short: %s" },
+	{ CURLE_RECV_ERROR, "the connection to %s broke mid-reply: %s" },
+	{ CURLE_TOO_MANY_REDIRECTS, "%s redirects too often: %s" },
+	{ CURLE_OPERATION_TIMEDOUT, "%s did not answer in time: %s" },
+	{ CURLE_PEER_FAILED_VERIFICATION, "cannot trust %s: %s" },
+};
+
+static const char *
+upstream_cause(CURLcode rc)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(upstream_causes); i++)
+		if (upstream_causes[i].code == rc)
+			return (upstream_causes[i].fmt);
+	return ("cannot reach %s: %s");
+}
+
 int
 upstream_do(const struct upstream_req *req, struct upstream_resp *resp,
     char **cause)
@@ -111,7 +139,7 @@ upstream_do(const struct upstream_req *req, struct upstream_resp *resp,
 	struct curl_slist	*hdrs = NULL;
 	struct upstream_sink	 sink;
 	const char *const	*h;
-	char			*ct = NULL;
+	char			*ct = NULL, errbuf[CURL_ERROR_SIZE];
 	CURLcode		 rc;
 	int			 rv = -1;
 
@@ -126,6 +154,10 @@ upstream_do(const struct upstream_req *req, struct upstream_resp *resp,
 	}
 	for (h = req->headers; h != NULL && *h != NULL; h++)
 		hdrs = curl_slist_append(hdrs, *h);
+	/* libcurl's own words are specific ("Connection timed out after
+	 * 1001 milliseconds"); its code's text is generic. */
+	errbuf[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
 	if (req->body != NULL) {
@@ -164,20 +196,38 @@ upstream_do(const struct upstream_req *req, struct upstream_resp *resp,
 		goto out;
 	}
 	if (rc != CURLE_OK) {
-		xasprintf(cause, "cannot reach %s: %s", req->url,
-		    curl_easy_strerror(rc));
+		xasprintf(cause, upstream_cause(rc), req->url, errbuf[0] !=
+		    '\0' ? errbuf : curl_easy_strerror(rc));
 		goto out;
 	}
 	rv = 0;
 out:
-	curl_slist_free_all(hdrs);
+	upstream_headers_free(hdrs);
 	curl_easy_cleanup(c);
 	return (rv);
+}
+
+/*
+ * Free request headers, wiping them first: curl_slist_append() copies
+ * each line, and the auth and cookie lines hold credentials that must
+ * not outlive the call in freed memory.
+ */
+void
+upstream_headers_free(struct curl_slist *hdrs)
+{
+	struct curl_slist	*h;
+
+	for (h = hdrs; h != NULL; h = h->next)
+		explicit_bzero(h->data, strlen(h->data));
+	curl_slist_free_all(hdrs);
 }
 
 void
 upstream_resp_free(struct upstream_resp *resp)
 {
+	/* Replies carry keys, tokens and sessions too. */
+	if (resp->body.data != NULL)
+		explicit_bzero(resp->body.data, resp->body.len);
 	buf_free(&resp->body);
 	free(resp->content_type);
 	free(resp->set_cookie);

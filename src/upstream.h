@@ -28,9 +28,12 @@ struct upstream_resp {
 	long long	 date;		/* Date: as unix time, 0: none */
 };
 
+struct curl_slist;
+
 int	 upstream_global_init(void);
 int	 upstream_do(const struct upstream_req *, struct upstream_resp *,
 	     char **);
 void	 upstream_resp_free(struct upstream_resp *);
+void	 upstream_headers_free(struct curl_slist *);
 
 #endif

@@ -9,11 +9,19 @@ NA=$FAKE_URL
 ok "site" site add na "$NA" --platform new-api
 
 # Two-factor logins: bob has a TOTP code.
-refuse "2FA without a code" 1 "two-factor code required" \
+refuse "2FA without a code" 1 "needs manual login: two-factor code required" \
     account add na --username bob --password pass-123
 ok "2FA with the code" --json account add na --username bob --password pass-123 --2fa 123456
 BOB=$(jget "$OUT" id)
 expect "bob's balance" "$(jget "$OUT" balance_usd)" 2.0
+
+# Turnstile on the login: a person has to log in, and nothing is stored.
+before=$(count_items account list)
+curl -s -X POST "$NA/__fake/state" -d '{"config":{"turnstile":true}}' >/dev/null
+refuse "Turnstile" 1 "^metapi account add: needs manual login: the site requires a Turnstile check" \
+    account add na --username alice --password pass-123
+curl -s -X POST "$NA/__fake/state" -d '{"config":{"turnstile":false}}' >/dev/null
+expect "nothing stored" "$(count_items account list)" "$before"
 
 # A session cookie taken from a browser login.
 curl -s -c "$TMP/jar" -H 'Content-Type: application/json' \
@@ -74,6 +82,34 @@ fault '{"path":"/api/user/self","kind":"oversized","bytes":52428800,"times":4}'
 run --json account refresh "$AL"
 expect_match "50 MB reply refused" "$(jget "$OUT" items.0.error)" "larger than"
 curl -s -X DELETE "$NA/__fake/faults" >/dev/null
+fault '{"path":"/api/user/self","kind":"truncated","times":4}'
+run --json account refresh "$AL"
+expect_match "truncated JSON explained" "$(jget "$OUT" items.0.error)" "not JSON"
+expect "classified upstream" "$(jget "$OUT" items.0.error_code)" upstream
+curl -s -X DELETE "$NA/__fake/faults" >/dev/null
+fault '{"path":"/api/user/self","kind":"reset","times":4}'
+run --json account refresh "$AL"
+expect_match "reply cut mid-body explained" "$(jget "$OUT" items.0.error)" "cut short"
+curl -s -X DELETE "$NA/__fake/faults" >/dev/null
+fault '{"path":"/api/user/self","kind":"close","times":4}'
+run --json account refresh "$AL"
+expect_match "no reply explained" "$(jget "$OUT" items.0.error)" "cannot reach.*Empty reply"
+curl -s -X DELETE "$NA/__fake/faults" >/dev/null
+fault '{"path":"/api/user/self","kind":"waf","times":4}'
+run --json account refresh "$AL"
+expect_match "WAF page on New API explained" "$(jget "$OUT" items.0.error)" "acw_sc__v2"
+expect "classified as blocked" "$(jget "$OUT" items.0.error_code)" blocked
+curl -s -X DELETE "$NA/__fake/faults" >/dev/null
+# A token list that fails in any way leaves the stored tokens alone.
+tokens_before=$("$METAPI" --json token list --account "$AL")
+for k in '"status":500' '"kind":"garbage"' '"kind":"truncated"' \
+    '"kind":"reset"' '"kind":"oversized","bytes":52428800' '"kind":"html"'; do
+	fault "{\"path\":\"/api/token/*\",$k,\"times\":4}"
+	run --json token sync "$AL"
+	expect "token sync fails ($k)" "$RC $(jget "$OUT" items.0.ok)" "1 false"
+	curl -s -X DELETE "$NA/__fake/faults" >/dev/null
+done
+expect "stored tokens untouched" "$("$METAPI" --json token list --account "$AL")" "$tokens_before"
 ok "short timeout" settings set site_timeout_sec 1
 fault '{"path":"/api/user/self","kind":"slow","delay_ms":3000,"times":4}'
 run --json account refresh "$AL"
@@ -87,10 +123,22 @@ ok "and the account recovers" --json account refresh "$AL"
 expect "recovered" "$(jget "$OUT" items.0.ok)" true
 expect "healthy again" "$("$METAPI" --json account show "$AL" | jget - health)" healthy
 
+# Sub2API with Turnstile on its login.
+fake_start sub2api
+curl -s -X POST "$FAKE_URL/__fake/state" -d '{"config":{"turnstile":true}}' >/dev/null
+ok "sub2api site" site add s2 "$FAKE_URL" --platform sub2api
+refuse "Sub2API Turnstile" 1 "needs manual login: the site asks for a Turnstile check" \
+    account add s2 --username alice@example.com --password pass-123
+expect "nothing stored" "$(count_items account list --site s2)" 0
+
 # AnyRouter behind its Aliyun WAF page: solved, then served.
 fake_start anyrouter
 curl -s -X POST "$FAKE_URL/__fake/state" -d '{"config":{"waf":true}}' >/dev/null
-ok "anyrouter site" site add ar "$FAKE_URL" --platform anyrouter
+ok "detected behind the WAF" --json site detect "$FAKE_URL"
+expect "as AnyRouter" "$(jget "$OUT" platform)" anyrouter
+expect "the page solved" "$(jget "$OUT" evidence.0)" "/api/status was behind an Aliyun WAF page (solved)"
+ok "anyrouter site, detected" --json site add ar "$FAKE_URL"
+expect "stored as AnyRouter" "$(jget "$OUT" platform)" anyrouter
 ok "account behind the WAF" --json account add ar --username alice --password pass-123
 expect "balance read through the WAF" "$(jget "$OUT" balance_usd)" 5.0
 run --json checkin run "$(jget "$OUT" id)"

@@ -53,6 +53,9 @@ fault_status(struct req *r, json_t *f)
 		snprintf(buf, sizeof buf, "%lld", state_int(f, "retry_after"));
 		req_add_header(r, "Retry-After", buf);
 	}
+	/* A redirect, for the client's redirect limit and what it resends. */
+	if (*state_str(f, "location") != '\0')
+		req_add_header(r, "Location", state_str(f, "location"));
 }
 
 static void
@@ -135,7 +138,8 @@ fault_close(struct req *r, json_t *f)
 static const struct fault_kind fault_kinds[] = {
 	{ "status", NULL, 1, fault_status,
 	  "reply with \"status\" (default 500), \"body\" (default: a "
-	  "platform-shaped error) and optional \"retry_after\"" },
+	  "platform-shaped error), optional \"retry_after\" and "
+	  "\"location\"" },
 	{ "slow", "slow_first_byte", 0, NULL,
 	  "sleep \"delay_ms\" before the first byte, then answer normally" },
 	{ "slow_stream", NULL, 0, NULL,

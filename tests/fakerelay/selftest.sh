@@ -393,6 +393,103 @@ plain() {
 	stop
 }
 
+# The faults the tests rely on, each on a management and a relay path:
+# what the client sees (curl's exit code, timing, sizes) and the record.
+# curlx PATH [curl options...]: like req, curl's exit code in $TMP/rc.
+curlx() {
+	p=$1
+	shift
+	curl -s -m 20 -o "$TMP/body" -D "$TMP/hdr" -w '%{http_code} %{size_download} %{time_starttransfer}' \
+	    "$B$p" "$@" > "$TMP/status" 2>/dev/null
+	echo $? > "$TMP/rc"
+	sed -i 's/ .*//' "$TMP/status"
+	return 0
+}
+rc_is() {
+	[ "$(cat "$TMP/rc")" = "$1" ]
+}
+faults() {
+	start new-api || return
+	key="sk-$(val /tokens/1/key)"
+	chat='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"a b c d e f g h"}]}'
+
+	ctl POST fault '{"path":"/api/user/self","status":503,"body":"{\"oops\":1}","content_type":"application/json"}'
+	curlx /api/user/self -H 'Authorization: Bearer access-alice' -H 'New-Api-User: 1'
+	check "status fault: the code" status_is 503
+	check "status fault: the body given" has '{"oops":1}'
+	curlx /api/user/self -H 'Authorization: Bearer access-alice' -H 'New-Api-User: 1'
+	check "status fault: once" status_is 200
+
+	ctl POST fault '{"path":"/v1/chat/completions","kind":"slow","delay_ms":1200}'
+	t0=$(date +%s%N)
+	curlx /v1/chat/completions -H "Authorization: Bearer $key" -d "$chat"
+	t1=$(date +%s%N)
+	check "slow first byte: answered" status_is 200
+	check "slow first byte: after the delay" test $(((t1 - t0) / 1000000)) -ge 1150
+
+	ctl POST fault '{"path":"/api/user/self","kind":"reset"}'
+	curlx /api/user/self -H 'Authorization: Bearer access-alice' -H 'New-Api-User: 1'
+	check "reset mid-body: curl sees a partial transfer" rc_is 18
+	len=$(sed -n 's/^[Cc]ontent-[Ll]ength: *\([0-9]*\).*/\1/p' "$TMP/hdr")
+	check "reset mid-body: half of Content-Length came" \
+	    test "$(wc -c < "$TMP/body")" -lt "${len:-0}" -a "$(wc -c < "$TMP/body")" -gt 0
+
+	ctl POST fault '{"path":"/v1/chat/completions","kind":"truncated"}'
+	curlx /v1/chat/completions -H "Authorization: Bearer $key" -d "$chat"
+	len=$(sed -n 's/^[Cc]ontent-[Ll]ength: *\([0-9]*\).*/\1/p' "$TMP/hdr")
+	check "truncated: a whole transfer" rc_is 0
+	check "truncated: Content-Length matches" test "$(wc -c < "$TMP/body")" -eq "${len:-x}"
+	check "truncated: not JSON any more" lacks '"usage"'
+	check "truncated: begins as the JSON did" has '{"id":"chatcmpl'
+
+	ctl POST fault '{"path":"/api/token/*","kind":"garbage"}'
+	curlx '/api/token/?p=1&size=10' -H 'Authorization: Bearer access-alice' -H 'New-Api-User: 1'
+	check "garbage: 200" status_is 200
+	check "garbage: JSON content type" hdr_has 'Content-Type: application/json'
+	check "garbage: not JSON" has '<<garbage>>'
+
+	ctl POST fault '{"path":"/api/user/self","kind":"oversized","bytes":3000000}'
+	curlx /api/user/self -H 'Authorization: Bearer access-alice' -H 'New-Api-User: 1'
+	check "oversized: exactly the bytes asked" test "$(wc -c < "$TMP/body")" -eq 3000000
+	check "oversized: a JSON envelope" has '{"success":true'
+
+	ctl POST fault '{"path":"/v1/models","kind":"close"}'
+	curlx /v1/models -H "Authorization: Bearer $key"
+	check "close: no reply at all" rc_is 52
+
+	ctl POST fault '{"path":"/v1/models","kind":"cloudflare"}'
+	curlx /v1/models -H "Authorization: Bearer $key"
+	check "cloudflare: 403" status_is 403
+	check "cloudflare: cf-mitigated" hdr_has 'cf-mitigated: challenge'
+	ctl POST fault '{"path":"/v1/models","kind":"waf"}'
+	curlx /v1/models -H "Authorization: Bearer $key"
+	check "waf: the Aliyun page" has "var arg1='"
+
+	ctl POST fault '{"path":"/api/status","status":302,"location":"/api/notice","body":""}'
+	curlx /api/status
+	check "redirect fault: 302" status_is 302
+	check "redirect fault: Location" hdr_has 'Location: /api/notice'
+
+	# A rule for one key only, for ever, then removed.
+	ctl POST fault "{\"path\":\"/v1/models\",\"key\":\"$(val /tokens/3/key)\",\"status\":500,\"times\":-1}"
+	curlx /v1/models -H "Authorization: Bearer $key"
+	check "key-scoped fault spares other keys" status_is 200
+	curlx /v1/models -H "Authorization: Bearer sk-$(val /tokens/3/key)"
+	check "key-scoped fault hits its key" status_is 500
+	curlx /v1/models -H "Authorization: Bearer sk-$(val /tokens/3/key)"
+	check "times -1 keeps it" status_is 500
+	ctl DELETE faults
+	curlx /v1/models -H "Authorization: Bearer sk-$(val /tokens/3/key)"
+	check "DELETE /__fake/faults clears it" status_is 200
+
+	# The record of what was asked, faulted requests included.
+	req GET '/__fake/requests?path=/api/user/self'
+	check "faulted requests are recorded" has '"status":503'
+	check "with their headers" has '"new-api-user":"1"'
+	stop
+}
+
+faults
 family new-api New-Api-User
 family anyrouter New-Api-User
 family veloera Veloera-User

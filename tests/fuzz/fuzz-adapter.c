@@ -68,7 +68,8 @@
 #define FA_URL		"https://relay.test"
 #define FA_SEP		"\n%%\n"
 #define FA_LATE_MAX	3	/* requests after the replies ran out */
-#define FA_DETECT_MAX	5	/* the paths detection may ask, once each */
+#define FA_DETECT_MAX	6	/* the paths detection may ask, once each,
+				 * and one again after solving a WAF page */
 
 /* Values no reply is likely to hold by chance. */
 #define FA_PASSWORD	"pw-Qx7Lm2Vr9"
@@ -108,6 +109,7 @@ static struct {
 	size_t		 nreplies;
 	const char	*base;
 	char		*urls[FA_DETECT_MAX];	/* detection: asked so far */
+	int		 repeated;	/* detection: a path asked again */
 	int		 detect;
 } fa;
 
@@ -145,6 +147,16 @@ fa_count_replies(const char *in, size_t len)
 	return (n);
 }
 
+static int
+fa_has_waf_cookie(const char *const *h)
+{
+	for (; h != NULL && *h != NULL; h++)
+		if (strncasecmp(*h, "Cookie:", 7) == 0 &&
+		    strstr(*h, "acw_sc__v2=") != NULL)
+			return (1);
+	return (0);
+}
+
 /* What every request must be, whatever the site said before. */
 static void
 fa_check_req(const struct upstream_req *req)
@@ -158,12 +170,21 @@ fa_check_req(const struct upstream_req *req)
 	FUZZ_CHECK(req->method != NULL && req->url != NULL);
 	FUZZ_CHECK(strncmp(req->url, fa.base, strlen(fa.base)) == 0);
 	if (fa.detect) {
-		/* Every probe is a GET, of a path not asked before. */
+		/*
+		 * Every probe is a GET, of a path not asked before, except
+		 * the one repeat after a solved WAF page: then it is the
+		 * path just asked, and it carries the WAF's cookie.
+		 */
 		FUZZ_CHECK(strcmp(req->method, "GET") == 0);
 		FUZZ_CHECK(req->body == NULL);
 		FUZZ_CHECK(fa.asked < FA_DETECT_MAX);
-		for (i = 0; i < fa.asked; i++)
-			FUZZ_CHECK(strcmp(fa.urls[i], req->url) != 0);
+		for (i = 0; i < fa.asked; i++) {
+			if (strcmp(fa.urls[i], req->url) != 0)
+				continue;
+			FUZZ_CHECK(!fa.repeated && i + 1 == fa.asked);
+			FUZZ_CHECK(fa_has_waf_cookie(req->headers));
+			fa.repeated = 1;
+		}
 		fa.urls[fa.asked] = xstrdup(req->url);
 	}
 	for (u = (const unsigned char *)req->url; *u != '\0'; u++)

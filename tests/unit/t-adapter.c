@@ -19,23 +19,27 @@
  *    "expect": {...}  or  "expect_error": {"code": "unauthorized",
  *                                          "message": "substring"}}
  * "op": "detect" has no "platform": it runs detect_platform() on the base
- * URL and its result is {"platform": "...", "evidence": ["..."]}.
+ * URL and its result is {"platform": "...", "evidence": ["..."]}. The
+ * base URL is CASE_BASE_URL unless the case gives "url" (host hints).
  * "expect" is matched as a subset: every key it names must be equal
  * (numbers within 1e-9); arrays must have the same length.
  */
 #include "config.h"
 
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "adapter.h"
 #include "buf.h"
 #include "err.h"
+#include "jx.h"
 #include "upstream.h"
 #include "vault.h"
 #include "xmalloc.h"
@@ -48,6 +52,7 @@
 static json_t	*replay_exchanges;
 static size_t	 replay_next;
 static int	 replay_bad;
+static size_t	 replay_base_len;	/* of the case's base URL */
 
 static const char *
 replay_header(const char *const *hdrs, const char *name)
@@ -70,7 +75,7 @@ replay_transport(const struct upstream_req *req, struct upstream_resp *resp,
 
 	memset(resp, 0, sizeof *resp);
 	buf_init(&resp->body, req->max_body);
-	path = req->url + strlen(CASE_BASE_URL);
+	path = req->url + replay_base_len;
 	x = json_array_get(replay_exchanges, replay_next++);
 	if (x == NULL) {
 		unit_case_end();
@@ -205,7 +210,7 @@ case_run(const struct adapter_ops *ops, const char *op, struct adapter_acct *a,
 	memset(&p, 0, sizeof p);
 	*out = NULL;
 	if (strcmp(op, "detect") == 0) {
-		if ((rv = detect_platform(CASE_BASE_URL, NULL, NULL, &key,
+		if ((rv = detect_platform(a->url, NULL, NULL, &key,
 		    &list, e)) == 0)
 			*out = json_pack("{s:s, s:o}", "platform", key,
 			    "evidence", list);
@@ -288,7 +293,10 @@ case_file(const char *path, const char *name)
 		goto out;
 	acct = json_object_get(c, "account");
 	memset(&a, 0, sizeof a);
-	a.url = CASE_BASE_URL;
+	/* A case about host names gives its own base URL. */
+	if ((a.url = json_string_value(json_object_get(c, "url"))) == NULL)
+		a.url = CASE_BASE_URL;
+	replay_base_len = strlen(a.url);
 	a.platform = ops != NULL ? ops->name : NULL;
 	a.username = case_secret(acct, "username");
 	a.password = case_secret(acct, "password");
@@ -339,9 +347,96 @@ out:
 	unit_case_end();
 }
 
+/*
+ * Request headers hold credentials (Authorization, Cookie) and libcurl
+ * copies each line: upstream_headers_free() must wipe the copies before
+ * they go back to the allocator. libcurl's allocator is hooked to count
+ * blocks that still hold the secret when freed; plain curl_slist_free_all()
+ * shows that the hook sees them.
+ */
+static const char	 wipe_secret[] = "Wipe-Canary-7f3a9c";
+static int		 wipe_seen;
+
+static void
+wipe_free(void *p)
+{
+	if (p != NULL && memmem(p, malloc_usable_size(p), wipe_secret,
+	    sizeof wipe_secret - 1) != NULL)
+		wipe_seen++;
+	free(p);
+}
+
+static struct curl_slist *
+wipe_headers(void)
+{
+	struct curl_slist	*h = NULL;
+
+	h = curl_slist_append(h, "Accept: application/json");
+	h = curl_slist_append(h, "Authorization: Bearer Wipe-Canary-7f3a9c");
+	h = curl_slist_append(h, "Cookie: session=Wipe-Canary-7f3a9c");
+	return (h);
+}
+
+static void
+upstream_wipe(void)
+{
+	unit_case("upstream_headers_free wipes");
+	/* Only the first global init of the process picks the allocator. */
+	if (!CHECK(curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc,
+	    wipe_free, realloc, strdup, calloc) == CURLE_OK))
+		goto out;
+	wipe_seen = 0;
+	curl_slist_free_all(wipe_headers());
+	CHECK(wipe_seen == 2);		/* the hook sees what is left */
+	wipe_seen = 0;
+	upstream_headers_free(wipe_headers());
+	CHECK_INT(wipe_seen, 0);
+	curl_global_cleanup();
+out:
+	unit_case_end();
+}
+
+/*
+ * jx_wipe(): the string values of a login body or a reply are zeroed
+ * before jansson frees them, except what another reference still holds.
+ */
+static void
+jx_wipe_check(void)
+{
+	json_t		*o, *shared;
+	const char	*pw, *key, *nested;
+
+	unit_case("jx_wipe");
+	shared = json_string("shared-value");
+	o = json_pack("{s:s, s:[s], s:{s:s}, s:O, s:b, s:i}", "password",
+	    "hunter2", "keys", "sk-key-1", "data", "access_token", "tok-1",
+	    "other", shared, "flag", 1, "n", 7);
+	if (!CHECK(o != NULL))
+		goto out;
+	pw = json_string_value(json_object_get(o, "password"));
+	key = json_string_value(json_array_get(json_object_get(o, "keys"), 0));
+	nested = jx_str(json_object_get(o, "data"), "access_token");
+	json_incref(o);
+	jx_wipe(o);			/* held twice: nothing happens */
+	CHECK_STR(pw, "hunter2");
+	json_decref(o);
+	jx_wipe(o);
+	CHECK(memcmp(pw, "\0\0\0\0\0\0\0", 7) == 0);
+	CHECK(memcmp(key, "\0\0\0\0\0\0\0\0", 8) == 0);
+	CHECK(memcmp(nested, "\0\0\0\0\0", 5) == 0);
+	CHECK_STR(json_string_value(shared), "shared-value");
+	CHECK_INT(json_integer_value(json_object_get(o, "n")), 7);
+	json_decref(o);
+out:
+	json_decref(shared);
+	unit_case_end();
+}
+
 void
 t_adapter(void)
 {
+	upstream_wipe();
+	jx_wipe_check();
 	vault_init();
 	adapter_set_transport(replay_transport);
 	unit_case_files("adapter", case_file);
