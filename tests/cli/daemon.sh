@@ -43,6 +43,24 @@ expect "oversized body refused with 413" \
 expect "small body accepted" \
     "$(curl -s -o /dev/null -w '%{http_code}' -d x=1 "http://$ADDR/healthz")" 200
 
+# Without METAPI_DATA_DIR and METAPI_SOCKET: the XDG directories (in
+# this test's temp dir), each made private.
+(
+	unset METAPI_DATA_DIR METAPI_SOCKET
+	export XDG_DATA_HOME="$TMP/xdata" XDG_RUNTIME_DIR="$TMP/xrun"
+	run --json status
+	echo "$RC" >"$TMP/xdg.rc"
+	jget "$OUT" data_dir >"$TMP/xdg.data"
+	jget "$OUT" socket >"$TMP/xdg.sock"
+	"$METAPI" stop >/dev/null 2>&1
+)
+expect "XDG: status" "$(cat "$TMP/xdg.rc")" 0
+expect "XDG_DATA_HOME/metapi" "$(cat "$TMP/xdg.data")" "$TMP/xdata/metapi"
+expect "XDG_RUNTIME_DIR/metapi/metapi.sock" "$(cat "$TMP/xdg.sock")" "$TMP/xrun/metapi/metapi.sock"
+expect "XDG: data dir 0700" "$(stat -c %a "$TMP/xdata/metapi")" 700
+expect "XDG: socket dir 0700" "$(stat -c %a "$TMP/xrun/metapi")" 700
+expect "XDG: database there" "$(test -f "$TMP/xdata/metapi/metapi.db" -o -n "${TEST_PGDB:-}" && echo yes)" yes
+
 # One daemon per data dir and per socket.
 refuse "second daemon, same data dir" 1 "already running on data dir" \
     -S "$TMP/run2/other.sock" daemon
