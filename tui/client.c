@@ -55,13 +55,18 @@ client_connect(const char *path)
 	return (fd);
 }
 
+/*
+ * Write all of p to the daemon's socket. MSG_NOSIGNAL: a daemon that has
+ * closed the connection (it refused our uid, or it is going away) is an
+ * error to report, exit 3, not a SIGPIPE that kills the command.
+ */
 static int
 client_write_all(int fd, const char *p, size_t len)
 {
 	ssize_t	n;
 
 	while (len > 0) {
-		n = write(fd, p, len);
+		n = send(fd, p, len, MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
