@@ -163,8 +163,11 @@ client_send(struct client *c, uint16_t type, uint32_t id, json_t *obj,
 	}
 	rv = client_write_all(c->fd, out.data, out.len);
 	buf_free(&out);
-	if (rv != 0)
-		*cause = xstrdup("cannot write to the daemon");
+	if (rv != 0 && (errno == EPIPE || errno == ECONNRESET))
+		*cause = xstrdup("the daemon closed the connection");
+	else if (rv != 0)
+		xasprintf(cause, "cannot write to the daemon: %s",
+		    strerror(errno));
 	return (rv);
 }
 
