@@ -154,7 +154,7 @@ client_send(struct client *c, uint16_t type, uint32_t id, json_t *obj,
     char **cause)
 {
 	struct buf	out;
-	int		rv;
+	int		rv, saved;
 
 	buf_init(&out, PROTO_HDR_LEN + PROTO_MAX_PAYLOAD);
 	if (proto_encode(&out, type, id, 0, obj, cause) != 0) {
@@ -162,12 +162,13 @@ client_send(struct client *c, uint16_t type, uint32_t id, json_t *obj,
 		return (-1);
 	}
 	rv = client_write_all(c->fd, out.data, out.len);
+	saved = errno;
 	buf_free(&out);
-	if (rv != 0 && (errno == EPIPE || errno == ECONNRESET))
+	if (rv != 0 && (saved == EPIPE || saved == ECONNRESET))
 		*cause = xstrdup("the daemon closed the connection");
 	else if (rv != 0)
 		xasprintf(cause, "cannot write to the daemon: %s",
-		    strerror(errno));
+		    strerror(saved));
 	return (rv);
 }
 
