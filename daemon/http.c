@@ -38,6 +38,12 @@
 #include "snapshot.h"
 #include "xmalloc.h"
 
+/*
+ * How long a stop waits for requests in flight: under the 120 s that
+ * `metapi stop` and the systemd unit (TimeoutStopSec) wait for the exit.
+ */
+#define HTTP_DRAIN_MAX_MS	(100 * 1000)
+
 typedef int (*http_handler_cb)(struct mg_connection *, void *);
 
 struct http_route {
@@ -45,6 +51,7 @@ struct http_route {
 	http_handler_cb	 handler;
 	const void	*arg;		/* handed to the handler */
 	const char	*help;
+	int		 draining;	/* still served while draining */
 };
 
 static const enum relay_format http_fmt[RELAY_FORMAT_COUNT] = {
@@ -56,6 +63,7 @@ static struct mg_context	*http_ctx;
 static atomic_int		 http_ready;
 static atomic_llong		 http_max_body;	/* bytes; from settings */
 static atomic_int		 http_stopped;	/* mg_stop() has returned */
+static atomic_int		 http_busy;	/* requests inside a handler */
 static char			 http_address[128];
 
 /*
@@ -336,12 +344,37 @@ static const struct http_route http_route_table[] = {
 	{ "/metrics$", http_metrics, NULL, "counters and histograms in the "
 	    "Prometheus text format" },
 	{ "/healthz$", http_healthz, NULL, "liveness: 200 while the process "
-	    "runs" },
+	    "runs", 1 },
 	{ "/readyz$", http_readyz, NULL, "readiness: 200 when serving, 503 "
-	    "when draining" },
+	    "when draining", 1 },
 	{ "**", http_not_found, NULL, "anything else: 404 in the OpenAI error "
 	    "shape" },
 };
+
+/*
+ * Every routed request runs through here, counted while its handler runs,
+ * so that a stop can wait for the requests in flight to be answered before
+ * mg_stop(), after which civetweb writes nothing more to any client. New
+ * work that arrives while draining is turned away at once; the count goes
+ * up before the check, so http_stop() never misses a request that passed.
+ */
+static int
+http_dispatch(struct mg_connection *conn, void *arg)
+{
+	const struct http_route	*r = arg;
+	int			 rc;
+
+	atomic_fetch_add(&http_busy, 1);
+	if (!atomic_load(&http_ready) && !r->draining) {
+		http_reply_json(conn, 503, "{\"error\":{\"message\":\"metapi "
+		    "is shutting down\",\"type\":\"server_error\","
+		    "\"code\":\"shutting_down\"}}\n");
+		rc = 503;
+	} else
+		rc = r->handler(conn, (void *)r->arg);
+	atomic_fetch_sub(&http_busy, 1);
+	return (rc);
+}
 
 /*
  * Every request passes here first: a declared body larger than the limit
@@ -473,8 +506,7 @@ http_start(const char *addr, const struct settings *set, char **cause)
 	}
 	for (i = 0; i < nitems(http_route_table); i++)
 		mg_set_request_handler(http_ctx, http_route_table[i].path,
-		    http_route_table[i].handler,
-		    (void *)http_route_table[i].arg);
+		    http_dispatch, (void *)&http_route_table[i]);
 	np = mg_get_server_ports(http_ctx, nitems(ports), ports);
 	colon = strrchr(addr, ':');
 	if (np > 0 && colon != NULL)
@@ -524,15 +556,29 @@ http_waker(void *arg)
 	return (NULL);
 }
 
-/* Refuse new work (readyz 503), then let civetweb finish what it has. */
+/*
+ * Refuse new work (readyz 503), wait for the requests in flight to be
+ * answered (streams included, up to HTTP_DRAIN_MAX_MS), then stop civetweb.
+ */
 void
 http_stop(void)
 {
 	pthread_t	waker;
-	int		have_waker;
+	int		have_waker, i, busy;
 
 	atomic_store(&http_ready, 0);
 	if (http_ctx != NULL) {
+		for (i = 0; i < HTTP_DRAIN_MAX_MS / 50; i++) {
+			if ((busy = atomic_load(&http_busy)) == 0)
+				break;
+			if (i == 0)
+				log_info("waiting for %d request(s) in flight",
+				    busy);
+			usleep(50 * 1000);
+		}
+		if (atomic_load(&http_busy) != 0)
+			log_warnx("stopping with %d request(s) still in flight",
+			    atomic_load(&http_busy));
 		atomic_store(&http_stopped, 0);
 		have_waker = pthread_create(&waker, NULL, http_waker, NULL) == 0;
 		mg_stop(http_ctx);

@@ -55,13 +55,18 @@ client_connect(const char *path)
 	return (fd);
 }
 
+/*
+ * Write all of p to the daemon's socket. MSG_NOSIGNAL: a daemon that has
+ * closed the connection (it refused our uid, or it is going away) is an
+ * error to report, exit 3, not a SIGPIPE that kills the command.
+ */
 static int
 client_write_all(int fd, const char *p, size_t len)
 {
 	ssize_t	n;
 
 	while (len > 0) {
-		n = write(fd, p, len);
+		n = send(fd, p, len, MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -149,7 +154,7 @@ client_send(struct client *c, uint16_t type, uint32_t id, json_t *obj,
     char **cause)
 {
 	struct buf	out;
-	int		rv;
+	int		rv, saved;
 
 	buf_init(&out, PROTO_HDR_LEN + PROTO_MAX_PAYLOAD);
 	if (proto_encode(&out, type, id, 0, obj, cause) != 0) {
@@ -157,9 +162,13 @@ client_send(struct client *c, uint16_t type, uint32_t id, json_t *obj,
 		return (-1);
 	}
 	rv = client_write_all(c->fd, out.data, out.len);
+	saved = errno;
 	buf_free(&out);
-	if (rv != 0)
-		*cause = xstrdup("cannot write to the daemon");
+	if (rv != 0 && (saved == EPIPE || saved == ECONNRESET))
+		*cause = xstrdup("the daemon closed the connection");
+	else if (rv != 0)
+		xasprintf(cause, "cannot write to the daemon: %s",
+		    strerror(saved));
 	return (rv);
 }
 

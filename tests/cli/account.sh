@@ -73,6 +73,16 @@ ok "show" --json account show 1
 expect "show" "$(jget "$OUT" site)" oa
 refuse "unknown account" 1 "no account 99" account show 99
 refuse "id not a number" 2 "not a whole number" account show one
+# Bad input on the other verbs: nothing changes.
+"$METAPI" --json account list >"$TMP/before.json"
+refuse "rm an unknown account" 1 "no account 99" account rm 99
+refuse "enable an unknown account" 1 "no account 99" account enable 99
+refuse "disable an unknown account" 1 "no account 99" account disable 99
+refuse "disable without an id" 2 "missing ID" account disable
+refuse "rm with a bad id" 2 "not a whole number" account rm 1x
+refuse "list takes no argument" 2 "unexpected argument" account list extra
+"$METAPI" --json account list >"$TMP/after.json"
+expect "the accounts are as they were" "$(cat "$TMP/after.json")" "$(cat "$TMP/before.json")"
 
 ok "disable" --json account disable 1
 expect "disabled" "$(jget "$OUT" status)" disabled

@@ -48,6 +48,24 @@ expect "oversized body refused with 413" \
 expect "small body accepted" \
     "$(curl -s -o /dev/null -w '%{http_code}' -d x=1 "http://$ADDR/healthz")" 200
 
+# Without METAPI_DATA_DIR and METAPI_SOCKET: the XDG directories (in
+# this test's temp dir), each made private.
+(
+	unset METAPI_DATA_DIR METAPI_SOCKET
+	export XDG_DATA_HOME="$TMP/xdata" XDG_RUNTIME_DIR="$TMP/xrun"
+	run --json status
+	echo "$RC" >"$TMP/xdg.rc"
+	jget "$OUT" data_dir >"$TMP/xdg.data"
+	jget "$OUT" socket >"$TMP/xdg.sock"
+	"$METAPI" stop >/dev/null 2>&1
+)
+expect "XDG: status" "$(cat "$TMP/xdg.rc")" 0
+expect "XDG_DATA_HOME/metapi" "$(cat "$TMP/xdg.data")" "$TMP/xdata/metapi"
+expect "XDG_RUNTIME_DIR/metapi/metapi.sock" "$(cat "$TMP/xdg.sock")" "$TMP/xrun/metapi/metapi.sock"
+expect "XDG: data dir 0700" "$(stat -c %a "$TMP/xdata/metapi")" 700
+expect "XDG: socket dir 0700" "$(stat -c %a "$TMP/xrun/metapi")" 700
+expect "XDG: database there" "$(test -f "$TMP/xdata/metapi/metapi.db" -o -n "${TEST_PGDB:-}" && echo yes)" yes
+
 # One daemon per data dir and per socket.
 refuse "second daemon, same data dir" 1 "already running on data dir" \
     -S "$TMP/run2/other.sock" daemon
@@ -55,20 +73,35 @@ refuse "second daemon, same socket" 1 "already (running|answers)" \
     -d "$TMP/data2" daemon
 refuse "detached second daemon refused too" 1 "already running" daemon --detach
 
+# The daemon processes on this test's socket, counted in /proc.
+daemons() {
+	n=0
+	for f in $(grep -lzx "METAPI_SOCKET=$METAPI_SOCKET" /proc/[0-9]*/environ 2>/dev/null); do
+		d=${f%/environ}
+		case $(tr '\0' ' ' <"$d/cmdline" 2>/dev/null) in
+		"$METAPI daemon"*) n=$((n + 1)) ;;
+		esac
+	done
+	echo $n
+}
+expect "one daemon process" "$(daemons)" 1
+
 # Two clients racing to start a daemon end up with one.
 ok "stop" stop
 expect_match "stop waits for the exit" "$(cat "$ERR")" "stopped"
 wait_gone || fail "daemon did not stop"
 expect "socket removed at stop" "$(ls "$TMP/run" | grep -c 'metapi.sock$')" 0
-"$METAPI" status >"$TMP/r1" 2>&1 &
-a=$!
-"$METAPI" status >"$TMP/r2" 2>&1 &
-b=$!
-wait $a; ra=$?
-wait $b; rb=$?
-expect "racing client 1" "$ra" 0
-expect "racing client 2" "$rb" 0
-expect "exactly one started a daemon" "$(cat "$TMP/r1" "$TMP/r2" | grep -c 'started a daemon')" 1
+expect "no daemon process left" "$(daemons)" 0
+for i in 1 2 3 4; do
+	"$METAPI" status >"$TMP/r$i" 2>&1 &
+	echo $! >"$TMP/racer$i"
+done
+for i in 1 2 3 4; do
+	wait "$(cat "$TMP/racer$i")"
+	expect "racing client $i" "$?" 0
+done
+expect "exactly one started a daemon" "$(cat "$TMP"/r[1-4] | grep -c 'started a daemon')" 1
+expect "one daemon process after the race" "$(daemons)" 1
 
 # A crashed daemon leaves a stale socket that the next start cleans up.
 pid=$(cat "$METAPI_DATA_DIR/daemon.lock")
@@ -78,16 +111,60 @@ expect "stale socket file left" "$(test -S "$METAPI_SOCKET" && echo yes)" yes
 ok "restart over a stale socket" status
 expect_match "restarted" "$(cat "$ERR")" "started a daemon"
 
-# SIGHUP reloads settings changed behind the daemon's back? It re-reads the
-# database and keeps running.
+# SIGHUP reloads settings changed behind the daemon's back: the body
+# limit set above (2048) is raised in the database; the daemon keeps the
+# old one until SIGHUP, then applies the new one.
 pid=$(cat "$METAPI_DATA_DIR/daemon.lock")
+ADDR=$(listen_addr)
+db_sql "UPDATE settings SET value = '8192' WHERE key = 'http_max_request_body_bytes'"
+ok "get before SIGHUP" --json settings get http_max_request_body_bytes
+expect "old value until SIGHUP" "$(jget "$OUT" value)" 2048
+expect "old limit until SIGHUP" \
+    "$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$TMP/body" "http://$ADDR/healthz")" 413
 kill -HUP "$pid"
-sleep 0.2
+i=0
+while [ $i -lt 100 ] && ! grep -q "settings reloaded" "$METAPI_DATA_DIR/metapi.log"; do
+	sleep 0.05
+	i=$((i + 1))
+done
 ok "alive after SIGHUP" --no-start status
 expect_match "reload logged" "$(cat "$METAPI_DATA_DIR/metapi.log")" "settings reloaded"
+expect "same daemon" "$(cat "$METAPI_DATA_DIR/daemon.lock")" "$pid"
+ok "get after SIGHUP" --json settings get http_max_request_body_bytes
+expect "new value after SIGHUP" "$(jget "$OUT" value)" 8192
+expect "new limit applied" \
+    "$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$TMP/body" "http://$ADDR/healthz")" 200
 
-# SIGTERM drains and stops; the socket goes away.
+# SIGTERM drains: a request in flight (an upstream that takes 1.5 s) is
+# answered whole; meanwhile /readyz says draining and new requests get a
+# 503; then the daemon exits.
+fake_start openai
+OKEY=$(curl -s "$FAKE_URL/__fake/state?pointer=/tokens/1/key")
+ok "site" site add oa "$FAKE_URL" --platform openai
+ok "account" account add oa --api-key "$OKEY"
+ok "key" key add drain
+K=$(cat "$OUT")
+curl -s -X POST "$FAKE_URL/__fake/fault" \
+    -d '{"path":"/v1/chat/completions","kind":"slow","delay_ms":1500}' >/dev/null
+curl -s -o "$TMP/drain.body" -w '%{http_code}' "http://$ADDR/v1/chat/completions" \
+    -H "Authorization: Bearer $K" -H 'Content-Type: application/json' \
+    -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"drain me"}]}' \
+    >"$TMP/drain.code" &
+c=$!
+i=0
+while [ $i -lt 100 ] && [ "$(curl -s "$FAKE_URL/__fake/requests?path=/v1/chat/completions" >"$TMP/fr.json"; jget "$TMP/fr.json" requests.length)" != 1 ]; do
+	sleep 0.02
+	i=$((i + 1))
+done
 kill -TERM "$pid"
+sleep 0.3
+expect "readyz while draining" "$(curl -s "http://$ADDR/readyz")" '{"status":"draining"}'
+expect "new request while draining" \
+    "$(curl -s -o /dev/null -w '%{http_code}' "http://$ADDR/v1/models" -H "Authorization: Bearer $K")" 503
+wait $c
+expect "request in flight answered" "$(cat "$TMP/drain.code")" 200
+expect_match "with the whole reply" "$(cat "$TMP/drain.body")" '"content":"echo: drain me"'
+
 wait_gone || fail "SIGTERM did not stop the daemon"
 expect_match "stop logged" "$(tail -n 2 "$METAPI_DATA_DIR/metapi.log")" "stopped"
 
@@ -106,6 +183,8 @@ refuse "unknown daemon option" 2 "usage" daemon --frobnicate
 refuse "unknown command" 2 "unknown command" frobnicate
 refuse "unknown subcommand" 2 "unknown site command" site frob
 refuse "unknown global option" 2 "unknown option" --frob status
+refuse "status takes no argument" 2 "unexpected argument" status extra
+refuse "stop takes no argument" 2 "unexpected argument" stop extra
 ok "version" --version
 expect_match "version text" "$(cat "$OUT")" "^metapi [0-9]+\.[0-9]+"
 ok "help" --help

@@ -59,6 +59,18 @@ expect "orphan note: refused" "$rc" 1
 expect_match "orphan note: named" "$(cat "$ERR")" "site.nosuchverb"
 : >"$ERR"
 
+# README: the Quick start is exactly two commands, and CI (.ci/run) runs
+# exactly the second, the whole test suite.
+${AWK:-awk} '/^Quick start$/ { q = 1; getline; next }
+    q && /^---/ { exit } q && /^    [^ ]/ { sub(/^    /, ""); print }' \
+    "$SRCDIR/README" >"$TMP/quick"
+expect "README Quick start has two commands" "$(wc -l <"$TMP/quick" | tr -d ' ')" 2
+expect_match "the first builds and starts the daemon" "$(sed -n 1p "$TMP/quick")" \
+    '^\.ci/bootstrap && make -j2 && \./metapi status$'
+expect ".ci/run runs the README's test command" \
+    "$(grep -v -e '^#' -e '^set ' -e '^cd ' -e '^$' "$SRCDIR/.ci/run")" \
+    "$(sed -n 2p "$TMP/quick")"
+
 if command -v groff >/dev/null 2>&1; then
 	w=$(groff -man -Tutf8 -ww -z "$SRCDIR/doc/metapi.1" 2>&1 | head -n 5)
 	expect "groff -ww: no warnings" "$w" ""

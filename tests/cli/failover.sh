@@ -157,5 +157,8 @@ expect "10 000 requests answered" "$(wc -l <"$TMP/codes" | tr -d ' ')" 10000
 expect "10 000 requests: no client errors" "$(grep -cv '^200$' "$TMP/codes")" 0
 F=$(( $(curl -s "$A/__fake/requests?path=/v1/chat/completions" | jget - count) + \
     $(curl -s "$B/__fake/requests?path=/v1/chat/completions" | jget - count) ))
-expect_match "the failing sites were tried (attempts there)" "$F" '^[1-9][0-9]{2,}$'
+# How many attempts the failing sites get depends on when their failures
+# cool them down: 74, 197, 724, 872 and 1050 in five runs, so "tried" is
+# ten or more (at least 100 failed one full make check).
+expect_match "the failing sites were tried (attempts there)" "$F" '^[1-9][0-9]+$'
 test_done

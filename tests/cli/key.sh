@@ -49,7 +49,15 @@ refuse "unknown key" 1 "no key 42" key show 42
 refuse "unknown key reveal" 1 "no key 42" key reveal 42
 refuse "unknown key rotate" 1 "no key 42" key rotate 42
 refuse "id not a number" 2 "not a whole number" key show abc
+refuse "unknown key rm" 1 "no key 42" key rm 42
+refuse "unknown key enable" 1 "no key 42" key enable 42
+refuse "unknown key disable" 1 "no key 42" key disable 42
+refuse "rotate without an id" 2 "missing ID" key rotate
+refuse "reveal without an id" 2 "missing ID" key reveal
+refuse "list takes no argument" 2 "unexpected argument" key list extra
 expect "nothing stored by the failures" "$(count_items key list)" "$before"
+ok "reveal after the failures" key reveal 1
+expect "key 1 unchanged by them" "$(cat "$OUT")" "$NEW"
 
 ok "rm" key rm 2
 refuse "removed" 1 "no key 2" key show 2

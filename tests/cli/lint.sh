@@ -1,5 +1,5 @@
 # Static analysis (issue #10) over the product's C code (src, daemon,
-# tui); any finding fails. .ci/bootstrap installs both tools; without
+# tui); any finding fails. `.ci/bootstrap test` installs both tools; without
 # one its part is skipped, except under CI=true.
 #
 # cppcheck: its warning and portability checks, jansson's iteration
@@ -32,7 +32,7 @@ fi
 need() {
 	command -v "$1" >/dev/null 2>&1 && return 0
 	if [ "${CI:-}" = true ]; then
-		fail "$1 is not installed (.ci/bootstrap installs it)"
+		fail "$1 is not installed (.ci/bootstrap test installs it)"
 	else
 		echo "lint: $1 not installed; skipped" >&2
 	fi

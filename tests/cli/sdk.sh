@@ -7,7 +7,7 @@ test_init sdk
 # The SDKs installed in the source tree (check-asan runs from a copy).
 SDK="${METAPI_SDK_DIR:-$SRCDIR/tests/sdk}"
 if [ ! -d "$SDK/node_modules/openai" ] || ! command -v node >/dev/null; then
-	# CI installs them (.ci/bootstrap); elsewhere (make distcheck from a
+	# CI installs them (.ci/bootstrap test); elsewhere (make distcheck from a
 	# tarball) their absence is said, not hidden.
 	echo "sdk: SDKs not installed (npm install --prefix tests/sdk)" >&2
 	[ "${CI:-}" = true ] && fail "the SDKs are not installed in CI"

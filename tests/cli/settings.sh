@@ -43,7 +43,11 @@ refuse "bad cron" 1 "cron" settings set checkin_cron '* * *'
 refuse "bad enum" 1 "not one of" settings set checkin_schedule_mode hourly
 refuse "bad url" 1 "bad URL" settings set system_proxy_url ftp://x
 refuse "missing value" 2 "missing VALUE" settings set proxy_max_channel_attempts
+refuse "missing key" 2 "missing KEY" settings get
+refuse "list takes no argument" 2 "unexpected argument" settings list extra
+refuse "unknown setting named in the message" 1 "unknown setting \"nope\"" settings set nope 1
 expect "failed sets stored nothing" "$("$METAPI" --json settings get proxy_max_channel_attempts | jget - value)" 5
+expect "no row for an unknown setting" "$(db_sql "SELECT count(*) FROM settings WHERE key = 'nope'")" 0
 
 # Values survive a restart.
 ok "stop" stop

@@ -16,7 +16,12 @@ expect_nomatch "header value masked" "$(cat "$OUT")" "sekrit-header-value"
 
 ok "list" site list
 expect_match "list has a header row" "$(head -n 1 "$OUT")" "^ID +NAME +PLATFORM +URL"
-expect_match "CJK name aligned" "$(sed -n 3p "$OUT")" "^2   中转站  one-hub"
+# Columns by display width: 中转站 is 3 characters, 9 bytes and 6 columns
+# wide, as wide as relay1, so NAME is 6 columns in every row. Counted in
+# characters or bytes, the padding would differ between the rows.
+expect_match "header aligned" "$(head -n 1 "$OUT")" "^ID  NAME    PLATFORM  URL"
+expect_match "ASCII name aligned" "$(sed -n 2p "$OUT")" "^1   relay1  new-api   https://relay"
+expect_match "CJK name aligned" "$(sed -n 3p "$OUT")" "^2   中转站  one-hub   https://cn"
 ok "list --json" --json site list
 expect "two items" "$(jget "$OUT" items.length)" 2
 expect "next cursor is null" "$(jget "$OUT" next)" null
@@ -70,6 +75,11 @@ refuse "extra argument" 2 "unexpected argument" site show r1 extra
 refuse "edit with nothing" 2 "nothing to change" site edit r1
 refuse "edit to a taken name" 1 "already exists" site edit r1 --name "中转站"
 refuse "edit bad url" 1 "bad URL" site edit r1 --url nope
+refuse "enable an unknown site" 1 "no site \"nope\"" site enable nope
+refuse "disable an unknown site" 1 "no site \"nope\"" site disable nope
+refuse "edit an unknown site" 1 "no site \"nope\"" site edit nope --weight 2
+refuse "missing SITE" 2 "missing SITE" site enable
+refuse "list takes no argument" 2 "unexpected argument" site list extra
 expect "nothing stored by the failures" "$(count_items site list)" "$before"
 expect "failed edits left r1 alone" "$("$METAPI" --json site show 1 | jget - url)" "https://relay.example.com"
 

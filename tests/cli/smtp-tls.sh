@@ -9,7 +9,7 @@ test_init smtp-tls
 
 SINK_BIN="$BUILDDIR/tests/tools/sink"
 if ! "$SINK_BIN" --has-tls 2>/dev/null || ! command -v openssl >/dev/null; then
-	# CI has both (.ci/bootstrap); elsewhere their absence is said.
+	# CI has both (.ci/bootstrap test); elsewhere their absence is said.
 	echo "smtp-tls: skipped: the sink was built without OpenSSL" \
 	    "(libssl-dev) or there is no openssl command" >&2
 	[ "${CI:-}" = true ] && fail "no TLS for the sink in CI"

@@ -66,9 +66,18 @@ key() { tm send-keys -t t "$@"; }
 start_tui() {	# start_tui COLS ROWS [ENV...]
 	cols=$1 rows=$2
 	shift 2
+	# Killing the last session ends the tmux server, and a new-session
+	# that meets the server on its way out fails ("server exited
+	# unexpectedly"; 3 times in 100 here, more under load): try again.
 	tm kill-session -t t 2>/dev/null
-	tm new-session -d -s t -x "$cols" -y "$rows" \
-	    "env $* '$METAPI' tui; echo TUI-EXITED \$?; sleep 60"
+	i=0
+	until tm new-session -d -s t -x "$cols" -y "$rows" \
+	    "env $* '$METAPI' tui; echo TUI-EXITED \$?; sleep 60" 2>/dev/null &&
+	    tm has-session -t t 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -ge 20 ] && break
+		sleep 0.1
+	done
 }
 
 start_tui 120 30 TERM=xterm-256color

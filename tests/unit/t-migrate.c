@@ -1,7 +1,8 @@
 /*
  * Opening and migrating the database (src/db.c, src/db-migrate.c): a fresh
  * file, a second run, a newer schema, files that are not databases, an old
- * database with tables of its own and a migration that fails half-way.
+ * database with tables of its own, a migration that fails half-way, and an
+ * upgrade from each older schema version with its rows.
  * Every database lives in a private directory under /tmp.
  */
 #include "config.h"
@@ -315,6 +316,74 @@ out:
 	free(path);
 }
 
+/*
+ * An upgrade from every older schema: a database made by the first k
+ * migrations (as the metapi that knew only those left it), holding a site,
+ * a key and a setting, is brought to the newest version with its rows,
+ * and the later columns get their defaults.
+ */
+static void
+t_migrate_from_each(const char *dir)
+{
+	struct db	*db;
+	char		*path, *sql, *cause;
+	size_t		 k, i;
+	int		 ok;
+
+	for (k = 1; k < db_migrations_count; k++) {
+		unit_case("upgrade from version %d",
+		    db_migrations[k - 1].version);
+		xasprintf(&path, "%s/v%zu.db", dir, k);
+		cause = NULL;
+		if (!CHECK((db = db_open(path, &cause)) != NULL))
+			goto next;
+		ok = 1;
+		for (i = 0; i < k && ok; i++)
+			ok = db_exec(db, db_migrations[i].sql[DB_SQLITE],
+			    &cause) == 0;
+		xasprintf(&sql, "PRAGMA user_version = %d; "
+		    "INSERT INTO sites (name, url, platform, created_at, "
+		    "updated_at) VALUES ('old', 'https://old.example', "
+		    "'new-api', 1, 1); "
+		    "INSERT INTO api_keys (name, key_hash, key_mask, models, "
+		    "created_at, updated_at) VALUES ('k', x'00', 'sk-...', "
+		    "'[\"*\"]', 1, 1); "
+		    "INSERT INTO settings (key, value, updated_at) VALUES "
+		    "('log_retention_days', '9', 1);",
+		    db_migrations[k - 1].version);
+		if (ok)
+			ok = db_exec(db, sql, &cause) == 0;
+		free(sql);
+		CHECK(ok);
+		CHECK_STR(cause, NULL);
+		db_close(db);
+		if (!ok)
+			goto next;
+
+		if (!CHECK((db = db_open(path, &cause)) != NULL))
+			goto next;
+		CHECK_INT(t_migrate_version(db), db_migrations[k - 1].version);
+		CHECK_INT(db_migrate(db, &cause), 0);
+		CHECK_STR(cause, NULL);
+		CHECK_INT(t_migrate_version(db), db_latest_version());
+		CHECK_INT(t_migrate_int(db, "SELECT count(*) FROM sites WHERE "
+		    "name = 'old' AND url = 'https://old.example'"), 1);
+		CHECK_INT(t_migrate_int(db, "SELECT probe FROM sites WHERE "
+		    "name = 'old'"), 1);
+		CHECK_INT(t_migrate_int(db, "SELECT count(*) FROM api_keys "
+		    "WHERE name = 'k'"), 1);
+		CHECK_INT(t_migrate_int(db, "SELECT value FROM settings WHERE "
+		    "key = 'log_retention_days'"), 9);
+		CHECK_INT(t_migrate_int(db, "SELECT count(*) FROM "
+		    "config_revision"), 1);
+		db_close(db);
+next:
+		free(cause);
+		free(path);
+	}
+	unit_case_end();
+}
+
 void
 t_migrate(void)
 {
@@ -327,6 +396,7 @@ t_migrate(void)
 	t_migrate_newer(dir);
 	t_migrate_garbage(dir);
 	t_migrate_upgrade(dir);
+	t_migrate_from_each(dir);
 	unit_rmtree(dir);
 	free(dir);
 }

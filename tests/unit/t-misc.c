@@ -1,14 +1,17 @@
 /*
  * The small pure modules: cron expressions (src/cron.c), URL checks
  * (src/url.c), display width (src/width.c), command-line and request
- * argument handling (src/cmd.c), the key option parsers (src/apikey.c) and
- * the built-in site presets (src/preset.c).
+ * argument handling (src/cmd.c), the key option parsers (src/apikey.c),
+ * the built-in site presets (src/preset.c) and where the data dir and the
+ * socket are (src/paths.c).
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -18,6 +21,7 @@
 #include "cron.h"
 #include "err.h"
 #include "notify.h"
+#include "paths.h"
 #include "preset.h"
 #include "relay.h"
 #include "site.h"
@@ -944,6 +948,67 @@ t_misc_pem(void)
 #undef PEM_E
 }
 
+/*
+ * The data dir and socket by precedence (CLI.md): the option, then
+ * METAPI_*, then XDG, then ~/.local/share and /tmp/metapi-UID; an empty
+ * variable counts as unset. Names only: nothing is created.
+ */
+static void
+t_misc_paths(void)
+{
+	static const char *const vars[] = { "METAPI_DATA_DIR",
+	    "METAPI_SOCKET", "XDG_DATA_HOME", "XDG_RUNTIME_DIR", "HOME" };
+	static const struct {
+		const char	*what;
+		const char	*env[5];	/* as vars[]; NULL unset */
+		const char	*opt;
+		const char	*data;
+		const char	*sock;		/* "" for /tmp/metapi-UID/... */
+	} cases[] = {
+		{ "defaults", { NULL, NULL, NULL, NULL, "/h" }, NULL,
+		  "/h/.local/share/metapi", "" },
+		{ "XDG", { NULL, NULL, "/x/data", "/x/run", "/h" }, NULL,
+		  "/x/data/metapi", "/x/run/metapi/metapi.sock" },
+		{ "METAPI_* over XDG", { "/m/d", "/m/s.sock", "/x/data",
+		  "/x/run", "/h" }, NULL, "/m/d", "/m/s.sock" },
+		{ "options over all", { "/m/d", "/m/s.sock", "/x/data",
+		  "/x/run", "/h" }, "/o", "/o", "/o" },
+		{ "empty is unset", { "", "", "", "", "/h" }, "",
+		  "/h/.local/share/metapi", "" },
+	};
+	char	*saved[nitems(vars)], *p, tmp[64];
+	size_t	 i, j;
+
+	for (j = 0; j < nitems(vars); j++)
+		saved[j] = getenv(vars[j]) != NULL ?
+		    xstrdup(getenv(vars[j])) : NULL;
+	snprintf(tmp, sizeof tmp, "/tmp/metapi-%ld/metapi.sock",
+	    (long)getuid());
+	for (i = 0; i < nitems(cases); i++) {
+		unit_case("paths: %s", cases[i].what);
+		for (j = 0; j < nitems(vars); j++) {
+			if (cases[i].env[j] != NULL)
+				setenv(vars[j], cases[i].env[j], 1);
+			else
+				unsetenv(vars[j]);
+		}
+		p = paths_data_dir(cases[i].opt);
+		CHECK_STR(p, cases[i].data);
+		free(p);
+		p = paths_socket(cases[i].opt);
+		CHECK_STR(p, *cases[i].sock != '\0' ? cases[i].sock : tmp);
+		free(p);
+	}
+	unit_case_end();
+	for (j = 0; j < nitems(vars); j++) {
+		if (saved[j] != NULL)
+			setenv(vars[j], saved[j], 1);
+		else
+			unsetenv(vars[j]);
+		free(saved[j]);
+	}
+}
+
 void
 t_misc(void)
 {
@@ -958,4 +1023,5 @@ t_misc(void)
 	t_misc_apikey();
 	t_misc_presets();
 	t_misc_pem();
+	t_misc_paths();
 }
