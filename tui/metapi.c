@@ -73,6 +73,7 @@ main(int argc, char **argv)
 #endif
 	memset(&g, 0, sizeof g);
 	log_set_prog("metapi");
+	output_set_prog(argv[0]);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-d") == 0 ||
 		    strcmp(argv[i], "--data-dir") == 0 ||

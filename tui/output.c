@@ -304,13 +304,30 @@ output_field(const char *label, const char *value)
 	printf("%s\n", value != NULL ? value : "-");
 }
 
-/* One "next steps" line: a command, then what it does. */
+/*
+ * The program as the user typed it, for hints they can paste: "./metapi"
+ * in a source tree (the README's Quick start), else "metapi".
+ */
+static const char	*output_prog = "metapi";
+
+void
+output_set_prog(const char *argv0)
+{
+	if (argv0 != NULL && strchr(argv0, '/') != NULL)
+		output_prog = argv0;
+}
+
+/* One "next steps" line: a command (after the program), what it does. */
 static void
 output_hint(const char *cmd, const char *what)
 {
+	char	*line;
+
+	xasprintf(&line, "%s %s", output_prog, cmd);
 	printf("  ");
-	output_pad(cmd, 50, 0);
+	output_pad(line, 50, 0);
 	printf("%s\n", what);
+	free(line);
 }
 
 /* A database that refuses writes, and request log records lost to it. */
@@ -361,16 +378,16 @@ output_status(json_t *d)
 	if (sites == 0 || accounts == 0 || keys == 0)
 		printf("\n%s\n", _("next steps:"));
 	if (sites == 0)
-		output_hint("metapi site add NAME URL",
+		output_hint("site add NAME URL",
 		    _("add a relay site (its platform is detected)"));
 	if (accounts == 0)
-		output_hint("metapi account add SITE --username U --password -",
+		output_hint("account add SITE --username U --password -",
 		    _("add an account (password read from stdin)"));
 	if (keys == 0)
-		output_hint("metapi key add NAME",
+		output_hint("key add NAME",
 		    _("make a key for your clients"));
 	if (sites == 0 || accounts == 0 || keys == 0)
-		output_hint("metapi tui", _("open the full-screen dashboard"));
+		output_hint("tui", _("open the full-screen dashboard"));
 }
 
 static const char *const output_balance_fields[] = { "id", "site",

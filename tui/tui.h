@@ -47,6 +47,7 @@ int	 doctor_main(const struct globals *, json_t *);
 int	 connect_main(const struct globals *, json_t *);
 
 /* output.c */
+void	 output_set_prog(const char *);
 char	*output_cell(json_t *);
 int	 output_list_columns(const char *, const char *const **,
 	     const char *const **);
