@@ -101,9 +101,11 @@ ctl_find_entry(const char *name)
 static struct timespec	ctl_rebuilt;	/* last snapshot rebuild */
 static int		ctl_usage_pending;
 static long long	ctl_revision = -1;	/* the config_revision seen */
+static int		ctl_scrub_pending;
 
 static void		ctl_snapshot(void);
 static void		ctl_announce(void);
+static void		ctl_scrub(void);
 
 /*
  * Something a command did may change what the request path sees (keys,
@@ -121,6 +123,30 @@ ctl_changed(void)
 	}
 	ctl_snapshot();
 	ctl_announce();
+	ctl_scrub();
+}
+
+/*
+ * A command or job may have removed or replaced a secret. secure_delete
+ * zeroed it in the new image of its page, but SQLite's WAL still holds
+ * the older images until it happens to overwrite them: a truncating
+ * checkpoint before the reply takes them away (tests/cli/forget.sh).
+ * Cheap at the rate commands and jobs come; when the log writer or a
+ * reader holds it back, the next ticks try again.
+ */
+static void
+ctl_scrub(void)
+{
+	char	*cause = NULL;
+
+	if (db_checkpoint(metapid->db, &cause) == 0) {
+		ctl_scrub_pending = 0;
+		return;
+	}
+	if (!ctl_scrub_pending)
+		log_debug("checkpoint: %s; trying again", cause);
+	free(cause);
+	ctl_scrub_pending = 1;
 }
 
 /*
@@ -250,6 +276,8 @@ ctl_tick(void)
 
 	if (ctl_usage_pending)
 		ctl_usage_changed();
+	if (ctl_scrub_pending)
+		ctl_scrub();
 	ctl_watch();
 	/* Cooldowns and counters reach the database once a minute. */
 	if (now - saved >= 60) {
