@@ -101,7 +101,7 @@ ctl_find_entry(const char *name)
 static struct timespec	ctl_rebuilt;	/* last snapshot rebuild */
 static int		ctl_usage_pending;
 static long long	ctl_revision = -1;	/* the config_revision seen */
-static int		ctl_scrub_pending;
+static time_t		ctl_scrub_pending;	/* when it was last tried */
 
 static void		ctl_snapshot(void);
 static void		ctl_announce(void);
@@ -132,7 +132,8 @@ ctl_changed(void)
  * the older images until it happens to overwrite them: a truncating
  * checkpoint before the reply takes them away (tests/cli/forget.sh).
  * Cheap at the rate commands and jobs come; when the log writer or a
- * reader holds it back, the next ticks try again.
+ * reader holds it back (it waits a quarter of a second at most), it is
+ * tried again a second later.
  */
 static void
 ctl_scrub(void)
@@ -146,7 +147,7 @@ ctl_scrub(void)
 	if (!ctl_scrub_pending)
 		log_debug("checkpoint: %s; trying again", cause);
 	free(cause);
-	ctl_scrub_pending = 1;
+	ctl_scrub_pending = time(NULL);
 }
 
 /*
@@ -276,7 +277,7 @@ ctl_tick(void)
 
 	if (ctl_usage_pending)
 		ctl_usage_changed();
-	if (ctl_scrub_pending)
+	if (ctl_scrub_pending != 0 && now != ctl_scrub_pending)
 		ctl_scrub();
 	ctl_watch();
 	/* Cooldowns and counters reach the database once a minute. */
