@@ -82,10 +82,19 @@ count_remnants() {
 	echo "$hits"
 }
 
-# remnants WHEN: none may be left.
+# remnants WHEN [PATTERNS]: none may be left once the daemon had time to
+# checkpoint (it does so in the second after a change); how long it
+# took in $WAITED.
 remnants() {
+	i=0
+	while [ "$(count_remnants "$1" "$2" 2>/dev/null)" -gt 0 ] &&
+	    [ $i -lt 30 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	WAITED="$((i / 10)).$((i % 10)) s"
 	expect "$1: no removed or replaced secret left in the files" \
-	    "$(count_remnants "$1")" 0
+	    "$(count_remnants "$1" "$2")" 0
 }
 
 fake_start new-api
@@ -187,7 +196,8 @@ ok "site b removed with its account" site rm b
 
 # A reader in a transaction (a sqlite3 shell here) holds the checkpoint
 # back: the removed key stays in the file while it reads, and is gone
-# within a second or two once it is done, as the daemon tries again.
+# within a second or two once it is done, as the daemon tries again
+# each second.
 mkfifo "$TMP/reader"
 sqlite3 -readonly "$DB" <"$TMP/reader" >"$TMP/reader.out" 2>&1 &
 echo $! >>"$TMP/pids"
@@ -202,21 +212,15 @@ expect "a reader in a transaction" "$(cat "$TMP/reader.out")" 2
 ok "key removed while it reads" key rm 3
 grep "key removed under a reader" "$TMP/kinds" | cut -d' ' -f1 |
     cut -c17-48 | sed 's/\(..\)/ \1/g' | tr 'A-F' 'a-f' >"$TMP/held"
+sleep 1.5
 expect "the key still in the files while the reader holds on" \
     "$(test "$(count_remnants held "$TMP/held" 2>/dev/null)" -gt 0 &&
     echo yes)" yes
 echo "COMMIT;" >&3
 exec 3>&-
 wait $!
-i=0
-while [ "$(count_remnants retry "$TMP/held" 2>/dev/null)" -gt 0 ] &&
-    [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-echo "forget: gone $((i / 10)).$((i % 10)) s after the reader"
-expect "the key gone after the reader" \
-    "$(count_remnants retry "$TMP/held")" 0
+remnants "after the reader" "$TMP/held"
+echo "forget: the key gone $WAITED after the reader"
 
 sealed >"$TMP/after"
 while read -r v name; do
@@ -230,6 +234,7 @@ echo "forget: $(wc -l <"$TMP/gone") sealed values gone of" \
 expect "secrets gone" "$(test "$(wc -l <"$TMP/gone")" -ge 70 && echo yes)" yes
 
 remnants "running"
+echo "forget: checkpointed within $WAITED"
 ok "stop" stop
 wait_gone || fail "daemon did not stop"
 remnants "stopped"
