@@ -134,8 +134,8 @@ ctl_changed(void)
  * fsyncs (16 ms a command here), so it comes in the next second, after
  * the reply, and a burst of commands (a script adding a hundred keys)
  * pays for one a second. When the log writer or a reader holds it back
- * (it waits a quarter of a second at most), it is tried again a second
- * later.
+ * (it waits a quarter of a second at most), or the disk has too little
+ * room for it, it is tried again a second later.
  */
 static void
 ctl_scrub(time_t now)

@@ -7,6 +7,9 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,12 +143,33 @@ db_sqlite_open(struct db *db, const char *path, char **cause)
  * be never; it is also emptied when the last connection closes. It waits
  * for other connections' readers and writer (the log writer), briefly:
  * the caller tries again later rather than hold its thread.
+ *
+ * The database file may grow by up to the WAL's size before the WAL is
+ * cut. On a file system with less room than that the checkpoint would
+ * fill it, fail and leave it full (diskfull.sh: once the disk had room
+ * again, retries grew the database until another daemon's master key
+ * found none), so then it waits for room.
  */
 static int
 db_sqlite_checkpoint(struct db *db, char **cause)
 {
-	int	rc;
+	const char		*file, *wal;
+	struct stat		 sb;
+	struct statvfs		 vfs;
+	unsigned long long	 room;
+	int			 rc;
 
+	file = sqlite3_db_filename(H(db), "main");
+	if (file != NULL && *file != '\0' &&
+	    (wal = sqlite3_filename_wal(file)) != NULL &&
+	    stat(wal, &sb) == 0 && statvfs(wal, &vfs) == 0) {
+		room = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
+		if (room < (unsigned long long)sb.st_size) {
+			xasprintf(cause, "%llu bytes free for a WAL of %lld: "
+			    "waiting for room", room, (long long)sb.st_size);
+			return (-1);
+		}
+	}
 	sqlite3_busy_timeout(H(db), DB_CHECKPOINT_WAIT_MS);
 	rc = sqlite3_wal_checkpoint_v2(H(db), NULL,
 	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
