@@ -101,6 +101,7 @@ ctl_find_entry(const char *name)
 static struct timespec	ctl_rebuilt;	/* last snapshot rebuild */
 static int		ctl_usage_pending;
 static long long	ctl_revision = -1;	/* the config_revision seen */
+static time_t		ctl_scrub_due;	/* a checkpoint wanted since */
 
 static void		ctl_snapshot(void);
 static void		ctl_announce(void);
@@ -121,6 +122,38 @@ ctl_changed(void)
 	}
 	ctl_snapshot();
 	ctl_announce();
+	if (ctl_scrub_due == 0)
+		ctl_scrub_due = time(NULL);
+}
+
+/*
+ * A command or job may have removed or replaced a secret. secure_delete
+ * zeroed it in the new image of its page, but SQLite's WAL still holds
+ * the older images until it happens to overwrite them: a truncating
+ * checkpoint takes them away (tests/cli/forget.sh). It costs a few
+ * fsyncs (16 ms a command here), so it comes in the next second, after
+ * the reply, and a burst of commands (a script adding a hundred keys)
+ * pays for one a second. When the log writer or a reader holds it back
+ * (it waits a quarter of a second at most), or the disk has too little
+ * room for it, it is tried again a second later.
+ */
+static void
+ctl_scrub(time_t now)
+{
+	static int	 failing;
+	char		*cause = NULL;
+
+	if (ctl_scrub_due == 0 || now == ctl_scrub_due)
+		return;
+	if (db_checkpoint(metapid->db, &cause) == 0) {
+		ctl_scrub_due = 0;
+		failing = 0;
+		return;
+	}
+	if (!failing++)
+		log_debug("checkpoint: %s; trying again", cause);
+	free(cause);
+	ctl_scrub_due = now;
 }
 
 /*
@@ -250,6 +283,7 @@ ctl_tick(void)
 
 	if (ctl_usage_pending)
 		ctl_usage_changed();
+	ctl_scrub(now);
 	ctl_watch();
 	/* Cooldowns and counters reach the database once a minute. */
 	if (now - saved >= 60) {

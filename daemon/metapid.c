@@ -521,6 +521,12 @@ metapid_main(int argc, char **argv, const char *data_dir_opt,
 	}
 	if (settings_seal(metapid->db, &cause) != 0)
 		goto fail;
+	/* Nor their clear text in the WAL (another reader may delay it). */
+	if (db_checkpoint(metapid->db, &cause) != 0) {
+		log_warnx("checkpoint: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
 	/* Before loading: a change made meanwhile is seen by the poll. */
 	ctl_watch_init();
 	if ((metapid->settings = settings_load(metapid->db, &cause)) == NULL)

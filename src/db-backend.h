@@ -17,6 +17,7 @@ struct db_ops {
 	int		 (*open)(struct db *, const char *, char **);
 	void		 (*close)(struct db *);
 	int		 (*exec)(struct db *, const char *, char **);
+	int		 (*checkpoint)(struct db *, char **);	/* or NULL */
 	const char	*(*errmsg)(struct db *);
 	char		*(*version)(struct db *, char **);
 	long long	 (*last_id)(struct db *);

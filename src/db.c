@@ -130,6 +130,20 @@ db_exec(struct db *db, const char *sql, char **cause)
 	return (db->ops->exec(db, sql, cause));
 }
 
+/*
+ * Move what the engine keeps beside the database's pages (SQLite's WAL)
+ * into them and empty it, so that old page images, and the removed or
+ * replaced secrets in them, are gone from disk. A server keeps its own
+ * log: nothing to do there.
+ */
+int
+db_checkpoint(struct db *db, char **cause)
+{
+	if (db->ops->checkpoint == NULL)
+		return (0);
+	return (db->ops->checkpoint(db, cause));
+}
+
 long long
 db_last_id(struct db *db)
 {

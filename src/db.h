@@ -57,6 +57,7 @@ const char	*db_name(struct db *);
 enum db_dialect	 db_dialect(struct db *);
 int		 db_shared(struct db *);
 int		 db_exec(struct db *, const char *, char **);
+int		 db_checkpoint(struct db *, char **);
 char		*db_pragma_text(struct db *, const char *, char **);
 char		*db_server_version(struct db *, char **);
 int		 db_begin(struct db *, char **);

@@ -14,13 +14,38 @@
 . "$SRCDIR/tests/lib/libtest.sh"
 test_init canary
 
-# It reads the SQLite file raw and rewrites rows in it as an older metapi
-# would have; its PostgreSQL counterpart is still to be written.
+# On PostgreSQL (METAPI_TEST_DB=pg) the database is swept as a pg_dump
+# of each daemon's database, where the SQLite pass reads the files raw
+# and dumped; the server's own log is swept too.
 if [ -n "${TEST_PGDB:-}" ]; then
-	echo "canary: the database is on PostgreSQL; this sweep reads SQLite files; skipped" >&2
-	test_done
-	exit 0
+	PG_DUMP=$(pg_bindir)/pg_dump
+	[ -x "$PG_DUMP" ] || PG_DUMP=pg_dump
+	# The second daemon's database, dropped at the end.
+	TEST_PGDB2=${TEST_PGDB}_2
+	canary_cleanup() {
+		pg_dropdb "$METAPI_TEST_PG" "$TEST_PGDB2"
+		test_cleanup
+	}
+	trap canary_cleanup EXIT
 fi
+# db_dump DIR FILE: the database of the daemon of data dir DIR, as SQL.
+db_dump() {
+	if [ -z "${TEST_PGDB:-}" ]; then
+		sqlite3 "$1/metapi.db" .dump >"$2"
+	elif [ "$1" = "$TMP/data2" ]; then
+		"$PG_DUMP" "$METAPI_TEST_PG/$TEST_PGDB2" >"$2"
+	else
+		"$PG_DUMP" "$METAPI_TEST_PG/$TEST_PGDB" >"$2"
+	fi
+}
+# db2_sql SQL: run SQL on the second daemon's database (it is stopped).
+db2_sql() {
+	if [ -z "${TEST_PGDB:-}" ]; then
+		sqlite3 "$TMP/data2/metapi.db" "$1 PRAGMA wal_checkpoint(TRUNCATE);"
+	else
+		pg_sql "$METAPI_TEST_PG" "$TEST_PGDB2" "$1"
+	fi
+}
 
 SECRETS="$TMP/secrets"		# NAME VALUE per line: everything to sweep for
 SWEEP="$TMP/sweep"		# every output that must hold no secret
@@ -488,9 +513,11 @@ ok "stop" stop
 wait_gone || fail "daemon did not stop"
 expect_match "the debug log was written" \
     "$(cat "$METAPI_DATA_DIR/metapi.log")" 'debug'
-sqlite3 "$METAPI_DATA_DIR/metapi.db" .dump >"$SWEEP/db.dump"
+db_dump "$METAPI_DATA_DIR" "$SWEEP/db.dump"
 expect_match "the dump has the request log" "$(cat "$SWEEP/db.dump")" \
-    'INSERT INTO (request_log|requests)'
+    '^(INSERT INTO|COPY) (public\.)?request_logs'
+expect_match "the dump has the accounts" "$(cat "$SWEEP/db.dump")" \
+    '^(INSERT INTO|COPY) (public\.)?accounts'
 
 # --- an older metapi's secrets in clear: sealed on import and at start ----
 # A backup from before proxies were sealed has the password in proxy_url
@@ -501,6 +528,11 @@ sed -e "/\"proxy_url\": \"http:\/\/pu:…@127.0.0.1:9\",/{s|pu:…@|pu:$PROXY4@|
 expect_match "legacy backup made" "$(cat "$TMP/legacy.json")" "$PROXY4"
 D1=$METAPI_DATA_DIR
 export METAPI_DATA_DIR="$TMP/data2" METAPI_SOCKET="$TMP/run2/metapi.sock"
+if [ -n "${TEST_PGDB:-}" ]; then
+	D1DB=$METAPI_DB
+	METAPI_DB=$(pg_createdb "$METAPI_TEST_PG" "$TEST_PGDB2") ||
+	    fail "second database"
+fi
 ok "second daemon" daemon --detach --log-level debug
 c backup import "$TMP/legacy.json" --passphrase-file "$TMP/phrase"
 expect "a backup with clear proxies imports" "$RC" 0
@@ -511,10 +543,10 @@ expect "so is the system proxy" "$(jget "$OUT" value)" "http://sp:…@127.0.0.1:
 ok "stop" stop
 wait_gone || fail "daemon did not stop"
 # A database an older metapi wrote, proxies in clear.
-sqlite3 "$METAPI_DATA_DIR/metapi.db" "UPDATE sites SET proxy_url =
-    'http://pu:$PROXY6@127.0.0.1:9', proxy_sealed = NULL WHERE name = 'p';
-    UPDATE settings SET value = 'http://sp:$PROXY7@127.0.0.1:9' WHERE key =
-    'system_proxy_url'; PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+db2_sql "UPDATE sites SET proxy_url = 'http://pu:$PROXY6@127.0.0.1:9',
+    proxy_sealed = NULL WHERE name = 'p'; UPDATE settings SET value =
+    'http://sp:$PROXY7@127.0.0.1:9' WHERE key = 'system_proxy_url';" \
+    >/dev/null
 ok "daemon on the old database" daemon --detach --log-level debug
 c --json site show p
 expect "sealed at start" "$(jget "$OUT" proxy)" "http://pu:…@127.0.0.1:9"
@@ -525,7 +557,15 @@ c account refresh "$(jget "$TMP/al.json" items.0.id)"
 expect_match "the sealed proxy is used" "$(cat "$OUT")" "cannot reach"
 ok "stop" stop
 wait_gone || fail "daemon did not stop"
+db_dump "$METAPI_DATA_DIR" "$SWEEP/db2.dump"
+expect_match "the second dump has the sites" "$(cat "$SWEEP/db2.dump")" \
+    '^(INSERT INTO|COPY) (public\.)?sites'
 export METAPI_DATA_DIR="$D1" METAPI_SOCKET="$TMP/run/metapi.sock"
+[ -n "${TEST_PGDB:-}" ] && METAPI_DB=$D1DB
+# What the PostgreSQL server logged (errors, statements) is an output too.
+if [ -n "${TEST_PGDB:-}" ] && [ -f "${METAPI_TEST_PGDIR:-}/server.log" ]; then
+	cp "$METAPI_TEST_PGDIR/server.log" "$SWEEP/pg-server.log"
+fi
 
 # --- the sweep --------------------------------------------------------------
 # Each canary is looked for whole and by the two halves of its random

@@ -24,7 +24,8 @@ fi
 # The SQLite file on the small disk is the subject; PostgreSQL keeps its
 # files elsewhere (its own disk is the server's affair).
 if [ -n "${TEST_PGDB:-}" ]; then
-	echo "diskfull: the database is on PostgreSQL; skipped" >&2
+	echo "diskfull: the database is on PostgreSQL, whose files are the" \
+	    "server's, not on the small disk under test; skipped" >&2
 	test_done
 	exit 0
 fi
