@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,10 +51,20 @@ static const struct {
 static void
 metapi_daemon_reexec(char **argv)
 {
-	if (getenv("GNUTLS_NO_IMPLICIT_INIT") != NULL ||
-	    setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 1) != 0)
+	char	path[PATH_MAX];
+	ssize_t	n;
+
+	if (getenv("GNUTLS_NO_IMPLICIT_INIT") != NULL)
 		return;
-	execv("/proc/self/exe", argv);
+	/* Its own file by name, so that ps still says "metapi", not "exe". */
+	if ((n = readlink("/proc/self/exe", path, sizeof path - 1)) <= 0 ||
+	    (size_t)n >= sizeof path - 1)
+		return;
+	path[n] = '\0';
+	if (setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 1) != 0)
+		return;
+	execv(path, argv);
+	unsetenv("GNUTLS_NO_IMPLICIT_INIT");
 }
 
 int

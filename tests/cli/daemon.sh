@@ -34,6 +34,7 @@ ADDR=$(jget "$OUT" listen)
 if [ -r "/proc/$(cat "$TMP/pid1")/environ" ]; then
 	expect "daemon runs with GNUTLS_NO_IMPLICIT_INIT" \
 	    "$(tr '\0' '\n' <"/proc/$(cat "$TMP/pid1")/environ" | grep -c '^GNUTLS_NO_IMPLICIT_INIT=1$')" 1
+	expect "and is still called metapi" "$(cat "/proc/$(cat "$TMP/pid1")/comm")" metapi
 fi
 
 # Health endpoints, and no file serving or anything else.
