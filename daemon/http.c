@@ -254,7 +254,7 @@ http_client_gone(int fd)
 }
 
 static int
-http_healthz(struct mg_connection *conn, void *arg)
+http_healthz(struct mg_connection *conn, __unused void *arg)
 {
 	http_reply_json(conn, 200, "{\"status\":\"ok\"}\n");
 	return (200);
@@ -296,7 +296,7 @@ http_readyz(struct mg_connection *conn, void *arg)
 }
 
 static int
-http_not_found(struct mg_connection *conn, void *arg)
+http_not_found(struct mg_connection *conn, __unused void *arg)
 {
 	http_reply_json(conn, 404, "{\"error\":{\"message\":\"not found\","
 	    "\"type\":\"invalid_request_error\",\"code\":\"not_found\"}}\n");
@@ -410,13 +410,14 @@ http_apply_settings(const struct settings *set)
 
 /* A civetweb thread ends: drop what it kept for itself. */
 static void
-http_exit_thread(const struct mg_context *ctx, int type, void *user)
+http_exit_thread(__unused const struct mg_context *ctx, __unused int type,
+    __unused void *user)
 {
 	http_proxy_thread_done();
 }
 
 static int
-http_log_message(const struct mg_connection *conn, const char *msg)
+http_log_message(__unused const struct mg_connection *conn, const char *msg)
 {
 	log_warnx("http: %s", msg);
 	return (1);
@@ -524,7 +525,7 @@ http_start(const char *addr, const struct settings *set, char **cause)
  * port so that poll() returns at once; the knock is accepted and dropped.
  */
 static void *
-http_waker(void *arg)
+http_waker(__unused void *arg)
 {
 	struct sockaddr_storage	 ss;
 	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;

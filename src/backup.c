@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "backup.h"
+#include "compat.h"
 #include "jx.h"
 #include "modelpat.h"
 #include "notify.h"
@@ -1264,7 +1265,7 @@ backup_match_site(struct db *db, const struct bsection *s, json_t *it,
 /* A password account is its username; any other its credential. */
 static long long
 backup_match_account(struct db *db, const struct bsection *s, json_t *it,
-    const json_t *claimed, struct err *e)
+    __unused const json_t *claimed, struct err *e)
 {
 	const char	*kind = jx_str(it, "kind");
 	long long	 site;
@@ -1285,7 +1286,7 @@ backup_match_account(struct db *db, const struct bsection *s, json_t *it,
 /* By the site's token id; else by value; else by name. */
 static long long
 backup_match_token(struct db *db, const struct bsection *s, json_t *it,
-    const json_t *claimed, struct err *e)
+    __unused const json_t *claimed, struct err *e)
 {
 	long long	 acct, id;
 
@@ -1308,7 +1309,7 @@ backup_match_token(struct db *db, const struct bsection *s, json_t *it,
 
 static long long
 backup_match_model(struct db *db, const struct bsection *s, json_t *it,
-    const json_t *claimed, struct err *e)
+    __unused const json_t *claimed, struct err *e)
 {
 	long long	 acct, tok = 0;
 
@@ -1322,7 +1323,7 @@ backup_match_model(struct db *db, const struct bsection *s, json_t *it,
 
 static long long
 backup_match_route(struct db *db, const struct bsection *s, json_t *it,
-    const json_t *claimed, struct err *e)
+    __unused const json_t *claimed, struct err *e)
 {
 	(void)s;
 	return (backup_id(db, backup_query(db, e, "SELECT id FROM routes "
@@ -1331,7 +1332,7 @@ backup_match_route(struct db *db, const struct bsection *s, json_t *it,
 
 static long long
 backup_match_channel(struct db *db, const struct bsection *s, json_t *it,
-    const json_t *claimed, struct err *e)
+    __unused const json_t *claimed, struct err *e)
 {
 	const char	*m = jx_str(it, "source_model");
 	long long	 route, acct, tok = 0;
@@ -1354,7 +1355,7 @@ backup_match_channel(struct db *db, const struct bsection *s, json_t *it,
  */
 static long long
 backup_match_key(struct db *db, const struct bsection *s, json_t *it,
-    const json_t *claimed, struct err *e)
+    __unused const json_t *claimed, struct err *e)
 {
 	uint8_t		 hash[VAULT_HASH_LEN];
 	long long	 id, by_secret;
@@ -1398,7 +1399,7 @@ backup_match_key(struct db *db, const struct bsection *s, json_t *it,
 /* The same kind, configuration and secret. */
 static long long
 backup_match_notify(struct db *db, const struct bsection *s, json_t *it,
-    const json_t *claimed, struct err *e)
+    __unused const json_t *claimed, struct err *e)
 {
 	struct db_stmt	*st;
 	json_t		*cfg;

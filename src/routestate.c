@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "compat.h"
 #include "relay.h"
 #include "route.h"
 #include "router.h"
@@ -402,7 +403,7 @@ routestate_health_one(const struct route_health *r, void *arg)
 }
 
 static int
-routestate_load_one(const struct route_runtime *r, void *arg)
+routestate_load_one(const struct route_runtime *r, __unused void *arg)
 {
 	struct routestate_chan	*c;
 

@@ -372,7 +372,7 @@ relay_models_openai(struct req *r, const json_t *t, const char *owner)
 }
 
 static json_t *
-relay_models_anthropic(struct req *r, const json_t *t)
+relay_models_anthropic(__unused struct req *r, const json_t *t)
 {
 	json_t		*data = json_array(), *m;
 	size_t		 i;
