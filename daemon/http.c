@@ -266,13 +266,12 @@ http_healthz(struct mg_connection *conn, __unused void *arg)
  * reason goes with a 503, for the operator looking at a load balancer.
  */
 static int
-http_readyz(struct mg_connection *conn, void *arg)
+http_readyz(struct mg_connection *conn, __unused void *arg)
 {
 	struct snapshot	*snap;
 	const char	*why = NULL;
 	char		 body[128];
 
-	(void)arg;
 	if (!atomic_load(&http_ready))
 		why = "draining";
 	else if ((snap = snapshot_get()) == NULL)

@@ -220,13 +220,12 @@ metrics_print_hist(struct buf *b, const struct metrics_hist *h)
 
 /* The civetweb handler of GET /metrics. */
 int
-http_metrics(struct mg_connection *conn, void *arg)
+http_metrics(struct mg_connection *conn, __unused void *arg)
 {
 	struct buf	 b;
 	long long	*ids;
 	size_t		 cooling;
 
-	(void)arg;
 	/* On the heap: civetweb's worker stacks are small. */
 	ids = xcalloc(METRICS_MAX_COOLING, sizeof *ids);
 	cooling = routestate_cooling(routestate_now(), ids,

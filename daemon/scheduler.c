@@ -342,8 +342,8 @@ job_cleanup(const struct job_entry *j, __unused struct ctl_req *req,
  * Quick and local, on the main thread.
  */
 static enum ctl_ret
-job_summary(const struct job_entry *j, struct ctl_req *req, json_t **reply,
-    struct err *e)
+job_summary(const struct job_entry *j, __unused struct ctl_req *req,
+    json_t **reply, struct err *e)
 {
 	json_t		*stats = NULL, *bal = NULL, *ci = NULL, *t, *b;
 	struct buf	 msg;
@@ -351,7 +351,6 @@ job_summary(const struct job_entry *j, struct ctl_req *req, json_t **reply,
 	char		*text;
 	enum ctl_ret	 ret = CTL_ERROR;
 
-	(void)req;
 	if ((stats = proxylog_stats(metapid->db, 1, e)) == NULL ||
 	    (bal = account_balances(metapid->db, e)) == NULL ||
 	    (ci = checkin_outcomes_since(metapid->db, account_today_start(),

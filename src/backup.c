@@ -1228,7 +1228,7 @@ backup_claimed(const json_t *claimed, long long id)
  * that share a URL (another proxy, other headers) stay two.
  */
 static long long
-backup_match_site(struct db *db, const struct bsection *s, json_t *it,
+backup_match_site(struct db *db, __unused const struct bsection *s, json_t *it,
     const json_t *claimed, struct err *e)
 {
 	struct db_stmt	*st;
@@ -1237,7 +1237,6 @@ backup_match_site(struct db *db, const struct bsection *s, json_t *it,
 	char		*url;
 	int		 rc;
 
-	(void)s;
 	if ((id = backup_id(db, backup_query(db, e, "SELECT id FROM sites "
 	    "WHERE name = ?", "s", jx_str(it, "name")), e)) != 0)
 		return (id);
@@ -1264,13 +1263,12 @@ backup_match_site(struct db *db, const struct bsection *s, json_t *it,
 
 /* A password account is its username; any other its credential. */
 static long long
-backup_match_account(struct db *db, const struct bsection *s, json_t *it,
-    __unused const json_t *claimed, struct err *e)
+backup_match_account(struct db *db, __unused const struct bsection *s,
+    json_t *it, __unused const json_t *claimed, struct err *e)
 {
 	const char	*kind = jx_str(it, "kind");
 	long long	 site;
 
-	(void)s;
 	jx_int(it, "site", &site);
 	if (strcmp(kind, "password") == 0)
 		return (backup_id(db, backup_query(db, e, "SELECT id FROM "
@@ -1285,12 +1283,11 @@ backup_match_account(struct db *db, const struct bsection *s, json_t *it,
 
 /* By the site's token id; else by value; else by name. */
 static long long
-backup_match_token(struct db *db, const struct bsection *s, json_t *it,
+backup_match_token(struct db *db, __unused const struct bsection *s, json_t *it,
     __unused const json_t *claimed, struct err *e)
 {
 	long long	 acct, id;
 
-	(void)s;
 	jx_int(it, "account", &acct);
 	if (jx_str(it, "remote_id") != NULL && (id = backup_id(db,
 	    backup_query(db, e, "SELECT id FROM upstream_tokens WHERE "
@@ -1308,12 +1305,11 @@ backup_match_token(struct db *db, const struct bsection *s, json_t *it,
 }
 
 static long long
-backup_match_model(struct db *db, const struct bsection *s, json_t *it,
+backup_match_model(struct db *db, __unused const struct bsection *s, json_t *it,
     __unused const json_t *claimed, struct err *e)
 {
 	long long	 acct, tok = 0;
 
-	(void)s;
 	jx_int(it, "account", &acct);
 	jx_int(it, "token", &tok);
 	return (backup_id(db, backup_query(db, e, "SELECT id FROM "
@@ -1322,22 +1318,20 @@ backup_match_model(struct db *db, const struct bsection *s, json_t *it,
 }
 
 static long long
-backup_match_route(struct db *db, const struct bsection *s, json_t *it,
+backup_match_route(struct db *db, __unused const struct bsection *s, json_t *it,
     __unused const json_t *claimed, struct err *e)
 {
-	(void)s;
 	return (backup_id(db, backup_query(db, e, "SELECT id FROM routes "
 	    "WHERE pattern = ?", "s", jx_str(it, "pattern")), e));
 }
 
 static long long
-backup_match_channel(struct db *db, const struct bsection *s, json_t *it,
-    __unused const json_t *claimed, struct err *e)
+backup_match_channel(struct db *db, __unused const struct bsection *s,
+    json_t *it, __unused const json_t *claimed, struct err *e)
 {
 	const char	*m = jx_str(it, "source_model");
 	long long	 route, acct, tok = 0;
 
-	(void)s;
 	jx_int(it, "route", &route);
 	jx_int(it, "account", &acct);
 	jx_int(it, "token", &tok);
@@ -1354,7 +1348,7 @@ backup_match_channel(struct db *db, const struct bsection *s, json_t *it,
  * rather than replacing a local key's secret.
  */
 static long long
-backup_match_key(struct db *db, const struct bsection *s, json_t *it,
+backup_match_key(struct db *db, __unused const struct bsection *s, json_t *it,
     __unused const json_t *claimed, struct err *e)
 {
 	uint8_t		 hash[VAULT_HASH_LEN];
@@ -1362,7 +1356,6 @@ backup_match_key(struct db *db, const struct bsection *s, json_t *it,
 	char		*name;
 	int		 n = 1;
 
-	(void)s;
 	vault_hash(jx_str(it, "key"), hash);
 	if ((by_secret = backup_id(db, backup_query(db, e, "SELECT id FROM "
 	    "api_keys WHERE key_hash = ?", "h", hash), e)) < 0 ||
@@ -1398,8 +1391,8 @@ backup_match_key(struct db *db, const struct bsection *s, json_t *it,
 
 /* The same kind, configuration and secret. */
 static long long
-backup_match_notify(struct db *db, const struct bsection *s, json_t *it,
-    __unused const json_t *claimed, struct err *e)
+backup_match_notify(struct db *db, __unused const struct bsection *s,
+    json_t *it, __unused const json_t *claimed, struct err *e)
 {
 	struct db_stmt	*st;
 	json_t		*cfg;
@@ -1408,7 +1401,6 @@ backup_match_notify(struct db *db, const struct bsection *s, json_t *it,
 	char		*ad, *plain, *cause;
 	int		 same;
 
-	(void)s;
 	st = db_prepare_err(db, "SELECT id, config, secret_sealed FROM "
 	    "notify_channels WHERE kind = ? ORDER BY id", e);
 	if (st == NULL)

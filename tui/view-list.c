@@ -62,16 +62,14 @@ struct list_state {
 };
 
 static json_t *
-list_args_events(struct tui *t)
+list_args_events(__unused struct tui *t)
 {
-	(void)t;
 	return (json_pack("{s:i}", "limit", 500));
 }
 
 static json_t *
-list_args_checkins(struct tui *t)
+list_args_checkins(__unused struct tui *t)
 {
-	(void)t;
 	return (json_pack("{s:i}", "limit", 200));
 }
 
@@ -256,11 +254,10 @@ list_spec_of(const struct tui_view *v)
 static size_t	list_next_open;
 
 static void *
-list_open(struct tui *t)
+list_open(__unused struct tui *t)
 {
 	struct list_state	*st = xcalloc(1, sizeof *st);
 
-	(void)t;
 	st->spec = list_spec_of(view_lists[list_next_open++ %
 	    nitems(view_lists)]);
 	return (st);
@@ -332,13 +329,12 @@ static struct {
 
 /* Two rows by one column: numbers as numbers, text without case. */
 static int
-list_cmp(const void *a, const void *b, void *arg)
+list_cmp(const void *a, const void *b, __unused void *arg)
 {
 	json_t	*x, *y;
 	char	*sx, *sy;
 	int	 c;
 
-	(void)arg;
 	x = json_object_get(json_array_get(list_sorting.items,
 	    *(const size_t *)a), list_sorting.field);
 	y = json_object_get(json_array_get(list_sorting.items,
