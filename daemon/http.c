@@ -316,38 +316,39 @@ http_send_json(struct mg_connection *conn, int status, const json_t *o)
 /* Exact paths first; the catch-all last. */
 static const struct http_route http_route_table[] = {
 	{ "/v1/models$", http_models, NULL, "models the key may use (OpenAI "
-	    "or Anthropic shape)" },
+	    "or Anthropic shape)", 0 },
 	{ "/v1/chat/completions$", http_proxy, &http_fmt[RELAY_CHAT],
-	    "OpenAI chat" },
+	    "OpenAI chat", 0 },
 	{ "/chat/completions$", http_proxy, &http_fmt[RELAY_CHAT],
-	    "OpenAI chat, without /v1" },
+	    "OpenAI chat, without /v1", 0 },
 	{ "/v1/completions$", http_proxy, &http_fmt[RELAY_COMPLETIONS],
-	    "OpenAI legacy completions" },
+	    "OpenAI legacy completions", 0 },
 	{ "/v1/embeddings$", http_proxy, &http_fmt[RELAY_EMBEDDINGS],
-	    "OpenAI embeddings" },
+	    "OpenAI embeddings", 0 },
 	{ "/v1/images/generations$", http_proxy, &http_fmt[RELAY_IMAGES],
-	    "OpenAI image generation" },
+	    "OpenAI image generation", 0 },
 	{ "/v1/responses$", http_proxy, &http_fmt[RELAY_RESPONSES],
-	    "OpenAI Responses" },
+	    "OpenAI Responses", 0 },
 	{ "/responses$", http_proxy, &http_fmt[RELAY_RESPONSES],
-	    "OpenAI Responses, without /v1" },
+	    "OpenAI Responses, without /v1", 0 },
 	{ "/v1/messages$", http_proxy, &http_fmt[RELAY_MESSAGES],
-	    "Anthropic Messages" },
+	    "Anthropic Messages", 0 },
 	{ "/v1/messages/count_tokens$", http_proxy,
-	    &http_fmt[RELAY_COUNT_TOKENS], "Anthropic token counting" },
+	    &http_fmt[RELAY_COUNT_TOKENS], "Anthropic token counting", 0 },
 	{ "/v1/files$", http_files, NULL, "upload (POST, multipart) and list "
-	    "(GET) the key's files" },
-	{ "/v1/files/*/content$", http_files_content, NULL, "a file's bytes" },
+	    "(GET) the key's files", 0 },
+	{ "/v1/files/*/content$", http_files_content, NULL,
+	    "a file's bytes", 0 },
 	{ "/v1/files/*$", http_files_one, NULL, "a file (GET), or delete it "
-	    "(DELETE)" },
+	    "(DELETE)", 0 },
 	{ "/metrics$", http_metrics, NULL, "counters and histograms in the "
-	    "Prometheus text format" },
+	    "Prometheus text format", 0 },
 	{ "/healthz$", http_healthz, NULL, "liveness: 200 while the process "
 	    "runs", 1 },
 	{ "/readyz$", http_readyz, NULL, "readiness: 200 when serving, 503 "
 	    "when draining", 1 },
 	{ "**", http_not_found, NULL, "anything else: 404 in the OpenAI error "
-	    "shape" },
+	    "shape", 0 },
 };
 
 /*

@@ -59,6 +59,10 @@ struct bcol {
 	const char	*mask;		/* BC_SECRET: column of its masked form */
 };
 
+/* A row of a column table: field, column and type, then what else it has. */
+#define BCOL(f, c, t, ...) \
+	{ .field = f, .column = c, .type = t, __VA_ARGS__ }
+
 struct bsection;
 typedef int	 (*bcheck_cb)(json_t *, char **);
 /* The local row an item is, 0 for none; claimed: rows already matched. */
@@ -115,106 +119,112 @@ static long long backup_match_notify(struct db *, const struct bsection *,
 		     struct err *);
 
 static const struct bcol backup_site_cols[] = {
-	{ "name", "name", BC_TEXT, NULL, BC_REQUIRED|BC_NOT_NULL },
-	{ "url", "url", BC_TEXT, NULL, BC_REQUIRED|BC_NOT_NULL },
-	{ "platform", "platform", BC_TEXT, NULL, BC_REQUIRED|BC_NOT_NULL },
-	{ "proxy_url", "proxy_url", BC_TEXT },	/* redacted if sealed */
-	{ "proxy", "proxy_sealed", BC_SECRET },	/* one with a password */
-	{ "weight", "weight", BC_REAL, NULL, BC_NOT_NULL },
-	{ "enabled", "enabled", BC_BOOL, NULL, BC_NOT_NULL },
-	{ "probe", "probe", BC_BOOL, NULL, BC_NOT_NULL },
-	{ "header_names", "header_names", BC_JSON, NULL, BC_NOT_NULL },
-	{ "headers", "headers_sealed", BC_SECRET },
+	BCOL("name", "name", BC_TEXT, .flags = BC_REQUIRED|BC_NOT_NULL),
+	BCOL("url", "url", BC_TEXT, .flags = BC_REQUIRED|BC_NOT_NULL),
+	BCOL("platform", "platform", BC_TEXT, .flags = BC_REQUIRED|BC_NOT_NULL),
+	BCOL("proxy_url", "proxy_url", BC_TEXT),	/* redacted if sealed */
+	BCOL("proxy", "proxy_sealed", BC_SECRET),	/* one with a password */
+	BCOL("weight", "weight", BC_REAL, .flags = BC_NOT_NULL),
+	BCOL("enabled", "enabled", BC_BOOL, .flags = BC_NOT_NULL),
+	BCOL("probe", "probe", BC_BOOL, .flags = BC_NOT_NULL),
+	BCOL("header_names", "header_names", BC_JSON, .flags = BC_NOT_NULL),
+	BCOL("headers", "headers_sealed", BC_SECRET),
 	{ NULL }
 };
 
 static const struct bcol backup_account_cols[] = {
-	{ "site", "site_id", BC_REF, "sites", BC_REQUIRED },
-	{ "label", "label", BC_TEXT },
-	{ "username", "username", BC_TEXT },
-	{ "user_id", "user_id", BC_TEXT },
-	{ "kind", "credential_kind", BC_TEXT, NULL, BC_REQUIRED|BC_NOT_NULL },
-	{ "credential", "credential_sealed", BC_SECRET, NULL, BC_REQUIRED,
-	  "credential_mask" },
-	{ "password", "password_sealed", BC_SECRET },
-	{ "session", "session_sealed", BC_SECRET },
-	{ "status", "status", BC_TEXT, NULL, BC_NOT_NULL },
-	{ "status_before_site", "status_before_site", BC_TEXT },
-	{ "checkin_enabled", "checkin_enabled", BC_BOOL, NULL, BC_NOT_NULL },
-	{ "extra", "extra", BC_JSON, NULL, BC_NOT_NULL },
-	{ "balance_usd", "balance_usd", BC_REAL, NULL, BC_ADD_ONLY },
-	{ "used_usd", "used_usd", BC_REAL, NULL, BC_ADD_ONLY },
-	{ "group", "user_group", BC_TEXT, NULL, BC_ADD_ONLY },
-	{ "request_count", "request_count", BC_INT, NULL, BC_ADD_ONLY },
+	BCOL("site", "site_id", BC_REF, .ref = "sites", .flags = BC_REQUIRED),
+	BCOL("label", "label", BC_TEXT),
+	BCOL("username", "username", BC_TEXT),
+	BCOL("user_id", "user_id", BC_TEXT),
+	BCOL("kind", "credential_kind", BC_TEXT,
+	    .flags = BC_REQUIRED|BC_NOT_NULL),
+	BCOL("credential", "credential_sealed", BC_SECRET, .flags = BC_REQUIRED,
+	    .mask = "credential_mask"),
+	BCOL("password", "password_sealed", BC_SECRET),
+	BCOL("session", "session_sealed", BC_SECRET),
+	BCOL("status", "status", BC_TEXT, .flags = BC_NOT_NULL),
+	BCOL("status_before_site", "status_before_site", BC_TEXT),
+	BCOL("checkin_enabled", "checkin_enabled", BC_BOOL,
+	    .flags = BC_NOT_NULL),
+	BCOL("extra", "extra", BC_JSON, .flags = BC_NOT_NULL),
+	BCOL("balance_usd", "balance_usd", BC_REAL, .flags = BC_ADD_ONLY),
+	BCOL("used_usd", "used_usd", BC_REAL, .flags = BC_ADD_ONLY),
+	BCOL("group", "user_group", BC_TEXT, .flags = BC_ADD_ONLY),
+	BCOL("request_count", "request_count", BC_INT, .flags = BC_ADD_ONLY),
 	{ NULL }
 };
 
 static const struct bcol backup_token_cols[] = {
-	{ "account", "account_id", BC_REF, "accounts", BC_REQUIRED },
-	{ "remote_id", "remote_id", BC_TEXT },
-	{ "name", "name", BC_TEXT, NULL, BC_NOT_NULL },
-	{ "token", "token_sealed", BC_SECRET, NULL, 0, "token_mask" },
-	{ "group", "token_group", BC_TEXT },
-	{ "value_status", "value_status", BC_TEXT, NULL, BC_NOT_NULL },
-	{ "source", "source", BC_TEXT, NULL, BC_NOT_NULL },
-	{ "enabled", "enabled", BC_BOOL, NULL, BC_NOT_NULL },
-	{ "is_default", "is_default", BC_BOOL, NULL, BC_NOT_NULL },
-	{ "unlimited", "unlimited", BC_BOOL, NULL, BC_NOT_NULL },
-	{ "expires_at", "expires_at", BC_INT },
+	BCOL("account", "account_id", BC_REF, .ref = "accounts",
+	    .flags = BC_REQUIRED),
+	BCOL("remote_id", "remote_id", BC_TEXT),
+	BCOL("name", "name", BC_TEXT, .flags = BC_NOT_NULL),
+	BCOL("token", "token_sealed", BC_SECRET, .mask = "token_mask"),
+	BCOL("group", "token_group", BC_TEXT),
+	BCOL("value_status", "value_status", BC_TEXT, .flags = BC_NOT_NULL),
+	BCOL("source", "source", BC_TEXT, .flags = BC_NOT_NULL),
+	BCOL("enabled", "enabled", BC_BOOL, .flags = BC_NOT_NULL),
+	BCOL("is_default", "is_default", BC_BOOL, .flags = BC_NOT_NULL),
+	BCOL("unlimited", "unlimited", BC_BOOL, .flags = BC_NOT_NULL),
+	BCOL("expires_at", "expires_at", BC_INT),
 	{ NULL }
 };
 
 static const struct bcol backup_model_cols[] = {
-	{ "account", "account_id", BC_REF, "accounts", BC_REQUIRED },
-	{ "token", "token_id", BC_REF, "tokens" },
-	{ "model", "model", BC_TEXT, NULL, BC_REQUIRED|BC_NOT_NULL },
-	{ "manual", "is_manual", BC_BOOL, NULL, BC_NOT_NULL },
+	BCOL("account", "account_id", BC_REF, .ref = "accounts",
+	    .flags = BC_REQUIRED),
+	BCOL("token", "token_id", BC_REF, .ref = "tokens"),
+	BCOL("model", "model", BC_TEXT, .flags = BC_REQUIRED|BC_NOT_NULL),
+	BCOL("manual", "is_manual", BC_BOOL, .flags = BC_NOT_NULL),
 	{ NULL }
 };
 
 static const struct bcol backup_route_cols[] = {
-	{ "pattern", "pattern", BC_TEXT, NULL, BC_REQUIRED|BC_NOT_NULL },
-	{ "alias", "alias", BC_TEXT },
-	{ "strategy", "strategy", BC_TEXT, NULL, BC_NOT_NULL },
-	{ "model_map", "model_map", BC_JSON, NULL, BC_NOT_NULL },
-	{ "enabled", "enabled", BC_BOOL, NULL, BC_NOT_NULL },
-	{ "manual", "manual", BC_BOOL, NULL, BC_NOT_NULL },
-	{ "members", "members", BC_JSON },	/* group routes */
+	BCOL("pattern", "pattern", BC_TEXT, .flags = BC_REQUIRED|BC_NOT_NULL),
+	BCOL("alias", "alias", BC_TEXT),
+	BCOL("strategy", "strategy", BC_TEXT, .flags = BC_NOT_NULL),
+	BCOL("model_map", "model_map", BC_JSON, .flags = BC_NOT_NULL),
+	BCOL("enabled", "enabled", BC_BOOL, .flags = BC_NOT_NULL),
+	BCOL("manual", "manual", BC_BOOL, .flags = BC_NOT_NULL),
+	BCOL("members", "members", BC_JSON),	/* group routes */
 	{ NULL }
 };
 
 static const struct bcol backup_channel_cols[] = {
-	{ "route", "route_id", BC_REF, "routes", BC_REQUIRED },
-	{ "account", "account_id", BC_REF, "accounts", BC_REQUIRED },
-	{ "token", "token_id", BC_REF, "tokens" },
-	{ "source_model", "source_model", BC_TEXT },
-	{ "priority", "priority", BC_INT, NULL, BC_NOT_NULL },
-	{ "weight", "weight", BC_INT, NULL, BC_NOT_NULL },
-	{ "enabled", "enabled", BC_BOOL, NULL, BC_NOT_NULL },
-	{ "manual", "manual", BC_BOOL, NULL, BC_NOT_NULL },
+	BCOL("route", "route_id", BC_REF, .ref = "routes", .flags = BC_REQUIRED),
+	BCOL("account", "account_id", BC_REF, .ref = "accounts",
+	    .flags = BC_REQUIRED),
+	BCOL("token", "token_id", BC_REF, .ref = "tokens"),
+	BCOL("source_model", "source_model", BC_TEXT),
+	BCOL("priority", "priority", BC_INT, .flags = BC_NOT_NULL),
+	BCOL("weight", "weight", BC_INT, .flags = BC_NOT_NULL),
+	BCOL("enabled", "enabled", BC_BOOL, .flags = BC_NOT_NULL),
+	BCOL("manual", "manual", BC_BOOL, .flags = BC_NOT_NULL),
 	{ NULL }
 };
 
 static const struct bcol backup_key_cols[] = {
-	{ "name", "name", BC_TEXT, NULL, BC_REQUIRED|BC_NOT_NULL },
-	{ "key", "key_sealed", BC_SECRET, NULL, BC_REQUIRED, "key_mask" },
-	{ "models", "models", BC_JSON, NULL, BC_NOT_NULL },
-	{ "expires_at", "expires_at", BC_INT },
-	{ "max_cost_usd", "max_cost_usd", BC_REAL },
-	{ "max_requests", "max_requests", BC_INT },
-	{ "enabled", "enabled", BC_BOOL, NULL, BC_NOT_NULL },
-	{ "used_cost_usd", "used_cost_usd", BC_REAL, NULL,
-	  BC_ADD_ONLY|BC_NOT_NULL },
-	{ "used_requests", "used_requests", BC_INT, NULL,
-	  BC_ADD_ONLY|BC_NOT_NULL },
+	BCOL("name", "name", BC_TEXT, .flags = BC_REQUIRED|BC_NOT_NULL),
+	BCOL("key", "key_sealed", BC_SECRET, .flags = BC_REQUIRED,
+	    .mask = "key_mask"),
+	BCOL("models", "models", BC_JSON, .flags = BC_NOT_NULL),
+	BCOL("expires_at", "expires_at", BC_INT),
+	BCOL("max_cost_usd", "max_cost_usd", BC_REAL),
+	BCOL("max_requests", "max_requests", BC_INT),
+	BCOL("enabled", "enabled", BC_BOOL, .flags = BC_NOT_NULL),
+	BCOL("used_cost_usd", "used_cost_usd", BC_REAL,
+	    .flags = BC_ADD_ONLY|BC_NOT_NULL),
+	BCOL("used_requests", "used_requests", BC_INT,
+	    .flags = BC_ADD_ONLY|BC_NOT_NULL),
 	{ NULL }
 };
 
 static const struct bcol backup_notify_cols[] = {
-	{ "kind", "kind", BC_TEXT, NULL, BC_REQUIRED|BC_NOT_NULL },
-	{ "config", "config", BC_JSON, NULL, BC_NOT_NULL },
-	{ "secret", "secret_sealed", BC_SECRET, NULL, 0, "secret_mask" },
-	{ "enabled", "enabled", BC_BOOL, NULL, BC_NOT_NULL },
+	BCOL("kind", "kind", BC_TEXT, .flags = BC_REQUIRED|BC_NOT_NULL),
+	BCOL("config", "config", BC_JSON, .flags = BC_NOT_NULL),
+	BCOL("secret", "secret_sealed", BC_SECRET, .mask = "secret_mask"),
+	BCOL("enabled", "enabled", BC_BOOL, .flags = BC_NOT_NULL),
 	{ NULL }
 };
 

@@ -19,16 +19,16 @@
 
 const struct cmd_spec cmd_table[] = {
 	{ "daemon.status", "status", NULL, { { NULL } },
-	  N_("version, uptime, listen address, data dir and counts") },
+	  N_("version, uptime, listen address, data dir and counts"), 0 },
 	{ "daemon.stop", "stop", NULL, { { NULL } },
-	  N_("stop the daemon gracefully") },
+	  N_("stop the daemon gracefully"), 0 },
 
 	{ "doctor.run", "doctor", NULL, {
 	    { "timeout", "--timeout", "SEC", ARG_INT, 0,
 	      N_("seconds to wait for each site (default 5, 1 to 60)") },
 	    { NULL } },
 	  N_("check the data dir, database, socket, HTTP listener, sites, "
-	  "credentials and clock; say what to fix") },
+	  "credentials and clock; say what to fix"), 0 },
 
 	{ "site.add", "site add", "NAME (URL | --preset PRESET)", {
 	    { "name", NULL, "NAME", ARG_STR, CMD_ARG_REQUIRED,
@@ -48,10 +48,10 @@ const struct cmd_spec cmd_table[] = {
 	    { "header", "--header", "'Name: value'", ARG_LIST, 0,
 	      N_("extra request header for this site (repeatable)") },
 	    { NULL } },
-	  N_("add an upstream relay site") },
-	{ "site.list", "site list", NULL, { { NULL } }, N_("list sites") },
+	  N_("add an upstream relay site"), 0 },
+	{ "site.list", "site list", NULL, { { NULL } }, N_("list sites"), 0 },
 	{ "site.show", "site show", NULL, { SITE_ARG, { NULL } },
-	  N_("show one site") },
+	  N_("show one site"), 0 },
 	{ "site.edit", "site edit", NULL, {
 	    SITE_ARG,
 	    { "name", "--name", "N", ARG_STR, 0, N_("new name") },
@@ -67,13 +67,13 @@ const struct cmd_spec cmd_table[] = {
 	      N_("replace the extra headers (repeatable; --header none "
 	      "clears them)") },
 	    { NULL } },
-	  N_("change a site") },
+	  N_("change a site"), 0 },
 	{ "site.rm", "site rm", NULL, { SITE_ARG, { NULL } },
-	  N_("remove a site with its accounts and channels") },
+	  N_("remove a site with its accounts and channels"), 0 },
 	{ "site.enable", "site enable", NULL, { SITE_ARG, { NULL } },
-	  N_("enable a site and its accounts") },
+	  N_("enable a site and its accounts"), 0 },
 	{ "site.disable", "site disable", NULL, { SITE_ARG, { NULL } },
-	  N_("disable a site and its accounts") },
+	  N_("disable a site and its accounts"), 0 },
 	{ "site.detect", "site detect", NULL, {
 	    { "url", NULL, "URL", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("the site's base URL") },
@@ -82,10 +82,10 @@ const struct cmd_spec cmd_table[] = {
 	    { "header", "--header", "'Name: value'", ARG_LIST, 0,
 	      N_("extra request header (repeatable)") },
 	    { NULL } },
-	  N_("say which platform a site runs, and why") },
+	  N_("say which platform a site runs, and why"), 0 },
 	{ "site.presets", "site presets", NULL, { { NULL } },
 	  N_("known providers for site add --preset: id, aliases, URL, "
-	  "platform, credential") },
+	  "platform, credential"), 0 },
 
 	{ "account.add", "account add",
 	  "SITE (--username U --password P | --access-token T [--user-id N] "
@@ -110,42 +110,42 @@ const struct cmd_spec cmd_table[] = {
 	    { "no_checkin", "--no-checkin", NULL, ARG_FLAG, 0,
 	      N_("never check in daily") },
 	    { NULL } },
-	  N_("add an account on a site, verified against the site first") },
+	  N_("add an account on a site, verified against the site first"), 0 },
 	{ "account.list", "account list", NULL, {
 	    { "site", "--site", "SITE", ARG_STR, 0, N_("only this site's") },
 	    { NULL } },
-	  N_("list accounts") },
+	  N_("list accounts"), 0 },
 	{ "account.show", "account show", NULL,
-	  { ID_ARG, { NULL } }, N_("show one account") },
+	  { ID_ARG, { NULL } }, N_("show one account"), 0 },
 	{ "account.rm", "account rm", NULL,
 	  { ID_ARG, { NULL } },
-	  N_("remove an account with its tokens and channels") },
+	  N_("remove an account with its tokens and channels"), 0 },
 	{ "account.enable", "account enable", NULL,
-	  { ID_ARG, { NULL } }, N_("enable an account") },
+	  { ID_ARG, { NULL } }, N_("enable an account"), 0 },
 	{ "account.refresh", "account refresh", "(ID | --all)", {
 	    { "id", NULL, "ID", ARG_INT, 0, N_("an account id") },
 	    { "all", "--all", NULL, ARG_FLAG, 0, N_("every account") },
 	    { NULL } },
-	  N_("read balance, tokens, models and prices from the site now") },
+	  N_("read balance, tokens, models and prices from the site now"), 0 },
 	{ "account.login", "account login", NULL, {
 	    ID_ARG,
 	    { "twofa", "--2fa", "CODE", ARG_STR, 0,
 	      N_("one-time two-factor code") },
 	    { NULL } },
-	  N_("log in again with the stored password") },
+	  N_("log in again with the stored password"), 0 },
 	{ "account.disable", "account disable", NULL,
-	  { ID_ARG, { NULL } }, N_("disable an account") },
+	  { ID_ARG, { NULL } }, N_("disable an account"), 0 },
 
 	{ "token.list", "token list", NULL, {
 	    { "account", "--account", "ID", ARG_INT, 0,
 	      N_("only this account's") },
 	    { NULL } },
-	  N_("list the API keys accounts hold on their sites") },
+	  N_("list the API keys accounts hold on their sites"), 0 },
 	{ "token.sync", "token sync", "(ACCOUNT_ID | --all)", {
 	    { "id", NULL, "ACCOUNT_ID", ARG_INT, 0, N_("an account id") },
 	    { "all", "--all", NULL, ARG_FLAG, 0, N_("every account") },
 	    { NULL } },
-	  N_("fetch accounts' tokens from their sites now") },
+	  N_("fetch accounts' tokens from their sites now"), 0 },
 	{ "token.create", "token create", NULL, {
 	    { "account", NULL, "ACCOUNT_ID", ARG_INT, CMD_ARG_REQUIRED,
 	      N_("an account id") },
@@ -154,51 +154,52 @@ const struct cmd_spec cmd_table[] = {
 	    { "group", "--group", "G", ARG_STR, 0,
 	      N_("the site's group for the token") },
 	    { NULL } },
-	  N_("create a token on the account's site") },
+	  N_("create a token on the account's site"), 0 },
 	{ "token.rm", "token rm", NULL,
 	  { { "id", NULL, "TOKEN_ID", ARG_INT, CMD_ARG_REQUIRED,
 	      N_("a token id") }, { NULL } },
-	  N_("delete a token on its site and here") },
+	  N_("delete a token on its site and here"), 0 },
 	{ "token.default", "token default", NULL,
 	  { { "id", NULL, "TOKEN_ID", ARG_INT, CMD_ARG_REQUIRED,
 	      N_("a token id") }, { NULL } },
-	  N_("make a token its account's default") },
+	  N_("make a token its account's default"), 0 },
 
 	{ "checkin.run", "checkin run", "(ACCOUNT_ID | --all)", {
 	    { "id", NULL, "ACCOUNT_ID", ARG_INT, 0, N_("an account id") },
 	    { "all", "--all", NULL, ARG_FLAG, 0, N_("every account") },
 	    { NULL } },
-	  N_("check in now: success, already, skipped or failed per account") },
+	  N_("check in now: success, already, skipped or failed per "
+	  "account"), 0 },
 	{ "checkin.log", "checkin log", NULL, {
 	    { "account", "--account", "ID", ARG_INT, 0,
 	      N_("only this account's") },
 	    { "limit", "--limit", "N", ARG_INT, 0,
 	      N_("at most N entries (default 50)") },
 	    { NULL } },
-	  N_("past check-ins, newest first") },
+	  N_("past check-ins, newest first"), 0 },
 	{ "balance.show", "balance", NULL, {
 	    { "refresh", "--refresh", NULL, ARG_FLAG, 0,
 	      N_("ask every site first") },
 	    { NULL } },
-	  N_("balance, used, today's income and spend per account (USD)") },
+	  N_("balance, used, today's income and spend per account (USD)"), 0 },
 	{ "job.list", "job list", NULL, { { NULL } },
-	  N_("scheduled jobs: schedule, last run and outcome, next run") },
+	  N_("scheduled jobs: schedule, last run and outcome, next run"), 0 },
 	{ "job.run", "job run", NULL, {
 	    { "name", NULL, "NAME", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("checkin, balance, log-cleanup, daily-summary or renew") },
 	    { NULL } },
-	  N_("run a job now and wait for it") },
+	  N_("run a job now and wait for it"), 0 },
 	{ "model.list", "model list", NULL, { { NULL } },
-	  N_("the models the accounts offer, with sites and prices") },
+	  N_("the models the accounts offer, with sites and prices"), 0 },
 
 	{ "route.list", "route list", NULL, { { NULL } },
-	  N_("list routes: model patterns, aliases, strategies, channels") },
+	  N_("list routes: model patterns, aliases, strategies, channels"), 0 },
 	{ "route.show", "route show", NULL, {
 	    { "route", NULL, "ROUTE", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("a route id or its model pattern") },
 	    { NULL } },
 	  N_("a route's channels with priority, weight, cooldown and current "
-	  "probability") },
+	  "probability"), 0 },
 	{ "route.explain", "route explain", NULL, {
 	    { "model", NULL, "MODEL", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("a model name as a client would request it") },
@@ -206,7 +207,7 @@ const struct cmd_spec cmd_table[] = {
 	      N_("apply this downstream key's model policy") },
 	    { NULL } },
 	  N_("which channel would serve MODEL now, every candidate's "
-	  "probability and the reasons") },
+	  "probability and the reasons"), 0 },
 	{ "route.add", "route add", NULL, {
 	    { "pattern", NULL, "PATTERN", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("a model name, glob (*, ?) or re:REGEX") },
@@ -218,7 +219,7 @@ const struct cmd_spec cmd_table[] = {
 	      N_("a group route: PATTERN is a name served by these models' "
 	      "channels") },
 	    { NULL } },
-	  N_("add a manual route") },
+	  N_("add a manual route"), 0 },
 	{ "route.edit", "route edit", NULL, {
 	    { "route", NULL, "ROUTE", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("a route id or its model pattern") },
@@ -232,14 +233,15 @@ const struct cmd_spec cmd_table[] = {
 	    { "group", "--group", "MODEL[,MODEL...]", ARG_STR, 0,
 	      N_("a group route's members (replaces the list)") },
 	    { NULL } },
-	  N_("change a route's alias, strategy, model map or group members") },
+	  N_("change a route's alias, strategy, model map or group "
+	  "members"), 0 },
 	{ "route.rm", "route rm", NULL, {
 	    { "route", NULL, "ROUTE", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("a route id or its model pattern") },
 	    { NULL } },
-	  N_("delete a route and its channels") },
+	  N_("delete a route and its channels"), 0 },
 	{ "route.rebuild", "route rebuild", NULL, { { NULL } },
-	  N_("rebuild the route table from the discovered models now") },
+	  N_("rebuild the route table from the discovered models now"), 0 },
 	{ "channel.set", "channel set", NULL, {
 	    { "id", NULL, "CHANNEL_ID", ARG_INT, CMD_ARG_REQUIRED,
 	      N_("a channel id") },
@@ -252,12 +254,12 @@ const struct cmd_spec cmd_table[] = {
 	    { "disable", "--disable", NULL, ARG_FLAG, 0,
 	      N_("keep it from serving requests") },
 	    { NULL } },
-	  N_("change a channel's priority, weight or state") },
+	  N_("change a channel's priority, weight or state"), 0 },
 	{ "channel.cooldown-clear", "channel cooldown-clear", NULL, {
 	    { "id", NULL, "CHANNEL_ID", ARG_INT, CMD_ARG_REQUIRED,
 	      N_("a channel id") },
 	    { NULL } },
-	  N_("end a channel's cooldown now") },
+	  N_("end a channel's cooldown now"), 0 },
 
 	{ "key.add", "key add", NULL, {
 	    { "name", NULL, "NAME", ARG_STR, CMD_ARG_REQUIRED,
@@ -272,22 +274,22 @@ const struct cmd_spec cmd_table[] = {
 	    { "max_requests", "--max-requests", "N", ARG_INT, 0,
 	      N_("request limit") },
 	    { NULL } },
-	  N_("issue a downstream key; prints it once") },
+	  N_("issue a downstream key; prints it once"), 0 },
 	{ "key.list", "key list", NULL, { { NULL } },
-	  N_("list downstream keys") },
+	  N_("list downstream keys"), 0 },
 	{ "key.show", "key show", NULL,
-	  { ID_ARG, { NULL } }, N_("show one key (masked)") },
+	  { ID_ARG, { NULL } }, N_("show one key (masked)"), 0 },
 	{ "key.reveal", "key reveal", NULL,
-	  { ID_ARG, { NULL } }, N_("print a key in full") },
+	  { ID_ARG, { NULL } }, N_("print a key in full"), 0 },
 	{ "key.rm", "key rm", NULL,
-	  { ID_ARG, { NULL } }, N_("delete a key") },
+	  { ID_ARG, { NULL } }, N_("delete a key"), 0 },
 	{ "key.enable", "key enable", NULL,
-	  { ID_ARG, { NULL } }, N_("enable a key") },
+	  { ID_ARG, { NULL } }, N_("enable a key"), 0 },
 	{ "key.disable", "key disable", NULL,
-	  { ID_ARG, { NULL } }, N_("disable a key") },
+	  { ID_ARG, { NULL } }, N_("disable a key"), 0 },
 	{ "key.rotate", "key rotate", NULL,
 	  { ID_ARG, { NULL } },
-	  N_("replace a key's secret; prints the new one once") },
+	  N_("replace a key's secret; prints the new one once"), 0 },
 
 	{ "log.list", "logs", NULL, {
 	    { "limit", "--limit", "N", ARG_INT, 0,
@@ -306,13 +308,13 @@ const struct cmd_spec cmd_table[] = {
 	      N_("then print new requests as they finish, until "
 	      "interrupted") },
 	    { NULL } },
-	  N_("the request log, newest first") },
+	  N_("the request log, newest first"), 0 },
 	{ "stats.show", "stats", NULL, {
 	    { "days", "--days", "N", ARG_INT, 0,
 	      N_("over the last N days (default 7)") },
 	    { NULL } },
 	  N_("totals, and per-site and per-model calls, success rate, "
-	  "spend and latency; per day, and per site and hour for 24 h") },
+	  "spend and latency; per day, and per site and hour for 24 h"), 0 },
 
 	{ "notify.add", "notify add",
 	  "(webhook URL | bark URL | serverchan SENDKEY | telegram BOT_TOKEN "
@@ -343,14 +345,14 @@ const struct cmd_spec cmd_table[] = {
 	    { "ca", "--ca-file", "FILE", ARG_STR, CMD_ARG_FILE,
 	      N_("SMTP: also trust the CA certificates in this PEM file") },
 	    { NULL } },
-	  N_("add a notification channel; its secret is stored sealed") },
+	  N_("add a notification channel; its secret is stored sealed"), 0 },
 	{ "notify.list", "notify list", NULL, { { NULL } },
-	  N_("list notification channels (secrets masked)") },
+	  N_("list notification channels (secrets masked)"), 0 },
 	{ "notify.test", "notify test", NULL, {
 	    { "id", NULL, "ID", ARG_INT, 0,
 	      N_("one channel (default: every enabled one)") },
 	    { NULL } },
-	  N_("send a test notification and wait for the outcome") },
+	  N_("send a test notification and wait for the outcome"), 0 },
 	{ "notify.send", "notify send", NULL, {
 	    { "title", NULL, "TITLE", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("the alert's title") },
@@ -361,28 +363,28 @@ const struct cmd_spec cmd_table[] = {
 	      N_("event type (default manual)") },
 	    { NULL } },
 	  N_("record an event and alert every enabled channel (identical "
-	  "alerts within notify_cooldown_sec are merged)") },
+	  "alerts within notify_cooldown_sec are merged)"), 0 },
 	{ "notify.rm", "notify rm", NULL,
-	  { ID_ARG, { NULL } }, N_("remove a notification channel") },
+	  { ID_ARG, { NULL } }, N_("remove a notification channel"), 0 },
 	{ "notify.enable", "notify enable", NULL,
-	  { ID_ARG, { NULL } }, N_("enable a notification channel") },
+	  { ID_ARG, { NULL } }, N_("enable a notification channel"), 0 },
 	{ "notify.disable", "notify disable", NULL,
-	  { ID_ARG, { NULL } }, N_("disable a notification channel") },
+	  { ID_ARG, { NULL } }, N_("disable a notification channel"), 0 },
 	{ "event.list", "events", NULL, {
 	    { "limit", "--limit", "N", ARG_INT, 0,
 	      N_("at most N events (default 50, at most 1000)") },
 	    { "before", "--before", "ID", ARG_INT, 0,
 	      N_("only events older than this id (a page's \"next\")") },
 	    { NULL } },
-	  N_("the event log, newest first") },
+	  N_("the event log, newest first"), 0 },
 
 	{ "settings.list", "settings list", NULL, { { NULL } },
-	  N_("every setting with its value, default and help") },
+	  N_("every setting with its value, default and help"), 0 },
 	{ "settings.get", "settings get", NULL, {
 	    { "key", NULL, "KEY", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("setting name") },
 	    { NULL } },
-	  N_("show one setting") },
+	  N_("show one setting"), 0 },
 	{ "settings.set", "settings set", NULL, {
 	    { "key", NULL, "KEY", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("setting name") },
@@ -390,7 +392,7 @@ const struct cmd_spec cmd_table[] = {
 	      N_("new value") },
 	    { NULL } },
 	  N_("change a setting (validated; takes effect at once unless "
-	  "noted)") },
+	  "noted)"), 0 },
 
 	{ "backup.export", "backup export", NULL, {
 	    { "file", NULL, "FILE", ARG_STR, CMD_ARG_REQUIRED,
@@ -404,7 +406,7 @@ const struct cmd_spec cmd_table[] = {
 	    { NULL } },
 	  N_("write sites, accounts, tokens, routes, keys, notification "
 	  "channels and settings to FILE, every secret sealed with a "
-	  "passphrase") },
+	  "passphrase"), 0 },
 	{ "backup.import", "backup import", NULL, {
 	    { "file", NULL, "FILE", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("a metapi backup, a metapi (Node) backup or an "
@@ -418,7 +420,7 @@ const struct cmd_spec cmd_table[] = {
 	      N_("say what would be added and updated, change nothing") },
 	    { NULL } },
 	  N_("merge a backup into this metapi: all of it or, on any error, "
-	  "nothing") },
+	  "nothing"), 0 },
 	{ "db.migrate", "db migrate", NULL, {
 	    { "to", "--to", "URL", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("an empty PostgreSQL database: postgres://user:password@"
@@ -426,7 +428,7 @@ const struct cmd_spec cmd_table[] = {
 	    { NULL } },
 	  N_("copy the daemon's SQLite database into PostgreSQL, all of it "
 	  "or, on any error, nothing; every table's rows counted on both "
-	  "sides") },
+	  "sides"), 0 },
 	{ "client.connect", "connect", NULL, {
 	    { "client", NULL, "CLIENT", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("claude-code, codex, opencode, cherry-studio or openai-sdk") },
@@ -453,7 +455,7 @@ const struct cmd_spec cmd_table[] = {
 	      N_("only site, account, key, model, route or log") },
 	    { NULL } },
 	  N_("find sites, accounts, keys, models, routes and recent requests "
-	  "by name, URL, model or error text") },
+	  "by name, URL, model or error text"), 0 },
 };
 
 const size_t cmd_table_count = sizeof cmd_table / sizeof cmd_table[0];

@@ -88,7 +88,7 @@ static const struct tui_action dash_actions[] = {
 
 const struct tui_view view_dash = {
 	"dash", N_("Dashboard"), dash_open, dash_load, dash_draw, NULL,
-	dash_event, dash_tick, dash_close, dash_actions
+	dash_event, dash_tick, dash_close, dash_actions, NULL, NULL
 };
 
 /* Formatting. */
