@@ -129,7 +129,7 @@ static const struct bcol backup_site_cols[] = {
 	BCOL("probe", "probe", BC_BOOL, .flags = BC_NOT_NULL),
 	BCOL("header_names", "header_names", BC_JSON, .flags = BC_NOT_NULL),
 	BCOL("headers", "headers_sealed", BC_SECRET),
-	{ NULL }
+	{ 0 }
 };
 
 static const struct bcol backup_account_cols[] = {
@@ -152,7 +152,7 @@ static const struct bcol backup_account_cols[] = {
 	BCOL("used_usd", "used_usd", BC_REAL, .flags = BC_ADD_ONLY),
 	BCOL("group", "user_group", BC_TEXT, .flags = BC_ADD_ONLY),
 	BCOL("request_count", "request_count", BC_INT, .flags = BC_ADD_ONLY),
-	{ NULL }
+	{ 0 }
 };
 
 static const struct bcol backup_token_cols[] = {
@@ -168,7 +168,7 @@ static const struct bcol backup_token_cols[] = {
 	BCOL("is_default", "is_default", BC_BOOL, .flags = BC_NOT_NULL),
 	BCOL("unlimited", "unlimited", BC_BOOL, .flags = BC_NOT_NULL),
 	BCOL("expires_at", "expires_at", BC_INT),
-	{ NULL }
+	{ 0 }
 };
 
 static const struct bcol backup_model_cols[] = {
@@ -177,7 +177,7 @@ static const struct bcol backup_model_cols[] = {
 	BCOL("token", "token_id", BC_REF, .ref = "tokens"),
 	BCOL("model", "model", BC_TEXT, .flags = BC_REQUIRED|BC_NOT_NULL),
 	BCOL("manual", "is_manual", BC_BOOL, .flags = BC_NOT_NULL),
-	{ NULL }
+	{ 0 }
 };
 
 static const struct bcol backup_route_cols[] = {
@@ -188,7 +188,7 @@ static const struct bcol backup_route_cols[] = {
 	BCOL("enabled", "enabled", BC_BOOL, .flags = BC_NOT_NULL),
 	BCOL("manual", "manual", BC_BOOL, .flags = BC_NOT_NULL),
 	BCOL("members", "members", BC_JSON),	/* group routes */
-	{ NULL }
+	{ 0 }
 };
 
 static const struct bcol backup_channel_cols[] = {
@@ -201,7 +201,7 @@ static const struct bcol backup_channel_cols[] = {
 	BCOL("weight", "weight", BC_INT, .flags = BC_NOT_NULL),
 	BCOL("enabled", "enabled", BC_BOOL, .flags = BC_NOT_NULL),
 	BCOL("manual", "manual", BC_BOOL, .flags = BC_NOT_NULL),
-	{ NULL }
+	{ 0 }
 };
 
 static const struct bcol backup_key_cols[] = {
@@ -217,7 +217,7 @@ static const struct bcol backup_key_cols[] = {
 	    .flags = BC_ADD_ONLY|BC_NOT_NULL),
 	BCOL("used_requests", "used_requests", BC_INT,
 	    .flags = BC_ADD_ONLY|BC_NOT_NULL),
-	{ NULL }
+	{ 0 }
 };
 
 static const struct bcol backup_notify_cols[] = {
@@ -225,7 +225,7 @@ static const struct bcol backup_notify_cols[] = {
 	BCOL("config", "config", BC_JSON, .flags = BC_NOT_NULL),
 	BCOL("secret", "secret_sealed", BC_SECRET, .mask = "secret_mask"),
 	BCOL("enabled", "enabled", BC_BOOL, .flags = BC_NOT_NULL),
-	{ NULL }
+	{ 0 }
 };
 
 /* In the order they are applied: a section refers only to earlier ones. */
