@@ -107,7 +107,7 @@ ctl_account_token_models(struct acctjob_item *it)
  * decides success; a later step that fails leaves a warning.
  */
 void
-ctl_account_refresh_work(struct acctjob *j, struct acctjob_item *it)
+ctl_account_refresh_work(__unused struct acctjob *j, struct acctjob_item *it)
 {
 	const struct adapter_ops	*ops = it->ops;
 	struct adapter_acct		*a = &it->ctx.acct;
@@ -440,7 +440,7 @@ ctl_account_events(struct acctjob_item *it, const char *before)
 }
 
 json_t *
-ctl_account_refresh_store(struct acctjob *j, struct acctjob_item *it)
+ctl_account_refresh_store(__unused struct acctjob *j, struct acctjob_item *it)
 {
 	struct err	 e = { ERR_OK, NULL };
 	json_t		*o;
@@ -532,7 +532,7 @@ ctl_account_refresh_start(struct ctl_req *req, const long long *ids,
 }
 
 enum ctl_ret
-ctl_account_refresh(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_account_refresh(struct ctl_req *req, __unused json_t **reply, struct err *e)
 {
 	long long	*ids;
 	size_t		 n;
@@ -574,7 +574,7 @@ ctl_account_login_work(struct acctjob *j, struct acctjob_item *it)
 }
 
 static json_t *
-ctl_account_login_store(struct acctjob *j, struct acctjob_item *it)
+ctl_account_login_store(__unused struct acctjob *j, struct acctjob_item *it)
 {
 	struct err	e = { ERR_OK, NULL };
 
@@ -610,7 +610,7 @@ ctl_account_renew_start(struct ctl_req *req, const long long *ids, size_t n,
 }
 
 enum ctl_ret
-ctl_account_login(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_account_login(struct ctl_req *req, __unused json_t **reply, struct err *e)
 {
 	long long	id = 0;
 
@@ -672,7 +672,7 @@ ctl_account_add_store(struct acctjob *j, struct acctjob_item *it)
 }
 
 enum ctl_ret
-ctl_account_add(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_account_add(struct ctl_req *req, __unused json_t **reply, struct err *e)
 {
 	struct acctjob		*j;
 	struct acctjob_item	*it;

@@ -141,7 +141,7 @@ backup_export_work(void *arg)
 }
 
 static enum ctl_ret
-backup_export_done(void *arg, int alive, json_t **reply, struct err *e)
+backup_export_done(void *arg, __unused int alive, json_t **reply, struct err *e)
 {
 	struct backup_job	*j = arg;
 	json_t			*counts;
@@ -149,7 +149,6 @@ backup_export_done(void *arg, int alive, json_t **reply, struct err *e)
 	json_t			*v;
 	enum ctl_ret		 ret = CTL_ERROR;
 
-	(void)alive;
 	if (j->err.code != ERR_OK)
 		err_set(e, j->err.code, "%s", j->err.msg);
 	else {
@@ -170,11 +169,10 @@ backup_export_done(void *arg, int alive, json_t **reply, struct err *e)
 }
 
 enum ctl_ret
-ctl_backup_export(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_backup_export(struct ctl_req *req, __unused json_t **reply, struct err *e)
 {
 	struct backup_job	*j;
 
-	(void)reply;
 	if ((j = backup_job_new(req, e)) == NULL)
 		return (CTL_ERROR);
 	if (j->pass == NULL || strlen(j->pass) < BACKUP_PASS_MIN) {
@@ -278,11 +276,10 @@ backup_import_done(void *arg, int alive, json_t **reply, struct err *e)
 }
 
 enum ctl_ret
-ctl_backup_import(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_backup_import(struct ctl_req *req, __unused json_t **reply, struct err *e)
 {
 	struct backup_job	*j;
 
-	(void)reply;
 	if ((j = backup_job_new(req, e)) == NULL)
 		return (CTL_ERROR);
 	async_run(req, backup_import_work, backup_import_done, j);

@@ -29,7 +29,7 @@ ctl_checkin_skip(struct acctjob_item *it, const char *why)
 }
 
 static void
-ctl_checkin_work(struct acctjob *j, struct acctjob_item *it)
+ctl_checkin_work(__unused struct acctjob *j, struct acctjob_item *it)
 {
 	const struct adapter_ops	*ops = it->ops;
 
@@ -158,7 +158,7 @@ ctl_checkin_start(struct ctl_req *req, const long long *ids, size_t n,
 }
 
 enum ctl_ret
-ctl_checkin_run(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_checkin_run(struct ctl_req *req, __unused json_t **reply, struct err *e)
 {
 	long long	*ids;
 	size_t		 n;

@@ -40,7 +40,8 @@ ctl_daemon_storage(void)
 }
 
 enum ctl_ret
-ctl_daemon_status(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_daemon_status(__unused struct ctl_req *req, json_t **reply,
+    __unused struct err *e)
 {
 	const char	*listen = http_listen_address();
 	char		 url[300];
@@ -73,7 +74,8 @@ ctl_daemon_status(struct ctl_req *req, json_t **reply, struct err *e)
 }
 
 enum ctl_ret
-ctl_daemon_stop(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_daemon_stop(__unused struct ctl_req *req, json_t **reply,
+    __unused struct err *e)
 {
 	metapid_request_stop();
 	*reply = json_pack("{s:s}", "status", "stopping");

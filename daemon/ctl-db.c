@@ -28,12 +28,12 @@ ctl_db_migrate_work(void *arg)
 }
 
 static enum ctl_ret
-ctl_db_migrate_done(void *arg, int alive, json_t **reply, struct err *e)
+ctl_db_migrate_done(void *arg, __unused int alive, json_t **reply,
+    struct err *e)
 {
 	struct db_migrate_job	*j = arg;
 	enum ctl_ret		 ret = CTL_DONE;
 
-	(void)alive;
 	if (j->reply == NULL) {
 		err_set(e, j->err.code, "%s", j->err.msg);
 		ret = CTL_ERROR;
@@ -46,12 +46,11 @@ ctl_db_migrate_done(void *arg, int alive, json_t **reply, struct err *e)
 }
 
 enum ctl_ret
-ctl_db_migrate(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_db_migrate(struct ctl_req *req, __unused json_t **reply, struct err *e)
 {
 	struct db_migrate_job	*j;
 	const char		*to = jx_str(req->args, "to");
 
-	(void)reply;
 	if (db_dialect(metapid->db) != DB_SQLITE) {
 		err_set(e, ERR_INVALID, "the daemon already stores in %s; db "
 		    "migrate copies a SQLite database", db_name(metapid->db));

@@ -573,7 +573,8 @@ doctor_job_free(struct doctor_job *j)
 }
 
 static enum ctl_ret
-doctor_done(void *arg, int alive, json_t **reply, struct err *e)
+doctor_done(void *arg, __unused int alive, json_t **reply,
+    __unused struct err *e)
 {
 	struct doctor_job	*j = arg;
 	json_t			*items;
@@ -590,7 +591,7 @@ doctor_done(void *arg, int alive, json_t **reply, struct err *e)
 }
 
 enum ctl_ret
-ctl_doctor_run(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_doctor_run(struct ctl_req *req, __unused json_t **reply, struct err *e)
 {
 	struct doctor_job	*j;
 	long long		 timeout = DOCTOR_TIMEOUT_DEF;

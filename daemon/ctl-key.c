@@ -30,7 +30,7 @@ ctl_key_add(struct ctl_req *req, json_t **reply, struct err *e)
 }
 
 enum ctl_ret
-ctl_key_list(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_key_list(__unused struct ctl_req *req, json_t **reply, struct err *e)
 {
 	return (ctl_key_done(reply, apikey_list(metapid->db, e)));
 }

@@ -14,7 +14,7 @@
 #include "model.h"
 
 enum ctl_ret
-ctl_model_list(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_model_list(__unused struct ctl_req *req, json_t **reply, struct err *e)
 {
 	*reply = model_market(metapid->db, e);
 	return (*reply != NULL ? CTL_DONE : CTL_ERROR);
@@ -22,7 +22,7 @@ ctl_model_list(struct ctl_req *req, json_t **reply, struct err *e)
 
 /* balance --refresh: ask each site for the balance first. */
 static void
-ctl_balance_work(struct acctjob *j, struct acctjob_item *it)
+ctl_balance_work(__unused struct acctjob *j, struct acctjob_item *it)
 {
 	if (strcmp(it->ctx.status, "disabled") == 0 || it->ops->user == NULL ||
 	    it->ctx.acct.api_key != NULL)
@@ -37,7 +37,7 @@ ctl_balance_work(struct acctjob *j, struct acctjob_item *it)
 }
 
 static json_t *
-ctl_balance_store(struct acctjob *j, struct acctjob_item *it)
+ctl_balance_store(__unused struct acctjob *j, struct acctjob_item *it)
 {
 	struct err	e = { ERR_OK, NULL };
 
@@ -57,7 +57,7 @@ ctl_balance_store(struct acctjob *j, struct acctjob_item *it)
 
 /* The report, with the refresh's failures listed. */
 static json_t *
-ctl_balance_finish(struct acctjob *j, json_t *items, int failed)
+ctl_balance_finish(__unused struct acctjob *j, json_t *items, int failed)
 {
 	struct err	 e = { ERR_OK, NULL };
 	json_t		*o, *errors, *it;

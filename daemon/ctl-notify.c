@@ -40,7 +40,7 @@ ctl_notify_add(struct ctl_req *req, json_t **reply, struct err *e)
 }
 
 enum ctl_ret
-ctl_notify_list(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_notify_list(__unused struct ctl_req *req, json_t **reply, struct err *e)
 {
 	return (ctl_notify_done(reply, notify_list(metapid->db, e)));
 }
@@ -72,7 +72,7 @@ ctl_notify_disable(struct ctl_req *req, json_t **reply, struct err *e)
 
 /* One channel (enabled or not), or every enabled one. */
 enum ctl_ret
-ctl_notify_test(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_notify_test(struct ctl_req *req, __unused json_t **reply, struct err *e)
 {
 	long long	 id, *ids;
 	size_t		 n;

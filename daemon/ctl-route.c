@@ -20,7 +20,7 @@
 #include "xmalloc.h"
 
 enum ctl_ret
-ctl_route_list(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_route_list(__unused struct ctl_req *req, json_t **reply, struct err *e)
 {
 	*reply = route_list(metapid->db, e);
 	return (*reply != NULL ? CTL_DONE : CTL_ERROR);
@@ -200,7 +200,7 @@ ctl_route_rm(struct ctl_req *req, json_t **reply, struct err *e)
 
 /* From the models stored by the last refresh; refresh accounts to rediscover. */
 enum ctl_ret
-ctl_route_rebuild(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_route_rebuild(__unused struct ctl_req *req, json_t **reply, struct err *e)
 {
 	if (route_rebuild(metapid->db, e) != 0)
 		return (CTL_ERROR);

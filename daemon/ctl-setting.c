@@ -14,7 +14,8 @@
 #include "setting.h"
 
 enum ctl_ret
-ctl_settings_list(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_settings_list(__unused struct ctl_req *req, json_t **reply,
+    __unused struct err *e)
 {
 	json_t	*items;
 	size_t	 i;

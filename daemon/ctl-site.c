@@ -105,14 +105,15 @@ ctl_site_add_detect(struct ctl_req *req, json_t *args, struct err *e)
 }
 
 enum ctl_ret
-ctl_site_presets(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_site_presets(__unused struct ctl_req *req, json_t **reply,
+    __unused struct err *e)
 {
 	*reply = preset_list();
 	return (CTL_DONE);
 }
 
 enum ctl_ret
-ctl_site_list(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_site_list(__unused struct ctl_req *req, json_t **reply, struct err *e)
 {
 	*reply = site_list(metapid->db, e);
 	return (*reply != NULL ? CTL_DONE : CTL_ERROR);
@@ -280,7 +281,7 @@ ctl_site_detect_start(struct ctl_req *req, const char *url, json_t *add_args,
 }
 
 enum ctl_ret
-ctl_site_detect(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_site_detect(struct ctl_req *req, __unused json_t **reply, struct err *e)
 {
 	return (ctl_site_detect_start(req, jx_str(req->args, "url"), NULL, e));
 }

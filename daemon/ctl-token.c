@@ -58,13 +58,13 @@ ctl_token_fetch(struct acctjob_item *it)
 }
 
 static void
-ctl_token_sync_work(struct acctjob *j, struct acctjob_item *it)
+ctl_token_sync_work(__unused struct acctjob *j, struct acctjob_item *it)
 {
 	ctl_token_fetch(it);
 }
 
 static json_t *
-ctl_token_sync_store(struct acctjob *j, struct acctjob_item *it)
+ctl_token_sync_store(__unused struct acctjob *j, struct acctjob_item *it)
 {
 	struct err	 e = { ERR_OK, NULL };
 	json_t		*o;
@@ -94,7 +94,7 @@ ctl_token_sync_store(struct acctjob *j, struct acctjob_item *it)
 }
 
 enum ctl_ret
-ctl_token_sync(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_token_sync(struct ctl_req *req, __unused json_t **reply, struct err *e)
 {
 	long long	*ids;
 	size_t		 n;
@@ -148,7 +148,7 @@ ctl_token_create_store(struct acctjob *j, struct acctjob_item *it)
 }
 
 enum ctl_ret
-ctl_token_create(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_token_create(struct ctl_req *req, __unused json_t **reply, struct err *e)
 {
 	long long	 id = 0;
 	const char	*name = jx_str(req->args, "name");
@@ -164,7 +164,7 @@ ctl_token_create(struct ctl_req *req, json_t **reply, struct err *e)
 
 /* Delete on the site first; the local row goes only when the site agreed. */
 static void
-ctl_token_rm_work(struct acctjob *j, struct acctjob_item *it)
+ctl_token_rm_work(__unused struct acctjob *j, struct acctjob_item *it)
 {
 	if (it->ops->token_delete == NULL) {
 		err_set(&it->err, ERR_INVALID, "%s accounts cannot delete "
@@ -198,7 +198,7 @@ ctl_token_rm_store(struct acctjob *j, struct acctjob_item *it)
 }
 
 enum ctl_ret
-ctl_token_rm(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_token_rm(struct ctl_req *req, __unused json_t **reply, struct err *e)
 {
 	struct acctjob	*j;
 	long long	 id = 0, account_id;

@@ -14,6 +14,7 @@
 #include "account.h"
 #include "adapter.h"
 #include "cmd.h"
+#include "compat.h"
 #include "db.h"
 #include "err.h"
 #include "relay.h"

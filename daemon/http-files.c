@@ -257,7 +257,7 @@ out:
 /* POST /v1/files: multipart/form-data with "file" and "purpose". */
 static int
 http_files_upload(struct mg_connection *conn, long long key_id,
-    const char *unused)
+    __unused const char *unused)
 {
 	struct http_files_up	 up;
 	struct file		 f;
@@ -366,7 +366,7 @@ http_files_var(struct mg_connection *conn, const char *name, char *out,
 /* GET /v1/files[?purpose=&limit=&order=asc|desc&after=]: newest first. */
 static int
 http_files_list(struct mg_connection *conn, long long key_id,
-    const char *unused)
+    __unused const char *unused)
 {
 	struct err	 e = { ERR_OK, NULL };
 	struct db	*db;
@@ -596,7 +596,7 @@ static const struct http_files_method http_files_bytes[] = {
 
 /* /v1/files */
 int
-http_files(struct mg_connection *conn, void *arg)
+http_files(struct mg_connection *conn, __unused void *arg)
 {
 	return (http_files_dispatch(conn, http_files_root,
 	    nitems(http_files_root), 0));
@@ -604,7 +604,7 @@ http_files(struct mg_connection *conn, void *arg)
 
 /* /v1/files/ID */
 int
-http_files_one(struct mg_connection *conn, void *arg)
+http_files_one(struct mg_connection *conn, __unused void *arg)
 {
 	return (http_files_dispatch(conn, http_files_item,
 	    nitems(http_files_item), 1));
@@ -612,7 +612,7 @@ http_files_one(struct mg_connection *conn, void *arg)
 
 /* /v1/files/ID/content */
 int
-http_files_content(struct mg_connection *conn, void *arg)
+http_files_content(struct mg_connection *conn, __unused void *arg)
 {
 	return (http_files_dispatch(conn, http_files_bytes,
 	    nitems(http_files_bytes), 1));

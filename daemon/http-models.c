@@ -15,7 +15,7 @@
 #include "snapshot.h"
 
 int
-http_models(struct mg_connection *conn, void *arg)
+http_models(struct mg_connection *conn, __unused void *arg)
 {
 	struct snapshot		*snap = snapshot_get();
 	const struct snap_key	*k;

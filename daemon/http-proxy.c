@@ -880,8 +880,8 @@ proxy_client_left(struct proxy_req *rq, const struct timespec *now)
 
 /* Timeouts curl cannot express: first byte and silence between bytes. */
 static int
-proxy_curl_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
-    curl_off_t un)
+proxy_curl_progress(void *arg, __unused curl_off_t dt, __unused curl_off_t dn,
+    __unused curl_off_t ut, __unused curl_off_t un)
 {
 	struct proxy_attempt	*at = arg;
 	const struct snap_limits *l = &at->rq->snap->limits;

@@ -254,7 +254,7 @@ http_client_gone(int fd)
 }
 
 static int
-http_healthz(struct mg_connection *conn, void *arg)
+http_healthz(struct mg_connection *conn, __unused void *arg)
 {
 	http_reply_json(conn, 200, "{\"status\":\"ok\"}\n");
 	return (200);
@@ -266,13 +266,12 @@ http_healthz(struct mg_connection *conn, void *arg)
  * reason goes with a 503, for the operator looking at a load balancer.
  */
 static int
-http_readyz(struct mg_connection *conn, void *arg)
+http_readyz(struct mg_connection *conn, __unused void *arg)
 {
 	struct snapshot	*snap;
 	const char	*why = NULL;
 	char		 body[128];
 
-	(void)arg;
 	if (!atomic_load(&http_ready))
 		why = "draining";
 	else if ((snap = snapshot_get()) == NULL)
@@ -296,7 +295,7 @@ http_readyz(struct mg_connection *conn, void *arg)
 }
 
 static int
-http_not_found(struct mg_connection *conn, void *arg)
+http_not_found(struct mg_connection *conn, __unused void *arg)
 {
 	http_reply_json(conn, 404, "{\"error\":{\"message\":\"not found\","
 	    "\"type\":\"invalid_request_error\",\"code\":\"not_found\"}}\n");
@@ -317,38 +316,39 @@ http_send_json(struct mg_connection *conn, int status, const json_t *o)
 /* Exact paths first; the catch-all last. */
 static const struct http_route http_route_table[] = {
 	{ "/v1/models$", http_models, NULL, "models the key may use (OpenAI "
-	    "or Anthropic shape)" },
+	    "or Anthropic shape)", 0 },
 	{ "/v1/chat/completions$", http_proxy, &http_fmt[RELAY_CHAT],
-	    "OpenAI chat" },
+	    "OpenAI chat", 0 },
 	{ "/chat/completions$", http_proxy, &http_fmt[RELAY_CHAT],
-	    "OpenAI chat, without /v1" },
+	    "OpenAI chat, without /v1", 0 },
 	{ "/v1/completions$", http_proxy, &http_fmt[RELAY_COMPLETIONS],
-	    "OpenAI legacy completions" },
+	    "OpenAI legacy completions", 0 },
 	{ "/v1/embeddings$", http_proxy, &http_fmt[RELAY_EMBEDDINGS],
-	    "OpenAI embeddings" },
+	    "OpenAI embeddings", 0 },
 	{ "/v1/images/generations$", http_proxy, &http_fmt[RELAY_IMAGES],
-	    "OpenAI image generation" },
+	    "OpenAI image generation", 0 },
 	{ "/v1/responses$", http_proxy, &http_fmt[RELAY_RESPONSES],
-	    "OpenAI Responses" },
+	    "OpenAI Responses", 0 },
 	{ "/responses$", http_proxy, &http_fmt[RELAY_RESPONSES],
-	    "OpenAI Responses, without /v1" },
+	    "OpenAI Responses, without /v1", 0 },
 	{ "/v1/messages$", http_proxy, &http_fmt[RELAY_MESSAGES],
-	    "Anthropic Messages" },
+	    "Anthropic Messages", 0 },
 	{ "/v1/messages/count_tokens$", http_proxy,
-	    &http_fmt[RELAY_COUNT_TOKENS], "Anthropic token counting" },
+	    &http_fmt[RELAY_COUNT_TOKENS], "Anthropic token counting", 0 },
 	{ "/v1/files$", http_files, NULL, "upload (POST, multipart) and list "
-	    "(GET) the key's files" },
-	{ "/v1/files/*/content$", http_files_content, NULL, "a file's bytes" },
+	    "(GET) the key's files", 0 },
+	{ "/v1/files/*/content$", http_files_content, NULL,
+	    "a file's bytes", 0 },
 	{ "/v1/files/*$", http_files_one, NULL, "a file (GET), or delete it "
-	    "(DELETE)" },
+	    "(DELETE)", 0 },
 	{ "/metrics$", http_metrics, NULL, "counters and histograms in the "
-	    "Prometheus text format" },
+	    "Prometheus text format", 0 },
 	{ "/healthz$", http_healthz, NULL, "liveness: 200 while the process "
 	    "runs", 1 },
 	{ "/readyz$", http_readyz, NULL, "readiness: 200 when serving, 503 "
 	    "when draining", 1 },
 	{ "**", http_not_found, NULL, "anything else: 404 in the OpenAI error "
-	    "shape" },
+	    "shape", 0 },
 };
 
 /*
@@ -410,13 +410,14 @@ http_apply_settings(const struct settings *set)
 
 /* A civetweb thread ends: drop what it kept for itself. */
 static void
-http_exit_thread(const struct mg_context *ctx, int type, void *user)
+http_exit_thread(__unused const struct mg_context *ctx, __unused int type,
+    __unused void *user)
 {
 	http_proxy_thread_done();
 }
 
 static int
-http_log_message(const struct mg_connection *conn, const char *msg)
+http_log_message(__unused const struct mg_connection *conn, const char *msg)
 {
 	log_warnx("http: %s", msg);
 	return (1);
@@ -524,7 +525,7 @@ http_start(const char *addr, const struct settings *set, char **cause)
  * port so that poll() returns at once; the knock is accepted and dropped.
  */
 static void *
-http_waker(void *arg)
+http_waker(__unused void *arg)
 {
 	struct sockaddr_storage	 ss;
 	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;

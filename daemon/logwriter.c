@@ -490,12 +490,11 @@ logwriter_release(struct proxylog_rec *r)
 }
 
 static void *
-logwriter_main(void *arg)
+logwriter_main(__unused void *arg)
 {
 	struct proxylog_rec	**batch;
 	size_t			  i, n;
 
-	(void)arg;
 	/*
 	 * The writer yields to the request threads: a batch costs a few ms of
 	 * CPU, and on a core it shares with a request that is a few ms added

@@ -56,22 +56,27 @@ struct metrics_hist {
 };
 
 static pthread_mutex_t		metrics_mtx = PTHREAD_MUTEX_INITIALIZER;
-static struct metrics_family	metrics_requests = { "metapi_requests_total",
-	"Requests answered, by model asked for, outcome and HTTP status." };
+static struct metrics_family	metrics_requests = {
+	.name = "metapi_requests_total",
+	.help = "Requests answered, by model asked for, outcome and HTTP "
+	    "status." };
 static struct metrics_family	metrics_attempts = {
-	"metapi_upstream_attempts_total",
-	"Upstream attempts, by site and outcome." };
-static struct metrics_family	metrics_tokens = { "metapi_tokens_total",
-	"Tokens reported or estimated, by kind." };
-static struct metrics_family	metrics_jobs = { "metapi_job_runs_total",
-	"Scheduled or manual job runs, by job and outcome." };
+	.name = "metapi_upstream_attempts_total",
+	.help = "Upstream attempts, by site and outcome." };
+static struct metrics_family	metrics_tokens = {
+	.name = "metapi_tokens_total",
+	.help = "Tokens reported or estimated, by kind." };
+static struct metrics_family	metrics_jobs = {
+	.name = "metapi_job_runs_total",
+	.help = "Scheduled or manual job runs, by job and outcome." };
 static double			metrics_cost;
 static struct metrics_hist	metrics_latency = {
-	"metapi_request_duration_seconds",
-	"Time from a request's arrival to its last byte." };
+	.name = "metapi_request_duration_seconds",
+	.help = "Time from a request's arrival to its last byte." };
 static struct metrics_hist	metrics_ttfb = {
-	"metapi_first_byte_seconds",
-	"Time from a request's arrival to its first byte to the client." };
+	.name = "metapi_first_byte_seconds",
+	.help = "Time from a request's arrival to its first byte to the "
+	    "client." };
 
 /* s as a label value: backslash, quote and newline escaped. */
 static void
@@ -220,13 +225,12 @@ metrics_print_hist(struct buf *b, const struct metrics_hist *h)
 
 /* The civetweb handler of GET /metrics. */
 int
-http_metrics(struct mg_connection *conn, void *arg)
+http_metrics(struct mg_connection *conn, __unused void *arg)
 {
 	struct buf	 b;
 	long long	*ids;
 	size_t		 cooling;
 
-	(void)arg;
 	/* On the heap: civetweb's worker stacks are small. */
 	ids = xcalloc(METRICS_MAX_COOLING, sizeof *ids);
 	cooling = routestate_cooling(routestate_now(), ids,

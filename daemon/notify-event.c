@@ -201,7 +201,8 @@ notify_event_test_reply(struct notify_job *j)
 
 /* Main thread: record each channel's outcome; retry or give up. */
 static enum ctl_ret
-notify_event_done(void *arg, int alive, json_t **reply, struct err *e)
+notify_event_done(void *arg, __unused int alive, json_t **reply,
+    __unused struct err *e)
 {
 	struct notify_job	*j = arg;
 	struct notify_item	*it;

@@ -154,7 +154,8 @@ probe_work(void *arg)
 
 /* Main thread: a channel that answered has recovered. */
 static enum ctl_ret
-probe_done(void *arg, int alive, json_t **reply, struct err *e)
+probe_done(void *arg, __unused int alive, __unused json_t **reply,
+    __unused struct err *e)
 {
 	struct probe_round	*r = arg;
 	struct snapshot		*s = snapshot_get();
@@ -162,9 +163,6 @@ probe_done(void *arg, int alive, json_t **reply, struct err *e)
 	const struct snap_route	*rt;
 	size_t			 i, k;
 
-	(void)alive;
-	(void)reply;
-	(void)e;
 	for (i = 0; i < r->n; i++) {
 		if (r->v[i].status < 200 || r->v[i].status >= 300 ||
 		    (ch = probe_channel(s, r->v[i].channel)) == NULL) {

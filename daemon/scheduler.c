@@ -233,8 +233,8 @@ job_finish(struct acctjob *aj, json_t *items, int failed)
 }
 
 static enum ctl_ret
-job_checkin(const struct job_entry *j, struct ctl_req *req, json_t **reply,
-    struct err *e)
+job_checkin(const struct job_entry *j, struct ctl_req *req,
+    __unused json_t **reply, struct err *e)
 {
 	long long	*ids;
 	size_t		 n;
@@ -249,8 +249,8 @@ job_checkin(const struct job_entry *j, struct ctl_req *req, json_t **reply,
 }
 
 static enum ctl_ret
-job_balance(const struct job_entry *j, struct ctl_req *req, json_t **reply,
-    struct err *e)
+job_balance(const struct job_entry *j, struct ctl_req *req,
+    __unused json_t **reply, struct err *e)
 {
 	long long	*ids;
 	size_t		 n;
@@ -293,8 +293,8 @@ job_renew(const struct job_entry *j, struct ctl_req *req, json_t **reply,
 
 /* Quick and local: runs to the end on the main thread. */
 static enum ctl_ret
-job_cleanup(const struct job_entry *j, struct ctl_req *req, json_t **reply,
-    struct err *e)
+job_cleanup(const struct job_entry *j, __unused struct ctl_req *req,
+    json_t **reply, struct err *e)
 {
 	long long	days = settings_int(metapid->settings,
 			    "log_retention_days");
@@ -342,8 +342,8 @@ job_cleanup(const struct job_entry *j, struct ctl_req *req, json_t **reply,
  * Quick and local, on the main thread.
  */
 static enum ctl_ret
-job_summary(const struct job_entry *j, struct ctl_req *req, json_t **reply,
-    struct err *e)
+job_summary(const struct job_entry *j, __unused struct ctl_req *req,
+    json_t **reply, struct err *e)
 {
 	json_t		*stats = NULL, *bal = NULL, *ci = NULL, *t, *b;
 	struct buf	 msg;
@@ -351,7 +351,6 @@ job_summary(const struct job_entry *j, struct ctl_req *req, json_t **reply,
 	char		*text;
 	enum ctl_ret	 ret = CTL_ERROR;
 
-	(void)req;
 	if ((stats = proxylog_stats(metapid->db, 1, e)) == NULL ||
 	    (bal = account_balances(metapid->db, e)) == NULL ||
 	    (ci = checkin_outcomes_since(metapid->db, account_today_start(),
@@ -521,7 +520,8 @@ job_schedule(size_t i)
 }
 
 enum ctl_ret
-ctl_job_list(struct ctl_req *req, json_t **reply, struct err *e)
+ctl_job_list(__unused struct ctl_req *req, json_t **reply,
+    __unused struct err *e)
 {
 	json_t	*items = json_array(), *o, *last;
 	char	*sched;

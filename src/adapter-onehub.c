@@ -260,7 +260,7 @@ out:
 /* Neither One Hub nor Done Hub has a check-in: skip it, ask nothing. */
 static int
 onehub_checkin(struct adapter_acct *a, struct adapter_checkin *c,
-    struct err *e)
+    __unused struct err *e)
 {
 	memset(c, 0, sizeof *c);
 	c->outcome = CHECKIN_SKIPPED;

@@ -376,8 +376,8 @@ out:
 }
 
 static int
-sub2api_checkin(struct adapter_acct *a, struct adapter_checkin *c,
-    struct err *e)
+sub2api_checkin(__unused struct adapter_acct *a, struct adapter_checkin *c,
+    __unused struct err *e)
 {
 	memset(c, 0, sizeof *c);
 	c->outcome = CHECKIN_SKIPPED;

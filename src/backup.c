@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "backup.h"
+#include "compat.h"
 #include "jx.h"
 #include "modelpat.h"
 #include "notify.h"
@@ -57,6 +58,10 @@ struct bcol {
 #define BC_NOT_NULL	0x4		/* null is not a value for it */
 	const char	*mask;		/* BC_SECRET: column of its masked form */
 };
+
+/* A row of a column table: field, column and type, then what else it has. */
+#define BCOL(f, c, t, ...) \
+	{ .field = f, .column = c, .type = t, __VA_ARGS__ }
 
 struct bsection;
 typedef int	 (*bcheck_cb)(json_t *, char **);
@@ -114,107 +119,113 @@ static long long backup_match_notify(struct db *, const struct bsection *,
 		     struct err *);
 
 static const struct bcol backup_site_cols[] = {
-	{ "name", "name", BC_TEXT, NULL, BC_REQUIRED|BC_NOT_NULL },
-	{ "url", "url", BC_TEXT, NULL, BC_REQUIRED|BC_NOT_NULL },
-	{ "platform", "platform", BC_TEXT, NULL, BC_REQUIRED|BC_NOT_NULL },
-	{ "proxy_url", "proxy_url", BC_TEXT },	/* redacted if sealed */
-	{ "proxy", "proxy_sealed", BC_SECRET },	/* one with a password */
-	{ "weight", "weight", BC_REAL, NULL, BC_NOT_NULL },
-	{ "enabled", "enabled", BC_BOOL, NULL, BC_NOT_NULL },
-	{ "probe", "probe", BC_BOOL, NULL, BC_NOT_NULL },
-	{ "header_names", "header_names", BC_JSON, NULL, BC_NOT_NULL },
-	{ "headers", "headers_sealed", BC_SECRET },
-	{ NULL }
+	BCOL("name", "name", BC_TEXT, .flags = BC_REQUIRED|BC_NOT_NULL),
+	BCOL("url", "url", BC_TEXT, .flags = BC_REQUIRED|BC_NOT_NULL),
+	BCOL("platform", "platform", BC_TEXT, .flags = BC_REQUIRED|BC_NOT_NULL),
+	BCOL("proxy_url", "proxy_url", BC_TEXT),	/* redacted if sealed */
+	BCOL("proxy", "proxy_sealed", BC_SECRET),	/* one with a password */
+	BCOL("weight", "weight", BC_REAL, .flags = BC_NOT_NULL),
+	BCOL("enabled", "enabled", BC_BOOL, .flags = BC_NOT_NULL),
+	BCOL("probe", "probe", BC_BOOL, .flags = BC_NOT_NULL),
+	BCOL("header_names", "header_names", BC_JSON, .flags = BC_NOT_NULL),
+	BCOL("headers", "headers_sealed", BC_SECRET),
+	{ 0 }
 };
 
 static const struct bcol backup_account_cols[] = {
-	{ "site", "site_id", BC_REF, "sites", BC_REQUIRED },
-	{ "label", "label", BC_TEXT },
-	{ "username", "username", BC_TEXT },
-	{ "user_id", "user_id", BC_TEXT },
-	{ "kind", "credential_kind", BC_TEXT, NULL, BC_REQUIRED|BC_NOT_NULL },
-	{ "credential", "credential_sealed", BC_SECRET, NULL, BC_REQUIRED,
-	  "credential_mask" },
-	{ "password", "password_sealed", BC_SECRET },
-	{ "session", "session_sealed", BC_SECRET },
-	{ "status", "status", BC_TEXT, NULL, BC_NOT_NULL },
-	{ "status_before_site", "status_before_site", BC_TEXT },
-	{ "checkin_enabled", "checkin_enabled", BC_BOOL, NULL, BC_NOT_NULL },
-	{ "extra", "extra", BC_JSON, NULL, BC_NOT_NULL },
-	{ "balance_usd", "balance_usd", BC_REAL, NULL, BC_ADD_ONLY },
-	{ "used_usd", "used_usd", BC_REAL, NULL, BC_ADD_ONLY },
-	{ "group", "user_group", BC_TEXT, NULL, BC_ADD_ONLY },
-	{ "request_count", "request_count", BC_INT, NULL, BC_ADD_ONLY },
-	{ NULL }
+	BCOL("site", "site_id", BC_REF, .ref = "sites", .flags = BC_REQUIRED),
+	BCOL("label", "label", BC_TEXT),
+	BCOL("username", "username", BC_TEXT),
+	BCOL("user_id", "user_id", BC_TEXT),
+	BCOL("kind", "credential_kind", BC_TEXT,
+	    .flags = BC_REQUIRED|BC_NOT_NULL),
+	BCOL("credential", "credential_sealed", BC_SECRET, .flags = BC_REQUIRED,
+	    .mask = "credential_mask"),
+	BCOL("password", "password_sealed", BC_SECRET),
+	BCOL("session", "session_sealed", BC_SECRET),
+	BCOL("status", "status", BC_TEXT, .flags = BC_NOT_NULL),
+	BCOL("status_before_site", "status_before_site", BC_TEXT),
+	BCOL("checkin_enabled", "checkin_enabled", BC_BOOL,
+	    .flags = BC_NOT_NULL),
+	BCOL("extra", "extra", BC_JSON, .flags = BC_NOT_NULL),
+	BCOL("balance_usd", "balance_usd", BC_REAL, .flags = BC_ADD_ONLY),
+	BCOL("used_usd", "used_usd", BC_REAL, .flags = BC_ADD_ONLY),
+	BCOL("group", "user_group", BC_TEXT, .flags = BC_ADD_ONLY),
+	BCOL("request_count", "request_count", BC_INT, .flags = BC_ADD_ONLY),
+	{ 0 }
 };
 
 static const struct bcol backup_token_cols[] = {
-	{ "account", "account_id", BC_REF, "accounts", BC_REQUIRED },
-	{ "remote_id", "remote_id", BC_TEXT },
-	{ "name", "name", BC_TEXT, NULL, BC_NOT_NULL },
-	{ "token", "token_sealed", BC_SECRET, NULL, 0, "token_mask" },
-	{ "group", "token_group", BC_TEXT },
-	{ "value_status", "value_status", BC_TEXT, NULL, BC_NOT_NULL },
-	{ "source", "source", BC_TEXT, NULL, BC_NOT_NULL },
-	{ "enabled", "enabled", BC_BOOL, NULL, BC_NOT_NULL },
-	{ "is_default", "is_default", BC_BOOL, NULL, BC_NOT_NULL },
-	{ "unlimited", "unlimited", BC_BOOL, NULL, BC_NOT_NULL },
-	{ "expires_at", "expires_at", BC_INT },
-	{ NULL }
+	BCOL("account", "account_id", BC_REF, .ref = "accounts",
+	    .flags = BC_REQUIRED),
+	BCOL("remote_id", "remote_id", BC_TEXT),
+	BCOL("name", "name", BC_TEXT, .flags = BC_NOT_NULL),
+	BCOL("token", "token_sealed", BC_SECRET, .mask = "token_mask"),
+	BCOL("group", "token_group", BC_TEXT),
+	BCOL("value_status", "value_status", BC_TEXT, .flags = BC_NOT_NULL),
+	BCOL("source", "source", BC_TEXT, .flags = BC_NOT_NULL),
+	BCOL("enabled", "enabled", BC_BOOL, .flags = BC_NOT_NULL),
+	BCOL("is_default", "is_default", BC_BOOL, .flags = BC_NOT_NULL),
+	BCOL("unlimited", "unlimited", BC_BOOL, .flags = BC_NOT_NULL),
+	BCOL("expires_at", "expires_at", BC_INT),
+	{ 0 }
 };
 
 static const struct bcol backup_model_cols[] = {
-	{ "account", "account_id", BC_REF, "accounts", BC_REQUIRED },
-	{ "token", "token_id", BC_REF, "tokens" },
-	{ "model", "model", BC_TEXT, NULL, BC_REQUIRED|BC_NOT_NULL },
-	{ "manual", "is_manual", BC_BOOL, NULL, BC_NOT_NULL },
-	{ NULL }
+	BCOL("account", "account_id", BC_REF, .ref = "accounts",
+	    .flags = BC_REQUIRED),
+	BCOL("token", "token_id", BC_REF, .ref = "tokens"),
+	BCOL("model", "model", BC_TEXT, .flags = BC_REQUIRED|BC_NOT_NULL),
+	BCOL("manual", "is_manual", BC_BOOL, .flags = BC_NOT_NULL),
+	{ 0 }
 };
 
 static const struct bcol backup_route_cols[] = {
-	{ "pattern", "pattern", BC_TEXT, NULL, BC_REQUIRED|BC_NOT_NULL },
-	{ "alias", "alias", BC_TEXT },
-	{ "strategy", "strategy", BC_TEXT, NULL, BC_NOT_NULL },
-	{ "model_map", "model_map", BC_JSON, NULL, BC_NOT_NULL },
-	{ "enabled", "enabled", BC_BOOL, NULL, BC_NOT_NULL },
-	{ "manual", "manual", BC_BOOL, NULL, BC_NOT_NULL },
-	{ "members", "members", BC_JSON },	/* group routes */
-	{ NULL }
+	BCOL("pattern", "pattern", BC_TEXT, .flags = BC_REQUIRED|BC_NOT_NULL),
+	BCOL("alias", "alias", BC_TEXT),
+	BCOL("strategy", "strategy", BC_TEXT, .flags = BC_NOT_NULL),
+	BCOL("model_map", "model_map", BC_JSON, .flags = BC_NOT_NULL),
+	BCOL("enabled", "enabled", BC_BOOL, .flags = BC_NOT_NULL),
+	BCOL("manual", "manual", BC_BOOL, .flags = BC_NOT_NULL),
+	BCOL("members", "members", BC_JSON),	/* group routes */
+	{ 0 }
 };
 
 static const struct bcol backup_channel_cols[] = {
-	{ "route", "route_id", BC_REF, "routes", BC_REQUIRED },
-	{ "account", "account_id", BC_REF, "accounts", BC_REQUIRED },
-	{ "token", "token_id", BC_REF, "tokens" },
-	{ "source_model", "source_model", BC_TEXT },
-	{ "priority", "priority", BC_INT, NULL, BC_NOT_NULL },
-	{ "weight", "weight", BC_INT, NULL, BC_NOT_NULL },
-	{ "enabled", "enabled", BC_BOOL, NULL, BC_NOT_NULL },
-	{ "manual", "manual", BC_BOOL, NULL, BC_NOT_NULL },
-	{ NULL }
+	BCOL("route", "route_id", BC_REF, .ref = "routes", .flags = BC_REQUIRED),
+	BCOL("account", "account_id", BC_REF, .ref = "accounts",
+	    .flags = BC_REQUIRED),
+	BCOL("token", "token_id", BC_REF, .ref = "tokens"),
+	BCOL("source_model", "source_model", BC_TEXT),
+	BCOL("priority", "priority", BC_INT, .flags = BC_NOT_NULL),
+	BCOL("weight", "weight", BC_INT, .flags = BC_NOT_NULL),
+	BCOL("enabled", "enabled", BC_BOOL, .flags = BC_NOT_NULL),
+	BCOL("manual", "manual", BC_BOOL, .flags = BC_NOT_NULL),
+	{ 0 }
 };
 
 static const struct bcol backup_key_cols[] = {
-	{ "name", "name", BC_TEXT, NULL, BC_REQUIRED|BC_NOT_NULL },
-	{ "key", "key_sealed", BC_SECRET, NULL, BC_REQUIRED, "key_mask" },
-	{ "models", "models", BC_JSON, NULL, BC_NOT_NULL },
-	{ "expires_at", "expires_at", BC_INT },
-	{ "max_cost_usd", "max_cost_usd", BC_REAL },
-	{ "max_requests", "max_requests", BC_INT },
-	{ "enabled", "enabled", BC_BOOL, NULL, BC_NOT_NULL },
-	{ "used_cost_usd", "used_cost_usd", BC_REAL, NULL,
-	  BC_ADD_ONLY|BC_NOT_NULL },
-	{ "used_requests", "used_requests", BC_INT, NULL,
-	  BC_ADD_ONLY|BC_NOT_NULL },
-	{ NULL }
+	BCOL("name", "name", BC_TEXT, .flags = BC_REQUIRED|BC_NOT_NULL),
+	BCOL("key", "key_sealed", BC_SECRET, .flags = BC_REQUIRED,
+	    .mask = "key_mask"),
+	BCOL("models", "models", BC_JSON, .flags = BC_NOT_NULL),
+	BCOL("expires_at", "expires_at", BC_INT),
+	BCOL("max_cost_usd", "max_cost_usd", BC_REAL),
+	BCOL("max_requests", "max_requests", BC_INT),
+	BCOL("enabled", "enabled", BC_BOOL, .flags = BC_NOT_NULL),
+	BCOL("used_cost_usd", "used_cost_usd", BC_REAL,
+	    .flags = BC_ADD_ONLY|BC_NOT_NULL),
+	BCOL("used_requests", "used_requests", BC_INT,
+	    .flags = BC_ADD_ONLY|BC_NOT_NULL),
+	{ 0 }
 };
 
 static const struct bcol backup_notify_cols[] = {
-	{ "kind", "kind", BC_TEXT, NULL, BC_REQUIRED|BC_NOT_NULL },
-	{ "config", "config", BC_JSON, NULL, BC_NOT_NULL },
-	{ "secret", "secret_sealed", BC_SECRET, NULL, 0, "secret_mask" },
-	{ "enabled", "enabled", BC_BOOL, NULL, BC_NOT_NULL },
-	{ NULL }
+	BCOL("kind", "kind", BC_TEXT, .flags = BC_REQUIRED|BC_NOT_NULL),
+	BCOL("config", "config", BC_JSON, .flags = BC_NOT_NULL),
+	BCOL("secret", "secret_sealed", BC_SECRET, .mask = "secret_mask"),
+	BCOL("enabled", "enabled", BC_BOOL, .flags = BC_NOT_NULL),
+	{ 0 }
 };
 
 /* In the order they are applied: a section refers only to earlier ones. */
@@ -1227,7 +1238,7 @@ backup_claimed(const json_t *claimed, long long id)
  * that share a URL (another proxy, other headers) stay two.
  */
 static long long
-backup_match_site(struct db *db, const struct bsection *s, json_t *it,
+backup_match_site(struct db *db, __unused const struct bsection *s, json_t *it,
     const json_t *claimed, struct err *e)
 {
 	struct db_stmt	*st;
@@ -1236,7 +1247,6 @@ backup_match_site(struct db *db, const struct bsection *s, json_t *it,
 	char		*url;
 	int		 rc;
 
-	(void)s;
 	if ((id = backup_id(db, backup_query(db, e, "SELECT id FROM sites "
 	    "WHERE name = ?", "s", jx_str(it, "name")), e)) != 0)
 		return (id);
@@ -1263,13 +1273,12 @@ backup_match_site(struct db *db, const struct bsection *s, json_t *it,
 
 /* A password account is its username; any other its credential. */
 static long long
-backup_match_account(struct db *db, const struct bsection *s, json_t *it,
-    const json_t *claimed, struct err *e)
+backup_match_account(struct db *db, __unused const struct bsection *s,
+    json_t *it, __unused const json_t *claimed, struct err *e)
 {
 	const char	*kind = jx_str(it, "kind");
 	long long	 site;
 
-	(void)s;
 	jx_int(it, "site", &site);
 	if (strcmp(kind, "password") == 0)
 		return (backup_id(db, backup_query(db, e, "SELECT id FROM "
@@ -1284,12 +1293,11 @@ backup_match_account(struct db *db, const struct bsection *s, json_t *it,
 
 /* By the site's token id; else by value; else by name. */
 static long long
-backup_match_token(struct db *db, const struct bsection *s, json_t *it,
-    const json_t *claimed, struct err *e)
+backup_match_token(struct db *db, __unused const struct bsection *s, json_t *it,
+    __unused const json_t *claimed, struct err *e)
 {
 	long long	 acct, id;
 
-	(void)s;
 	jx_int(it, "account", &acct);
 	if (jx_str(it, "remote_id") != NULL && (id = backup_id(db,
 	    backup_query(db, e, "SELECT id FROM upstream_tokens WHERE "
@@ -1307,12 +1315,11 @@ backup_match_token(struct db *db, const struct bsection *s, json_t *it,
 }
 
 static long long
-backup_match_model(struct db *db, const struct bsection *s, json_t *it,
-    const json_t *claimed, struct err *e)
+backup_match_model(struct db *db, __unused const struct bsection *s, json_t *it,
+    __unused const json_t *claimed, struct err *e)
 {
 	long long	 acct, tok = 0;
 
-	(void)s;
 	jx_int(it, "account", &acct);
 	jx_int(it, "token", &tok);
 	return (backup_id(db, backup_query(db, e, "SELECT id FROM "
@@ -1321,22 +1328,20 @@ backup_match_model(struct db *db, const struct bsection *s, json_t *it,
 }
 
 static long long
-backup_match_route(struct db *db, const struct bsection *s, json_t *it,
-    const json_t *claimed, struct err *e)
+backup_match_route(struct db *db, __unused const struct bsection *s, json_t *it,
+    __unused const json_t *claimed, struct err *e)
 {
-	(void)s;
 	return (backup_id(db, backup_query(db, e, "SELECT id FROM routes "
 	    "WHERE pattern = ?", "s", jx_str(it, "pattern")), e));
 }
 
 static long long
-backup_match_channel(struct db *db, const struct bsection *s, json_t *it,
-    const json_t *claimed, struct err *e)
+backup_match_channel(struct db *db, __unused const struct bsection *s,
+    json_t *it, __unused const json_t *claimed, struct err *e)
 {
 	const char	*m = jx_str(it, "source_model");
 	long long	 route, acct, tok = 0;
 
-	(void)s;
 	jx_int(it, "route", &route);
 	jx_int(it, "account", &acct);
 	jx_int(it, "token", &tok);
@@ -1353,15 +1358,14 @@ backup_match_channel(struct db *db, const struct bsection *s, json_t *it,
  * rather than replacing a local key's secret.
  */
 static long long
-backup_match_key(struct db *db, const struct bsection *s, json_t *it,
-    const json_t *claimed, struct err *e)
+backup_match_key(struct db *db, __unused const struct bsection *s, json_t *it,
+    __unused const json_t *claimed, struct err *e)
 {
 	uint8_t		 hash[VAULT_HASH_LEN];
 	long long	 id, by_secret;
 	char		*name;
 	int		 n = 1;
 
-	(void)s;
 	vault_hash(jx_str(it, "key"), hash);
 	if ((by_secret = backup_id(db, backup_query(db, e, "SELECT id FROM "
 	    "api_keys WHERE key_hash = ?", "h", hash), e)) < 0 ||
@@ -1397,8 +1401,8 @@ backup_match_key(struct db *db, const struct bsection *s, json_t *it,
 
 /* The same kind, configuration and secret. */
 static long long
-backup_match_notify(struct db *db, const struct bsection *s, json_t *it,
-    const json_t *claimed, struct err *e)
+backup_match_notify(struct db *db, __unused const struct bsection *s,
+    json_t *it, __unused const json_t *claimed, struct err *e)
 {
 	struct db_stmt	*st;
 	json_t		*cfg;
@@ -1407,7 +1411,6 @@ backup_match_notify(struct db *db, const struct bsection *s, json_t *it,
 	char		*ad, *plain, *cause;
 	int		 same;
 
-	(void)s;
 	st = db_prepare_err(db, "SELECT id, config, secret_sealed FROM "
 	    "notify_channels WHERE kind = ? ORDER BY id", e);
 	if (st == NULL)

@@ -27,6 +27,7 @@
 
 #include "buf.h"
 #include "clientconf.h"
+#include "compat.h"
 #include "err.h"
 #include "i18n.h"
 #include "jx.h"
@@ -361,10 +362,9 @@ clientconf_field(struct buf *b, const char *label, const char *value)
 }
 
 static void
-clientconf_cherry_text(const struct clientconf_in *in, const char *content,
-    struct buf *b)
+clientconf_cherry_text(const struct clientconf_in *in,
+    __unused const char *content, struct buf *b)
 {
-	(void)content;
 	buf_printf(b, "%s\n", _("Cherry Studio keeps its settings in its own "
 	    "database: add a provider by hand\n"
 	    "(Settings > Model Provider > Add) with these fields:"));
@@ -397,12 +397,11 @@ clientconf_sdk_env(const struct clientconf_in *in)
 }
 
 static void
-clientconf_sdk_text(const struct clientconf_in *in, const char *content,
-    struct buf *b)
+clientconf_sdk_text(const struct clientconf_in *in,
+    __unused const char *content, struct buf *b)
 {
 	char	*url, *m;
 
-	(void)content;
 	m = clientconf_literal(clientconf_example_model(in));
 	xasprintf(&url, "%s/v1", in->root);
 	buf_printf(b, "%s\n", _("# The OpenAI SDKs read these two variables:"));
@@ -429,9 +428,8 @@ clientconf_sdk_text(const struct clientconf_in *in, const char *content,
 }
 
 static json_t *
-clientconf_no_env(const struct clientconf_in *in)
+clientconf_no_env(__unused const struct clientconf_in *in)
 {
-	(void)in;
 	return (json_object());
 }
 

@@ -18,17 +18,17 @@
 	N_("numeric id") }
 
 const struct cmd_spec cmd_table[] = {
-	{ "daemon.status", "status", NULL, { { NULL } },
-	  N_("version, uptime, listen address, data dir and counts") },
-	{ "daemon.stop", "stop", NULL, { { NULL } },
-	  N_("stop the daemon gracefully") },
+	{ "daemon.status", "status", NULL, { { 0 } },
+	  N_("version, uptime, listen address, data dir and counts"), 0 },
+	{ "daemon.stop", "stop", NULL, { { 0 } },
+	  N_("stop the daemon gracefully"), 0 },
 
 	{ "doctor.run", "doctor", NULL, {
 	    { "timeout", "--timeout", "SEC", ARG_INT, 0,
 	      N_("seconds to wait for each site (default 5, 1 to 60)") },
-	    { NULL } },
+	    { 0 } },
 	  N_("check the data dir, database, socket, HTTP listener, sites, "
-	  "credentials and clock; say what to fix") },
+	  "credentials and clock; say what to fix"), 0 },
 
 	{ "site.add", "site add", "NAME (URL | --preset PRESET)", {
 	    { "name", NULL, "NAME", ARG_STR, CMD_ARG_REQUIRED,
@@ -47,11 +47,11 @@ const struct cmd_spec cmd_table[] = {
 	      N_("routing weight of the site (default 1)") },
 	    { "header", "--header", "'Name: value'", ARG_LIST, 0,
 	      N_("extra request header for this site (repeatable)") },
-	    { NULL } },
-	  N_("add an upstream relay site") },
-	{ "site.list", "site list", NULL, { { NULL } }, N_("list sites") },
-	{ "site.show", "site show", NULL, { SITE_ARG, { NULL } },
-	  N_("show one site") },
+	    { 0 } },
+	  N_("add an upstream relay site"), 0 },
+	{ "site.list", "site list", NULL, { { 0 } }, N_("list sites"), 0 },
+	{ "site.show", "site show", NULL, { SITE_ARG, { 0 } },
+	  N_("show one site"), 0 },
 	{ "site.edit", "site edit", NULL, {
 	    SITE_ARG,
 	    { "name", "--name", "N", ARG_STR, 0, N_("new name") },
@@ -66,14 +66,14 @@ const struct cmd_spec cmd_table[] = {
 	    { "header", "--header", "'Name: value'", ARG_LIST, 0,
 	      N_("replace the extra headers (repeatable; --header none "
 	      "clears them)") },
-	    { NULL } },
-	  N_("change a site") },
-	{ "site.rm", "site rm", NULL, { SITE_ARG, { NULL } },
-	  N_("remove a site with its accounts and channels") },
-	{ "site.enable", "site enable", NULL, { SITE_ARG, { NULL } },
-	  N_("enable a site and its accounts") },
-	{ "site.disable", "site disable", NULL, { SITE_ARG, { NULL } },
-	  N_("disable a site and its accounts") },
+	    { 0 } },
+	  N_("change a site"), 0 },
+	{ "site.rm", "site rm", NULL, { SITE_ARG, { 0 } },
+	  N_("remove a site with its accounts and channels"), 0 },
+	{ "site.enable", "site enable", NULL, { SITE_ARG, { 0 } },
+	  N_("enable a site and its accounts"), 0 },
+	{ "site.disable", "site disable", NULL, { SITE_ARG, { 0 } },
+	  N_("disable a site and its accounts"), 0 },
 	{ "site.detect", "site detect", NULL, {
 	    { "url", NULL, "URL", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("the site's base URL") },
@@ -81,11 +81,11 @@ const struct cmd_spec cmd_table[] = {
 	      N_("proxy to reach the site through") },
 	    { "header", "--header", "'Name: value'", ARG_LIST, 0,
 	      N_("extra request header (repeatable)") },
-	    { NULL } },
-	  N_("say which platform a site runs, and why") },
-	{ "site.presets", "site presets", NULL, { { NULL } },
+	    { 0 } },
+	  N_("say which platform a site runs, and why"), 0 },
+	{ "site.presets", "site presets", NULL, { { 0 } },
 	  N_("known providers for site add --preset: id, aliases, URL, "
-	  "platform, credential") },
+	  "platform, credential"), 0 },
 
 	{ "account.add", "account add",
 	  "SITE (--username U --password P | --access-token T [--user-id N] "
@@ -109,43 +109,43 @@ const struct cmd_spec cmd_table[] = {
 	      N_("a label for the account") },
 	    { "no_checkin", "--no-checkin", NULL, ARG_FLAG, 0,
 	      N_("never check in daily") },
-	    { NULL } },
-	  N_("add an account on a site, verified against the site first") },
+	    { 0 } },
+	  N_("add an account on a site, verified against the site first"), 0 },
 	{ "account.list", "account list", NULL, {
 	    { "site", "--site", "SITE", ARG_STR, 0, N_("only this site's") },
-	    { NULL } },
-	  N_("list accounts") },
+	    { 0 } },
+	  N_("list accounts"), 0 },
 	{ "account.show", "account show", NULL,
-	  { ID_ARG, { NULL } }, N_("show one account") },
+	  { ID_ARG, { 0 } }, N_("show one account"), 0 },
 	{ "account.rm", "account rm", NULL,
-	  { ID_ARG, { NULL } },
-	  N_("remove an account with its tokens and channels") },
+	  { ID_ARG, { 0 } },
+	  N_("remove an account with its tokens and channels"), 0 },
 	{ "account.enable", "account enable", NULL,
-	  { ID_ARG, { NULL } }, N_("enable an account") },
+	  { ID_ARG, { 0 } }, N_("enable an account"), 0 },
 	{ "account.refresh", "account refresh", "(ID | --all)", {
 	    { "id", NULL, "ID", ARG_INT, 0, N_("an account id") },
 	    { "all", "--all", NULL, ARG_FLAG, 0, N_("every account") },
-	    { NULL } },
-	  N_("read balance, tokens, models and prices from the site now") },
+	    { 0 } },
+	  N_("read balance, tokens, models and prices from the site now"), 0 },
 	{ "account.login", "account login", NULL, {
 	    ID_ARG,
 	    { "twofa", "--2fa", "CODE", ARG_STR, 0,
 	      N_("one-time two-factor code") },
-	    { NULL } },
-	  N_("log in again with the stored password") },
+	    { 0 } },
+	  N_("log in again with the stored password"), 0 },
 	{ "account.disable", "account disable", NULL,
-	  { ID_ARG, { NULL } }, N_("disable an account") },
+	  { ID_ARG, { 0 } }, N_("disable an account"), 0 },
 
 	{ "token.list", "token list", NULL, {
 	    { "account", "--account", "ID", ARG_INT, 0,
 	      N_("only this account's") },
-	    { NULL } },
-	  N_("list the API keys accounts hold on their sites") },
+	    { 0 } },
+	  N_("list the API keys accounts hold on their sites"), 0 },
 	{ "token.sync", "token sync", "(ACCOUNT_ID | --all)", {
 	    { "id", NULL, "ACCOUNT_ID", ARG_INT, 0, N_("an account id") },
 	    { "all", "--all", NULL, ARG_FLAG, 0, N_("every account") },
-	    { NULL } },
-	  N_("fetch accounts' tokens from their sites now") },
+	    { 0 } },
+	  N_("fetch accounts' tokens from their sites now"), 0 },
 	{ "token.create", "token create", NULL, {
 	    { "account", NULL, "ACCOUNT_ID", ARG_INT, CMD_ARG_REQUIRED,
 	      N_("an account id") },
@@ -153,60 +153,61 @@ const struct cmd_spec cmd_table[] = {
 	      N_("the token's name (default metapi)") },
 	    { "group", "--group", "G", ARG_STR, 0,
 	      N_("the site's group for the token") },
-	    { NULL } },
-	  N_("create a token on the account's site") },
+	    { 0 } },
+	  N_("create a token on the account's site"), 0 },
 	{ "token.rm", "token rm", NULL,
 	  { { "id", NULL, "TOKEN_ID", ARG_INT, CMD_ARG_REQUIRED,
-	      N_("a token id") }, { NULL } },
-	  N_("delete a token on its site and here") },
+	      N_("a token id") }, { 0 } },
+	  N_("delete a token on its site and here"), 0 },
 	{ "token.default", "token default", NULL,
 	  { { "id", NULL, "TOKEN_ID", ARG_INT, CMD_ARG_REQUIRED,
-	      N_("a token id") }, { NULL } },
-	  N_("make a token its account's default") },
+	      N_("a token id") }, { 0 } },
+	  N_("make a token its account's default"), 0 },
 
 	{ "checkin.run", "checkin run", "(ACCOUNT_ID | --all)", {
 	    { "id", NULL, "ACCOUNT_ID", ARG_INT, 0, N_("an account id") },
 	    { "all", "--all", NULL, ARG_FLAG, 0, N_("every account") },
-	    { NULL } },
-	  N_("check in now: success, already, skipped or failed per account") },
+	    { 0 } },
+	  N_("check in now: success, already, skipped or failed per "
+	  "account"), 0 },
 	{ "checkin.log", "checkin log", NULL, {
 	    { "account", "--account", "ID", ARG_INT, 0,
 	      N_("only this account's") },
 	    { "limit", "--limit", "N", ARG_INT, 0,
 	      N_("at most N entries (default 50)") },
-	    { NULL } },
-	  N_("past check-ins, newest first") },
+	    { 0 } },
+	  N_("past check-ins, newest first"), 0 },
 	{ "balance.show", "balance", NULL, {
 	    { "refresh", "--refresh", NULL, ARG_FLAG, 0,
 	      N_("ask every site first") },
-	    { NULL } },
-	  N_("balance, used, today's income and spend per account (USD)") },
-	{ "job.list", "job list", NULL, { { NULL } },
-	  N_("scheduled jobs: schedule, last run and outcome, next run") },
+	    { 0 } },
+	  N_("balance, used, today's income and spend per account (USD)"), 0 },
+	{ "job.list", "job list", NULL, { { 0 } },
+	  N_("scheduled jobs: schedule, last run and outcome, next run"), 0 },
 	{ "job.run", "job run", NULL, {
 	    { "name", NULL, "NAME", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("checkin, balance, log-cleanup, daily-summary or renew") },
-	    { NULL } },
-	  N_("run a job now and wait for it") },
-	{ "model.list", "model list", NULL, { { NULL } },
-	  N_("the models the accounts offer, with sites and prices") },
+	    { 0 } },
+	  N_("run a job now and wait for it"), 0 },
+	{ "model.list", "model list", NULL, { { 0 } },
+	  N_("the models the accounts offer, with sites and prices"), 0 },
 
-	{ "route.list", "route list", NULL, { { NULL } },
-	  N_("list routes: model patterns, aliases, strategies, channels") },
+	{ "route.list", "route list", NULL, { { 0 } },
+	  N_("list routes: model patterns, aliases, strategies, channels"), 0 },
 	{ "route.show", "route show", NULL, {
 	    { "route", NULL, "ROUTE", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("a route id or its model pattern") },
-	    { NULL } },
+	    { 0 } },
 	  N_("a route's channels with priority, weight, cooldown and current "
-	  "probability") },
+	  "probability"), 0 },
 	{ "route.explain", "route explain", NULL, {
 	    { "model", NULL, "MODEL", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("a model name as a client would request it") },
 	    { "key", "--key", "KEY_ID", ARG_INT, 0,
 	      N_("apply this downstream key's model policy") },
-	    { NULL } },
+	    { 0 } },
 	  N_("which channel would serve MODEL now, every candidate's "
-	  "probability and the reasons") },
+	  "probability and the reasons"), 0 },
 	{ "route.add", "route add", NULL, {
 	    { "pattern", NULL, "PATTERN", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("a model name, glob (*, ?) or re:REGEX") },
@@ -217,8 +218,8 @@ const struct cmd_spec cmd_table[] = {
 	    { "group", "--group", "MODEL[,MODEL...]", ARG_STR, 0,
 	      N_("a group route: PATTERN is a name served by these models' "
 	      "channels") },
-	    { NULL } },
-	  N_("add a manual route") },
+	    { 0 } },
+	  N_("add a manual route"), 0 },
 	{ "route.edit", "route edit", NULL, {
 	    { "route", NULL, "ROUTE", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("a route id or its model pattern") },
@@ -231,15 +232,16 @@ const struct cmd_spec cmd_table[] = {
 	      "map)") },
 	    { "group", "--group", "MODEL[,MODEL...]", ARG_STR, 0,
 	      N_("a group route's members (replaces the list)") },
-	    { NULL } },
-	  N_("change a route's alias, strategy, model map or group members") },
+	    { 0 } },
+	  N_("change a route's alias, strategy, model map or group "
+	  "members"), 0 },
 	{ "route.rm", "route rm", NULL, {
 	    { "route", NULL, "ROUTE", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("a route id or its model pattern") },
-	    { NULL } },
-	  N_("delete a route and its channels") },
-	{ "route.rebuild", "route rebuild", NULL, { { NULL } },
-	  N_("rebuild the route table from the discovered models now") },
+	    { 0 } },
+	  N_("delete a route and its channels"), 0 },
+	{ "route.rebuild", "route rebuild", NULL, { { 0 } },
+	  N_("rebuild the route table from the discovered models now"), 0 },
 	{ "channel.set", "channel set", NULL, {
 	    { "id", NULL, "CHANNEL_ID", ARG_INT, CMD_ARG_REQUIRED,
 	      N_("a channel id") },
@@ -251,13 +253,13 @@ const struct cmd_spec cmd_table[] = {
 	      N_("let it serve requests") },
 	    { "disable", "--disable", NULL, ARG_FLAG, 0,
 	      N_("keep it from serving requests") },
-	    { NULL } },
-	  N_("change a channel's priority, weight or state") },
+	    { 0 } },
+	  N_("change a channel's priority, weight or state"), 0 },
 	{ "channel.cooldown-clear", "channel cooldown-clear", NULL, {
 	    { "id", NULL, "CHANNEL_ID", ARG_INT, CMD_ARG_REQUIRED,
 	      N_("a channel id") },
-	    { NULL } },
-	  N_("end a channel's cooldown now") },
+	    { 0 } },
+	  N_("end a channel's cooldown now"), 0 },
 
 	{ "key.add", "key add", NULL, {
 	    { "name", NULL, "NAME", ARG_STR, CMD_ARG_REQUIRED,
@@ -271,23 +273,23 @@ const struct cmd_spec cmd_table[] = {
 	      N_("spending limit in USD") },
 	    { "max_requests", "--max-requests", "N", ARG_INT, 0,
 	      N_("request limit") },
-	    { NULL } },
-	  N_("issue a downstream key; prints it once") },
-	{ "key.list", "key list", NULL, { { NULL } },
-	  N_("list downstream keys") },
+	    { 0 } },
+	  N_("issue a downstream key; prints it once"), 0 },
+	{ "key.list", "key list", NULL, { { 0 } },
+	  N_("list downstream keys"), 0 },
 	{ "key.show", "key show", NULL,
-	  { ID_ARG, { NULL } }, N_("show one key (masked)") },
+	  { ID_ARG, { 0 } }, N_("show one key (masked)"), 0 },
 	{ "key.reveal", "key reveal", NULL,
-	  { ID_ARG, { NULL } }, N_("print a key in full") },
+	  { ID_ARG, { 0 } }, N_("print a key in full"), 0 },
 	{ "key.rm", "key rm", NULL,
-	  { ID_ARG, { NULL } }, N_("delete a key") },
+	  { ID_ARG, { 0 } }, N_("delete a key"), 0 },
 	{ "key.enable", "key enable", NULL,
-	  { ID_ARG, { NULL } }, N_("enable a key") },
+	  { ID_ARG, { 0 } }, N_("enable a key"), 0 },
 	{ "key.disable", "key disable", NULL,
-	  { ID_ARG, { NULL } }, N_("disable a key") },
+	  { ID_ARG, { 0 } }, N_("disable a key"), 0 },
 	{ "key.rotate", "key rotate", NULL,
-	  { ID_ARG, { NULL } },
-	  N_("replace a key's secret; prints the new one once") },
+	  { ID_ARG, { 0 } },
+	  N_("replace a key's secret; prints the new one once"), 0 },
 
 	{ "log.list", "logs", NULL, {
 	    { "limit", "--limit", "N", ARG_INT, 0,
@@ -305,14 +307,14 @@ const struct cmd_spec cmd_table[] = {
 	    { "follow", "--follow", NULL, ARG_FLAG, 0,
 	      N_("then print new requests as they finish, until "
 	      "interrupted") },
-	    { NULL } },
-	  N_("the request log, newest first") },
+	    { 0 } },
+	  N_("the request log, newest first"), 0 },
 	{ "stats.show", "stats", NULL, {
 	    { "days", "--days", "N", ARG_INT, 0,
 	      N_("over the last N days (default 7)") },
-	    { NULL } },
+	    { 0 } },
 	  N_("totals, and per-site and per-model calls, success rate, "
-	  "spend and latency; per day, and per site and hour for 24 h") },
+	  "spend and latency; per day, and per site and hour for 24 h"), 0 },
 
 	{ "notify.add", "notify add",
 	  "(webhook URL | bark URL | serverchan SENDKEY | telegram BOT_TOKEN "
@@ -342,15 +344,15 @@ const struct cmd_spec cmd_table[] = {
 	      N_("SMTP encryption (default starttls)") },
 	    { "ca", "--ca-file", "FILE", ARG_STR, CMD_ARG_FILE,
 	      N_("SMTP: also trust the CA certificates in this PEM file") },
-	    { NULL } },
-	  N_("add a notification channel; its secret is stored sealed") },
-	{ "notify.list", "notify list", NULL, { { NULL } },
-	  N_("list notification channels (secrets masked)") },
+	    { 0 } },
+	  N_("add a notification channel; its secret is stored sealed"), 0 },
+	{ "notify.list", "notify list", NULL, { { 0 } },
+	  N_("list notification channels (secrets masked)"), 0 },
 	{ "notify.test", "notify test", NULL, {
 	    { "id", NULL, "ID", ARG_INT, 0,
 	      N_("one channel (default: every enabled one)") },
-	    { NULL } },
-	  N_("send a test notification and wait for the outcome") },
+	    { 0 } },
+	  N_("send a test notification and wait for the outcome"), 0 },
 	{ "notify.send", "notify send", NULL, {
 	    { "title", NULL, "TITLE", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("the alert's title") },
@@ -359,38 +361,38 @@ const struct cmd_spec cmd_table[] = {
 	      N_("default info") },
 	    { "type", "--type", "T", ARG_STR, 0,
 	      N_("event type (default manual)") },
-	    { NULL } },
+	    { 0 } },
 	  N_("record an event and alert every enabled channel (identical "
-	  "alerts within notify_cooldown_sec are merged)") },
+	  "alerts within notify_cooldown_sec are merged)"), 0 },
 	{ "notify.rm", "notify rm", NULL,
-	  { ID_ARG, { NULL } }, N_("remove a notification channel") },
+	  { ID_ARG, { 0 } }, N_("remove a notification channel"), 0 },
 	{ "notify.enable", "notify enable", NULL,
-	  { ID_ARG, { NULL } }, N_("enable a notification channel") },
+	  { ID_ARG, { 0 } }, N_("enable a notification channel"), 0 },
 	{ "notify.disable", "notify disable", NULL,
-	  { ID_ARG, { NULL } }, N_("disable a notification channel") },
+	  { ID_ARG, { 0 } }, N_("disable a notification channel"), 0 },
 	{ "event.list", "events", NULL, {
 	    { "limit", "--limit", "N", ARG_INT, 0,
 	      N_("at most N events (default 50, at most 1000)") },
 	    { "before", "--before", "ID", ARG_INT, 0,
 	      N_("only events older than this id (a page's \"next\")") },
-	    { NULL } },
-	  N_("the event log, newest first") },
+	    { 0 } },
+	  N_("the event log, newest first"), 0 },
 
-	{ "settings.list", "settings list", NULL, { { NULL } },
-	  N_("every setting with its value, default and help") },
+	{ "settings.list", "settings list", NULL, { { 0 } },
+	  N_("every setting with its value, default and help"), 0 },
 	{ "settings.get", "settings get", NULL, {
 	    { "key", NULL, "KEY", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("setting name") },
-	    { NULL } },
-	  N_("show one setting") },
+	    { 0 } },
+	  N_("show one setting"), 0 },
 	{ "settings.set", "settings set", NULL, {
 	    { "key", NULL, "KEY", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("setting name") },
 	    { "value", NULL, "VALUE", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("new value") },
-	    { NULL } },
+	    { 0 } },
 	  N_("change a setting (validated; takes effect at once unless "
-	  "noted)") },
+	  "noted)"), 0 },
 
 	{ "backup.export", "backup export", NULL, {
 	    { "file", NULL, "FILE", ARG_STR, CMD_ARG_REQUIRED,
@@ -401,10 +403,10 @@ const struct cmd_spec cmd_table[] = {
 	      "asking for it") },
 	    { "passphrase", "--passphrase", "P", ARG_STR, CMD_ARG_SECRET,
 	      N_("the passphrase (- reads it from standard input)") },
-	    { NULL } },
+	    { 0 } },
 	  N_("write sites, accounts, tokens, routes, keys, notification "
 	  "channels and settings to FILE, every secret sealed with a "
-	  "passphrase") },
+	  "passphrase"), 0 },
 	{ "backup.import", "backup import", NULL, {
 	    { "file", NULL, "FILE", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("a metapi backup, a metapi (Node) backup or an "
@@ -416,17 +418,17 @@ const struct cmd_spec cmd_table[] = {
 	      N_("the passphrase (- reads it from standard input)") },
 	    { "dry_run", "--dry-run", NULL, ARG_FLAG, 0,
 	      N_("say what would be added and updated, change nothing") },
-	    { NULL } },
+	    { 0 } },
 	  N_("merge a backup into this metapi: all of it or, on any error, "
-	  "nothing") },
+	  "nothing"), 0 },
 	{ "db.migrate", "db migrate", NULL, {
 	    { "to", "--to", "URL", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("an empty PostgreSQL database: postgres://user:password@"
 	      "host:port/dbname") },
-	    { NULL } },
+	    { 0 } },
 	  N_("copy the daemon's SQLite database into PostgreSQL, all of it "
 	  "or, on any error, nothing; every table's rows counted on both "
-	  "sides") },
+	  "sides"), 0 },
 	{ "client.connect", "connect", NULL, {
 	    { "client", NULL, "CLIENT", ARG_STR, CMD_ARG_REQUIRED,
 	      N_("claude-code, codex, opencode, cherry-studio or openai-sdk") },
@@ -438,7 +440,7 @@ const struct cmd_spec cmd_table[] = {
 	    { "yes", "--yes", NULL, ARG_FLAG, 0,
 	      N_("write without asking (needed when stdin is not a "
 	      "terminal)") },
-	    { NULL } },
+	    { 0 } },
 	  N_("configure a client (Claude Code, Codex, OpenCode, Cherry Studio, "
 	  "the OpenAI SDKs) to use metapi with a downstream key; prints the "
 	  "key's secret, which is what the client needs"), CMD_CLIENT },
@@ -451,9 +453,9 @@ const struct cmd_spec cmd_table[] = {
 	      N_("at most N matches of each kind (default 20, at most 100)") },
 	    { "kind", "--kind", "KIND[,KIND...]", ARG_STR, 0,
 	      N_("only site, account, key, model, route or log") },
-	    { NULL } },
+	    { 0 } },
 	  N_("find sites, accounts, keys, models, routes and recent requests "
-	  "by name, URL, model or error text") },
+	  "by name, URL, model or error text"), 0 },
 };
 
 const size_t cmd_table_count = sizeof cmd_table / sizeof cmd_table[0];

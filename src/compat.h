@@ -24,4 +24,12 @@ void	*reallocarray(void *, size_t, size_t);
 #define nitems(_a) (sizeof((_a)) / sizeof((_a)[0]))
 #endif
 
+/*
+ * A parameter a callback's signature requires but this callback does not
+ * use (tmux, OpenBSD). The BSD <sys/cdefs.h> already defines it.
+ */
+#ifndef __unused
+#define __unused __attribute__((__unused__))
+#endif
+
 #endif

@@ -221,7 +221,7 @@ db_pg_value(struct db *db, const char *sql, char **cause)
 
 /* Server notices (a NOTICE from IF NOT EXISTS) go to the debug log. */
 static void
-db_pg_notice(void *arg, const char *msg)
+db_pg_notice(__unused void *arg, const char *msg)
 {
 	log_debug("postgresql: %.*s", (int)strcspn(msg, "\n"), msg);
 }
@@ -708,7 +708,7 @@ db_pg_returning(struct db *db, char *sql, int *returns)
 }
 
 static struct db_stmt *
-db_pg_prepare(struct db *db, const char *sql, char **cause)
+db_pg_prepare(struct db *db, const char *sql, __unused char **cause)
 {
 	struct db_pg_stmt	*s;
 	int			 n;

@@ -234,7 +234,7 @@ db_sqlite_errmsg(struct db *db)
 }
 
 static char *
-db_sqlite_version(struct db *db, char **cause)
+db_sqlite_version(__unused struct db *db, __unused char **cause)
 {
 	char	*v;
 
@@ -323,13 +323,14 @@ db_sqlite_error_is_data(struct db *db)
  * daemons is always this one's.
  */
 static int
-db_sqlite_lock(struct db *db, const char *name, int wait, char **cause)
+db_sqlite_lock(__unused struct db *db, __unused const char *name,
+    __unused int wait, __unused char **cause)
 {
 	return (1);
 }
 
 static void
-db_sqlite_unlock(struct db *db, const char *name)
+db_sqlite_unlock(__unused struct db *db, __unused const char *name)
 {
 }
 
@@ -431,7 +432,7 @@ db_sqlite_finalize(struct db_stmt *s)
 }
 
 static void
-db_sqlite_bind_null(struct db_stmt *s, int i, enum db_type type)
+db_sqlite_bind_null(struct db_stmt *s, int i, __unused enum db_type type)
 {
 	sqlite3_bind_null(ST(s), i);
 }

@@ -338,7 +338,7 @@ detect_waf_solved(struct detect_ctx *c, const struct detect_rule *rule)
 
 /* Sub2API: no /api/status (gin's text 404), but its own public routes. */
 static int
-detect_sub2api(struct detect_ctx *c, const struct detect_rule *rule)
+detect_sub2api(struct detect_ctx *c, __unused const struct detect_rule *rule)
 {
 	struct detect_reply	*d = detect_get(c, DETECT_STATUS, NULL);
 	json_t			*code;
@@ -399,7 +399,7 @@ detect_status(struct detect_ctx *c, const struct detect_rule *rule)
 
 /* One API: chat_link and a boolean oidc, none of the forks' keys. */
 static int
-detect_oneapi(struct detect_ctx *c, const struct detect_rule *rule)
+detect_oneapi(struct detect_ctx *c, __unused const struct detect_rule *rule)
 {
 	json_t	*data = detect_status_data(c);
 
@@ -432,7 +432,7 @@ detect_name(struct detect_ctx *c, const struct detect_rule *rule)
 }
 
 static int
-detect_openai(struct detect_ctx *c, const struct detect_rule *rule)
+detect_openai(struct detect_ctx *c, __unused const struct detect_rule *rule)
 {
 	json_t	*j = detect_get(c, DETECT_MODELS, NULL)->json;
 
@@ -452,7 +452,7 @@ detect_openai(struct detect_ctx *c, const struct detect_rule *rule)
 }
 
 static int
-detect_claude(struct detect_ctx *c, const struct detect_rule *rule)
+detect_claude(struct detect_ctx *c, __unused const struct detect_rule *rule)
 {
 	json_t		*j = detect_get(c, DETECT_MODELS, NULL)->json;
 	const char	*t = jx_str(j, "type");

@@ -632,7 +632,7 @@ file_ref_messages(const json_t *part)
 /* Chat: an image_url part for an image, else file_data and filename. */
 static void
 file_put_chat(json_t *part, const struct file_data *fd, const char *url,
-    const char *b64)
+    __unused const char *b64)
 {
 	json_object_clear(part);
 	if (file_is_image(fd)) {
@@ -650,7 +650,7 @@ file_put_chat(json_t *part, const struct file_data *fd, const char *url,
 /* Responses: input_image with image_url, or input_file with file_data. */
 static void
 file_put_responses(json_t *part, const struct file_data *fd,
-    const char *url, const char *b64)
+    const char *url, __unused const char *b64)
 {
 	json_object_del(part, "file_id");
 	if (file_is_image(fd)) {
@@ -683,7 +683,7 @@ file_put_responses(json_t *part, const struct file_data *fd,
  */
 static void
 file_put_messages(json_t *part, const struct file_data *fd,
-    const char *url, const char *b64)
+    __unused const char *url, const char *b64)
 {
 	json_t	*text = NULL;
 

@@ -115,7 +115,7 @@ multipart_safe(const struct multipart *mp)
 }
 
 static int
-multipart_preamble(struct multipart *mp, char **cause)
+multipart_preamble(struct multipart *mp, __unused char **cause)
 {
 	const char	*d;
 
@@ -292,7 +292,7 @@ multipart_headers(struct multipart *mp, char **cause)
 }
 
 static int
-multipart_body(struct multipart *mp, char **cause)
+multipart_body(struct multipart *mp, __unused char **cause)
 {
 	const char	*d;
 	size_t		 n;
@@ -314,7 +314,7 @@ multipart_body(struct multipart *mp, char **cause)
 }
 
 static int
-multipart_epilogue(struct multipart *mp, char **cause)
+multipart_epilogue(struct multipart *mp, __unused char **cause)
 {
 	buf_reset(&mp->in);
 	return (0);

@@ -525,7 +525,7 @@ notify_webhook_config(const json_t *args, json_t *config, char **secret,
 }
 
 static int
-notify_webhook_build(const json_t *config, const char *url,
+notify_webhook_build(__unused const json_t *config, const char *url,
     const struct notify_text *t, struct notify_msg *m, char **cause)
 {
 	const char	*shape = notify_webhook_shape(url);
@@ -614,8 +614,8 @@ notify_bark_level(const char *level)
 }
 
 static int
-notify_bark_build(const json_t *config, const char *url,
-    const struct notify_text *t, struct notify_msg *m, char **cause)
+notify_bark_build(__unused const json_t *config, const char *url,
+    const struct notify_text *t, struct notify_msg *m, __unused char **cause)
 {
 	char	*title, *body, *text;
 
@@ -699,7 +699,7 @@ notify_serverchan_config(const json_t *args, json_t *config, char **secret,
  */
 static int
 notify_serverchan_build(const json_t *config, const char *key,
-    const struct notify_text *t, struct notify_msg *m, char **cause)
+    const struct notify_text *t, struct notify_msg *m, __unused char **cause)
 {
 	const char	*base = jx_str(config, "api_base");
 	char		*head, *desp, *et, *ed;

@@ -1032,7 +1032,7 @@ router_cmp_int(const void *a, const void *b)
 
 static void
 router_plan_weighted(struct router_plan *p, const struct router_candidate *c,
-    const struct router_settings *s, const struct router_request *rq)
+    const struct router_settings *s, __unused const struct router_request *rq)
 {
 	size_t	*idx, np, i, nl = 0, l;
 	int	*layers, done = 0;
@@ -1122,7 +1122,8 @@ router_choose(struct router_plan *p, const size_t *idx, size_t np,
 
 static void
 router_plan_rr(struct router_plan *p, const struct router_candidate *c,
-    const struct router_settings *s, const struct router_request *rq)
+    __unused const struct router_settings *s,
+    __unused const struct router_request *rq)
 {
 	size_t	*idx, np = 0, i, win;
 
@@ -1169,7 +1170,7 @@ router_plan_rr(struct router_plan *p, const struct router_candidate *c,
  */
 static void
 router_plan_stable(struct router_plan *p, const struct router_candidate *c,
-    const struct router_settings *s, const struct router_request *rq)
+    __unused const struct router_settings *s, const struct router_request *rq)
 {
 	struct router_health	 h;
 	struct router_factors	*f;
@@ -1272,26 +1273,26 @@ router_addf(char *buf, size_t size, const char *fmt, ...)
 }
 
 static void
-router_detail_cooling(char *t, size_t sz, const struct router_plan *p,
-    const struct router_candidate *c, const struct router_result *r,
-    long long now)
+router_detail_cooling(char *t, size_t sz, __unused const struct router_plan *p,
+    __unused const struct router_candidate *c, const struct router_result *r,
+    __unused long long now)
 {
 	router_addf(t, sz, " (%lld s left)",
 	    (r->f.cooldown_left + ROUTER_SEC - 1) / ROUTER_SEC);
 }
 
 static void
-router_detail_breaker(char *t, size_t sz, const struct router_plan *p,
-    const struct router_candidate *c, const struct router_result *r,
-    long long now)
+router_detail_breaker(char *t, size_t sz, __unused const struct router_plan *p,
+    const struct router_candidate *c, __unused const struct router_result *r,
+    __unused long long now)
 {
 	router_addf(t, sz, " (site level %d, model level %d)",
 	    c->site_health.breaker_level, c->model_health.breaker_level);
 }
 
 static void
-router_detail_recent(char *t, size_t sz, const struct router_plan *p,
-    const struct router_candidate *c, const struct router_result *r,
+router_detail_recent(char *t, size_t sz, __unused const struct router_plan *p,
+    const struct router_candidate *c, __unused const struct router_result *r,
     long long now)
 {
 	router_addf(t, sz, " (%lld s ago, fail count %d)",
@@ -1300,8 +1301,8 @@ router_detail_recent(char *t, size_t sz, const struct router_plan *p,
 
 static void
 router_detail_layer(char *t, size_t sz, const struct router_plan *p,
-    const struct router_candidate *c, const struct router_result *r,
-    long long now)
+    const struct router_candidate *c, __unused const struct router_result *r,
+    __unused long long now)
 {
 	router_addf(t, sz, " (priority %d, chosen layer %d)", c->priority,
 	    p->layer);
@@ -1311,7 +1312,7 @@ router_detail_layer(char *t, size_t sz, const struct router_plan *p,
 static void
 router_detail_factors(char *t, size_t sz, const struct router_plan *p,
     const struct router_candidate *c, const struct router_result *r,
-    long long now)
+    __unused long long now)
 {
 	const struct router_factors	*f = &r->f;
 

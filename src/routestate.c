@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "compat.h"
 #include "relay.h"
 #include "route.h"
 #include "router.h"
@@ -130,7 +131,7 @@ routestate_credential(const struct snap_channel *c)
  */
 size_t
 routestate_candidates(const struct snapshot *s, const struct snap_route *r,
-    enum snap_match how, const char *model, int fmt, long long now,
+    enum snap_match how, const char *model, int fmt, __unused long long now,
     struct router_candidate *out, const struct snap_channel **chs)
 {
 	const struct snap_channel	*c;
@@ -141,7 +142,6 @@ routestate_candidates(const struct snapshot *s, const struct snap_route *r,
 	enum relay_format		 ups[RELAY_MAX_UPSTREAM];
 	size_t				 i;
 
-	(void)now;
 	pthread_mutex_lock(&routestate_mtx);
 	for (i = 0; i < r->nchans; i++) {
 		c = chs[i] = &s->channels[r->chans[i]];
@@ -394,15 +394,14 @@ routestate_save(struct db *db, struct err *e)
 }
 
 static int
-routestate_health_one(const struct route_health *r, void *arg)
+routestate_health_one(const struct route_health *r, __unused void *arg)
 {
-	(void)arg;
 	*routestate_health(r->site_id, r->model, 1) = r->h;
 	return (0);
 }
 
 static int
-routestate_load_one(const struct route_runtime *r, void *arg)
+routestate_load_one(const struct route_runtime *r, __unused void *arg)
 {
 	struct routestate_chan	*c;
 

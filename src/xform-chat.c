@@ -500,8 +500,8 @@ xf_chat_parse_delta(struct xf_parser *p, const json_t *delta, xf_delta_cb cb,
 }
 
 int
-xf_chat_parse_event(struct xf_parser *p, const char *event, const json_t *j,
-    const char *raw, size_t len, xf_delta_cb cb, void *arg)
+xf_chat_parse_event(struct xf_parser *p, __unused const char *event,
+    const json_t *j, const char *raw, size_t len, xf_delta_cb cb, void *arg)
 {
 	const json_t	*choice;
 	struct xf_delta	 d;
@@ -509,7 +509,6 @@ xf_chat_parse_event(struct xf_parser *p, const char *event, const json_t *j,
 	char		*msg;
 	int		 rc;
 
-	(void)event;
 	memset(&d, 0, sizeof d);
 	if (raw != NULL && len == 6 && memcmp(raw, "[DONE]", 6) == 0) {
 		if (p->done)

@@ -804,7 +804,7 @@ xf_messages_in_thinking_config(const json_t *req, json_t *chat,
 }
 
 static int
-xf_messages_in_metadata(const json_t *req, json_t *chat, struct err *e)
+xf_messages_in_metadata(const json_t *req, json_t *chat, __unused struct err *e)
 {
 	const char	*user;
 
@@ -2011,7 +2011,8 @@ xf_messages_ev_block_delta(struct xf_messages_sink *k, const json_t *data)
 }
 
 static int
-xf_messages_ev_block_stop(struct xf_messages_sink *k, const json_t *data)
+xf_messages_ev_block_stop(struct xf_messages_sink *k,
+    __unused const json_t *data)
 {
 	struct xf_parser	*p = k->p;
 	char			*sig;
@@ -2045,7 +2046,8 @@ xf_messages_ev_message_delta(struct xf_messages_sink *k, const json_t *data)
 }
 
 static int
-xf_messages_ev_message_stop(struct xf_messages_sink *k, const json_t *data)
+xf_messages_ev_message_stop(struct xf_messages_sink *k,
+    __unused const json_t *data)
 {
 	if (k->p->done)
 		return (0);
@@ -2384,7 +2386,7 @@ xf_messages_w_tool_args(struct xf_writer *w, const struct xf_delta *d,
 }
 
 static int
-xf_messages_w_done(struct xf_writer *w, const struct xf_delta *d,
+xf_messages_w_done(struct xf_writer *w, __unused const struct xf_delta *d,
     struct buf *out)
 {
 	const struct usage	*u = &w->final.usage;

@@ -577,7 +577,7 @@ resp_in_output(struct resp_in *in, const json_t *item, size_t i)
 }
 
 static int
-resp_in_reasoning(struct resp_in *in, const json_t *item, size_t i)
+resp_in_reasoning(struct resp_in *in, const json_t *item, __unused size_t i)
 {
 	const char	*enc;
 

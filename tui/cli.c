@@ -315,9 +315,8 @@ cli_refused(const struct cmd_spec *c, const struct globals *g, json_t *reply)
 static volatile sig_atomic_t cli_interrupted;
 
 static void
-cli_on_signal(int sig)
+cli_on_signal(__unused int sig)
 {
-	(void)sig;
 	cli_interrupted = 1;
 }
 

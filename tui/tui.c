@@ -61,9 +61,8 @@ struct tui {
 static volatile sig_atomic_t	tui_sig_quit;
 
 static void
-tui_on_signal(int sig)
+tui_on_signal(__unused int sig)
 {
-	(void)sig;
 	tui_sig_quit = 1;
 }
 

@@ -88,7 +88,7 @@ static const struct tui_action dash_actions[] = {
 
 const struct tui_view view_dash = {
 	"dash", N_("Dashboard"), dash_open, dash_load, dash_draw, NULL,
-	dash_event, dash_tick, dash_close, dash_actions
+	dash_event, dash_tick, dash_close, dash_actions, NULL, NULL
 };
 
 /* Formatting. */
@@ -297,9 +297,8 @@ dash_seed(struct tui *t, struct dash_state *st)
 }
 
 static void *
-dash_open(struct tui *t)
+dash_open(__unused struct tui *t)
 {
-	(void)t;
 	return (xcalloc(1, sizeof (struct dash_state)));
 }
 
@@ -347,12 +346,11 @@ dash_load(struct tui *t, void *arg)
 }
 
 static void
-dash_event(struct tui *t, void *arg, const char *topic, json_t *data)
+dash_event(__unused struct tui *t, void *arg, const char *topic, json_t *data)
 {
 	struct dash_state	*st = arg;
 	long long		 id = 0;
 
-	(void)t;
 	if (strcmp(topic, "logs") != 0)
 		return;
 	jx_int(data, "id", &id);
@@ -519,11 +517,10 @@ dash_cards_per_row(int inner)
 }
 
 static int
-dash_overview_want(struct dash_state *st, int w)
+dash_overview_want(__unused struct dash_state *st, int w)
 {
 	int	per = dash_cards_per_row(w - 2);
 
-	(void)st;
 	return (((int)nitems(dash_cards) + per - 1) / per * 2);
 }
 
@@ -590,11 +587,10 @@ dash_sites(struct dash_state *st, size_t *n)
 }
 
 static int
-dash_sites_want(struct dash_state *st, int w)
+dash_sites_want(struct dash_state *st, __unused int w)
 {
 	size_t	n;
 
-	(void)w;
 	free(dash_sites(st, &n));
 	return (n > 0 ? (int)n : 1);
 }
@@ -640,10 +636,8 @@ dash_sites_draw(struct dash_state *st, int y, int x, int h, int w)
 /* The week's spend per day, a column chart; today is the last column. */
 
 static int
-dash_trend_want(struct dash_state *st, int w)
+dash_trend_want(__unused struct dash_state *st, __unused int w)
 {
-	(void)st;
-	(void)w;
 	return (6);
 }
 
@@ -757,11 +751,10 @@ dash_hourly_sites(struct dash_state *st)
 }
 
 static int
-dash_avail_want(struct dash_state *st, int w)
+dash_avail_want(struct dash_state *st, __unused int w)
 {
 	size_t	n = json_array_size(dash_hourly_sites(st));
 
-	(void)w;
 	return (n > 0 ? (int)n + 1 : 1);
 }
 
@@ -881,9 +874,8 @@ dash_outcome(json_t *job, const char **text, enum scr_color *c)
 }
 
 static int
-dash_jobs_want(struct dash_state *st, int w)
+dash_jobs_want(struct dash_state *st, __unused int w)
 {
-	(void)w;
 	return (3 + (int)json_array_size(json_object_get(
 	    st->data[DASH_D_JOBS], "items")));
 }
@@ -1038,7 +1030,7 @@ dash_row_width(int w, int ncols, int col)
 }
 
 static void
-dash_draw(struct tui *t, void *arg, int y, int x, int h, int w)
+dash_draw(__unused struct tui *t, void *arg, int y, int x, int h, int w)
 {
 	struct dash_state	*st = arg;
 	enum dash_panel		 p;
@@ -1046,7 +1038,6 @@ dash_draw(struct tui *t, void *arg, int y, int x, int h, int w)
 	int			 nrows, r, c, want, total, big, cx, cw;
 	size_t			 l;
 
-	(void)t;
 	/* What dash_tick compares with, to redraw only on a change. */
 	dash_rates(st, time(NULL), &st->shown_rpm, &st->shown_tpm);
 	st->shown_min = time(NULL) / 60;

@@ -62,16 +62,14 @@ struct list_state {
 };
 
 static json_t *
-list_args_events(struct tui *t)
+list_args_events(__unused struct tui *t)
 {
-	(void)t;
 	return (json_pack("{s:i}", "limit", 500));
 }
 
 static json_t *
-list_args_checkins(struct tui *t)
+list_args_checkins(__unused struct tui *t)
 {
-	(void)t;
 	return (json_pack("{s:i}", "limit", 200));
 }
 
@@ -194,36 +192,38 @@ static const struct tui_action list_actions_jobs[] = {
 
 static const struct list_spec list_specs[] = {
 	{ LIST_VIEW("sites", N_("Sites"), list_actions), "site.list", NULL,
-	  "id", "site.add", "site.edit", "site.rm", { { 0 } } },
+	  "id", "site.add", "site.edit", "site.rm", { { 0 } }, 0, NULL, NULL },
 	{ LIST_VIEW("accounts", N_("Accounts"), list_actions_accounts),
 	  "account.list", NULL, "id", NULL, NULL, "account.rm", {
 	    { 'R', "account.refresh", N_("refresh"), 0, 0 },
 	    { 'L', "account.login", N_("log in again"), 0, 0 },
-	    { 'c', "checkin.run", N_("check in"), 0, 0 } } },
+	    { 'c', "checkin.run", N_("check in"), 0, 0 } }, 0, NULL, NULL },
 	{ LIST_VIEW("tokens", N_("Tokens"), list_actions_tokens),
 	  "token.list", NULL, "id", "token.create", NULL, "token.rm", {
-	    { 'D', "token.default", N_("make default"), 0, 0 } } },
+	    { 'D', "token.default", N_("make default"), 0, 0 } },
+	  0, NULL, NULL },
 	{ LIST_VIEW("keys", N_("Keys"), list_actions_keys), "key.list", NULL,
 	  "id", "key.add", NULL, "key.rm", {
 	    { 'x', "key.disable", N_("disable"), 1, 0 },
-	    { 'n', "key.enable", N_("enable"), 0, 0 } } },
+	    { 'n', "key.enable", N_("enable"), 0, 0 } }, 0, NULL, NULL },
 	{ LIST_VIEW("models", N_("Models"), list_actions_ro), "model.list",
-	  NULL, "model", NULL, NULL, NULL, { { 0 } } },
+	  NULL, "model", NULL, NULL, NULL, { { 0 } }, 0, NULL, NULL },
 	{ LIST_VIEW("checkins", N_("Check-ins"), list_actions_ro),
 	  "checkin.log", list_args_checkins, "id", NULL, NULL, NULL,
-	  { { 0 } } },
+	  { { 0 } }, 0, NULL, NULL },
 	{ LIST_VIEW("events", N_("Events"), list_actions_ro), "event.list",
-	  list_args_events, "id", NULL, NULL, NULL, { { 0 } } },
+	  list_args_events, "id", NULL, NULL, NULL, { { 0 } }, 0, NULL, NULL },
 	{ LIST_VIEW("notify", N_("Notifications"), list_actions_notify),
 	  "notify.list", NULL, "id", "notify.add", "notify.add", "notify.rm", {
 	    { 't', "notify.test", N_("send a test"), 0, 0 },
 	    { 'x', "notify.disable", N_("disable"), 1, 0 },
-	    { 'n', "notify.enable", N_("enable"), 0, 0 } }, 1 },
+	    { 'n', "notify.enable", N_("enable"), 0, 0 } }, 1, NULL, NULL },
 	{ LIST_VIEW("settings", N_("Settings"), list_actions_settings),
-	  "settings.list", NULL, "key", NULL, NULL, NULL, { { 0 } } },
+	  "settings.list", NULL, "key", NULL, NULL, NULL, { { 0 } },
+	  0, NULL, NULL },
 	{ LIST_VIEW("jobs", N_("Jobs"), list_actions_jobs), "job.list", NULL,
 	  "name", NULL, NULL, NULL, {
-	    { 'x', "job.run", N_("run now"), 1, 0 } } },
+	    { 'x', "job.run", N_("run now"), 1, 0 } }, 0, NULL, NULL },
 	{ LIST_VIEW("search", N_("Search"), list_actions_search),
 	  "search.run", list_args_search, "id", NULL, NULL, NULL, { { 0 } },
 	  0, list_search_enter, N_("no matches: / searches again") },
@@ -256,11 +256,10 @@ list_spec_of(const struct tui_view *v)
 static size_t	list_next_open;
 
 static void *
-list_open(struct tui *t)
+list_open(__unused struct tui *t)
 {
 	struct list_state	*st = xcalloc(1, sizeof *st);
 
-	(void)t;
 	st->spec = list_spec_of(view_lists[list_next_open++ %
 	    nitems(view_lists)]);
 	return (st);
@@ -332,13 +331,12 @@ static struct {
 
 /* Two rows by one column: numbers as numbers, text without case. */
 static int
-list_cmp(const void *a, const void *b, void *arg)
+list_cmp(const void *a, const void *b, __unused void *arg)
 {
 	json_t	*x, *y;
 	char	*sx, *sy;
 	int	 c;
 
-	(void)arg;
 	x = json_object_get(json_array_get(list_sorting.items,
 	    *(const size_t *)a), list_sorting.field);
 	y = json_object_get(json_array_get(list_sorting.items,

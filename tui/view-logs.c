@@ -56,11 +56,10 @@ static const struct {
 };
 
 static void *
-logs_open(struct tui *t)
+logs_open(__unused struct tui *t)
 {
 	struct logs_state	*st = xcalloc(1, sizeof *st);
 
-	(void)t;
 	st->items = json_array();
 	st->held = json_array();
 	return (st);

@@ -393,7 +393,7 @@ play_delta(json_t *delta, const char *key)
  * error object (an upstream failing mid-stream) is kept for the pane.
  */
 static int
-play_on_event(const struct sse_event *ev, void *arg, struct err *e)
+play_on_event(const struct sse_event *ev, void *arg, __unused struct err *e)
 {
 	struct play_job		*job = arg;
 	struct play_turn	*tn = job->turn;
@@ -483,8 +483,8 @@ play_write(char *data, size_t size, size_t n, void *arg)
 }
 
 static int
-play_progress(void *arg, curl_off_t dlt, curl_off_t dln, curl_off_t ult,
-    curl_off_t uln)
+play_progress(void *arg, __unused curl_off_t dlt, __unused curl_off_t dln,
+    __unused curl_off_t ult, __unused curl_off_t uln)
 {
 	return (play_cancelled(arg));
 }
@@ -1404,7 +1404,7 @@ play_draw_hint(int y, int x, int h, int w)
 }
 
 static void
-play_draw(struct tui *t, void *arg, int y, int x, int h, int w)
+play_draw(__unused struct tui *t, void *arg, int y, int x, int h, int w)
 {
 	struct play_state	*st = arg;
 	char			 a[160], b[160];
@@ -1528,7 +1528,7 @@ play_tick(struct tui *t, void *arg)
 
 /* Another view is shown: what is streaming here stops. */
 static void
-play_leave(struct tui *t, void *arg)
+play_leave(__unused struct tui *t, void *arg)
 {
 	play_cancel(arg);
 }

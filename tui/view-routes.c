@@ -299,9 +299,8 @@ routes_load_detail(struct tui *t, struct routes_state *st)
 }
 
 static void *
-routes_open(struct tui *t)
+routes_open(__unused struct tui *t)
 {
-	(void)t;
 	return (xcalloc(1, sizeof (struct routes_state)));
 }
 
@@ -367,11 +366,10 @@ routes_select(struct tui *t, void *arg, json_t *ref)
  * events come for every view, shown or not, and in bursts.
  */
 static void
-routes_event(struct tui *t, void *arg, const char *topic, json_t *data)
+routes_event(__unused struct tui *t, void *arg, const char *topic, json_t *data)
 {
 	struct routes_state	*st = arg;
 
-	(void)t;
 	if (strcmp(topic, "logs") == 0 && st->route_id != 0 &&
 	    routes_int(data, "route_id") == st->route_id)
 		st->stale = 1;

@@ -36,7 +36,7 @@ fakerelay_port(void)
 }
 
 static void
-fakerelay_signal(int sig)
+fakerelay_signal(__unused int sig)
 {
 	fakerelay_quit = 1;
 }
@@ -114,7 +114,7 @@ fakerelay_not_found(struct req *r)
 }
 
 static int
-fakerelay_handle(struct mg_connection *conn, void *arg)
+fakerelay_handle(struct mg_connection *conn, __unused void *arg)
 {
 	struct req	r;
 	long long	max;
@@ -155,7 +155,7 @@ fakerelay_handle(struct mg_connection *conn, void *arg)
 }
 
 static int
-fakerelay_log(const struct mg_connection *conn, const char *msg)
+fakerelay_log(__unused const struct mg_connection *conn, const char *msg)
 {
 	fprintf(stderr, "fakerelay: civetweb: %s\n", msg);
 	return (1);

@@ -19,6 +19,11 @@
 #define nitems(_a) (sizeof((_a)) / sizeof((_a)[0]))
 #endif
 
+/* As src/compat.h: a parameter the callback's signature requires. */
+#ifndef __unused
+#define __unused __attribute__((__unused__))
+#endif
+
 /* Personalities are bits so a route names every platform it serves. */
 #define P_NEWAPI	0x001
 #define P_ANYROUTER	0x002

@@ -76,14 +76,14 @@ fault_platform(struct req *r, json_t *f)
 }
 
 static void
-fault_garbage(struct req *r, json_t *f)
+fault_garbage(struct req *r, __unused json_t *f)
 {
 	req_reply_text(r, 200, "application/json",
 	    "}{\"success\":tru\x7f <<garbage>> ]]");
 }
 
 static void
-fault_html(struct req *r, json_t *f)
+fault_html(struct req *r, __unused json_t *f)
 {
 	req_reply_text(r, 200, "text/html; charset=utf-8",
 	    "<!DOCTYPE html><html><head><title>Welcome</title></head>"
@@ -116,19 +116,19 @@ fault_oversized(struct req *r, json_t *f)
 }
 
 static void
-fault_waf(struct req *r, json_t *f)
+fault_waf(struct req *r, __unused json_t *f)
 {
 	waf_aliyun_page(r);
 }
 
 static void
-fault_cloudflare(struct req *r, json_t *f)
+fault_cloudflare(struct req *r, __unused json_t *f)
 {
 	waf_cloudflare_page(r);
 }
 
 static void
-fault_close(struct req *r, json_t *f)
+fault_close(struct req *r, __unused json_t *f)
 {
 	r->replied = 0;
 	r->streaming = 1;	/* nothing is written: the peer sees EOF */

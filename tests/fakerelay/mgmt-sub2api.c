@@ -153,7 +153,7 @@ sub2api_issue(json_t *u)
 }
 
 void
-mgmt_sub2api_login(struct req *r, json_t *none)
+mgmt_sub2api_login(struct req *r, __unused json_t *none)
 {
 	const char	*email = req_body_str(r, "email");
 	const char	*pass = req_body_str(r, "password");
@@ -185,7 +185,7 @@ mgmt_sub2api_login(struct req *r, json_t *none)
 }
 
 void
-mgmt_sub2api_refresh(struct req *r, json_t *none)
+mgmt_sub2api_refresh(struct req *r, __unused json_t *none)
 {
 	const char	*rt = req_body_str(r, "refresh_token");
 	json_t		*s, *u;
@@ -203,7 +203,7 @@ mgmt_sub2api_refresh(struct req *r, json_t *none)
 }
 
 void
-mgmt_sub2api_logout(struct req *r, json_t *u)
+mgmt_sub2api_logout(struct req *r, __unused json_t *u)
 {
 	const char	*auth = req_header(r, "Authorization");
 
@@ -438,7 +438,7 @@ mgmt_sub2api_key_delete(struct req *r, json_t *u)
 }
 
 void
-mgmt_sub2api_groups(struct req *r, json_t *u)
+mgmt_sub2api_groups(struct req *r, __unused json_t *u)
 {
 	json_t		*a = json_array(), *g;
 	const char	*name;
@@ -466,7 +466,7 @@ mgmt_sub2api_subs(struct req *r, json_t *u)
 }
 
 void
-mgmt_sub2api_settings(struct req *r, json_t *none)
+mgmt_sub2api_settings(struct req *r, __unused json_t *none)
 {
 	char	addr[64];
 
@@ -481,13 +481,13 @@ mgmt_sub2api_settings(struct req *r, json_t *none)
 }
 
 void
-mgmt_sub2api_health(struct req *r, json_t *none)
+mgmt_sub2api_health(struct req *r, __unused json_t *none)
 {
 	req_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
 }
 
 void
-mgmt_sub2api_setup(struct req *r, json_t *none)
+mgmt_sub2api_setup(struct req *r, __unused json_t *none)
 {
 	sub2api_ok(r, json_pack("{s:b, s:s}", "needs_setup", 0, "step",
 	    "completed"));

@@ -81,7 +81,7 @@ mgmt_token_json(const json_t *t, int reveal)
 }
 
 static json_t *
-mgmt_token_own(struct req *r, json_t *u, long long id)
+mgmt_token_own(__unused struct req *r, json_t *u, long long id)
 {
 	json_t	*t = state_token_by_id(id);
 

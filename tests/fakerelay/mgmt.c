@@ -281,7 +281,7 @@ mgmt_page(struct req *r, json_t *all, enum token_list style)
 }
 
 void
-mgmt_status(struct req *r, json_t *user)
+mgmt_status(struct req *r, __unused json_t *user)
 {
 	json_t		*d;
 	const char	*name = state_cfg_str("system_name");
@@ -304,7 +304,7 @@ mgmt_status(struct req *r, json_t *user)
 }
 
 void
-mgmt_notice(struct req *r, json_t *user)
+mgmt_notice(struct req *r, __unused json_t *user)
 {
 	mgmt_reply(r, 1, "", json_string(state_cfg_str("notice")));
 }
@@ -343,7 +343,7 @@ mgmt_turnstile_missing(struct req *r)
 }
 
 void
-mgmt_login(struct req *r, json_t *none)
+mgmt_login(struct req *r, __unused json_t *none)
 {
 	const char	*name = req_body_str(r, "username");
 	const char	*pass = req_body_str(r, "password");
@@ -379,7 +379,7 @@ mgmt_login(struct req *r, json_t *none)
 }
 
 void
-mgmt_login_2fa(struct req *r, json_t *none)
+mgmt_login_2fa(struct req *r, __unused json_t *none)
 {
 	char		 cookie[128];
 	const char	*code = req_body_str(r, "code");
@@ -401,7 +401,7 @@ mgmt_login_2fa(struct req *r, json_t *none)
 }
 
 void
-mgmt_logout(struct req *r, json_t *none)
+mgmt_logout(struct req *r, __unused json_t *none)
 {
 	char	cookie[128];
 
@@ -457,7 +457,7 @@ mgmt_access_token(struct req *r, json_t *u)
 }
 
 void
-mgmt_self_groups(struct req *r, json_t *u)
+mgmt_self_groups(struct req *r, __unused json_t *u)
 {
 	json_t		*d = json_object(), *g;
 	const char	*name;
@@ -498,7 +498,7 @@ mgmt_user_models(struct req *r, json_t *u)
 }
 
 void
-mgmt_pricing(struct req *r, json_t *user)
+mgmt_pricing(struct req *r, __unused json_t *user)
 {
 	json_t		*d = json_array(), *m, *gr, *ug, *g, *j;
 	const char	*name;
@@ -698,7 +698,7 @@ mgmt_log_self(struct req *r, json_t *u)
 }
 
 void
-mgmt_available_model(struct req *r, json_t *user)
+mgmt_available_model(struct req *r, __unused json_t *user)
 {
 	json_t	*d = json_object(), *m;
 	size_t	 i;
@@ -723,7 +723,7 @@ mgmt_available_model(struct req *r, json_t *user)
 }
 
 void
-mgmt_user_group_map(struct req *r, json_t *user)
+mgmt_user_group_map(struct req *r, __unused json_t *user)
 {
 	json_t		*d = json_object(), *g;
 	const char	*name;

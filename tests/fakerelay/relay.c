@@ -311,7 +311,7 @@ relay_auth(struct req *r, int flags)
 }
 
 static int
-relay_model_usable(struct req *r, const json_t *m, const json_t *t)
+relay_model_usable(struct req *r, const json_t *m, __unused const json_t *t)
 {
 	json_t		*gs;
 	size_t		 i;
@@ -328,7 +328,6 @@ relay_model_usable(struct req *r, const json_t *m, const json_t *t)
 		    strcmp(json_string_value(g), r->group) == 0)
 			ok = 1;
 	}
-	(void)t;
 	return (ok);
 }
 
@@ -372,7 +371,7 @@ relay_models_openai(struct req *r, const json_t *t, const char *owner)
 }
 
 static json_t *
-relay_models_anthropic(struct req *r, const json_t *t)
+relay_models_anthropic(__unused struct req *r, const json_t *t)
 {
 	json_t		*data = json_array(), *m;
 	size_t		 i;

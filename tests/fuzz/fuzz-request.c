@@ -43,6 +43,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "compat.h"
 #include "err.h"
 #include "file.h"
 #include "modelpat.h"
@@ -78,11 +79,10 @@ static struct modelpat	*fr_pats;
 static json_t		*fr_history;
 
 static int
-fr_load(const char *id, struct file_data *fd, void *arg, struct err *e)
+fr_load(const char *id, struct file_data *fd, __unused void *arg, struct err *e)
 {
 	size_t	i;
 
-	(void)arg;
 	FUZZ_CHECK(id != NULL);
 	if (!file_id_ok(id))
 		return (0);

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "compat.h"
 #include "err.h"
 #include "sse.h"
 #include "xmalloc.h"
@@ -235,11 +236,10 @@ struct fs_back {
 };
 
 static int
-fs_back_event(const struct sse_event *ev, void *arg, struct err *e)
+fs_back_event(const struct sse_event *ev, void *arg, __unused struct err *e)
 {
 	struct fs_back	*bk = arg;
 
-	(void)e;
 	bk->n++;
 	if (bk->event == NULL)
 		FUZZ_CHECK(ev->event == NULL);

@@ -269,12 +269,11 @@ fx_delta(const struct xf_delta *d, void *arg)
 }
 
 static int
-fx_event(const struct sse_event *ev, void *arg, struct err *e)
+fx_event(const struct sse_event *ev, void *arg, __unused struct err *e)
 {
 	struct fx_stream	*st = arg;
 	json_t			*j;
 
-	(void)e;
 	j = json_loadb(ev->data, ev->data_len, 0, NULL);
 	xf_parse_event(&st->p, ev->event, j, ev->data, ev->data_len,
 	    fx_delta, st);
@@ -284,12 +283,11 @@ fx_event(const struct sse_event *ev, void *arg, struct err *e)
 
 /* Each event the client gets: data that is JSON or "[DONE]". */
 static int
-fx_out_event(const struct sse_event *ev, void *arg, struct err *e)
+fx_out_event(const struct sse_event *ev, __unused void *arg,
+    __unused struct err *e)
 {
 	json_t	*j;
 
-	(void)arg;
-	(void)e;
 	if (ev->data_len == 6 && memcmp(ev->data, "[DONE]", 6) == 0)
 		return (0);
 	j = json_loadb(ev->data, ev->data_len, 0, NULL);

@@ -213,7 +213,7 @@ static const struct {
 };
 
 static int
-t_file_load(const char *id, struct file_data *fd, void *arg,
+t_file_load(const char *id, struct file_data *fd, __unused void *arg,
     struct err *e)
 {
 	size_t	i;

@@ -52,7 +52,7 @@ rt_cand(struct router_candidate *c, long long id, long long site)
  * p = 20/60 = 33.333...% each.
  */
 static void
-rt_setup_equal(struct router_candidate *c, struct router_settings *s)
+rt_setup_equal(struct router_candidate *c, __unused struct router_settings *s)
 {
 	rt_cand(&c[0], 1, 1);
 	rt_cand(&c[1], 2, 2);
@@ -67,7 +67,7 @@ rt_setup_equal(struct router_candidate *c, struct router_settings *s)
  *   p_A = 20/37 = 54.054054%      p_B = 17/37 = 45.945946%
  */
 static void
-rt_setup_cheap(struct router_candidate *c, struct router_settings *s)
+rt_setup_cheap(struct router_candidate *c, __unused struct router_settings *s)
 {
 	rt_cand(&c[0], 1, 1);
 	c[0].catalog_cost = 2;
@@ -80,7 +80,8 @@ rt_setup_cheap(struct router_candidate *c, struct router_settings *s)
  *   w_1 = w_2 = 20/2 = 10, w_3 = 20/1 = 20: p = 25%, 25%, 50%.
  */
 static void
-rt_setup_per_site(struct router_candidate *c, struct router_settings *s)
+rt_setup_per_site(struct router_candidate *c,
+    __unused struct router_settings *s)
 {
 	rt_cand(&c[0], 1, 1);
 	rt_cand(&c[1], 2, 1);
@@ -92,7 +93,8 @@ rt_setup_per_site(struct router_candidate *c, struct router_settings *s)
  *   w_A = 20 * 2 = 40, w_B = 20 * 0.5 = 10: p = 80%, 20%.
  */
 static void
-rt_setup_site_key(struct router_candidate *c, struct router_settings *s)
+rt_setup_site_key(struct router_candidate *c,
+    __unused struct router_settings *s)
 {
 	rt_cand(&c[0], 1, 1);
 	c[0].site_weight = 2;
@@ -128,7 +130,8 @@ rt_setup_fallback(struct router_candidate *c, struct router_settings *s)
  *   w_A = 20 * (1 - 0.55/24), w_B = 10 + 11/7.03
  */
 static void
-rt_setup_observed(struct router_candidate *c, struct router_settings *s)
+rt_setup_observed(struct router_candidate *c,
+    __unused struct router_settings *s)
 {
 	rt_cand(&c[0], 1, 1);
 	c[0].success_count = 9;
@@ -148,7 +151,7 @@ rt_setup_observed(struct router_candidate *c, struct router_settings *s)
  *   w_A = 20 * 0.4125 = 8.25, w_B = 20: p_A = 8.25/28.25.
  */
 static void
-rt_setup_health(struct router_candidate *c, struct router_settings *s)
+rt_setup_health(struct router_candidate *c, __unused struct router_settings *s)
 {
 	rt_cand(&c[0], 1, 1);
 	c[0].site_health.penalty = 1;
@@ -165,7 +168,7 @@ rt_setup_health(struct router_candidate *c, struct router_settings *s)
  *   w_A = 20/1.75, w_B = 20 * 0.7 = 14.
  */
 static void
-rt_setup_decay(struct router_candidate *c, struct router_settings *s)
+rt_setup_decay(struct router_candidate *c, __unused struct router_settings *s)
 {
 	rt_cand(&c[0], 1, 1);
 	c[0].site_health.penalty = 3;
@@ -178,7 +181,7 @@ rt_setup_decay(struct router_candidate *c, struct router_settings *s)
 
 /* Priority 0 beats priority 1 outright. */
 static void
-rt_setup_layers(struct router_candidate *c, struct router_settings *s)
+rt_setup_layers(struct router_candidate *c, __unused struct router_settings *s)
 {
 	rt_cand(&c[0], 1, 1);
 	c[0].priority = 1;
@@ -188,7 +191,8 @@ rt_setup_layers(struct router_candidate *c, struct router_settings *s)
 
 /* The preferred layer cools down: the next layer takes over. */
 static void
-rt_setup_layer_cooling(struct router_candidate *c, struct router_settings *s)
+rt_setup_layer_cooling(struct router_candidate *c,
+    __unused struct router_settings *s)
 {
 	rt_cand(&c[0], 1, 1);
 	c[0].st.cooldown_until = RT_NOW + 1;
@@ -198,7 +202,8 @@ rt_setup_layer_cooling(struct router_candidate *c, struct router_settings *s)
 
 /* The preferred layer weighs 0 (site weight 0): the next one is used. */
 static void
-rt_setup_layer_zero(struct router_candidate *c, struct router_settings *s)
+rt_setup_layer_zero(struct router_candidate *c,
+    __unused struct router_settings *s)
 {
 	rt_cand(&c[0], 1, 1);
 	c[0].site_weight = 0;
@@ -208,7 +213,7 @@ rt_setup_layer_zero(struct router_candidate *c, struct router_settings *s)
 
 /* A failed 5 s ago (count 1: window 15 s), its cooldown cleared. */
 static void
-rt_setup_recent(struct router_candidate *c, struct router_settings *s)
+rt_setup_recent(struct router_candidate *c, __unused struct router_settings *s)
 {
 	rt_cand(&c[0], 1, 1);
 	c[0].st.fail_count = 1;
@@ -226,7 +231,7 @@ rt_setup_recent_alone(struct router_candidate *c, struct router_settings *s)
 
 /* A's site breaker is open: avoided. */
 static void
-rt_setup_breaker(struct router_candidate *c, struct router_settings *s)
+rt_setup_breaker(struct router_candidate *c, __unused struct router_settings *s)
 {
 	rt_cand(&c[0], 1, 1);
 	c[0].site_health.breaker_level = 1;
@@ -245,7 +250,8 @@ rt_setup_breaker_all(struct router_candidate *c, struct router_settings *s)
 
 /* Ineligible ones: disabled, tried, account, site, key, credential. */
 static void
-rt_setup_ineligible(struct router_candidate *c, struct router_settings *s)
+rt_setup_ineligible(struct router_candidate *c,
+    __unused struct router_settings *s)
 {
 	rt_cand(&c[0], 1, 1);
 	c[0].enabled = 0;
@@ -268,21 +274,23 @@ static const struct rt_prob_case {
 	double		 want[RT_MAX];	/* percent */
 	const char	*code[RT_MAX];	/* reason codes, NULL: "ok" */
 } rt_prob_cases[] = {
-	{ "equal", 3, rt_setup_equal, { 100.0 / 3, 100.0 / 3, 100.0 / 3 } },
+	{ "equal", 3, rt_setup_equal, { 100.0 / 3, 100.0 / 3, 100.0 / 3 },
+	    { NULL } },
 	{ "cheap vs expensive", 2, rt_setup_cheap,
-	    { 100.0 * 20 / 37, 100.0 * 17 / 37 } },
-	{ "two on a site vs one", 3, rt_setup_per_site, { 25, 25, 50 } },
+	    { 100.0 * 20 / 37, 100.0 * 17 / 37 }, { NULL } },
+	{ "two on a site vs one", 3, rt_setup_per_site, { 25, 25, 50 },
+	    { NULL } },
 	{ "site weight and key multiplier", 2, rt_setup_site_key,
-	    { 80, 20 } },
-	{ "fallback cost penalty", 2, rt_setup_fallback, { 20, 80 } },
+	    { 80, 20 }, { NULL } },
+	{ "fallback cost penalty", 2, rt_setup_fallback, { 20, 80 }, { NULL } },
 	{ "observed cost, balance, usage, history", 2, rt_setup_observed,
 	    { 100 * RT_OBS_A / (RT_OBS_A + RT_OBS_B),
-	      100 * RT_OBS_B / (RT_OBS_A + RT_OBS_B) } },
+	      100 * RT_OBS_B / (RT_OBS_A + RT_OBS_B) }, { NULL } },
 	{ "runtime health and latency", 2, rt_setup_health,
-	    { 100 * 8.25 / 28.25, 100 * 20 / 28.25 } },
+	    { 100 * 8.25 / 28.25, 100 * 20 / 28.25 }, { NULL } },
 	{ "penalty decay and session load", 2, rt_setup_decay,
 	    { 100 * (20 / 1.75) / (20 / 1.75 + 14),
-	      100 * 14 / (20 / 1.75 + 14) } },
+	      100 * 14 / (20 / 1.75 + 14) }, { NULL } },
 	{ "priority layers", 3, rt_setup_layers, { 0, 50, 50 },
 	    { "lower_priority" } },
 	{ "cooling layer skipped", 2, rt_setup_layer_cooling, { 0, 100 },
@@ -295,7 +303,8 @@ static const struct rt_prob_case {
 	    { NULL, "lower_priority" } },
 	{ "breaker open avoided", 2, rt_setup_breaker, { 0, 100 },
 	    { "breaker_open" } },
-	{ "all breakers open kept", 2, rt_setup_breaker_all, { 50, 50 } },
+	{ "all breakers open kept", 2, rt_setup_breaker_all, { 50, 50 },
+	    { NULL } },
 	{ "ineligible", 6, rt_setup_ineligible, { 0, 0, 0, 0, 0, 100 },
 	    { "channel_disabled", "already_tried", "account_unusable",
 	      "no_credential", "key_excluded" } },

@@ -369,7 +369,7 @@ struct sse_one {
 };
 
 static int
-sse_one_cb(const struct sse_event *ev, void *arg, struct err *e)
+sse_one_cb(const struct sse_event *ev, void *arg, __unused struct err *e)
 {
 	struct sse_one	*o = arg;
 

@@ -237,7 +237,7 @@ static const struct {
 	{ "free model", { .prompt = 5000, .completion = 5000 },
 	  { .has = USAGE_PRICE_TOKENS }, 0, 0 },
 	{ "no price: 2 USD per 1M", { .prompt = 1000, .completion = 500 },
-	  { 0 }, 1, 0.003 },
+	  { .has = 0 }, 1, 0.003 },
 	{ "price with nothing set: fallback",
 	  { .prompt = 250000, .completion = 250000 }, { .input = 7 }, 0, 1 },
 	{ "inconsistent cache counts never go negative",

@@ -38,8 +38,8 @@ t_vault_seal_open(void)
 {
 	static const char	*plains[] = { "", "x", "sk-secret",
 	    "password with spaces\n", "\xe6\xb5\x8b\xe8\xaf\x95",
-	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	    ("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
 	};
 	uint8_t			*blob, *blob2;
 	size_t			 i, len, len2;

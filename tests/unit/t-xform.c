@@ -241,12 +241,11 @@ xt_delta(const struct xf_delta *d, void *arg)
 }
 
 static int
-xt_event(const struct sse_event *ev, void *arg, struct err *e)
+xt_event(const struct sse_event *ev, void *arg, __unused struct err *e)
 {
 	struct xt_stream	*st = arg;
 	json_t			*j;
 
-	(void)e;
 	j = json_loadb(ev->data, ev->data_len, 0, NULL);
 	xf_parse_event(&st->p, ev->event, j, ev->data, ev->data_len,
 	    xt_delta, st);
@@ -294,11 +293,10 @@ xt_convert(const json_t *c, enum relay_format from, enum relay_format to,
 }
 
 static int
-xt_collect(const struct sse_event *ev, void *arg, struct err *e)
+xt_collect(const struct sse_event *ev, void *arg, __unused struct err *e)
 {
 	json_t	*events = arg, *o, *d;
 
-	(void)e;
 	o = json_object();
 	if (ev->event != NULL)
 		json_object_set_new(o, "event", json_string(ev->event));
