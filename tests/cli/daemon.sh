@@ -55,15 +55,21 @@ expect "small body accepted" \
 
 # Without METAPI_DATA_DIR and METAPI_SOCKET: the XDG directories (in
 # this test's temp dir), each made private.
+# On PostgreSQL it gets a database of its own: the test's holds secrets
+# sealed with the test daemon's master key, which this one has not.
 (
 	unset METAPI_DATA_DIR METAPI_SOCKET
 	export XDG_DATA_HOME="$TMP/xdata" XDG_RUNTIME_DIR="$TMP/xrun"
+	[ -n "${TEST_PGDB:-}" ] &&
+	    METAPI_DB=$(pg_createdb "$METAPI_TEST_PG" "${TEST_PGDB}_xdg") &&
+	    export METAPI_DB
 	run --json status
 	echo "$RC" >"$TMP/xdg.rc"
 	jget "$OUT" data_dir >"$TMP/xdg.data"
 	jget "$OUT" socket >"$TMP/xdg.sock"
 	"$METAPI" stop >/dev/null 2>&1
 )
+[ -n "${TEST_PGDB:-}" ] && pg_dropdb "$METAPI_TEST_PG" "${TEST_PGDB}_xdg"
 expect "XDG: status" "$(cat "$TMP/xdg.rc")" 0
 expect "XDG_DATA_HOME/metapi" "$(cat "$TMP/xdg.data")" "$TMP/xdata/metapi"
 expect "XDG_RUNTIME_DIR/metapi/metapi.sock" "$(cat "$TMP/xdg.sock")" "$TMP/xrun/metapi/metapi.sock"
