@@ -325,7 +325,11 @@ output_hint(const char *cmd, const char *what)
 
 	xasprintf(&line, "%s %s", output_prog, cmd);
 	printf("  ");
-	output_pad(line, 50, 0);
+	/* A long path overflows the column: two spaces still part them. */
+	if (width_utf8(line) <= 52)
+		output_pad(line, 52, 0);
+	else
+		printf("%s  ", line);
 	printf("%s\n", what);
 	free(line);
 }

@@ -17,7 +17,7 @@ expect_match "status shows the endpoint" "$(cat "$OUT")" "endpoint: +http://127\
 # Next steps name the program as it was typed (a path here: ./metapi in
 # the README's Quick start), so that they can be pasted.
 expect "next steps name the program as typed" \
-    "$(grep -c "^  $METAPI site add NAME URL " "$OUT")" 1
+    "$(grep -c "^  $METAPI site add NAME URL  " "$OUT")" 1
 expect "data dir created 0700" "$(stat -c %a "$METAPI_DATA_DIR")" 700
 expect "socket is 0600" "$(stat -c %a "$METAPI_SOCKET")" 600
 expect "socket dir is 0700" "$(stat -c %a "$TMP/run")" 700
