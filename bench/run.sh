@@ -257,10 +257,17 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$METAPI_PID/status" 2>/dev/null; }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$METAPI_PID/status" 2>/dev/null; }
 sleep 1
 RSS_START=$(rss_kb)
-m() { timeout 60 "$METAPI" --no-start "$@" >>"$T/setup.log" 2>&1 || die "metapi $*: $(tail -n 3 "$T/setup.log")"; }
-m site add fr "$FAKE_URL" --platform new-api
-m account add fr --username alice --password pass-123
-timeout 60 "$METAPI" --no-start key add bench >"$T/key" 2>>"$T/setup.log" || die "key add failed"
+# setup CMD KEYFILE: through CMD (metapi for one daemon), the fake relay
+# as a site, alice's account on it and a key, written to KEYFILE.
+setup() {
+	$1 site add fr "$FAKE_URL" --platform new-api >>"$T/setup.log" 2>&1 &&
+	    $1 account add fr --username alice --password pass-123 \
+	    >>"$T/setup.log" 2>&1 &&
+	    $1 key add bench >"$2" 2>>"$T/setup.log" ||
+	    die "$1: setup failed: $(tail -n 3 "$T/setup.log")"
+}
+m() { timeout 60 "$METAPI" --no-start "$@"; }
+setup m "$T/key"
 MKEY=$(head -n 1 "$T/key")
 sleep 2
 RSS_IDLE=$(rss_kb)
@@ -285,9 +292,8 @@ D4="$T/data4" S4="$T/run4/metapi.sock"
 m4() { METAPI_DATA_DIR="$D4" METAPI_SOCKET="$S4" timeout 60 "$METAPI" "$@"; }
 if m4 --json status >"$T/status4.json" 2>>"$T/setup.log"; then
 	DET_PID=$(sed -n 's/^ *"pid": *\([0-9]*\).*/\1/p' "$T/status4.json")
-	m4 --no-start site add fr "$FAKE_URL" --platform new-api >>"$T/setup.log" 2>&1
-	m4 --no-start account add fr --username alice --password pass-123 >>"$T/setup.log" 2>&1
-	m4 --no-start key add bench >/dev/null 2>>"$T/setup.log"
+	m4n() { m4 --no-start "$@"; }
+	setup m4n "$T/key4"
 	sleep 2
 	RSS_DET=$(awk '/^VmRSS:/ {print $2}' "/proc/$DET_PID/status" 2>/dev/null)
 	PSS_DET=$(rollup Pss "$DET_PID")
@@ -307,10 +313,7 @@ if [ -n "$DIAG" ]; then
 	for _ in $(seq 200); do m2 status >/dev/null 2>&1 && break; sleep 0.05; done
 	m2 --json status >"$T/status2.json" 2>/dev/null || die "metapi (diagnostic) did not start"
 	METAPI2_URL="http://$(sed -n 's/^ *"listen": *"\([^"]*\)".*/\1/p' "$T/status2.json")"
-	m2 site add fr "$FAKE_URL" --platform new-api >>"$T/setup.log" 2>&1 || die "diag site add"
-	m2 account add fr --username alice --password pass-123 >>"$T/setup.log" 2>&1 ||
-	    die "diag account add"
-	m2 key add bench >"$T/key2" 2>>"$T/setup.log" || die "diag key add"
+	setup m2 "$T/key2"
 	MKEY2=$(head -n 1 "$T/key2")
 fi
 
@@ -329,10 +332,7 @@ if [ -n "$PG" ]; then
 	for _ in $(seq 200); do m3 status >/dev/null 2>&1 && break; sleep 0.05; done
 	m3 --json status >"$T/status3.json" 2>/dev/null || die "metapi (PostgreSQL) did not start"
 	METAPI3_URL="http://$(sed -n 's/^ *"listen": *"\([^"]*\)".*/\1/p' "$T/status3.json")"
-	m3 site add fr "$FAKE_URL" --platform new-api >>"$T/setup.log" 2>&1 || die "pg site add"
-	m3 account add fr --username alice --password pass-123 >>"$T/setup.log" 2>&1 ||
-	    die "pg account add"
-	m3 key add bench >"$T/key3" 2>>"$T/setup.log" || die "pg key add"
+	setup m3 "$T/key3"
 	MKEY3=$(head -n 1 "$T/key3")
 	PG_VERSION=$(m3 doctor 2>/dev/null | sed -n 's/.*db\.server *\(PostgreSQL [^ ]*\).*/\1/p')
 fi
