@@ -430,6 +430,19 @@ http_listen_address(void)
 }
 
 /*
+ * Clients prove who they are with a metapi key, checked by the handlers.
+ * Without an authorization handler of its own, civetweb looks for an
+ * .htpasswd file before every request (with no document root, a stat(2)
+ * of "/.htpasswd") and, were one there, would ask every client for HTTP
+ * Digest credentials instead.
+ */
+static int
+http_auth_none(__unused struct mg_connection *conn, __unused void *arg)
+{
+	return (1);
+}
+
+/*
  * Start civetweb on addr ("HOST:PORT", "[::1]:PORT"; port 0 picks a free
  * one). The address actually bound is kept for `metapi status`.
  */
@@ -508,6 +521,7 @@ http_start(const char *addr, const struct settings *set, char **cause)
 	for (i = 0; i < nitems(http_route_table); i++)
 		mg_set_request_handler(http_ctx, http_route_table[i].path,
 		    http_dispatch, (void *)&http_route_table[i]);
+	mg_set_auth_handler(http_ctx, "**", http_auth_none, NULL);
 	np = mg_get_server_ports(http_ctx, nitems(ports), ports);
 	colon = strrchr(addr, ':');
 	if (np > 0 && colon != NULL)
