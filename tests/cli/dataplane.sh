@@ -4,7 +4,8 @@
 # alive to a site, the connect timeout, a stream's head sent before its
 # first event, a client's hang-up at any point dropping the upstream
 # within a second, key policy in both error shapes, pathological model
-# patterns, and the memory a 10 MB stream takes.
+# patterns, the memory a 10 MB stream takes, the surfaces proxy.sh leaves
+# out (completions, images, the Responses alias) and one row per request.
 . "$SRCDIR/tests/lib/libtest.sh"
 test_init dataplane
 
@@ -254,6 +255,29 @@ elif [ $((RSS1 - RSS0)) -lt 512 ]; then
 else
 	fail "10 MB stream: RSS grew by $((RSS1 - RSS0)) KB"
 fi
+no_faults
+
+# The other surfaces: legacy completions, the Responses alias without
+# /v1, and image generation priced per call (dall-e-3: 0.04 USD a call at
+# the site; the fake relay has no image endpoint, so a canned reply).
+CODE=$(curl -s -o "$TMP/r" -w '%{http_code}' -H "Authorization: Bearer $K" \
+    -d '{"model":"gpt-4o-mini","prompt":"hello fake relay"}' "$BASE/v1/completions")
+expect "completions: 200" "$CODE" 200
+expect "completions: the upstream's text" "$(jget "$TMP/r" choices.0.text)" "echo: hello fake relay"
+last_req /v1/completions
+expect "completions: sent to /v1/completions" "$(jget "$TMP/up.json" count)" 1
+CODE=$(curl -s -o "$TMP/r" -w '%{http_code}' -H "Authorization: Bearer $K" \
+    -d '{"model":"gpt-4o","input":"hello fake relay"}' "$BASE/responses")
+expect "responses alias: 200" "$CODE" 200
+expect "responses alias: a response" "$(jget "$TMP/r" object)" response
+curl -s -X POST "$A/__fake/fault" -d '{"path":"/v1/images/generations","status":200,"times":1,"body":"{\"created\":1,\"data\":[{\"url\":\"http://127.0.0.1/img.png\"}]}"}' >/dev/null
+CODE=$(curl -s -o "$TMP/r" -w '%{http_code}' -H "Authorization: Bearer $K" \
+    -d '{"model":"dall-e-3","prompt":"a cat"}' "$BASE/v1/images/generations")
+expect "images: 200" "$CODE" 200
+expect "images: the upstream's reply" "$(jget "$TMP/r" data.0.url)" "http://127.0.0.1/img.png"
+sleep 0.3
+ok "images row" --json logs --limit 1
+expect_match "images: priced per call" "$(jget "$OUT" items.0.cost_usd)" '^0\.0(4|39+[0-9]*|400+[0-9]*)$'
 no_faults
 
 # Exactly one row per downstream request, found by its X-Request-Id.
