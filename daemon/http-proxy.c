@@ -21,6 +21,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -54,7 +55,7 @@
 #define PROXY_COPY_MAX		(2 * 1024 * 1024)
 #define PROXY_JOIN_MAX		(64 * 1024)	/* a whole body sent with its head */
 #define PROXY_FORMAT_TTL_MS	(6 * 3600 * 1000LL)	/* format memory */
-#define PROXY_CLIENT_CHECK_MS	250	/* hang-up checks before the first byte */
+#define PROXY_CLIENT_CHECK_MS	250	/* hang-up checks while quiet */
 
 /* A surface and its usage format (which surfaces stream: request.c). */
 struct proxy_surface {
@@ -835,8 +836,39 @@ proxy_curl_write(char *p, size_t size, size_t n, void *arg)
 }
 
 /*
+ * A stream's head goes to the client as soon as the upstream's head is
+ * complete, not at its first event: a client waiting on a model that
+ * thinks before it writes sees its 200 at once. This commits the attempt
+ * (no failover after it), as the first byte would. Whole replies are
+ * held (proxy_hold()), so their heads wait.
+ */
+static void
+proxy_curl_head_end(struct proxy_attempt *at)
+{
+	char	*ct = NULL;
+	long	 status = 0;
+
+	curl_easy_getinfo(at->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (!at->rq->in.stream || at->committed || status < 200 ||
+	    status >= 300)
+		return;
+	curl_easy_getinfo(at->curl, CURLINFO_CONTENT_TYPE, &ct);
+	if (ct == NULL || strncasecmp(ct, "text/event-stream", 17) != 0)
+		return;
+	at->status = status;
+	at->sse = 1;
+	if (proxy_send_head(at) != 0) {
+		at->client_gone = 1;
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &at->tlast);
+	at->rq->log->ttfb_ms = proxy_ms(&at->rq->t0, &at->tlast);
+}
+
+/*
  * Response headers: only Retry-After is kept, for a limit's reset time
- * (router_reset_at()); everything else the proxy needs curl tells.
+ * (router_reset_at()); everything else the proxy needs curl tells. The
+ * empty line ends a head (proxy_curl_head_end()).
  */
 static size_t
 proxy_curl_header(char *p, size_t size, size_t n, void *arg)
@@ -844,6 +876,12 @@ proxy_curl_header(char *p, size_t size, size_t n, void *arg)
 	struct proxy_attempt	*at = arg;
 	size_t			 len = size * n, k;
 
+	if ((len == 2 && p[0] == '\r' && p[1] == '\n') ||
+	    (len == 1 && p[0] == '\n')) {
+		proxy_curl_head_end(at);
+		/* A 0 would abort the transfer: the client is gone. */
+		return (at->client_gone ? 0 : size * n);
+	}
 	if (len > 12 && strncasecmp(p, "retry-after:", 12) == 0) {
 		p += 12;
 		len -= 12;
@@ -861,14 +899,17 @@ proxy_curl_header(char *p, size_t size, size_t n, void *arg)
 }
 
 /*
- * Before anything is sent to the client (waiting for a first byte, or
- * holding a whole reply) a hang-up shows nowhere: look at the client's
- * socket after the first second, then every PROXY_CLIENT_CHECK_MS.
+ * A hang-up shows nowhere while nothing is written to the client: before
+ * the first byte (waiting for it, or holding a whole reply) and while a
+ * stream's upstream is silent. Then look at the client's socket every
+ * PROXY_CLIENT_CHECK_MS; a request answered sooner never looks (finding
+ * the socket takes a scan of /proc/self/fd, done once).
  */
 static int
-proxy_client_left(struct proxy_req *rq, const struct timespec *now)
+proxy_client_left(struct proxy_req *rq, const struct timespec *since,
+    const struct timespec *now)
 {
-	if (rq->cfd == -2 || proxy_ms(&rq->t0, now) < 1000 ||
+	if (rq->cfd == -2 || proxy_ms(since, now) < PROXY_CLIENT_CHECK_MS ||
 	    (rq->tcheck.tv_sec != 0 && proxy_ms(&rq->tcheck, now) <
 	    PROXY_CLIENT_CHECK_MS))
 		return (0);
@@ -890,7 +931,9 @@ proxy_curl_progress(void *arg, __unused curl_off_t dt, __unused curl_off_t dn,
 	if (at->client_gone)
 		return (1);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (!at->committed && proxy_client_left(at->rq, &now)) {
+	/* Quiet since the request came, or since the upstream's last byte. */
+	if (proxy_client_left(at->rq, at->got_first ? &at->tlast :
+	    &at->rq->t0, &now)) {
 		at->client_gone = 1;
 		return (1);
 	}
@@ -947,14 +990,57 @@ proxy_headers(struct proxy_req *rq, const struct snap_channel *ch,
 }
 
 /*
- * Per-thread easy handle: reused, so connections to sites stay open. It
- * goes when its civetweb worker thread ends (http_thread_done).
+ * Per-thread easy and multi handles: reused, so connections to sites stay
+ * open (libcurl keeps them in the multi handle's pool). They go when
+ * their civetweb worker thread ends (http_thread_done). The DNS cache and
+ * TLS sessions are shared by every worker through one share handle; the
+ * connection pool is not, as libcurl's shared pool is not safe across
+ * threads (its known bug "A shared connection cache is not thread-safe").
  */
 static __thread CURL	*proxy_curl_handle;
+static __thread CURLM	*proxy_multi_handle;
+static CURLSH		*proxy_share;
+static pthread_mutex_t	 proxy_share_locks[CURL_LOCK_DATA_LAST];
+static pthread_once_t	 proxy_share_once = PTHREAD_ONCE_INIT;
+
+static void
+proxy_share_lock(__unused CURL *c, curl_lock_data data,
+    __unused curl_lock_access access, __unused void *arg)
+{
+	pthread_mutex_lock(&proxy_share_locks[data]);
+}
+
+static void
+proxy_share_unlock(__unused CURL *c, curl_lock_data data, __unused void *arg)
+{
+	pthread_mutex_unlock(&proxy_share_locks[data]);
+}
+
+/* Made once, kept for the life of the process: every worker uses it. */
+static void
+proxy_share_init(void)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(proxy_share_locks); i++)
+		pthread_mutex_init(&proxy_share_locks[i], NULL);
+	if ((proxy_share = curl_share_init()) == NULL)
+		return;
+	curl_share_setopt(proxy_share, CURLSHOPT_LOCKFUNC, proxy_share_lock);
+	curl_share_setopt(proxy_share, CURLSHOPT_UNLOCKFUNC,
+	    proxy_share_unlock);
+	curl_share_setopt(proxy_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_share_setopt(proxy_share, CURLSHOPT_SHARE,
+	    CURL_LOCK_DATA_SSL_SESSION);
+}
 
 void
 http_proxy_thread_done(void)
 {
+	if (proxy_multi_handle != NULL) {
+		curl_multi_cleanup(proxy_multi_handle);
+		proxy_multi_handle = NULL;
+	}
 	if (proxy_curl_handle != NULL) {
 		curl_easy_cleanup(proxy_curl_handle);
 		proxy_curl_handle = NULL;
@@ -964,11 +1050,47 @@ http_proxy_thread_done(void)
 static CURL *
 proxy_curl(void)
 {
-	if (proxy_curl_handle == NULL)
+	if (proxy_curl_handle == NULL) {
+		pthread_once(&proxy_share_once, proxy_share_init);
 		proxy_curl_handle = curl_easy_init();
-	else
+	} else
 		curl_easy_reset(proxy_curl_handle);
+	if (proxy_share != NULL)
+		curl_easy_setopt(proxy_curl_handle, CURLOPT_SHARE, proxy_share);
 	return (proxy_curl_handle);
+}
+
+/*
+ * Run the transfer. curl_easy_perform() would do, but it waits on the
+ * sockets for up to a second at a time and calls the progress function
+ * only when it wakes: a client's hang-up before the first byte could go
+ * unseen for that long. Here the wait is at most PROXY_CLIENT_CHECK_MS.
+ */
+static CURLcode
+proxy_perform(CURL *c)
+{
+	CURLMsg		*msg;
+	CURLcode	 rc = CURLE_FAILED_INIT;
+	int		 running = 1, left;
+
+	if (proxy_multi_handle == NULL &&
+	    (proxy_multi_handle = curl_multi_init()) == NULL)
+		return (curl_easy_perform(c));
+	if (curl_multi_add_handle(proxy_multi_handle, c) != CURLM_OK)
+		return (curl_easy_perform(c));
+	while (running) {
+		if (curl_multi_perform(proxy_multi_handle, &running) !=
+		    CURLM_OK)
+			break;
+		if (running && curl_multi_poll(proxy_multi_handle, NULL, 0,
+		    PROXY_CLIENT_CHECK_MS, NULL) != CURLM_OK)
+			break;
+	}
+	while ((msg = curl_multi_info_read(proxy_multi_handle, &left)) != NULL)
+		if (msg->msg == CURLMSG_DONE && msg->easy_handle == c)
+			rc = msg->data.result;
+	curl_multi_remove_handle(proxy_multi_handle, c);
+	return (rc);
 }
 
 /*
@@ -1180,7 +1302,7 @@ proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
 	    proxy_curl_progress);
 	curl_easy_setopt(at->curl, CURLOPT_XFERINFODATA, at);
 	at->key = key;
-	rc = curl_easy_perform(at->curl);
+	rc = proxy_perform(at->curl);
 	if (!at->got_first)
 		curl_easy_getinfo(at->curl, CURLINFO_RESPONSE_CODE, &at->status);
 	upstream_headers_free(hdrs);	/* the key line too */

@@ -28,6 +28,8 @@
 
 static volatile sig_atomic_t	 fakerelay_quit;
 static atomic_int		 fakerelay_listen_port;
+/* --keep-alive: whole replies leave the connection open (streams not). */
+int				 fakerelay_keep_alive;
 
 int
 fakerelay_port(void)
@@ -48,7 +50,8 @@ fakerelay_usage(FILE *f)
 
 	fprintf(f, "usage: fakerelay [--port N] [--personality NAME] "
 	    "[--state FILE.json]\n"
-	    "                 [--port-file PATH] [--threads N] [--routes]\n"
+	    "                 [--port-file PATH] [--threads N] [--keep-alive]\n"
+	    "                 [--routes]\n"
 	    "personalities:\n");
 	for (i = 0; i < persona_count(); i++)
 		fprintf(f, "  %-10s %s\n", persona_table[i].name,
@@ -229,6 +232,7 @@ main(int argc, char **argv)
 		{ "port-file", required_argument, NULL, 'f' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "routes", no_argument, NULL, 'r' },
+		{ "keep-alive", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -245,7 +249,7 @@ main(int argc, char **argv)
 	long			 port = 0, n;
 	int			 ch, routes = 0, i = 0;
 
-	while ((ch = getopt_long(argc, argv, "p:P:s:f:t:rh", longopts,
+	while ((ch = getopt_long(argc, argv, "p:P:s:f:t:rkh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'p':
@@ -281,6 +285,9 @@ main(int argc, char **argv)
 			break;
 		case 'r':
 			routes = 1;
+			break;
+		case 'k':
+			fakerelay_keep_alive = 1;
 			break;
 		case 'h':
 			fakerelay_usage(stdout);
@@ -322,7 +329,7 @@ main(int argc, char **argv)
 	options[i++] = "num_threads";
 	options[i++] = threads;
 	options[i++] = "enable_keep_alive";
-	options[i++] = "no";
+	options[i++] = fakerelay_keep_alive ? "yes" : "no";
 	options[i++] = "request_timeout_ms";
 	options[i++] = "120000";
 	options[i++] = NULL;

@@ -74,6 +74,7 @@ struct persona {
 
 /* fakerelay.c */
 int			 fakerelay_port(void);
+extern int		 fakerelay_keep_alive;
 
 /* persona.c */
 extern const struct persona persona_table[];

@@ -259,7 +259,10 @@ req_flush(struct req *r)
 	mg_response_header_add(r->conn, "Content-Length", len, -1);
 	if (r->hdrs != NULL)
 		mg_response_header_add_lines(r->conn, r->hdrs);
-	mg_response_header_add(r->conn, "Connection", "close", -1);
+	/* A cut or trickled reply ends with the connection, as ever. */
+	if (!fakerelay_keep_alive || r->sendlen != r->outlen ||
+	    r->trickle_ms > 0)
+		mg_response_header_add(r->conn, "Connection", "close", -1);
 	req_date(r);
 	mg_response_header_send(r->conn);
 	if (r->trickle_ms > 0 && strcmp(r->method, "HEAD") != 0) {

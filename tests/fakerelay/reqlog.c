@@ -60,11 +60,12 @@ reqlog_add(struct req *r)
 	while (json_array_size(reqlog_list) >= REQLOG_MAX)
 		json_array_remove(reqlog_list, 0);
 	seq = ++reqlog_seq;
-	e = json_pack("{s:I, s:I, s:s, s:s, s:s, s:o, s:o, s:i, s:i}",
+	/* The client's port tells its connections apart (keep-alive). */
+	e = json_pack("{s:I, s:I, s:s, s:s, s:s, s:o, s:o, s:i, s:i, s:i}",
 	    "seq", (json_int_t)seq, "time", (json_int_t)state_now(),
 	    "method", r->method, "path", r->path, "query", r->query,
 	    "headers", hdrs, "body", reqlog_body(r->body, r->bodylen),
-	    "status", 0, "billed", 0);
+	    "status", 0, "billed", 0, "remote_port", r->ri->remote_port);
 	if (e != NULL) {
 		if (r->json != NULL)
 			json_object_set_new(e, "json", json_deep_copy(r->json));

@@ -158,12 +158,15 @@ wait_up() {
 	return 1
 }
 
-# Start the fake relay with a personality; sets FAKE_URL and FAKE_PID.
+# Start the fake relay with a personality (and any more options, such as
+# --keep-alive); sets FAKE_URL and FAKE_PID.
 fake_start() {
 	pf="$TMP/fake.$1.port"
 	rm -f "$pf"
-	"$BUILDDIR/tests/fakerelay/fakerelay" --port 0 --personality "$1" \
-	    --port-file "$pf" >/dev/null 2>"$TMP/fake.$1.log" &
+	fp=$1
+	shift
+	"$BUILDDIR/tests/fakerelay/fakerelay" --port 0 --personality "$fp" \
+	    --port-file "$pf" "$@" >/dev/null 2>"$TMP/fake.$fp.log" &
 	FAKE_PID=$!
 	echo "$FAKE_PID" >>"$TMP/pids"
 	i=0
