@@ -56,6 +56,8 @@
 #define LOGWRITER_STOP_MS	2000	/* at shutdown, then give up */
 #define LOGWRITER_STOP_PAUSE_MS	200	/* longest pause at shutdown */
 #define LOGWRITER_NICE		19	/* the writer's thread priority */
+#define LOGWRITER_YIELD_OPS	1000	/* engine steps between yields */
+#define LOGWRITER_YIELD_RECS	16	/* records between yields */
 
 enum logwriter_result {
 	LOGWRITER_OK,
@@ -166,6 +168,14 @@ logwriter_usage(struct proxylog_rec **v, size_t n, struct logwriter_usage *u)
 }
 
 /* Write n records and their keys' use in one transaction. */
+/* Every LOGWRITER_YIELD_RECS records, the core to whoever waits for it. */
+static void
+logwriter_pace(size_t i)
+{
+	if (i % LOGWRITER_YIELD_RECS == LOGWRITER_YIELD_RECS - 1)
+		sched_yield();
+}
+
 /*
  * One line in the daemon log per request, once its row is stored, named
  * by the row's id so the line and `metapi logs` point at each other.
@@ -220,8 +230,10 @@ logwriter_tx(struct proxylog_rec **v, size_t n, char **cause)
 		free(ids);
 		return (LOGWRITER_RETRY);
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		logwriter_log_line(ids[i], v[i]);
+		logwriter_pace(i);
+	}
 	free(ids);
 	pthread_mutex_lock(&logwriter.mtx);
 	logwriter.last_id = last;
@@ -501,13 +513,23 @@ logwriter_main(__unused void *arg)
 	/*
 	 * The writer yields to the request threads: a batch costs a few ms of
 	 * CPU, and on a core it shares with a request that is a few ms added
-	 * to that request. Under SCHED_IDLE a waking request thread takes the
-	 * core at once; at nice 19 (what we used before, and fall back to) the
-	 * scheduler may let the writer finish its slice first, and the tail
-	 * latency at concurrency 1 showed it: p99 1.6-1.9 ms against 0.7-1.2
-	 * ms with SCHED_IDLE, three runs each, same machine, same minute.
-	 * Under full load the ring fills, the requests wait, and the writer
-	 * gets the CPU back, so it is never starved for long.
+	 * to that request. Under SCHED_IDLE a waking request thread should
+	 * take the core at once; at nice 19 (what we used before, and fall
+	 * back to) the scheduler may let the writer finish its slice first,
+	 * and the tail latency at concurrency 1 showed it: p99 1.6-1.9 ms
+	 * against 0.7-1.2 ms with SCHED_IDLE, three runs each, same machine,
+	 * same minute. Under full load the ring fills, the requests wait, and
+	 * the writer gets the CPU back, so it is never starved for long.
+	 *
+	 * SCHED_IDLE alone is not enough. perf sched showed a woken thread
+	 * (a request's, the upstream's) waiting 2.5-4 ms, a whole 250 Hz
+	 * tick, for the core this thread ran SQLite on while the other core
+	 * idled (Linux 6.18, PREEMPT_NONE); and a daemon in a session of its
+	 * own (--detach) is an autogroup of its own, within which alone
+	 * SCHED_IDLE ranks it. So the writer also gives its core up itself:
+	 * every LOGWRITER_YIELD_OPS steps of SQLite's engine and every
+	 * LOGWRITER_YIELD_RECS records it handles. Without logging the p99
+	 * at concurrency 1 was 0.4-0.5 ms, with it 0.8-1.3 ms.
 	 *
 	 * A database server does the writing in its own processes, which
 	 * run at their own priority; this thread only waits for its answers,
@@ -515,6 +537,7 @@ logwriter_main(__unused void *arg)
 	 * CPU, so that under load the ring filled while the server idled.
 	 */
 	if (!db_shared(logwriter.db)) {
+		db_yielding(logwriter.db, LOGWRITER_YIELD_OPS);
 		sp.sched_priority = 0;
 		if ((rc = pthread_setschedparam(pthread_self(), SCHED_IDLE,
 		    &sp)) != 0) {
@@ -552,6 +575,7 @@ logwriter_main(__unused void *arg)
 		for (i = 0; i < n; i++) {
 			logwriter_release(batch[i]);
 			proxylog_rec_free(batch[i]);
+			logwriter_pace(i);
 		}
 	}
 	free(batch);

@@ -18,6 +18,7 @@ struct db_ops {
 	void		 (*close)(struct db *);
 	int		 (*exec)(struct db *, const char *, char **);
 	int		 (*checkpoint)(struct db *, char **);	/* or NULL */
+	void		 (*yielding)(struct db *, int);	/* or NULL */
 	const char	*(*errmsg)(struct db *);
 	char		*(*version)(struct db *, char **);
 	long long	 (*last_id)(struct db *);

@@ -11,6 +11,7 @@
 #include <sys/statvfs.h>
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,20 @@ db_sqlite_open(struct db *db, const char *path, char **cause)
 		return (-1);
 	}
 	return (0);
+}
+
+static int
+db_sqlite_yield(__unused void *arg)
+{
+	sched_yield();
+	return (0);	/* go on */
+}
+
+static void
+db_sqlite_yielding(struct db *db, int ops)
+{
+	sqlite3_progress_handler(H(db), ops, ops > 0 ? db_sqlite_yield : NULL,
+	    NULL);
 }
 
 /*
@@ -514,6 +529,7 @@ const struct db_ops db_sqlite_ops = {
 	.close = db_sqlite_close,
 	.exec = db_sqlite_exec,
 	.checkpoint = db_sqlite_checkpoint,
+	.yielding = db_sqlite_yielding,
 	.errmsg = db_sqlite_errmsg,
 	.version = db_sqlite_version,
 	.last_id = db_sqlite_last_id,

@@ -144,6 +144,19 @@ db_checkpoint(struct db *db, char **cause)
 	return (db->ops->checkpoint(db, cause));
 }
 
+/*
+ * This connection's thread gives the CPU up now and then while the engine
+ * works for it (every ops steps; 0: never): for a background thread whose
+ * long transactions must not hold back the threads that answer clients.
+ * Only where the work is done in this process (SQLite).
+ */
+void
+db_yielding(struct db *db, int ops)
+{
+	if (db->ops->yielding != NULL)
+		db->ops->yielding(db, ops);
+}
+
 long long
 db_last_id(struct db *db)
 {

@@ -58,6 +58,7 @@ enum db_dialect	 db_dialect(struct db *);
 int		 db_shared(struct db *);
 int		 db_exec(struct db *, const char *, char **);
 int		 db_checkpoint(struct db *, char **);
+void		 db_yielding(struct db *, int);
 char		*db_pragma_text(struct db *, const char *, char **);
 char		*db_server_version(struct db *, char **);
 int		 db_begin(struct db *, char **);
