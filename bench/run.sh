@@ -187,7 +187,7 @@ SC=$T/streamclient
 
 # --- the fake relay ----------------------------------------------------------
 log "starting the fake relay"
-$PIN_LOAD "$FAKE" --port 0 --personality new-api --threads 160 --port-file "$T/fake.port" \
+$PIN_LOAD "$FAKE" --port 0 --personality new-api --threads 256 --keep-alive --port-file "$T/fake.port" \
     >/dev/null 2>"$T/fake.log" &
 FAKE_PID=$!
 for _ in $(seq 200); do [ -s "$T/fake.port" ] && break; sleep 0.05; done
@@ -488,7 +488,7 @@ if [ -n "$PIN_PROXY" ]; then
 else
 	echo "- pinning: none (BENCH_PIN=1 pins the proxy under test to its own CPU)."
 fi
-echo "- setup: everything on 127.0.0.1 on the same machine, sharing its $(nproc) cores: the fake relay (tests/fakerelay, new-api personality, 160 threads), nginx (worker_processes $NGINX_WORKERS, upstream keepalive 64, proxy_http_version 1.1, proxy_set_header Connection \"\", proxy_buffering off) and the metapi daemon (default settings, one site, one account, one key) both in front of it, and the load generator. The fake relay closes every connection (Connection: close), so both proxies open a new upstream connection per request; wrk and streamclient keep their connection to nginx and metapi alive, while the direct runs reconnect for every request."
+echo "- setup: everything on 127.0.0.1 on the same machine, sharing its $(nproc) cores: the fake relay (tests/fakerelay, new-api personality, 256 threads), nginx (worker_processes $NGINX_WORKERS, upstream keepalive 64, proxy_http_version 1.1, proxy_set_header Connection \"\", proxy_buffering off) and the metapi daemon (default settings, one site, one account, one key) both in front of it, and the load generator. The fake relay runs with --keep-alive: a whole (non-stream) reply leaves its connection open, so wrk's direct runs, nginx (its upstream keepalive pool) and metapi (each worker's libcurl connection pool) reuse upstream connections as they would a real site's; a stream's reply closes its connection. wrk and streamclient keep their connection to each target alive."
 echo "- non-stream: wrk, POST /v1/chat/completions \`$BODY\`, ${DURATION}s per cell after a ${WARMUP}s warm-up (c=16) per target; 1 wrk thread at c=1, 2 otherwise. Latency is wrk's (request written to response read: the direct runs' connect is not in it). Added = proxy minus direct at the same percentile."
 echo "- streams: bench/streamclient.c (libcurl, one keep-alive connection, sequential requests), $STREAM_N requests per target after 3 unrecorded ones; fake relay reply of 50 words with a slow_stream fault (5 ms before every SSE frame), so 54 events per stream (role, 50 words, finish, usage, [DONE]); the body asks for include_usage, so the upstream sends the same frames to every target. TTFB = request start to the first complete SSE event. Gap = time between consecutive events of one stream, pooled over all streams; added per-chunk delay = proxy gap p99 minus direct gap p99. The direct run is repeated at the end (\"direct (again, last)\"): the difference between the two direct runs is the noise floor of these figures."
 [ -n "$PG" ] && echo "- metapi on PostgreSQL: a second metapi daemon (own data dir, socket and port, same binary and settings) with --db on a private ${PG_VERSION:-PostgreSQL} cluster on this machine (tests/lib/pg.sh: Unix socket, fsync off, as in the tests), set up the same way; its request log goes to PostgreSQL through the same asynchronous log writer. It runs idle while the others are measured. BENCH_PG=0 leaves it out."

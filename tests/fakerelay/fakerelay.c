@@ -332,6 +332,13 @@ main(int argc, char **argv)
 	options[i++] = fakerelay_keep_alive ? "yes" : "no";
 	options[i++] = "request_timeout_ms";
 	options[i++] = "120000";
+	/*
+	 * A head and its body go in separate writes: over a kept-alive
+	 * connection Nagle held the body until the client's delayed ACK,
+	 * 40 ms a reply (closing the connection flushed it at once).
+	 */
+	options[i++] = "tcp_nodelay";
+	options[i++] = "1";
 	options[i++] = NULL;
 
 	memset(&cb, 0, sizeof cb);
