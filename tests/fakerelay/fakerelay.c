@@ -332,6 +332,9 @@ main(int argc, char **argv)
 	options[i++] = fakerelay_keep_alive ? "yes" : "no";
 	options[i++] = "request_timeout_ms";
 	options[i++] = "120000";
+	/* A reply sent in pieces reaches the client in those pieces. */
+	options[i++] = "tcp_nodelay";
+	options[i++] = "1";
 	options[i++] = NULL;
 
 	memset(&cb, 0, sizeof cb);
