@@ -160,6 +160,8 @@ struct proxy_attempt {
 };
 
 static void	proxy_seal(struct proxy_req *, struct proxy_attempt *);
+static void	proxy_status_error(struct proxy_attempt *);
+static int	proxy_error_shaped(enum relay_format, const json_t *);
 
 #define PROXY_REDACTED	"[redacted]"
 
@@ -756,6 +758,13 @@ proxy_send_whole(struct proxy_req *rq, struct proxy_attempt *at)
 	struct timespec	 now;
 	json_error_t	 jerr;
 
+	if (at->copy.len == 0) {
+		/* Nothing a client could use: fail over, or a 502. */
+		xasprintf(&at->error, "the upstream's HTTP %ld reply was empty",
+		    at->status);
+		at->status = 502;
+		return;
+	}
 	if (at->copy.len <= PROXY_COPY_MAX && (at->json = json_loadb(
 	    at->copy.data, at->copy.len, 0, &jerr)) == NULL) {
 		xasprintf(&at->error, "the upstream reply is not JSON: %s",
@@ -1340,10 +1349,32 @@ proxy_attempt_run(struct proxy_req *rq, const struct snap_channel *ch,
 		return (0);
 	}
 	if (at->error == NULL)
-		xasprintf(&at->error, "HTTP %ld", at->status);
+		proxy_status_error(at);
 	la->error = xstrdup(at->error);
 	la->retryable = proxy_retryable(at, rc);
 	return (la->retryable ? -1 : 1);
+}
+
+/*
+ * A failed status as the row's reason, with the upstream's own words
+ * when it gave any (each platform puts them somewhere else): "HTTP 500:
+ * 当前分组上游负载已饱和", not a bare "HTTP 500".
+ */
+static void
+proxy_status_error(struct proxy_attempt *at)
+{
+	json_t	*j;
+	char	*msg;
+
+	if (at->errbody.len == 0) {
+		xasprintf(&at->error, "HTTP %ld", at->status);
+		return;
+	}
+	j = json_loadb(at->errbody.data, at->errbody.len, 0, NULL);
+	msg = xf_error_message(j, at->errbody.data, at->errbody.len);
+	json_decref(j);
+	xasprintf(&at->error, "HTTP %ld: %.200s", at->status, msg);
+	free(msg);
 }
 
 static void
@@ -1386,15 +1417,43 @@ proxy_fail(struct proxy_req *rq, struct proxy_attempt *at)
 	} else if (at->status >= 400 && at->errbody.len > 0 &&
 	    (j = json_loadb(at->errbody.data, at->errbody.len, 0, NULL)) !=
 	    NULL) {
-		http_send_json(rq->conn, (int)at->status, j);
+		if (proxy_error_shaped(rq->surf->fmt, j))
+			http_send_json(rq->conn, (int)at->status, j);
+		else {
+			/*
+			 * {"success":false,"message"}, {"code","message"},
+			 * another format's shape: the words, in the shape
+			 * the client's SDK reads.
+			 */
+			msg = xf_error_message(j, at->errbody.data,
+			    at->errbody.len);
+			json_decref(j);
+			j = xf_error_body(rq->surf->fmt, (int)at->status, msg);
+			http_send_json(rq->conn, (int)at->status, j);
+			free(msg);
+		}
 		json_decref(j);
-	} else if (at->status >= 400)
-		http_error(rq->conn, (int)at->status, "upstream_error",
-		    "upstream_error", "upstream returned HTTP %ld", at->status);
-	else
-		http_error(rq->conn, 502, "upstream_error", "upstream_error",
-		    "upstream error: %s", at->error != NULL ? at->error :
-		    "no answer");
+	} else
+		http_error(rq->conn, at->status >= 400 ? (int)at->status : 502,
+		    "upstream_error", "upstream_error", "upstream error: %s",
+		    at->error != NULL ? at->error : "no answer");
+}
+
+/* Whether an error body is already in the client's format's shape. */
+static int
+proxy_error_shaped(enum relay_format fmt, const json_t *j)
+{
+	const json_t	*err = json_object_get(j, "error");
+
+	if (!json_is_object(err) ||
+	    !json_is_string(json_object_get(err, "message")))
+		return (0);
+	if (fmt == RELAY_MESSAGES || fmt == RELAY_COUNT_TOKENS)
+		return (json_is_string(json_object_get(j, "type")) &&
+		    strcmp(json_string_value(json_object_get(j, "type")),
+		    "error") == 0);
+	/* Claude's {"type":"error","error":{...}} reads as OpenAI's too. */
+	return (json_object_get(j, "type") == NULL);
 }
 
 /*

@@ -333,9 +333,10 @@ main(int argc, char **argv)
 	options[i++] = "request_timeout_ms";
 	options[i++] = "120000";
 	/*
-	 * A head and its body go in separate writes: over a kept-alive
-	 * connection Nagle held the body until the client's delayed ACK,
-	 * 40 ms a reply (closing the connection flushed it at once).
+	 * A reply sent in pieces reaches the client in those pieces; and a
+	 * head and its body go in separate writes, so over a kept-alive
+	 * connection Nagle held the body until the client's delayed ACK, 40
+	 * ms a reply (closing the connection flushed it at once).
 	 */
 	options[i++] = "tcp_nodelay";
 	options[i++] = "1";

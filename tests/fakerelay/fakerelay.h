@@ -138,6 +138,8 @@ void		 req_flush(struct req *);
 int		 req_stream_start(struct req *, const char *);
 int		 req_sse(struct req *, const char *, json_t *);
 int		 req_sse_raw(struct req *, const char *);
+void		 req_send_pieces(struct req *, int, const char *, size_t,
+		     const size_t *, size_t, long long);
 void		 req_sleep_ms(long long);
 char		*req_dump(const json_t *);
 

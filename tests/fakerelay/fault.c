@@ -127,6 +127,124 @@ fault_cloudflare(struct req *r, __unused json_t *f)
 	waf_cloudflare_page(r);
 }
 
+/* Standard base64 (RFC 4648), padding optional; -1 on a bad character. */
+static int
+fault_b64(const char *in, char **out, size_t *outlen)
+{
+	static const char	 abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char		*p;
+	char			*buf;
+	unsigned int		 acc = 0;
+	int			 bits = 0;
+	size_t			 n = 0;
+
+	if ((buf = malloc(strlen(in) * 3 / 4 + 3)) == NULL)
+		abort();
+	for (; *in != '\0' && *in != '='; in++) {
+		if ((p = strchr(abc, *in)) == NULL) {
+			free(buf);
+			return (-1);
+		}
+		acc = (acc << 6) | (unsigned int)(p - abc);
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			buf[n++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	*out = buf;
+	*outlen = n;
+	return (0);
+}
+
+/*
+ * The "reply" kind: exactly the "status", "headers" and "body" (or
+ * "body_b64") of the rule, written in pieces cut at the byte offsets of
+ * "cuts", "delay_ms" apart, so a client really gets a stream split
+ * mid-line or mid-character. Validated by fault_add().
+ */
+static void
+fault_reply(struct req *r, json_t *f)
+{
+	const char	*name;
+	json_t		*v, *hdrs = json_object_get(f, "headers");
+	size_t		*cuts, ncuts, len, i;
+	char		*body;
+	long long	 status = state_int(f, "status");
+
+	if (status < 100 || status > 999)
+		status = 200;
+	if (json_is_string(json_object_get(f, "body_b64"))) {
+		if (fault_b64(state_str(f, "body_b64"), &body, &len) != 0)
+			abort();	/* fault_add() checked it */
+	} else {
+		len = json_string_length(json_object_get(f, "body"));
+		if ((body = malloc(len + 1)) == NULL)
+			abort();
+		memcpy(body, state_str(f, "body"), len);
+	}
+	ncuts = json_array_size(json_object_get(f, "cuts"));
+	if ((cuts = calloc(ncuts + 1, sizeof *cuts)) == NULL)
+		abort();
+	for (i = 0; i < ncuts; i++) {
+		cuts[i] = (size_t)json_integer_value(json_array_get(
+		    json_object_get(f, "cuts"), i));
+	}
+	json_object_foreach(hdrs, name, v)
+		req_add_header(r, name, json_string_value(v));
+	req_send_pieces(r, (int)status, body, len, cuts, ncuts,
+	    state_int(f, "delay_ms"));
+	free(cuts);
+	free(body);
+}
+
+/* A "reply" rule's fields, checked once so the reply cannot fail. */
+static int
+fault_reply_check(json_t *f, char **cause)
+{
+	const char	*name, *what = NULL;
+	json_t		*v, *cuts = json_object_get(f, "cuts");
+	json_int_t	 last = 0;
+	size_t		 i, len;
+	char		*body;
+
+	if (json_object_get(f, "headers") != NULL &&
+	    !json_is_object(json_object_get(f, "headers")))
+		what = "headers must be an object of strings";
+	json_object_foreach(json_object_get(f, "headers"), name, v) {
+		if (!json_is_string(v) || strpbrk(name, "\r\n:") != NULL ||
+		    strpbrk(json_string_value(v), "\r\n") != NULL)
+			what = "headers must be an object of strings";
+	}
+	if (json_object_get(f, "body") != NULL &&
+	    !json_is_string(json_object_get(f, "body")))
+		what = "body must be a string";
+	len = json_string_length(json_object_get(f, "body"));
+	if ((v = json_object_get(f, "body_b64")) != NULL) {
+		if (!json_is_string(v) || fault_b64(json_string_value(v),
+		    &body, &len) != 0)
+			what = "body_b64 must be base64";
+		else
+			free(body);
+	}
+	if (cuts != NULL && !json_is_array(cuts))
+		what = "cuts must be an array of byte offsets";
+	json_array_foreach(cuts, i, v) {
+		if (!json_is_integer(v) || json_integer_value(v) <= last ||
+		    (size_t)json_integer_value(v) >= len)
+			what = "cuts must ascend, each inside the body";
+		else
+			last = json_integer_value(v);
+	}
+	if (what != NULL) {
+		*cause = strdup(what);
+		return (-1);
+	}
+	if (json_object_get(f, "delay_ms") == NULL)
+		state_set_int(f, "delay_ms", 20);
+	return (0);
+}
+
 static void
 fault_close(struct req *r, __unused json_t *f)
 {
@@ -170,6 +288,10 @@ static const struct fault_kind fault_kinds[] = {
 	  "200 text/html (a misconfigured site)" },
 	{ "rate_limit", "rate_limited", 1, fault_rate_limit,
 	  "429 with Retry-After (\"retry_after\", default 1)" },
+	{ "reply", NULL, 1, fault_reply,
+	  "exactly \"status\" (default 200), \"headers\" and \"body\" "
+	  "(or \"body_b64\"), written in pieces cut at the byte offsets "
+	  "\"cuts\", \"delay_ms\" (default 20) apart" },
 	{ "close", NULL, 1, fault_close,
 	  "close the connection without any reply" },
 	{ "invalid_key", NULL, 1, fault_platform, "401 invalid key" },
@@ -225,7 +347,8 @@ fault_kinds_json(void)
  * default "*"), method, key (substring of the Authorization, x-api-key or
  * Cookie header), kind (default "status"), status, times (default 1, -1
  * for ever), percent (of the matching requests, default all), delay_ms,
- * bytes, retry_after, body, content_type.
+ * bytes, retry_after, body, content_type; for "reply" also headers,
+ * body_b64 and cuts.
  */
 int
 fault_add(json_t *doc, char **cause)
@@ -249,6 +372,10 @@ fault_add(json_t *doc, char **cause)
 	}
 	f = json_deep_copy(doc);
 	json_object_set_new(f, "kind", json_string(k->name));
+	if (strcmp(k->name, "reply") == 0 && fault_reply_check(f, cause) != 0) {
+		json_decref(f);
+		return (-1);
+	}
 	if (json_object_get(f, "path") == NULL)
 		json_object_set_new(f, "path", json_string("*"));
 	if (!json_is_string(json_object_get(f, "path"))) {
@@ -411,7 +538,9 @@ fault_before(struct req *r)
 	k = fault_kind_find(state_str(r->fault, "kind"));
 	if (k == NULL)
 		return (0);
-	if (strcmp(k->name, "slow_stream") != 0)
+	/* Their delay is between frames or pieces, not before the first. */
+	if (strcmp(k->name, "slow_stream") != 0 &&
+	    strcmp(k->name, "reply") != 0)
 		req_sleep_ms(state_int(r->fault, "delay_ms"));
 	if (!k->terminal)
 		return (0);

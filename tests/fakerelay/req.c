@@ -278,6 +278,50 @@ req_flush(struct req *r)
 	r->streaming = 1;
 }
 
+/*
+ * Write a reply exactly as given, in pieces: the body is cut at each
+ * offset of cuts (ascending), with ms between the pieces. Each piece is
+ * its own send(2), and the listener has TCP_NODELAY, so the peer reads
+ * them apart. The headers are the caller's (r->hdrs) and a Date; a
+ * Content-Length only for a body that is not an event stream and when
+ * the caller gave none; the connection closes after it.
+ */
+void
+req_send_pieces(struct req *r, int status, const char *body, size_t len,
+    const size_t *cuts, size_t ncuts, long long ms)
+{
+	char	lenbuf[32];
+	size_t	off = 0, end, i;
+
+	r->status = status;
+	r->replied = 0;
+	r->streaming = 1;	/* req_flush() has nothing more to do */
+	mg_response_header_start(r->conn, status);
+	if (r->hdrs != NULL)
+		mg_response_header_add_lines(r->conn, r->hdrs);
+	if ((r->hdrs == NULL || strcasestr(r->hdrs, "Content-Length:") ==
+	    NULL) && (r->hdrs == NULL || strcasestr(r->hdrs,
+	    "text/event-stream") == NULL)) {
+		snprintf(lenbuf, sizeof lenbuf, "%zu", len);
+		mg_response_header_add(r->conn, "Content-Length", lenbuf, -1);
+	}
+	mg_response_header_add(r->conn, "Connection", "close", -1);
+	req_date(r);
+	if (mg_response_header_send(r->conn) != 0)
+		return;
+	for (i = 0; i <= ncuts; i++) {
+		end = i < ncuts && cuts[i] < len ? cuts[i] : len;
+		if (end > off && mg_write(r->conn, body + off, end - off) !=
+		    (int)(end - off)) {
+			r->cut = 1;
+			return;
+		}
+		off = end;
+		if (i < ncuts)
+			req_sleep_ms(ms);
+	}
+}
+
 void
 req_sleep_ms(long long ms)
 {

@@ -78,6 +78,10 @@ hdr_has() {
 	grep -F -i -q -- "$1" "$TMP/hdr"
 }
 
+hdr_lacks() {
+	! grep -F -i -q -- "$1" "$TMP/hdr"
+}
+
 # val POINTER: one value of the fake's state as text.
 val() {
 	curl -s -m 10 "$B/__fake/state?pointer=$1"
@@ -469,6 +473,27 @@ faults() {
 	curlx /api/status
 	check "redirect fault: 302" status_is 302
 	check "redirect fault: Location" hdr_has 'Location: /api/notice'
+
+	# A reply given whole by the test, sent in pieces: the bytes exact
+	# (a 2-byte character cut in two), the pieces apart in time.
+	ctl POST fault '{"path":"/v1/chat/completions","kind":"reply","status":201,"headers":{"Content-Type":"text/event-stream","X-Piece":"yes"},"body":"data: {\"t\":\"\u00e9\"}\n\n","cuts":[3,15],"delay_ms":300}'
+	curl -s -m 20 -o "$TMP/body" -D "$TMP/hdr" -w '%{http_code} %{time_starttransfer} %{time_total}' \
+	    "$B/v1/chat/completions" -d "$chat" >"$TMP/status" 2>/dev/null
+	set -- $(cat "$TMP/status")
+	check "reply: the status given" test "$1" = 201
+	check "reply: the headers given" hdr_has 'X-Piece: yes'
+	check "reply: a stream has no Content-Length" hdr_lacks 'Content-Length'
+	printf 'data: {"t":"\303\251"}\n\n' >"$TMP/want"
+	check "reply: the bytes given" cmp -s "$TMP/body" "$TMP/want"
+	check "reply: two pauses between the pieces" \
+	    awk -v a="$2" -v b="$3" 'BEGIN { exit !(b - a >= 0.55) }'
+	ctl POST fault '{"path":"/v1/models","kind":"reply","body_b64":"AP8K"}'
+	curlx /v1/models
+	check "reply: body_b64 bytes" test "$(od -An -tx1 "$TMP/body" | tr -d ' ')" = 00ff0a
+	check "reply: with a Content-Length" hdr_has 'Content-Length: 3'
+	check "reply: default status 200" status_is 200
+	req POST /__fake/fault -d '{"kind":"reply","body":"abc","cuts":[2,1]}'
+	check "reply: cuts out of order refused" has 'cuts must ascend'
 
 	# A rule for one key only, for ever, then removed.
 	ctl POST fault "{\"path\":\"/v1/models\",\"key\":\"$(val /tokens/3/key)\",\"status\":500,\"times\":-1}"
