@@ -167,7 +167,6 @@ logwriter_usage(struct proxylog_rec **v, size_t n, struct logwriter_usage *u)
 	return (nu);
 }
 
-/* Write n records and their keys' use in one transaction. */
 /* Every LOGWRITER_YIELD_RECS records, the core to whoever waits for it. */
 static void
 logwriter_pace(size_t i)
@@ -201,6 +200,7 @@ logwriter_log_line(long long id, const struct proxylog_rec *r)
 		    r->prompt_tokens, r->completion_tokens, r->cost_usd);
 }
 
+/* Write n records and their keys' use in one transaction. */
 static enum logwriter_result
 logwriter_tx(struct proxylog_rec **v, size_t n, char **cause)
 {
