@@ -59,47 +59,36 @@ before=$("$METAPI" --json account show "$AL" | jget - balance_usd)
 fault() {
 	curl -s -X POST "$NA/__fake/fault" -d "$1" >/dev/null
 }
-fault '{"path":"/api/user/self","status":500,"times":4}'
-run --json account refresh "$AL"
+# refresh_under FIELDS: refresh the account while /api/user/self answers
+# with the fault FIELDS (4 times), then clear the faults.
+refresh_under() {
+	fault "{\"path\":\"/api/user/self\",$1,\"times\":4}"
+	run --json account refresh "$AL"
+	curl -s -X DELETE "$NA/__fake/faults" >/dev/null
+}
+refresh_under '"status":500'
 expect "site 500 fails the refresh" "$RC" 1
 expect_match "reported per account" "$(jget "$OUT" items.0.error)" "HTTP 500"
-curl -s -X DELETE "$NA/__fake/faults" >/dev/null
-fault '{"path":"/api/user/self","kind":"garbage","times":4}'
-run --json account refresh "$AL"
+refresh_under '"kind":"garbage"'
 expect "garbage fails" "$RC" 1
 expect_match "garbage explained" "$(jget "$OUT" items.0.error)" "not JSON"
-curl -s -X DELETE "$NA/__fake/faults" >/dev/null
-fault '{"path":"/api/user/self","kind":"html","times":4}'
-run --json account refresh "$AL"
+refresh_under '"kind":"html"'
 expect_match "HTML page explained" "$(jget "$OUT" items.0.error)" "HTML page"
-curl -s -X DELETE "$NA/__fake/faults" >/dev/null
-fault '{"path":"/api/user/self","kind":"cloudflare","times":4}'
-run --json account refresh "$AL"
+refresh_under '"kind":"cloudflare"'
 expect_match "Cloudflare page explained" "$(jget "$OUT" items.0.error)" "Cloudflare"
 expect "classified as blocked" "$(jget "$OUT" items.0.error_code)" blocked
-curl -s -X DELETE "$NA/__fake/faults" >/dev/null
-fault '{"path":"/api/user/self","kind":"oversized","bytes":52428800,"times":4}'
-run --json account refresh "$AL"
+refresh_under '"kind":"oversized","bytes":52428800'
 expect_match "50 MB reply refused" "$(jget "$OUT" items.0.error)" "larger than"
-curl -s -X DELETE "$NA/__fake/faults" >/dev/null
-fault '{"path":"/api/user/self","kind":"truncated","times":4}'
-run --json account refresh "$AL"
+refresh_under '"kind":"truncated"'
 expect_match "truncated JSON explained" "$(jget "$OUT" items.0.error)" "not JSON"
 expect "classified upstream" "$(jget "$OUT" items.0.error_code)" upstream
-curl -s -X DELETE "$NA/__fake/faults" >/dev/null
-fault '{"path":"/api/user/self","kind":"reset","times":4}'
-run --json account refresh "$AL"
+refresh_under '"kind":"reset"'
 expect_match "reply cut mid-body explained" "$(jget "$OUT" items.0.error)" "cut short"
-curl -s -X DELETE "$NA/__fake/faults" >/dev/null
-fault '{"path":"/api/user/self","kind":"close","times":4}'
-run --json account refresh "$AL"
+refresh_under '"kind":"close"'
 expect_match "no reply explained" "$(jget "$OUT" items.0.error)" "cannot reach.*Empty reply"
-curl -s -X DELETE "$NA/__fake/faults" >/dev/null
-fault '{"path":"/api/user/self","kind":"waf","times":4}'
-run --json account refresh "$AL"
+refresh_under '"kind":"waf"'
 expect_match "WAF page on New API explained" "$(jget "$OUT" items.0.error)" "acw_sc__v2"
 expect "classified as blocked" "$(jget "$OUT" items.0.error_code)" blocked
-curl -s -X DELETE "$NA/__fake/faults" >/dev/null
 # A token list that fails in any way leaves the stored tokens alone.
 tokens_before=$("$METAPI" --json token list --account "$AL")
 for k in '"status":500' '"kind":"garbage"' '"kind":"truncated"' \
@@ -111,10 +100,8 @@ for k in '"status":500' '"kind":"garbage"' '"kind":"truncated"' \
 done
 expect "stored tokens untouched" "$("$METAPI" --json token list --account "$AL")" "$tokens_before"
 ok "short timeout" settings set site_timeout_sec 1
-fault '{"path":"/api/user/self","kind":"slow","delay_ms":3000,"times":4}'
-run --json account refresh "$AL"
+refresh_under '"kind":"slow","delay_ms":3000'
 expect_match "timeout explained" "$(jget "$OUT" items.0.error)" "[Tt]imeout|timed out"
-curl -s -X DELETE "$NA/__fake/faults" >/dev/null
 ok "normal timeout" settings set site_timeout_sec 30
 ok "daemon alive after all that" status
 expect "balance untouched by the failures" \
