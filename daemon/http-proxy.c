@@ -1400,43 +1400,32 @@ proxy_attempt_free(struct proxy_attempt *at)
 static void
 proxy_fail(struct proxy_req *rq, struct proxy_attempt *at)
 {
-	json_t	*j;
+	json_t	*j = NULL, *body;
 	char	*msg;
 
-	if (at->status >= 400 && at->conv != NULL) {
-		/* The upstream's words, in the client's format. */
+	if (at->status >= 400 && at->errbody.len > 0)
 		j = json_loadb(at->errbody.data, at->errbody.len, 0, NULL);
+	if (at->status >= 400 && at->conv == NULL && j != NULL &&
+	    proxy_error_shaped(rq->surf->fmt, j))
+		http_send_json(rq->conn, (int)at->status, j);
+	else if (at->status >= 400 && (at->conv != NULL || j != NULL)) {
+		/*
+		 * The upstream's words in the shape the client's SDK reads:
+		 * a converted request's, or {"success":false,"message"},
+		 * {"code","message"}, another format's shape.
+		 */
 		msg = at->errbody.len > 0 ? xf_error_message(j,
 		    at->errbody.data, at->errbody.len) : xstrdup(at->error !=
 		    NULL ? at->error : "upstream error");
-		json_decref(j);
-		j = xf_error_body(rq->surf->fmt, (int)at->status, msg);
-		http_send_json(rq->conn, (int)at->status, j);
-		json_decref(j);
+		body = xf_error_body(rq->surf->fmt, (int)at->status, msg);
+		http_send_json(rq->conn, (int)at->status, body);
+		json_decref(body);
 		free(msg);
-	} else if (at->status >= 400 && at->errbody.len > 0 &&
-	    (j = json_loadb(at->errbody.data, at->errbody.len, 0, NULL)) !=
-	    NULL) {
-		if (proxy_error_shaped(rq->surf->fmt, j))
-			http_send_json(rq->conn, (int)at->status, j);
-		else {
-			/*
-			 * {"success":false,"message"}, {"code","message"},
-			 * another format's shape: the words, in the shape
-			 * the client's SDK reads.
-			 */
-			msg = xf_error_message(j, at->errbody.data,
-			    at->errbody.len);
-			json_decref(j);
-			j = xf_error_body(rq->surf->fmt, (int)at->status, msg);
-			http_send_json(rq->conn, (int)at->status, j);
-			free(msg);
-		}
-		json_decref(j);
 	} else
 		http_error(rq->conn, at->status >= 400 ? (int)at->status : 502,
 		    "upstream_error", "upstream_error", "upstream error: %s",
 		    at->error != NULL ? at->error : "no answer");
+	json_decref(j);
 }
 
 /* Whether an error body is already in the client's format's shape. */
