@@ -113,6 +113,9 @@ ok "body limit back" settings set http_max_request_body_bytes 33554432
 expect "nothing was forwarded" "$(fake_count /v1/chat/completions)" "$before"
 
 # Failover before the first byte: site a fails, every request still works.
+# Round robin for this part: under the weighted draw, site a going
+# untried in all 12 requests is unlikely, not impossible (it happened).
+ok "round robin for the failover checks" route edit gpt-4o-mini --strategy round_robin
 curl -s -X POST "$A/__fake/fault" -d '{"path":"/v1/chat/completions","status":500,"times":-1}' >/dev/null
 fails=0
 i=0
@@ -125,6 +128,7 @@ expect "failover: no client errors" "$fails" 0
 expect_match "failover: site a was tried" \
     "$(curl -s "$A/__fake/requests?path=/v1/chat/completions" | jget - count)" '^[1-9]'
 curl -s -X DELETE "$A/__fake/faults" >/dev/null
+ok "weighted again" route edit gpt-4o-mini --strategy weighted
 
 # A client error from the upstream is passed on, not retried elsewhere.
 curl -s -X POST "$A/__fake/fault" -d '{"path":"/v1/chat/completions","status":400,"times":-1,"body":"{\"error\":{\"message\":\"bad tool schema\",\"type\":\"invalid_request_error\"}}"}' >/dev/null
