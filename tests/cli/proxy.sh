@@ -116,6 +116,17 @@ expect "nothing was forwarded" "$(fake_count /v1/chat/completions)" "$before"
 # Round robin for this part: under the weighted draw, site a going
 # untried in all 12 requests is unlikely, not impossible (it happened).
 ok "round robin for the failover checks" route edit gpt-4o-mini --strategy round_robin
+# Every channel of both sites can serve before the fault; when one
+# cannot, its reason is in the failure.
+ok "explain before the failover" --json route explain gpt-4o-mini
+why=
+i=0
+while [ $i -lt "$(jget "$OUT" candidates.length)" ]; do
+	[ "$(jget "$OUT" candidates.$i.eligible)" = true ] ||
+	    why="$why $(jget "$OUT" candidates.$i.site): $(jget "$OUT" candidates.$i.reason);"
+	i=$((i + 1))
+done
+expect "four channels, all eligible" "$(jget "$OUT" candidates.length)$why" 4
 curl -s -X POST "$A/__fake/fault" -d '{"path":"/v1/chat/completions","status":500,"times":-1}' >/dev/null
 fails=0
 i=0
