@@ -29,8 +29,9 @@ ctl_daemon_storage(void)
 	int	 failing;
 
 	failing = logwriter_failing_why(&why, &since);
-	o = json_pack("{s:b, s:I, s:I}", "writable", !failing,
+	o = json_pack("{s:b, s:I, s:I, s:I}", "writable", !failing,
 	    "log_queue", (json_int_t)logwriter_depth(),
+	    "log_pending", (json_int_t)logwriter_pending(),
 	    "log_dropped", (json_int_t)logwriter_dropped());
 	jx_set_str_or_null(o, "error", why);
 	json_object_set_new(o, "since", failing ? jx_time(since) :

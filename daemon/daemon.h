@@ -328,6 +328,7 @@ void		 logwriter_begin(struct proxylog_rec *);
 void		 logwriter_end(struct proxylog_rec *);
 void		 logwriter_put(struct proxylog_rec *);
 size_t		 logwriter_depth(void);
+size_t		 logwriter_pending(void);
 int		 logwriter_failing(void);
 int		 logwriter_failing_why(char **, time_t *);
 unsigned long long logwriter_dropped(void);

@@ -88,6 +88,7 @@ static struct logwriter_state {
 	long long		 last_id;	/* highest committed row */
 	unsigned long long	 waits;		/* puts that found it full */
 	unsigned long long	 written;
+	size_t			 open;		/* begun, not yet stored */
 	int			 failing;	/* a batch is being retried */
 	int			 lost;		/* gave up a batch at stop */
 	char			*why;		/* its last error, or NULL */
@@ -488,6 +489,18 @@ logwriter_gather(void)
 }
 
 /*
+ * A begun record is done with: stored, refused, dropped or given up. With
+ * the lock held.
+ */
+static void
+logwriter_close(struct proxylog_rec *r)
+{
+	if (r->open && logwriter.open > 0)
+		logwriter.open--;
+	r->open = 0;
+}
+
+/*
  * A record is stored (or refused, or given up at shutdown: then its
  * lines are all that is left of it and they must stay).
  */
@@ -572,6 +585,10 @@ logwriter_main(__unused void *arg)
 		pthread_mutex_unlock(&logwriter.mtx);
 
 		logwriter_write(batch, n);
+		pthread_mutex_lock(&logwriter.mtx);
+		for (i = 0; i < n; i++)
+			logwriter_close(batch[i]);
+		pthread_mutex_unlock(&logwriter.mtx);
 		for (i = 0; i < n; i++) {
 			logwriter_release(batch[i]);
 			proxylog_rec_free(batch[i]);
@@ -811,6 +828,12 @@ logwriter_begin(struct proxylog_rec *r)
 		journal_rid(r->rid);
 	if (r->jseq[0] == 0)
 		r->jseq[0] = logwriter_journal(r, "s");
+	if (!r->open) {
+		r->open = 1;
+		pthread_mutex_lock(&logwriter.mtx);
+		logwriter.open++;
+		pthread_mutex_unlock(&logwriter.mtx);
+	}
 }
 
 /*
@@ -847,6 +870,7 @@ logwriter_put(struct proxylog_rec *r)
 	    logwriter.len == logwriter.cap && !logwriter.failing)
 		pthread_cond_wait(&logwriter.room, &logwriter.mtx);
 	if (!logwriter.running || logwriter.exited) {
+		logwriter_close(r);
 		pthread_mutex_unlock(&logwriter.mtx);
 		log_warnx("logwriter: not running; request at %lld for %s not "
 		    "logged", r->time, r->model_requested != NULL ?
@@ -857,6 +881,7 @@ logwriter_put(struct proxylog_rec *r)
 	}
 	if (logwriter.len == logwriter.cap) {
 		logwriter.dropped++;
+		logwriter_close(r);
 		first = !logwriter.drop_logged;
 		logwriter.drop_logged = 1;
 		pthread_mutex_unlock(&logwriter.mtx);
@@ -890,6 +915,24 @@ logwriter_depth(void)
 
 	pthread_mutex_lock(&logwriter.mtx);
 	n = logwriter.len;
+	pthread_mutex_unlock(&logwriter.mtx);
+	return (n);
+}
+
+/*
+ * Records of requests begun and not yet stored (or dropped): 0 once every
+ * request that has started has its row, which is what `metapi status`
+ * shows and the tests wait for. The queue alone is not it: a record is
+ * put only after the response's last bytes, and is out of the queue
+ * while its batch is written.
+ */
+size_t
+logwriter_pending(void)
+{
+	size_t	n;
+
+	pthread_mutex_lock(&logwriter.mtx);
+	n = logwriter.open;
 	pthread_mutex_unlock(&logwriter.mtx);
 	return (n);
 }

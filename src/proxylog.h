@@ -35,6 +35,7 @@ struct proxylog_rec {
 	char			 rid[JOURNAL_RID_LEN];	/* or "" */
 	unsigned		 jseq[2];	/* journal files: start, end */
 	const char		*jstatus;	/* status in the end line */
+	int			 open;		/* in logwriter's open count */
 	long long		 time;		/* Unix seconds, at arrival */
 	long long		 key_id;
 	char			*model_requested;
