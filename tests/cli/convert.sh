@@ -53,7 +53,7 @@ expect_match "messages via chat: a message id" "$(jget "$TMP/r" id)" '^msg_'
 last_sent "$CHAT" /v1/chat/completions
 expect "sent as chat: system first" "$(jget "$TMP/sent" messages.0.role)" system
 expect "sent as chat: max_tokens" "$(jget "$TMP/sent" max_tokens)" 50
-sleep 0.3
+log_settle
 ok "log of the converted request" --json logs --limit 1
 expect "log: tokens counted" "$(jget "$OUT" items.0.prompt_tokens)" 4
 expect "log: usage from upstream" "$(jget "$OUT" items.0.usage_source)" upstream
@@ -119,14 +119,14 @@ curl -s -X POST "$OA/__fake/fault" -d '{"path":"/v1/responses","status":404,"tim
 req /v1/responses '{"model":"gpt-4o","input":"fallback please"}'
 expect "fallback: 200" "$CODE" 200
 expect "fallback: text" "$(jget "$TMP/r" output.0.content.0.text)" "echo: fallback please"
-sleep 0.3
+log_settle
 ok "fallback log" --json logs --limit 1
 expect "fallback: two attempts" "$(jget "$OUT" items.0.attempts.length)" 2
 expect_match "fallback: responses first" "$(jget "$OUT" items.0.attempts.0.upstream_path)" 'responses'
 expect_match "fallback: then chat" "$(jget "$OUT" items.0.attempts.1.upstream_path)" 'chat/completions'
 req /v1/responses '{"model":"gpt-4o","input":"again"}'
 expect "remembered: 200" "$CODE" 200
-sleep 0.3
+log_settle
 ok "remembered log" --json logs --limit 1
 expect "remembered: one attempt" "$(jget "$OUT" items.0.attempts.length)" 1
 expect_match "remembered: chat directly" "$(jget "$OUT" items.0.attempts.0.upstream_path)" 'chat/completions'

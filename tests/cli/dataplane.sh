@@ -71,7 +71,7 @@ expect "include_usage: asked upstream" "$(jget "$TMP/up.json" requests.0.json.st
 expect_nomatch "include_usage: not shown to the client" "$(cat "$TMP/r")" '"usage"'
 expect_match "stream head: X-Accel-Buffering: no" "$(tr -d '\r' <"$TMP/h")" '^X-Accel-Buffering: no$'
 expect_match "stream head: an event stream" "$(tr -d '\r' <"$TMP/h")" '^Content-Type: text/event-stream'
-sleep 0.3
+log_settle
 ok "stream row" --json logs --limit 1
 expect "include_usage: the row has the tokens" "$(jget "$OUT" items.0.prompt_tokens)/$(jget "$OUT" items.0.completion_tokens)" 3/4
 
@@ -97,19 +97,41 @@ expect "keep-alive: over one upstream connection" \
     "$(echo "$ports" | tr ' ' '\n' | grep . | sort -u | wc -l | tr -d ' ')" 1
 
 # A stream's head reaches the client when the upstream's does, not with
-# its first event (here 600 ms later).
-curl -s -X POST "$A/__fake/fault" -d '{"path":"/v1/chat/completions","kind":"slow_stream","delay_ms":600,"times":1}' >/dev/null
-T=$(curl -sN -o /dev/null -w '%{time_starttransfer} %{time_total}' -H "Authorization: Bearer $K" \
+# its first event (here 1.5 s later; the client leaves at 2.5 s).
+curl -s -X POST "$A/__fake/fault" -d '{"path":"/v1/chat/completions","kind":"slow_stream","delay_ms":1500,"times":1}' >/dev/null
+T=$(curl -sN --max-time 2.5 -o "$TMP/r" -w '%{time_starttransfer}' -H "Authorization: Bearer $K" \
     -d "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"max_tokens\":1,$HELLO}" "$BASE/v1/chat/completions")
-expect_match "stream head at once: head under 0.5 s, the stream after 0.6 s" "$T" '^0\.[0-4][0-9]* ([1-9]|0\.[6-9])'
+expect_match "stream head at once: under 1 s ($T s)" "$T" '^0\.'
+expect_match "stream head at once: the first event later" "$(cat "$TMP/r")" '^data: '
+no_faults
+
+# A request under way counts in status's storage.log_pending until its
+# row is stored (what log_settle waits for).
+curl -s -X POST "$A/__fake/fault" -d '{"path":"/v1/chat/completions","kind":"slow","delay_ms":1500,"times":1}' >/dev/null
+curl -s -o /dev/null -H "Authorization: Bearer $K" \
+    -d "{\"model\":\"gpt-4o-mini\",$HELLO}" "$BASE/v1/chat/completions" &
+CPID=$!
+i=0
+while [ $i -lt 12 ]; do
+	run --json status
+	[ "$(jget "$OUT" storage.log_pending)" = 1 ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
+expect "log_pending: the request under way" "$(jget "$OUT" storage.log_pending)" 1
+wait $CPID
+log_settle
+run --json status
+expect "log_pending: none once its row is stored" "$(jget "$OUT" storage.log_pending)" 0
 no_faults
 
 # A client that hangs up while nothing is being written to it: before the
 # upstream's head (non-stream and stream), and in a stream whose next
 # event is far away. The site sees its connection closed within a second
-# (asked: 1 s; checked: 600 ms, as curl's own wait of up to a second
-# made it about 950 ms before) and the row says client_closed. The fake relay's side of a connection
-# still open shows in /proc/net/tcp as ESTABLISHED (01) on its port.
+# (asked and checked: 1 s; it takes 150-500 ms, where curl's own wait of
+# up to a second made it about 950 ms before) and the row says
+# client_closed. The fake relay's side of a connection still open shows
+# in /proc/net/tcp as ESTABLISHED (01) on its port.
 FP=$(printf '%04X' "${A##*:}")
 estab() {
 	awk -v p=":$FP" '$2 ~ p"$" && $4 == "01"' /proc/net/tcp | wc -l
@@ -124,9 +146,9 @@ hangup() {	# NAME FAULT STREAM
 		sleep 0.02
 	done
 	dt=$(($(now_ms) - t0))
-	[ "$dt" -le 600 ] && pass || fail "$1: the upstream was closed ${dt} ms after the client left"
+	[ "$dt" -le 1000 ] && pass || fail "$1: the upstream was closed ${dt} ms after the client left"
 	echo "dataplane: $1: upstream closed ${dt} ms after the client" >&2
-	sleep 0.3
+	log_settle
 	ok "$1: row" --json logs --limit 1
 	expect "$1: client_closed" "$(jget "$OUT" items.0.status)" client_closed
 	expect_match "$1: ended within a second of the hang-up" "$(jget "$OUT" items.0.latency_ms)" '^[0-9]{1,3}$|^1[0-2][0-9]{2}$'
@@ -153,7 +175,7 @@ expect_match "connect timeout: an error" "$CODE" '^5'
 expect_match "connect timeout: OpenAI's shape" "$(jget "$TMP/r" error.type)" '.'
 # One attempt per try, each ending at the 1 s connect timeout.
 expect_match "connect timeout: about a second per attempt (${dt} ms)" "$dt" '^(9[0-9]{2}|[1-3][0-9]{3})$'
-sleep 0.3
+log_settle
 ok "connect timeout row" --json logs --limit 1
 expect_match "connect timeout: the row says so" "$(jget "$OUT" items.0.attempts.0.error)" '[Tt]imeout|timed out'
 ok "site back" site edit a --url "$A"
@@ -275,7 +297,7 @@ CODE=$(curl -s -o "$TMP/r" -w '%{http_code}' -H "Authorization: Bearer $K" \
     -d '{"model":"dall-e-3","prompt":"a cat"}' "$BASE/v1/images/generations")
 expect "images: 200" "$CODE" 200
 expect "images: the upstream's reply" "$(jget "$TMP/r" data.0.url)" "http://127.0.0.1/img.png"
-sleep 0.3
+log_settle
 ok "images row" --json logs --limit 1
 expect_match "images: priced per call" "$(jget "$OUT" items.0.cost_usd)" '^0\.0(4|39+[0-9]*|400+[0-9]*)$'
 no_faults
@@ -284,7 +306,7 @@ no_faults
 for b in "{\"model\":\"gpt-4o-mini\",$HELLO}" '{not json' '{"model":"nope"}'; do
 	rid=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $K" -d "$b" \
 	    "$BASE/v1/chat/completions" | tr -d '\r' | sed -n 's/^X-Request-Id: //Ip')
-	sleep 0.3
+	log_settle
 	expect "one row for request $rid" "$(db_sql "SELECT COUNT(*) FROM request_logs WHERE rid = '$rid'")" 1
 done
 test_done

@@ -46,7 +46,7 @@ while [ $i -lt "$n" ]; do
 	i=$((i + 1))
 done
 expect "the always-failing site is cooling" "$ELIG_a" false
-sleep 0.5
+log_settle
 ok "stats" --json stats --days 1
 served() {	# served SITE: requests that site answered
 	m=$(jget "$OUT" sites.length)
@@ -73,6 +73,16 @@ i=0
 while [ $i -lt 3 ] && [ "$(jget "$OUT" candidates.$i.site)" != a ]; do i=$((i + 1)); done
 HA=$(jget "$OUT" candidates.$i.factors.runtime_health_site)
 expect_match "a's health is down" "$HA" '^0(\.[0-9]+)?(e-[0-9]+)?$'
+# Six more failures pinned to a's channel: its cooldown grows from as
+# little as 15 s to minutes, so that the checks below, seconds later on a
+# slow machine, still find it cooling.
+CA=$(jget "$OUT" candidates.$i.channel_id)
+for n in 1 2 3 4 5 6; do
+	curl -s -o /dev/null -H "Authorization: Bearer $K" \
+	    -H 'Content-Type: application/json' -H "X-Metapi-Channel: $CA" \
+	    -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"pinned"}]}' \
+	    "$BASE/v1/chat/completions"
+done
 ok "stop" stop
 wait_gone
 ok "start again" status

@@ -30,6 +30,9 @@ kill "$GONE_PID"	# its port now refuses connections
 # Four workers, so that the warm-up below gives each its curl handle
 # (which keeps a socket pair of its own for as long as the worker lives).
 ok "workers" settings set http_threads 4
+# No recovery probes: a probe round runs on a thread of its own, and one
+# running when the threads are counted would look like a leak.
+ok "no probes" settings set channel_probe_sec 0
 ok "stop" stop
 wait_gone
 ok "first byte timeout" settings set proxy_first_byte_timeout_sec 2
@@ -74,8 +77,8 @@ fault() {	# fault JSON: one rule on the bad site, replacing the others
 	curl -s -X DELETE "$BAD/__fake/faults" >/dev/null
 	[ -z "$1" ] || curl -s -X POST "$BAD/__fake/fault" -d "$1" >/dev/null
 }
-last_row() {	# the newest log row's FIELD
-	sleep 0.3	# the writer's batch
+last_row() {	# the newest log row's FIELD, once every row is in
+	log_settle
 	run --json logs --limit 1
 	jget "$OUT" "items.0.$1"
 }

@@ -86,7 +86,7 @@ expect "back" "$(jget "$TMP/on.json" data.length)" 2
 curl -s -o /dev/null -H "Authorization: Bearer $MINI" -H 'Content-Type: application/json' \
     -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}' \
     "http://$ADDR/v1/chat/completions"
-sleep 0.3
+log_settle
 ok "logs" --json logs --limit 1
 expect "market: the request went through" "$(jget "$OUT" items.0.status)" ok
 ok "market" --json model list

@@ -164,9 +164,8 @@ expect_nomatch "cut stream: no invented [DONE]" "$(cat "$TMP/r")" 'DONE'
 expect "cut stream: not retried" "$(fake_count /v1/chat/completions)" "$((before + 1))"
 for u in "$A" "$B"; do curl -s -X DELETE "$u/__fake/faults" >/dev/null; done
 
-# The log: one row per request, with usage, cost and attempts (the
-# writer commits in batches of up to 100 ms).
-sleep 0.5
+# The log: one row per request, with usage, cost and attempts.
+log_settle
 ok "logs" --json logs --limit 200
 expect_match "every request logged" "$(jget "$OUT" items.length)" '^[1-9][0-9]$'
 ok "ok rows" --json logs --status ok --model gpt-4o-mini --limit 1
@@ -224,7 +223,7 @@ CODE=$(curl -sN -o "$TMP/r" -w '%{http_code}' -H "x-api-key: $K" \
     -d "{\"model\":\"claude-3-5-sonnet-20241022\",\"max_tokens\":50,\"stream\":true,$HELLO}" \
     "$BASE/v1/messages")
 expect "error event: one error event, the upstream's" "$(grep -c '^event: error' "$TMP/r")" 1
-sleep 0.4
+log_settle
 ok "error event logged" --json logs --limit 1
 expect "as failed" "$(jget "$OUT" items.0.status)" failed
 expect_match "with the upstream's words" "$(jget "$OUT" items.0.error)" "upstream error event"

@@ -172,13 +172,25 @@ key 6
 shows "routes view" "gpt-4o-mini"
 key r
 key j j j Enter
-sleep 0.5
-screen | grep '%' >"$TMP/before"
+# The route's channels come from the daemon: wait for them (up to 8 s),
+# then for the new weight's probabilities.
+i=0
+while [ $i -lt 80 ]; do
+	screen | grep '%' >"$TMP/before"
+	[ "$(grep -c '%' "$TMP/before")" -ge 2 ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
 expect_match "two channels with probabilities" "$(grep -c '%' "$TMP/before")" '^[2-9]'
 key w
 key C-u '30' Enter
-sleep 0.8
-screen | grep '%' >"$TMP/after"
+i=0
+while [ $i -lt 80 ]; do
+	sleep 0.1
+	screen | grep '%' >"$TMP/after"
+	cmp -s "$TMP/before" "$TMP/after" || break
+	i=$((i + 1))
+done
 if cmp -s "$TMP/before" "$TMP/after"; then
 	fail "weight edit: the probabilities did not change: $(cat "$TMP/after")"
 else

@@ -196,6 +196,23 @@ db_sql() {
 	fi
 }
 
+# log_settle: wait (up to 30 s) until every request the daemon has begun
+# has its row in the request log (status: storage.log_pending is 0). The
+# writer commits in batches from a thread at idle priority, so on a busy
+# machine a row can take seconds: a fixed sleep before reading it failed
+# now and then.
+log_settle() {
+	_i=0
+	while [ $_i -lt 300 ]; do
+		"$METAPI" --json --no-start status >"$TMP/settle.json" 2>/dev/null &&
+		    [ "$(jget "$TMP/settle.json" storage.log_pending)" = 0 ] &&
+		    return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
 # db_files: the files that hold this test's database on disk, for checks
 # that no secret reached them in the clear (the daemon is stopped).
 db_files() {
