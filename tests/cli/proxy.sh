@@ -191,7 +191,7 @@ curl -s -X POST "$B/__fake/fault" -d '{"path":"/v1/chat/completions","kind":"slo
 curl -sN --max-time 1 -H "Authorization: Bearer $K" \
     -d "{\"model\":\"gpt-4o-mini\",\"stream\":true,$HELLO}" \
     "$BASE/v1/chat/completions" >/dev/null 2>&1
-sleep 1.5
+log_settle
 ok "client_closed logged" --json logs --limit 1
 expect "client_closed" "$(jget "$OUT" items.0.status)" client_closed
 for u in "$A" "$B"; do curl -s -X DELETE "$u/__fake/faults" >/dev/null; done
@@ -206,7 +206,7 @@ BEFORE=$(jget "$OUT" items.0.id)
 curl -s --max-time 1 -H "Authorization: Bearer $K" \
     -d "{\"model\":\"gpt-4o-mini\",$HELLO}" \
     "$BASE/v1/chat/completions" >/dev/null 2>&1
-sleep 3
+log_settle
 ok "early hang-up logged" --json logs --limit 1
 expect "early hang-up: its row is there" "$(jget "$OUT" items.0.id)" $((BEFORE + 1))
 expect "early hang-up: not a stream" "$(jget "$OUT" items.0.stream)" false

@@ -221,7 +221,7 @@ pin gpt-4o-mini abc
 expect "pin not a number: 400" "$CODE" 400
 
 # The log rows name the route and channel.
-sleep 0.5
+log_settle
 ok "logs" --json logs --status ok --model gpt-4o-mini --limit 1
 expect_match "log: route id" "$(jget "$OUT" items.0.route_id)" '^[1-9][0-9]*$'
 expect_match "log: channel id" "$(jget "$OUT" items.0.channel_id)" '^[1-9][0-9]*$'
