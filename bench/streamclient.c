@@ -16,6 +16,11 @@
  *   fbyte_*_us     time to the first body byte (p50, p99)
  *   gap_*_us       gaps between consecutive events of one stream (p50, p99,
  *                  max), pooled over all good requests
+ *   lat_*_us       delivery delay of each event that carries "x_sent_us"
+ *                  (the fake relay's CLOCK_MONOTONIC when it wrote the
+ *                  event; see its slow_stream "stamp"): arrival minus that
+ *                  (n, p50, p99, max), pooled; the pacing jitter of the
+ *                  source, which gaps carry, is not in it
  *   total_*_us     time to the last event (p50, p99)
  *
  * With GAPFILE every gap is written there in microseconds, one a line.
@@ -28,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#define EVENT_KEEP	1024	/* bytes of an event kept to look into */
 
 struct vec {
 	double	*v;
@@ -46,6 +53,7 @@ struct stream {
 	char		*ev;		/* the current event's first bytes */
 	size_t		 evlen, evcap;
 	struct vec	*gaps;
+	struct vec	*lats;
 	double		 first_event;
 };
 
@@ -93,6 +101,26 @@ pct(const struct vec *v, double p)
 	return (v->v[rank - 1]);
 }
 
+/* The event's "x_sent_us", if its first bytes have one: t minus it. */
+static void
+event_stamp(struct stream *s, const char *p, size_t len, double t)
+{
+	static const char	 key[] = "\"x_sent_us\":";
+	char			 buf[EVENT_KEEP + 1], *k, *end;
+	long long		 sent;
+
+	if (len > EVENT_KEEP)
+		len = EVENT_KEEP;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	if ((k = strstr(buf, key)) == NULL)
+		return;
+	sent = strtoll(k + sizeof key - 1, &end, 10);
+	if (end == k + sizeof key - 1)
+		return;
+	vec_add(s->lats, t - (double)sent);
+}
+
 static void
 event_end(struct stream *s, double t)
 {
@@ -112,24 +140,29 @@ event_end(struct stream *s, double t)
 	s->events++;
 	if (s->evlen >= 12 && strncmp(p, "data: [DONE]", 12) == 0)
 		s->done = 1;
+	event_stamp(s, p, s->evlen, t);
 	s->evlen = 0;
 }
 
-/* Keep the first 64 bytes of each event: enough to spot [DONE]. */
+/*
+ * Keep the first EVENT_KEEP bytes of each event: enough to spot [DONE]
+ * and the "x_sent_us" of a small event, wherever a proxy that rewrote
+ * the event put it.
+ */
 static void
 event_byte(struct stream *s, char c)
 {
-	if (s->evlen < 64) {
+	if (s->evlen < EVENT_KEEP) {
 		if (s->evlen == s->evcap) {
-			s->evcap = 64;
+			s->evcap = EVENT_KEEP;
 			if ((s->ev = realloc(s->ev, s->evcap)) == NULL)
 				abort();
 		}
 		s->ev[s->evlen] = c;
 	}
 	s->evlen++;
-	if (s->evlen > 64)
-		s->evlen = 64;
+	if (s->evlen > EVENT_KEEP)
+		s->evlen = EVENT_KEEP;
 }
 
 static size_t
@@ -164,6 +197,7 @@ main(int argc, char *argv[])
 {
 	struct vec		 ttfb = { 0 }, fbyte = { 0 }, gaps = { 0 };
 	struct vec		 total = { 0 }, req_gaps = { 0 };
+	struct vec		 lats = { 0 }, req_lats = { 0 };
 	struct curl_slist	*hdr = NULL;
 	struct stream		 s;
 	char			 auth[1024];
@@ -202,7 +236,9 @@ main(int argc, char *argv[])
 	for (i = 0; i < n; i++) {
 		memset(&s, 0, sizeof s);
 		req_gaps.n = 0;
+		req_lats.n = 0;
 		s.gaps = &req_gaps;
+		s.lats = &req_lats;
 		s.first_byte = -1;
 		s.t0 = now_us();
 		rc = curl_easy_perform(h);
@@ -228,6 +264,8 @@ main(int argc, char *argv[])
 			if (gf != NULL)
 				fprintf(gf, "%.1f\n", req_gaps.v[j]);
 		}
+		for (j = 0; j < req_lats.n; j++)
+			vec_add(&lats, req_lats.v[j]);
 		if (s.events < emin)
 			emin = s.events;
 		if (s.events > emax)
@@ -238,16 +276,19 @@ main(int argc, char *argv[])
 	qsort(fbyte.v, fbyte.n, sizeof *fbyte.v, cmp_double);
 	qsort(gaps.v, gaps.n, sizeof *gaps.v, cmp_double);
 	qsort(total.v, total.n, sizeof *total.v, cmp_double);
+	qsort(lats.v, lats.n, sizeof *lats.v, cmp_double);
 	printf("ok=%ld bad=%ld events_min=%zu events_max=%zu bytes=%zu "
 	    "ttfb_p50_us=%.0f ttfb_p99_us=%.0f ttfb_max_us=%.0f "
 	    "fbyte_p50_us=%.0f fbyte_p99_us=%.0f "
 	    "gap_n=%zu gap_p50_us=%.1f gap_p99_us=%.1f gap_max_us=%.1f "
-	    "total_p50_us=%.0f total_p99_us=%.0f\n",
+	    "total_p50_us=%.0f total_p99_us=%.0f "
+	    "lat_n=%zu lat_p50_us=%.1f lat_p99_us=%.1f lat_max_us=%.1f\n",
 	    ok, bad, ok ? emin : 0, emax, bytes,
 	    pct(&ttfb, 50), pct(&ttfb, 99), pct(&ttfb, 100),
 	    pct(&fbyte, 50), pct(&fbyte, 99),
 	    gaps.n, pct(&gaps, 50), pct(&gaps, 99), pct(&gaps, 100),
-	    pct(&total, 50), pct(&total, 99));
+	    pct(&total, 50), pct(&total, 99),
+	    lats.n, pct(&lats, 50), pct(&lats, 99), pct(&lats, 100));
 	if (gf != NULL)
 		fclose(gf);
 	curl_slist_free_all(hdr);

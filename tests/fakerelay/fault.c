@@ -261,7 +261,9 @@ static const struct fault_kind fault_kinds[] = {
 	{ "slow", "slow_first_byte", 0, NULL,
 	  "sleep \"delay_ms\" before the first byte, then answer normally" },
 	{ "slow_stream", NULL, 0, NULL,
-	  "sleep \"delay_ms\" before every SSE frame" },
+	  "sleep \"delay_ms\" before every SSE frame; with \"stamp\": true "
+	  "each JSON frame carries \"x_sent_us\", the fake's CLOCK_MONOTONIC "
+	  "in microseconds as it writes the frame (bench/streamclient)" },
 	{ "reset", "stream_abort", 0, NULL,
 	  "cut the connection mid-body: half the body under a full "
 	  "Content-Length, or after two SSE frames" },
@@ -348,7 +350,7 @@ fault_kinds_json(void)
  * Cookie header), kind (default "status"), status, times (default 1, -1
  * for ever), percent (of the matching requests, default all), delay_ms,
  * bytes, retry_after, body, content_type; for "reply" also headers,
- * body_b64 and cuts.
+ * body_b64 and cuts; for "slow_stream" also stamp.
  */
 int
 fault_add(json_t *doc, char **cause)
