@@ -98,11 +98,13 @@ expect "keep-alive: over one upstream connection" \
 
 # A stream's head reaches the client when the upstream's does, not with
 # its first event (here 1.5 s later; the client leaves at 2.5 s).
-curl -s -X POST "$A/__fake/fault" -d '{"path":"/v1/chat/completions","kind":"slow_stream","delay_ms":1500,"times":1}' >/dev/null
+curl -s -X POST "$A/__fake/fault" -d '{"path":"/v1/chat/completions","kind":"slow_stream","delay_ms":1500,"times":1,"stamp":true}' >/dev/null
 T=$(curl -sN --max-time 2.5 -o "$TMP/r" -w '%{time_starttransfer}' -H "Authorization: Bearer $K" \
     -d "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"max_tokens\":1,$HELLO}" "$BASE/v1/chat/completions")
 expect_match "stream head at once: under 1 s ($T s)" "$T" '^0\.'
 expect_match "stream head at once: the first event later" "$(cat "$TMP/r")" '^data: '
+expect_match "stream: a field metapi does not know is relayed (the fake's send time)" \
+    "$(cat "$TMP/r")" '^data: \{"x_sent_us":[0-9]+,'
 no_faults
 
 # A request under way counts in status's storage.log_pending until its
