@@ -77,7 +77,7 @@ expect_match "a's health is down" "$HA" '^0(\.[0-9]+)?(e-[0-9]+)?$'
 # little as 15 s to minutes, so that the checks below, seconds later on a
 # slow machine, still find it cooling.
 CA=$(jget "$OUT" candidates.$i.channel_id)
-for n in 1 2 3 4 5 6; do
+for p in 1 2 3 4 5 6; do
 	curl -s -o /dev/null -H "Authorization: Bearer $K" \
 	    -H 'Content-Type: application/json' -H "X-Metapi-Channel: $CA" \
 	    -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"pinned"}]}' \
