@@ -109,6 +109,7 @@ no_faults
 
 # A request under way counts in status's storage.log_pending until its
 # row is stored (what log_settle waits for).
+log_settle
 curl -s -X POST "$A/__fake/fault" -d '{"path":"/v1/chat/completions","kind":"slow","delay_ms":1500,"times":1}' >/dev/null
 curl -s -o /dev/null -H "Authorization: Bearer $K" \
     -d "{\"model\":\"gpt-4o-mini\",$HELLO}" "$BASE/v1/chat/completions" &
