@@ -33,6 +33,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -88,7 +89,6 @@ static struct logwriter_state {
 	long long		 last_id;	/* highest committed row */
 	unsigned long long	 waits;		/* puts that found it full */
 	unsigned long long	 written;
-	size_t			 open;		/* begun, not yet stored */
 	int			 failing;	/* a batch is being retried */
 	int			 lost;		/* gave up a batch at stop */
 	char			*why;		/* its last error, or NULL */
@@ -111,6 +111,12 @@ static struct logwriter_state {
 	.batch = LOGWRITER_BATCH,
 	.pipe = { -1, -1 }
 };
+
+/*
+ * Records of requests begun and not yet stored (or dropped): atomic, so
+ * that counting one in costs a request thread no lock.
+ */
+static atomic_size_t	logwriter_open;
 
 /* Tests shrink the ring to force back-pressure; before logwriter_start. */
 void
@@ -488,15 +494,12 @@ logwriter_gather(void)
 	}
 }
 
-/*
- * A begun record is done with: stored, refused, dropped or given up. With
- * the lock held.
- */
+/* A begun record is done with: stored, refused, dropped or given up. */
 static void
 logwriter_close(struct proxylog_rec *r)
 {
-	if (r->open && logwriter.open > 0)
-		logwriter.open--;
+	if (r->open)
+		atomic_fetch_sub(&logwriter_open, 1);
 	r->open = 0;
 }
 
@@ -585,11 +588,8 @@ logwriter_main(__unused void *arg)
 		pthread_mutex_unlock(&logwriter.mtx);
 
 		logwriter_write(batch, n);
-		pthread_mutex_lock(&logwriter.mtx);
-		for (i = 0; i < n; i++)
-			logwriter_close(batch[i]);
-		pthread_mutex_unlock(&logwriter.mtx);
 		for (i = 0; i < n; i++) {
+			logwriter_close(batch[i]);
 			logwriter_release(batch[i]);
 			proxylog_rec_free(batch[i]);
 			logwriter_pace(i);
@@ -830,9 +830,7 @@ logwriter_begin(struct proxylog_rec *r)
 		r->jseq[0] = logwriter_journal(r, "s");
 	if (!r->open) {
 		r->open = 1;
-		pthread_mutex_lock(&logwriter.mtx);
-		logwriter.open++;
-		pthread_mutex_unlock(&logwriter.mtx);
+		atomic_fetch_add(&logwriter_open, 1);
 	}
 }
 
@@ -929,12 +927,7 @@ logwriter_depth(void)
 size_t
 logwriter_pending(void)
 {
-	size_t	n;
-
-	pthread_mutex_lock(&logwriter.mtx);
-	n = logwriter.open;
-	pthread_mutex_unlock(&logwriter.mtx);
-	return (n);
+	return (atomic_load(&logwriter_open));
 }
 
 /*

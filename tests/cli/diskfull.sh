@@ -213,6 +213,9 @@ expect "every request has a row or was counted as dropped" \
 expect_match "the queue kept what it could" "$((after - before))" \
     '^4[0-9]{3}$'
 expect "nothing more dropped" "$(metric metapi_log_dropped_total)" "$DROPPED"
+run --json status
+expect "no request still pending its row (the dropped ones counted out)" \
+    "$(jget "$OUT" storage.log_pending)" 0
 expect "metrics: writable" "$(metric metapi_database_writable)" 1
 expect "integrity_check" "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok
 expect "still one site: nothing half-written" "$(count_items site list)" 1

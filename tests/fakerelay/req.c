@@ -414,37 +414,28 @@ req_sse_error(struct req *r)
 }
 
 /*
- * A frame whose JSON starts with "x_sent_us": the monotonic clock, in
+ * The frame with "x_sent_us" first in its JSON: the monotonic clock, in
  * microseconds, when it is written. The benchmark's client subtracts it
  * from the arrival time: the delivery delay of each event, free of the
- * pacing jitter that gaps between events carry. Frames without a JSON
- * object (the [DONE]) go as they are.
+ * pacing jitter that gaps between events carry. NULL for a frame without
+ * a JSON object (the [DONE]), which goes as it is.
  */
-static int
-req_sse_stamped(struct req *r, const char *frame)
+static char *
+req_sse_stamp(const char *frame)
 {
 	struct timespec	 ts;
 	const char	*brace;
 	char		*out;
-	int		 rc;
 
-	if ((brace = strstr(frame, "data: {")) == NULL) {
-		rc = req_write(r, frame, strlen(frame));
-	} else {
-		brace += strlen("data: {");
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		if (asprintf(&out, "%.*s\"x_sent_us\":%lld%s%s",
-		    (int)(brace - frame), frame, (long long)ts.tv_sec *
-		    1000000 + ts.tv_nsec / 1000, *brace == '}' ? "" : ",",
-		    brace) == -1)
-			abort();
-		rc = req_write(r, out, strlen(out));
-		free(out);
-	}
-	if (rc != 0)
-		return (-1);
-	r->chunks++;
-	return (0);
+	if ((brace = strstr(frame, "data: {")) == NULL)
+		return (NULL);
+	brace += strlen("data: {");
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (asprintf(&out, "%.*s\"x_sent_us\":%lld%s%s", (int)(brace - frame),
+	    frame, (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000,
+	    *brace == '}' ? "" : ",", brace) == -1)
+		abort();
+	return (out);
 }
 
 /*
@@ -456,6 +447,8 @@ int
 req_sse_raw(struct req *r, const char *frame)
 {
 	const char	*kind;
+	char		*stamped = NULL;
+	int		 rc;
 
 	if (r->cut)
 		return (-1);
@@ -485,9 +478,12 @@ req_sse_raw(struct req *r, const char *frame)
 			return (-1);
 		}
 	}
-	if (r->fault != NULL && json_is_true(json_object_get(r->fault, "stamp")))
-		return (req_sse_stamped(r, frame));
-	if (req_write(r, frame, strlen(frame)) != 0)
+	if (r->fault != NULL && json_is_true(json_object_get(r->fault, "stamp")) &&
+	    (stamped = req_sse_stamp(frame)) != NULL)
+		frame = stamped;
+	rc = req_write(r, frame, strlen(frame));
+	free(stamped);
+	if (rc != 0)
 		return (-1);
 	r->chunks++;
 	return (0);
